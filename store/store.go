@@ -1,0 +1,304 @@
+// Package store owns the database: the connection (embedded SQLite or PostgreSQL), the versioned
+// SQL migrations, the table models that mirror Better-Auth's schema, and every query the server runs.
+//
+// It is the only package that imports GORM and the database drivers, and it imports nothing else
+// from this module. Callers pass a context to every method; errors come back as kinds that
+// errors.Is can match (ErrNotFound, ErrConflict, ErrUnavailable), never as driver errors.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Error kinds returned by Store methods. Wrapped errors keep these as their kind, so callers test
+// with errors.Is and never look at driver messages.
+var (
+	// ErrNotFound means the row asked for does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict means a unique constraint refused the write (for example a duplicate email).
+	ErrConflict = errors.New("store: conflict")
+	// ErrUnavailable means the database could not be reached or refused the connection.
+	ErrUnavailable = errors.New("store: database unavailable")
+)
+
+// Dialect names the SQL flavour behind a Store.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Config says which database to open and how to size its pool.
+type Config struct {
+	// URL is "postgres://..." / "postgresql://..." for PostgreSQL, or "sqlite:PATH", "file:PATH" or a
+	// bare path for SQLite. Empty means "sqlite:./data/app.db".
+	URL string
+	// MaxOpenConns bounds the pool (0 picks a default: 10 on Postgres, 4 on SQLite).
+	MaxOpenConns int
+	// MaxIdleConns bounds idle connections kept open (0 picks MaxOpenConns).
+	MaxIdleConns int
+	// ConnMaxIdleTime closes connections idle longer than this (0 means 5 minutes), so a serverless
+	// Postgres that drops idle connections never hands the pool a dead one for long.
+	ConnMaxIdleTime time.Duration
+	// SimpleProtocol disables prepared statements on PostgreSQL, as transaction-mode poolers
+	// (PgBouncer, Neon's pooled endpoint) require.
+	SimpleProtocol bool
+	// Logger receives slow-query and error logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Store is the database handle shared by every package. It is safe for concurrent use.
+type Store struct {
+	db      *gorm.DB
+	dialect Dialect
+	log     *slog.Logger
+}
+
+// Open connects to the database named by cfg.URL and checks that it answers. It does not migrate;
+// call Migrate before serving.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	dialect, dsn, err := parseURL(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	gcfg := &gorm.Config{
+		Logger:                 newGormLogger(log),
+		SkipDefaultTransaction: true,
+		TranslateError:         true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	}
+	var dialector gorm.Dialector
+	switch dialect {
+	case Postgres:
+		dialector = postgres.New(postgres.Config{DSN: dsn, PreferSimpleProtocol: cfg.SimpleProtocol})
+	case SQLite:
+		if dir := filepath.Dir(sqlitePath(dsn)); dir != "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("store: create sqlite folder: %w", err)
+			}
+		}
+		dialector = sqlite.Open(dsn)
+	}
+	db, err := gorm.Open(dialector, gcfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", dialect, classify(err))
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("store: pool: %w", err)
+	}
+	maxOpen := cfg.MaxOpenConns
+	if maxOpen <= 0 {
+		maxOpen = 10
+		if dialect == SQLite {
+			maxOpen = 4
+		}
+	}
+	maxIdle := cfg.MaxIdleConns
+	if maxIdle <= 0 || maxIdle > maxOpen {
+		maxIdle = maxOpen
+	}
+	idle := cfg.ConnMaxIdleTime
+	if idle <= 0 {
+		idle = 5 * time.Minute
+	}
+	sqlDB.SetMaxOpenConns(maxOpen)
+	sqlDB.SetMaxIdleConns(maxIdle)
+	sqlDB.SetConnMaxIdleTime(idle)
+	s := &Store{db: db, dialect: dialect, log: log}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.Ping(pingCtx); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dialect reports which database the store talks to.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Ping checks that the database answers; it is what /readyz reports.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return fmt.Errorf("store: pool: %w", err)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping: %w", classify(err))
+	}
+	return nil
+}
+
+// Close releases every pooled connection.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Tx runs fn inside one transaction: every write fn makes through tx commits together or not at all.
+// fn must use tx, not s, for the work that belongs to the transaction.
+func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
+	err := s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
+		return fn(&Store{db: gtx, dialect: s.dialect, log: s.log})
+	})
+	return classify(err)
+}
+
+func (s *Store) conn(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
+
+// parseURL turns the configured URL into a dialect and a driver DSN.
+func parseURL(raw string) (Dialect, string, error) {
+	raw = strings.TrimSpace(raw)
+	switch {
+	case raw == "":
+		return SQLite, sqliteDSN("./data/app.db"), nil
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		return Postgres, raw, nil
+	case strings.HasPrefix(raw, "sqlite://"):
+		return SQLite, sqliteDSN(strings.TrimPrefix(raw, "sqlite://")), nil
+	case strings.HasPrefix(raw, "sqlite:"):
+		return SQLite, sqliteDSN(strings.TrimPrefix(raw, "sqlite:")), nil
+	case strings.HasPrefix(raw, "file:"):
+		return SQLite, sqliteDSN(strings.TrimPrefix(raw, "file:")), nil
+	case strings.Contains(raw, "://"):
+		scheme, _, _ := strings.Cut(raw, "://")
+		return "", "", fmt.Errorf("store: unsupported database URL scheme %q (use postgres:// or sqlite:)", scheme)
+	default:
+		return SQLite, sqliteDSN(raw), nil
+	}
+}
+
+// sqliteDSN adds the pragmas every connection needs. busy_timeout must come first so the others
+// wait for a lock instead of failing; foreign_keys makes Better-Auth's cascading deletes work; WAL
+// lets readers run beside the single writer; _txlock=immediate takes the write lock at BEGIN, so
+// two transactions never deadlock upgrading a read lock.
+func sqliteDSN(path string) string {
+	path, query, _ := strings.Cut(path, "?")
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	if query != "" {
+		pragmas = query + "&" + pragmas
+	}
+	return path + "?" + pragmas
+}
+
+func sqlitePath(dsn string) string {
+	p, _, _ := strings.Cut(dsn, "?")
+	return p
+}
+
+// classify maps driver errors onto the store's error kinds, keeping the original for logs.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	switch {
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict), errors.Is(err, ErrUnavailable):
+		return err
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return fmt.Errorf("%w: %v", ErrNotFound, err)
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return fmt.Errorf("%w: %v", ErrConflict, err)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "23505":
+			return fmt.Errorf("%w: %v", ErrConflict, err)
+		case strings.HasPrefix(pgErr.Code, "08"), pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", pgErr.Code == "53300":
+			return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		return err
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "UNIQUE constraint failed"):
+		return fmt.Errorf("%w: %v", ErrConflict, err)
+	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "bad connection"),
+		strings.Contains(msg, "conn closed"), strings.Contains(msg, "broken pipe"),
+		strings.Contains(msg, "failed to connect"):
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return err
+}
+
+// gormLogger sends GORM's error and slow-query reports to slog without SQL parameters, so values
+// such as session tokens and password hashes never reach a log.
+type gormLogger struct{ log *slog.Logger }
+
+func newGormLogger(l *slog.Logger) logger.Interface { return gormLogger{log: l} }
+
+func (g gormLogger) LogMode(logger.LogLevel) logger.Interface { return g }
+func (g gormLogger) Info(context.Context, string, ...any)     {}
+func (g gormLogger) Warn(context.Context, string, ...any)     {}
+func (g gormLogger) Error(context.Context, string, ...any)    {}
+
+func (g gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	elapsed := time.Since(begin)
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) && !errors.Is(err, context.Canceled) {
+		sqlText, _ := fc()
+		g.log.LogAttrs(ctx, slog.LevelWarn, "query failed", slog.String("sql", firstWords(sqlText)), slog.Duration("elapsed", elapsed), slog.String("error", err.Error()))
+		return
+	}
+	if elapsed > 500*time.Millisecond {
+		sqlText, _ := fc()
+		g.log.LogAttrs(ctx, slog.LevelWarn, "slow query", slog.String("sql", firstWords(sqlText)), slog.Duration("elapsed", elapsed))
+	}
+}
+
+// firstWords keeps the statement's shape for the log and cuts it before any literal could appear.
+func firstWords(sqlText string) string {
+	if i := strings.IndexAny(sqlText, "'$?"); i >= 0 {
+		sqlText = sqlText[:i]
+	}
+	if len(sqlText) > 120 {
+		sqlText = sqlText[:120]
+	}
+	return strings.TrimSpace(sqlText)
+}
+
+// ExecAdmin runs one administrative statement (such as CREATE DATABASE) outside any transaction.
+// It exists for test helpers and tools; request paths never call it.
+func (s *Store) ExecAdmin(ctx context.Context, statement string) error {
+	if err := s.conn(ctx).Exec(statement).Error; err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
+// RawRow scans the first row of a read-only query into dst. It exists for tests and diagnostics
+// that need to see values exactly as stored.
+func (s *Store) RawRow(ctx context.Context, dst any, query string, args ...any) error {
+	return classify(s.conn(ctx).Raw(query, args...).Scan(dst).Error)
+}

@@ -1,0 +1,148 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"authserver/store"
+	"authserver/store/storetest"
+)
+
+func newUser(id, email string, now store.Time) *store.User {
+	return &store.User{ID: id, Name: "N " + id, Email: email, CreatedAt: now, UpdatedAt: now}
+}
+
+func TestUserSessionRoundTrip(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := store.NewTime(time.Date(2026, 11, 26, 3, 25, 52, 410_123_456, time.UTC))
+		if err := st.CreateUser(ctx, newUser("u1", "a@example.com", now)); err != nil {
+			t.Fatalf("CreateUser: %v", err)
+		}
+		err := st.CreateUser(ctx, newUser("u2", "a@example.com", now))
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("duplicate email: err = %v, want ErrConflict", err)
+		}
+		ip := ""
+		sess := &store.Session{ID: "s1", Token: "tok1", UserID: "u1", CreatedAt: now, UpdatedAt: now,
+			ExpiresAt: store.NewTime(now.Add(7 * 24 * time.Hour)), IPAddress: &ip, UserAgent: &ip}
+		if err := st.CreateSession(ctx, sess); err != nil {
+			t.Fatalf("CreateSession: %v", err)
+		}
+		got, u, err := st.SessionByToken(ctx, "tok1")
+		if err != nil {
+			t.Fatalf("SessionByToken: %v", err)
+		}
+		if got.CreatedAt.String() != "2026-11-26T03:25:52.410Z" {
+			t.Errorf("createdAt = %s, want 2026-11-26T03:25:52.410Z", got.CreatedAt)
+		}
+		if u.Email != "a@example.com" || u.EmailVerified {
+			t.Errorf("user = %+v", u)
+		}
+		if _, _, err := st.SessionByToken(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("missing session: err = %v, want ErrNotFound", err)
+		}
+		// Only the first of two refreshes that read the same expiry writes.
+		newExp := store.NewTime(now.Add(8 * 24 * time.Hour))
+		ok1, err1 := st.ExtendSession(ctx, "tok1", got.ExpiresAt, newExp, now)
+		ok2, err2 := st.ExtendSession(ctx, "tok1", got.ExpiresAt, newExp, now)
+		if err1 != nil || err2 != nil || !ok1 || ok2 {
+			t.Errorf("ExtendSession twice = (%v,%v) (%v,%v), want (true,nil) (false,nil)", ok1, err1, ok2, err2)
+		}
+		// The sliding-window filter compares stored dates correctly on both dialects.
+		list, err := st.SessionsByUser(ctx, "u1", store.NewTime(now.Add(7*24*time.Hour+time.Hour)))
+		if err != nil || len(list) != 1 {
+			t.Fatalf("SessionsByUser = %d, %v; want 1 session", len(list), err)
+		}
+		list, _ = st.SessionsByUser(ctx, "u1", store.NewTime(now.Add(9*24*time.Hour)))
+		if len(list) != 0 {
+			t.Errorf("SessionsByUser after expiry = %d, want 0", len(list))
+		}
+	})
+}
+
+func TestSQLiteStoresDatesAsBetterAuthDoes(t *testing.T) {
+	st := storetest.OpenSQLite(t)
+	ctx := context.Background()
+	now := store.NewTime(time.Date(2026, 12, 3, 3, 25, 52, 410_000_000, time.UTC))
+	if err := st.CreateUser(ctx, newUser("u1", "b@example.com", now)); err != nil {
+		t.Fatal(err)
+	}
+	var raw struct {
+		CreatedAt    string
+		VerifiedType string
+		Verified     int
+	}
+	if err := st.RawRow(ctx, &raw, `select cast("createdAt" as text) as created_at, typeof("emailVerified") as verified_type, "emailVerified" as verified from "user"`); err != nil {
+		t.Fatal(err)
+	}
+	if raw.CreatedAt != "2026-12-03T03:25:52.410Z" {
+		t.Errorf("stored createdAt = %q, want the 24-character JS ISO form", raw.CreatedAt)
+	}
+	if raw.VerifiedType != "integer" || raw.Verified != 0 {
+		t.Errorf("stored emailVerified = %s %d, want integer 0", raw.VerifiedType, raw.Verified)
+	}
+}
+
+func TestMigrateIsIdempotentAndAdoptsBetterAuthSchema(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatalf("second Migrate: %v", err)
+		}
+		if st.LatestVersion() < 1 {
+			t.Fatal("no migrations embedded")
+		}
+	})
+	t.Run("adopt", func(t *testing.T) {
+		// A database whose tables Better-Auth created (same DDL, no bookkeeping table) is adopted
+		// without changing a table.
+		dir := t.TempDir()
+		ctx := context.Background()
+		st, err := store.Open(ctx, store.Config{URL: "sqlite:" + dir + "/ba.db"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		ddl, err := os.ReadFile("migrations/sqlite/0001_better_auth_core.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, stmt := range strings.Split(string(ddl), ";") {
+			if strings.Contains(stmt, "create") {
+				if err := st.ExecAdmin(ctx, stmt); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatalf("Migrate on a Better-Auth database: %v", err)
+		}
+	})
+	t.Run("partial schema refused", func(t *testing.T) {
+		dir := t.TempDir()
+		ctx := context.Background()
+		st, err := store.Open(ctx, store.Config{URL: "sqlite:" + dir + "/p.db"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if err := st.ExecAdmin(ctx, `create table "user" ("id" text primary key)`); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Migrate(ctx); err == nil {
+			t.Fatal("Migrate accepted a foreign user table")
+		}
+	})
+}
+
+func TestOpenRejectsUnknownScheme(t *testing.T) {
+	_, err := store.Open(context.Background(), store.Config{URL: "mysql://x"})
+	if err == nil || !strings.Contains(err.Error(), "unsupported") {
+		t.Fatalf("Open(mysql://) err = %v, want unsupported scheme", err)
+	}
+}

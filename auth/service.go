@@ -1,0 +1,347 @@
+// Package auth implements Better-Auth's email-and-password flows (sign-up, sign-in, password
+// change, profile update) and its password hashing, on top of session and store.
+//
+// It never imports a web framework: handlers in package web decode requests and call Service.
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"authserver/session"
+	"authserver/store"
+)
+
+// Config holds the emailAndPassword options of Better-Auth that the service honours.
+type Config struct {
+	// MinPasswordLength and MaxPasswordLength bound new passwords in UTF-16 code units (defaults 8
+	// and 128, Better-Auth's).
+	MinPasswordLength int
+	MaxPasswordLength int
+	// DisableSignUp refuses new accounts (EMAIL_PASSWORD_SIGN_UP_DISABLED).
+	DisableSignUp bool
+	// RequireEmailVerification refuses sign-in until the email is verified and makes sign-up create
+	// no session and answer duplicates generically.
+	RequireEmailVerification bool
+	// DisableAutoSignIn makes sign-up create no session (Better-Auth's autoSignIn: false).
+	DisableAutoSignIn bool
+	// Hasher bounds password hashing; zero values take the defaults.
+	Hasher HasherConfig
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service runs the email-and-password flows. It is safe for concurrent use.
+type Service struct {
+	cfg      Config
+	st       *store.Store
+	sessions *session.Manager
+	hasher   *Hasher
+}
+
+// New returns a Service with cfg's defaults filled in.
+func New(cfg Config, st *store.Store, sessions *session.Manager) *Service {
+	if cfg.MinPasswordLength <= 0 {
+		cfg.MinPasswordLength = 8
+	}
+	if cfg.MaxPasswordLength <= 0 {
+		cfg.MaxPasswordLength = 128
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{cfg: cfg, st: st, sessions: sessions, hasher: NewHasher(cfg.Hasher)}
+}
+
+// Hasher exposes the service's bounded password hasher.
+func (s *Service) Hasher() *Hasher { return s.hasher }
+
+func (s *Service) now() store.Time { return store.NewTime(s.cfg.Now()) }
+
+// emailPattern is zod v4's z.email() pattern, which Better-Auth validates emails with: ASCII only,
+// a TLD of two letters or more, no surrounding spaces.
+var emailPattern = regexp.MustCompile(`^(?:[A-Za-z0-9_'+\-]+\.)*[A-Za-z0-9_'+\-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$`)
+
+// ValidEmail reports whether s passes Better-Auth's email check.
+func ValidEmail(s string) bool { return len(s) <= 320 && emailPattern.MatchString(s) }
+
+// NormalizeEmail lower-cases an email as Better-Auth does before every lookup and write. It does
+// not trim: Better-Auth rejects surrounding spaces rather than removing them.
+func NormalizeEmail(s string) string { return strings.ToLower(s) }
+
+func (s *Service) checkNewPassword(p string) error {
+	n := passwordLength(p)
+	if n < s.cfg.MinPasswordLength {
+		return ErrPasswordTooShort
+	}
+	if n > s.cfg.MaxPasswordLength {
+		return ErrPasswordTooLong
+	}
+	return nil
+}
+
+func (s *Service) checkNotTooLong(p string) error {
+	if passwordLength(p) > s.cfg.MaxPasswordLength {
+		return ErrPasswordTooLong
+	}
+	return nil
+}
+
+// SignUpInput is a validated sign-up request.
+type SignUpInput struct {
+	Name       string
+	Email      string
+	Password   string
+	Image      *string
+	RememberMe *bool
+	Meta       session.Meta
+}
+
+// SignUpResult is the created (or, in generic-duplicate mode, synthetic) user and the session
+// created for it; Session is nil when sign-up does not sign in.
+type SignUpResult struct {
+	User         store.User
+	Session      *store.Session
+	DontRemember bool
+}
+
+// genericDuplicates reports whether a duplicate email must be answered like a success, so that
+// sign-up reveals nothing about which emails exist (Better-Auth does this whenever sign-up would
+// not sign in anyway).
+func (s *Service) genericDuplicates() bool {
+	return s.cfg.RequireEmailVerification || s.cfg.DisableAutoSignIn
+}
+
+// SignUpEmail creates a user with a credential account and, unless configured otherwise, a
+// session. The user and the account are written in one transaction: never one without the other.
+// The password is hashed before the transaction opens, so no lock is held while scrypt runs.
+func (s *Service) SignUpEmail(ctx context.Context, in SignUpInput) (*SignUpResult, error) {
+	if s.cfg.DisableSignUp {
+		return nil, ErrSignUpDisabled
+	}
+	if !ValidEmail(in.Email) {
+		return nil, ErrInvalidEmail
+	}
+	if in.Password == "" {
+		return nil, ErrInvalidPassword
+	}
+	if err := s.checkNewPassword(in.Password); err != nil {
+		return nil, err
+	}
+	email := NormalizeEmail(in.Email)
+	_, err := s.st.UserByEmail(ctx, email)
+	switch {
+	case err == nil:
+		if s.genericDuplicates() {
+			return s.syntheticSignUp(ctx, in, email)
+		}
+		return nil, ErrUserExists
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	u := store.User{ID: session.NewID(), Name: in.Name, Email: email, Image: in.Image, CreatedAt: now, UpdatedAt: now}
+	acct := store.Account{ID: session.NewID(), AccountID: u.ID, ProviderID: store.CredentialProvider, UserID: u.ID,
+		Password: &hash, CreatedAt: now, UpdatedAt: now}
+	res := &SignUpResult{User: u, DontRemember: in.RememberMe != nil && !*in.RememberMe}
+	err = s.st.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.CreateUser(ctx, &u); err != nil {
+			return err
+		}
+		if err := tx.CreateAccount(ctx, &acct); err != nil {
+			return err
+		}
+		if s.cfg.DisableAutoSignIn || s.cfg.RequireEmailVerification {
+			return nil
+		}
+		sess, err := s.sessions.Create(ctx, tx, u.ID, in.Meta, res.DontRemember)
+		if err != nil {
+			return err
+		}
+		res.Session = sess
+		return nil
+	})
+	if errors.Is(err, store.ErrConflict) {
+		// Another sign-up with this email committed first.
+		if s.genericDuplicates() {
+			return s.syntheticSignUp(ctx, in, email)
+		}
+		return nil, ErrUserExists
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCreateUser, err)
+	}
+	return res, nil
+}
+
+// syntheticSignUp answers a duplicate sign-up like a real one, after the same hashing work.
+func (s *Service) syntheticSignUp(ctx context.Context, in SignUpInput, email string) (*SignUpResult, error) {
+	if _, err := s.hasher.Hash(ctx, in.Password); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	return &SignUpResult{User: store.User{ID: session.NewID(), Name: in.Name, Email: email, Image: in.Image, CreatedAt: now, UpdatedAt: now}}, nil
+}
+
+// SignInInput is a validated sign-in request.
+type SignInInput struct {
+	Email      string
+	Password   string
+	RememberMe *bool
+	Meta       session.Meta
+}
+
+// SignInResult is the signed-in user and the new session.
+type SignInResult struct {
+	User         store.User
+	Session      store.Session
+	DontRemember bool
+}
+
+// SignInEmail checks an email and password and creates a session. An unknown email, a user
+// without a password and a wrong password all give ErrInvalidCredentials after the same scrypt
+// work, so neither the answer nor its timing tells which.
+func (s *Service) SignInEmail(ctx context.Context, in SignInInput) (*SignInResult, error) {
+	if !ValidEmail(in.Email) {
+		return nil, ErrInvalidEmail
+	}
+	if err := s.checkNotTooLong(in.Password); err != nil {
+		return nil, err
+	}
+	u, err := s.st.UserByEmail(ctx, NormalizeEmail(in.Email))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	var acct *store.Account
+	if u != nil {
+		acct, err = s.st.CredentialAccount(ctx, u.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if acct != nil && acct.AccountID != u.ID {
+			acct = nil
+		}
+	}
+	if u == nil || acct == nil || acct.Password == nil || *acct.Password == "" {
+		if err := s.hasher.Burn(ctx, in.Password); err != nil {
+			return nil, err
+		}
+		return nil, ErrInvalidCredentials
+	}
+	ok, err := s.hasher.Verify(ctx, *acct.Password, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrInvalidCredentials
+	}
+	if s.cfg.RequireEmailVerification && !u.EmailVerified {
+		return nil, ErrEmailNotVerified
+	}
+	dr := in.RememberMe != nil && !*in.RememberMe
+	sess, err := s.sessions.Create(ctx, nil, u.ID, in.Meta, dr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCreateSession, err)
+	}
+	return &SignInResult{User: *u, Session: *sess, DontRemember: dr}, nil
+}
+
+// ChangePasswordInput is a validated change-password request.
+type ChangePasswordInput struct {
+	CurrentPassword     string
+	NewPassword         string
+	RevokeOtherSessions bool
+	Meta                session.Meta
+}
+
+// ChangePassword replaces the user's password after checking the current one. With
+// RevokeOtherSessions every session of the user is deleted and a new one is returned; the
+// password write, the revocation and the new session commit together.
+func (s *Service) ChangePassword(ctx context.Context, userID string, in ChangePasswordInput) (*store.Session, error) {
+	if err := s.checkNewPassword(in.NewPassword); err != nil {
+		return nil, err
+	}
+	if err := s.checkNotTooLong(in.CurrentPassword); err != nil {
+		return nil, err
+	}
+	acct, err := s.st.CredentialAccount(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (acct.Password == nil || *acct.Password == "")) {
+		return nil, ErrCredentialAccountNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, in.NewPassword)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.hasher.Verify(ctx, *acct.Password, in.CurrentPassword)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrInvalidPassword
+	}
+	var created *store.Session
+	err = s.st.Tx(ctx, func(tx *store.Store) error {
+		if in.RevokeOtherSessions {
+			if err := s.sessions.RevokeAll(ctx, tx, userID); err != nil {
+				return err
+			}
+		}
+		if err := tx.SetAccountPassword(ctx, acct.ID, hash, s.now()); err != nil {
+			return err
+		}
+		if !in.RevokeOtherSessions {
+			return nil
+		}
+		created, err = s.sessions.Create(ctx, tx, userID, in.Meta, false)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return created, nil
+}
+
+// UpdateUserInput holds the profile fields to change; nil pointers leave a field alone. ClearImage
+// sets image to null.
+type UpdateUserInput struct {
+	Name       *string
+	Image      *string
+	ClearImage bool
+}
+
+// UpdateUser changes the user's name and image and returns the stored user.
+func (s *Service) UpdateUser(ctx context.Context, userID string, in UpdateUserInput) (*store.User, error) {
+	cols := map[string]any{}
+	if in.Name != nil {
+		cols["name"] = *in.Name
+	}
+	if in.ClearImage {
+		cols["image"] = nil
+	} else if in.Image != nil {
+		cols["image"] = *in.Image
+	}
+	if len(cols) == 0 {
+		return nil, ErrNoFieldsToUpdate
+	}
+	u, err := s.st.UpdateUser(ctx, userID, cols, s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrUserNotFound
+	}
+	return u, err
+}
+
+// ListAccounts returns every sign-in method of the user.
+func (s *Service) ListAccounts(ctx context.Context, userID string) ([]store.Account, error) {
+	return s.st.AccountsByUser(ctx, userID)
+}

@@ -1,0 +1,319 @@
+// Package session owns session tokens and ids, the signed session cookies, and the session
+// lifecycle (create, validate, slide the expiry, revoke), all exactly as Better-Auth 1.7.25 does
+// them so that either server accepts the other's cookies.
+//
+// It works on net/http requests and responses, never on a web framework, and imports only store.
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"authserver/store"
+)
+
+// ErrVanished means the session disappeared while it was being refreshed (revoked concurrently);
+// Better-Auth answers that with 401 FAILED_TO_GET_SESSION and clears the cookies.
+var ErrVanished = errors.New("session: vanished during refresh")
+
+// Config holds the session settings; zero durations take Better-Auth's defaults.
+type Config struct {
+	// Secret signs cookies (HMAC-SHA256), as Better-Auth's BETTER_AUTH_SECRET does.
+	Secret []byte
+	// ExpiresIn is a session's lifetime and the session cookie's Max-Age (default 7 days).
+	ExpiresIn time.Duration
+	// UpdateAge is how old the last refresh must be before a use extends the session (default 1 day).
+	// Set DisableRefresh to never extend; a zero UpdateAge with RefreshEveryUse extends on every use.
+	UpdateAge time.Duration
+	// RefreshEveryUse makes UpdateAge zero (Better-Auth's updateAge: 0).
+	RefreshEveryUse bool
+	// DisableRefresh never extends sessions (session.disableSessionRefresh).
+	DisableRefresh bool
+	// FreshAge is how long after sign-in a session counts as fresh (default 1 day). Set NoFreshCheck
+	// to disable the check (Better-Auth's freshAge: 0).
+	FreshAge     time.Duration
+	NoFreshCheck bool
+	// CookiePrefix is the cookie name prefix (default "better-auth").
+	CookiePrefix string
+	// Secure adds the __Secure- prefix and the Secure attribute (Better-Auth does so when the base
+	// URL is https).
+	Secure bool
+	// CookieDomain sets Domain on every auth cookie (cross-subdomain cookies); empty omits it.
+	CookieDomain string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Manager creates, reads, refreshes and revokes sessions. It is safe for concurrent use.
+type Manager struct {
+	cfg   Config
+	st    *store.Store
+	names cookieNames
+}
+
+type cookieNames struct {
+	token, data, dontRemember string
+}
+
+// Auth is a validated session and the user it belongs to.
+type Auth struct {
+	Session store.Session
+	User    store.User
+}
+
+// New returns a Manager over st with cfg's defaults filled in.
+func New(cfg Config, st *store.Store) *Manager {
+	if cfg.ExpiresIn <= 0 {
+		cfg.ExpiresIn = 7 * 24 * time.Hour
+	}
+	if cfg.UpdateAge <= 0 && !cfg.RefreshEveryUse {
+		cfg.UpdateAge = 24 * time.Hour
+	}
+	if cfg.RefreshEveryUse {
+		cfg.UpdateAge = 0
+	}
+	if cfg.FreshAge <= 0 {
+		cfg.FreshAge = 24 * time.Hour
+	}
+	if cfg.CookiePrefix == "" {
+		cfg.CookiePrefix = "better-auth"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	pre := ""
+	if cfg.Secure {
+		pre = "__Secure-"
+	}
+	return &Manager{cfg: cfg, st: st, names: cookieNames{
+		token:        pre + cfg.CookiePrefix + ".session_token",
+		data:         pre + cfg.CookiePrefix + ".session_data",
+		dontRemember: pre + cfg.CookiePrefix + ".dont_remember",
+	}}
+}
+
+// TokenCookieName is the session cookie's full name, including any __Secure- prefix.
+func (m *Manager) TokenCookieName() string { return m.names.token }
+
+// ExpiresIn is the configured session lifetime.
+func (m *Manager) ExpiresIn() time.Duration { return m.cfg.ExpiresIn }
+
+func (m *Manager) now() time.Time { return m.cfg.Now() }
+
+// NewToken returns a session token: 32 characters of [a-zA-Z0-9] from the system CSPRNG, as
+// Better-Auth generates them.
+func NewToken() string { return RandomString(32) }
+
+// NewID returns a row id in Better-Auth's default form (32 characters of [a-zA-Z0-9]).
+func NewID() string { return RandomString(32) }
+
+const alphanumeric = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// RandomString returns n characters drawn uniformly from [A-Za-z0-9] with rejection sampling, so
+// no character is likelier than another.
+func RandomString(n int) string {
+	out := make([]byte, 0, n)
+	buf := make([]byte, n*2)
+	for len(out) < n {
+		if _, err := rand.Read(buf); err != nil {
+			panic("session: system random source failed: " + err.Error())
+		}
+		for _, b := range buf {
+			if b >= 248 { // 248 = 4*62: larger bytes would bias the first characters
+				continue
+			}
+			out = append(out, alphanumeric[int(b)%62])
+			if len(out) == n {
+				break
+			}
+		}
+	}
+	return string(out)
+}
+
+// Meta is what the server records about the client that created a session.
+type Meta struct {
+	IPAddress string
+	UserAgent string
+}
+
+// Create stores a new session for the user. A don't-remember session (rememberMe: false) lives one
+// day, whatever ExpiresIn says, as in Better-Auth.
+func (m *Manager) Create(ctx context.Context, db *store.Store, userID string, meta Meta, dontRemember bool) (*store.Session, error) {
+	if db == nil {
+		db = m.st
+	}
+	now := store.NewTime(m.now())
+	life := m.cfg.ExpiresIn
+	if dontRemember {
+		life = 24 * time.Hour
+	}
+	ip, ua := meta.IPAddress, meta.UserAgent
+	s := &store.Session{
+		ID:        NewID(),
+		Token:     NewToken(),
+		UserID:    userID,
+		CreatedAt: now,
+		UpdatedAt: now,
+		ExpiresAt: store.NewTime(now.Add(life)),
+		IPAddress: &ip,
+		UserAgent: &ua,
+	}
+	if err := db.CreateSession(ctx, s); err != nil {
+		return nil, fmt.Errorf("session: create: %w", err)
+	}
+	return s, nil
+}
+
+// TokenFrom returns the raw session token a request presents, if its signature is valid:
+// "Authorization: Bearer <token>" (raw or signed, as Better-Auth's bearer plugin accepts) first,
+// then the signed session cookie. An invalid bearer falls back to the cookie.
+func (m *Manager) TokenFrom(r *http.Request) (string, bool) {
+	if tok, ok := m.bearerToken(r); ok {
+		return tok, true
+	}
+	v, ok := ReadCookie(r, m.names.token)
+	if !ok || v == "" {
+		return "", false
+	}
+	return Unsign(m.cfg.Secret, v)
+}
+
+func (m *Manager) bearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if len(h) < 7 || !strings.EqualFold(h[:7], "bearer ") {
+		return "", false
+	}
+	tok := strings.TrimSpace(h[7:])
+	if tok == "" {
+		return "", false
+	}
+	if !strings.Contains(tok, ".") {
+		// A raw token is accepted as is: the bearer plugin signs it with our own secret and then
+		// verifies it, which always passes, so only the database lookup decides.
+		if len(tok) > 255 {
+			return "", false
+		}
+		return tok, true
+	}
+	return Unsign(m.cfg.Secret, tryDecode(tok))
+}
+
+// dontRemember reports whether the request carries a validly signed dont_remember cookie.
+func (m *Manager) dontRemember(r *http.Request) bool {
+	v, ok := ReadCookie(r, m.names.dontRemember)
+	if !ok || v == "" {
+		return false
+	}
+	_, ok = Unsign(m.cfg.Secret, v)
+	return ok
+}
+
+// GetOptions change how Get treats a session.
+type GetOptions struct {
+	// DisableRefresh never extends the session (get-session's ?disableRefresh).
+	DisableRefresh bool
+}
+
+// Get validates the session a request presents, the way Better-Auth's get-session does with the
+// cookie cache off, writing any cookie changes to w:
+//   - no token, or a bad signature: (nil, nil) and no cookie is touched;
+//   - a token with no live session: the cookies are cleared, an expired row is deleted, (nil, nil);
+//   - a live session due for refresh (older than UpdateAge since the last one, not don't-remember):
+//     the expiry slides to now+ExpiresIn and the cookie is re-issued.
+//
+// A database failure returns the error; ErrVanished means the row went away mid-refresh.
+func (m *Manager) Get(ctx context.Context, w http.ResponseWriter, r *http.Request, opt GetOptions) (*Auth, error) {
+	m.cleanDataCookies(w, r)
+	token, ok := m.TokenFrom(r)
+	if !ok || token == "" {
+		return nil, nil
+	}
+	sess, user, err := m.st.SessionByToken(ctx, token)
+	if errors.Is(err, store.ErrNotFound) {
+		m.ClearCookies(w, r)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := m.now()
+	if !sess.ExpiresAt.After(now) {
+		m.ClearCookies(w, r)
+		if err := m.st.DeleteSession(ctx, sess.Token); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	}
+	auth := &Auth{Session: *sess, User: *user}
+	if m.dontRemember(r) || opt.DisableRefresh || m.cfg.DisableRefresh {
+		return auth, nil
+	}
+	lastRefresh := sess.ExpiresAt.Add(-m.cfg.ExpiresIn)
+	if now.Before(lastRefresh.Add(m.cfg.UpdateAge)) {
+		return auth, nil
+	}
+	nowT := store.NewTime(now)
+	newExp := store.NewTime(now.Add(m.cfg.ExpiresIn))
+	wrote, err := m.st.ExtendSession(ctx, sess.Token, sess.ExpiresAt, newExp, nowT)
+	if err != nil {
+		return nil, err
+	}
+	if !wrote {
+		// Another request refreshed or revoked it in between: use what is stored now.
+		fresh, freshUser, err := m.st.SessionByToken(ctx, token)
+		if errors.Is(err, store.ErrNotFound) {
+			m.ClearCookies(w, r)
+			return nil, ErrVanished
+		}
+		if err != nil {
+			return nil, err
+		}
+		auth = &Auth{Session: *fresh, User: *freshUser}
+	} else {
+		auth.Session.ExpiresAt = newExp
+		auth.Session.UpdatedAt = nowT
+	}
+	dr := false
+	m.SetCookie(w, r, auth.Session.Token, &dr)
+	return auth, nil
+}
+
+// IsFresh reports whether the session was created recently enough for endpoints that demand a
+// fresh sign-in (Better-Auth's freshAge, measured from creation, not from the last refresh).
+func (m *Manager) IsFresh(s *store.Session) bool {
+	if m.cfg.NoFreshCheck {
+		return true
+	}
+	return m.now().Sub(s.CreatedAt.Time) < m.cfg.FreshAge
+}
+
+// List returns the user's sessions that have not expired.
+func (m *Manager) List(ctx context.Context, userID string) ([]store.Session, error) {
+	return m.st.SessionsByUser(ctx, userID, store.NewTime(m.now()))
+}
+
+// Revoke deletes one session by token.
+func (m *Manager) Revoke(ctx context.Context, token string) error {
+	return m.st.DeleteSession(ctx, token)
+}
+
+// RevokeAll deletes every session of the user.
+func (m *Manager) RevokeAll(ctx context.Context, db *store.Store, userID string) error {
+	if db == nil {
+		db = m.st
+	}
+	_, err := db.DeleteUserSessions(ctx, userID)
+	return err
+}
+
+// RevokeOthers deletes the user's unexpired sessions other than keepToken.
+func (m *Manager) RevokeOthers(ctx context.Context, userID, keepToken string) error {
+	_, err := m.st.DeleteOtherSessions(ctx, userID, keepToken, store.NewTime(m.now()))
+	return err
+}

@@ -1,0 +1,104 @@
+package session
+
+import (
+	"net/http"
+	"strings"
+)
+
+// AuthTokenHeader carries the signed session token on every response that sets a live session
+// cookie, as Better-Auth's bearer plugin does, so clients without cookies can keep it.
+const AuthTokenHeader = "set-auth-token"
+
+// SetCookie writes the signed session cookie for token. dontRemember chooses a browser-session
+// cookie (no Max-Age) plus the signed dont_remember cookie; nil keeps whatever the request's
+// dont_remember cookie says, as Better-Auth's setSessionCookie does. It also sets set-auth-token.
+func (m *Manager) SetCookie(w http.ResponseWriter, r *http.Request, token string, dontRemember *bool) {
+	hadDontRemember := m.dontRemember(r)
+	dr := hadDontRemember
+	if dontRemember != nil {
+		dr = *dontRemember
+	}
+	signed := Sign(m.cfg.Secret, token)
+	attrs := m.attrs(int(m.cfg.ExpiresIn.Seconds()))
+	if dr {
+		attrs.maxAge = -1
+	}
+	m.replaceCookie(w, m.names.token, EncodeURIComponent(signed), attrs)
+	if dr {
+		m.replaceCookie(w, m.names.dontRemember, EncodeURIComponent(Sign(m.cfg.Secret, "true")), m.attrs(-1))
+	} else if hadDontRemember {
+		m.expire(w, m.names.dontRemember)
+	}
+	h := w.Header()
+	h.Set(AuthTokenHeader, signed)
+	exposeHeader(h, AuthTokenHeader)
+}
+
+// ClearCookies expires the session, cache and don't-remember cookies, in Better-Auth's order.
+func (m *Manager) ClearCookies(w http.ResponseWriter, r *http.Request) {
+	m.expire(w, m.names.token)
+	m.expire(w, m.names.data)
+	m.cleanDataCookies(w, r)
+	m.expire(w, m.names.dontRemember)
+}
+
+// cleanDataCookies expires every session_data cookie (and chunk) the request carries: the cookie
+// cache is off, so any such cookie is stale.
+func (m *Manager) cleanDataCookies(w http.ResponseWriter, r *http.Request) {
+	for _, c := range r.Cookies() {
+		if c.Name == m.names.data || strings.HasPrefix(c.Name, m.names.data+".") {
+			m.appendCookie(w, c.Name, "", m.attrs(0))
+		}
+	}
+}
+
+func (m *Manager) attrs(maxAge int) cookieAttrs {
+	return cookieAttrs{maxAge: maxAge, secure: m.cfg.Secure, domain: m.cfg.CookieDomain}
+}
+
+// expire writes name=; Max-Age=0 after removing any Set-Cookie for the same name from this
+// response, so a cookie set and then cleared in one request never leaks its value.
+func (m *Manager) expire(w http.ResponseWriter, name string) {
+	m.replaceCookie(w, name, "", m.attrs(0))
+	if name == m.names.token {
+		w.Header().Del(AuthTokenHeader)
+	}
+}
+
+func (m *Manager) replaceCookie(w http.ResponseWriter, name, value string, a cookieAttrs) {
+	h := w.Header()
+	prev := h.Values("Set-Cookie")
+	kept := prev[:0:0]
+	for _, c := range prev {
+		if strings.HasPrefix(c, name+"=") || strings.HasPrefix(c, name+".") {
+			continue
+		}
+		kept = append(kept, c)
+	}
+	if len(kept) != len(prev) {
+		h.Del("Set-Cookie")
+		for _, c := range kept {
+			h.Add("Set-Cookie", c)
+		}
+	}
+	m.appendCookie(w, name, value, a)
+}
+
+func (m *Manager) appendCookie(w http.ResponseWriter, name, value string, a cookieAttrs) {
+	w.Header().Add("Set-Cookie", formatSetCookie(name, value, a))
+}
+
+// exposeHeader adds name to Access-Control-Expose-Headers so browsers let scripts read it.
+func exposeHeader(h http.Header, name string) {
+	cur := h.Get("Access-Control-Expose-Headers")
+	for _, p := range strings.Split(cur, ",") {
+		if strings.EqualFold(strings.TrimSpace(p), name) {
+			return
+		}
+	}
+	if cur == "" {
+		h.Set("Access-Control-Expose-Headers", name)
+		return
+	}
+	h.Set("Access-Control-Expose-Headers", cur+", "+name)
+}

@@ -1,0 +1,128 @@
+// Command authserver is a Better-Auth-compatible authentication server with a personalized
+// content API, in one binary. With no configuration it listens on :8000 and keeps its data in an
+// embedded SQLite database under ./data.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"authserver/auth"
+	"authserver/session"
+	"authserver/store"
+	"authserver/web"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if err := run(context.Background(), os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "authserver:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the server and blocks until SIGINT/SIGTERM (or ctx ends), then drains in-flight
+// requests before returning.
+func run(ctx context.Context, getenv func(string) string, stderr *os.File) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	started := time.Now()
+
+	secret, generated, err := resolveSecret(cfg)
+	if err != nil {
+		return err
+	}
+	if generated {
+		log.Warn("no BETTER_AUTH_SECRET set: using a generated development secret kept in the data folder; set BETTER_AUTH_SECRET (32+ characters) before production",
+			slog.String("file", secretFile(cfg)))
+	}
+
+	st, err := store.Open(ctx, store.Config{
+		URL: cfg.DatabaseURL, MaxOpenConns: cfg.DBMaxConns, SimpleProtocol: cfg.DBSimpleProtocol, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+
+	sessions := session.New(session.Config{
+		Secret: []byte(secret), ExpiresIn: cfg.SessionExpiresIn, UpdateAge: cfg.SessionUpdateAge,
+		FreshAge: cfg.SessionFreshAge, Secure: cfg.secureCookies(),
+	}, st)
+	authSvc := auth.New(auth.Config{
+		MinPasswordLength: cfg.MinPasswordLength, MaxPasswordLength: cfg.MaxPasswordLength,
+		DisableSignUp: cfg.DisableSignUp, DisableAutoSignIn: cfg.DisableAutoSignIn,
+		Hasher: auth.HasherConfig{Concurrency: cfg.HashConcurrency},
+	}, st, sessions)
+
+	e := web.New(web.Config{
+		BaseURL: cfg.BaseURL, TrustedOrigins: cfg.TrustedOrigins, TrustedProxies: cfg.TrustedProxies,
+		Production: cfg.Production,
+	}, web.Deps{Store: st, Sessions: sessions, Auth: authSvc, Logger: log})
+
+	srv := &http.Server{
+		Addr:              net.JoinHostPort(cfg.Host, cfg.Port),
+		Handler:           e,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		return err
+	}
+	log.Info("server ready",
+		slog.String("addr", ln.Addr().String()), slog.String("version", version),
+		slog.String("database", string(st.Dialect())), slog.String("base_url", cfg.BaseURL),
+		slog.Bool("production", cfg.Production), slog.Duration("startup", time.Since(started)))
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func newLogger(cfg Config, w *os.File) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,324 @@
+package web
+
+import (
+	"errors"
+	"html"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+
+	"github.com/labstack/echo/v4"
+
+	"authserver/auth"
+	"authserver/session"
+	"authserver/store"
+)
+
+// authHandler serves Better-Auth's core endpoints under the base path.
+type authHandler struct {
+	cfg        Config
+	auth       *auth.Service
+	sessions   *session.Manager
+	origins    Origins
+	baseOrigin string
+	log        *slog.Logger
+}
+
+// registerAuthRoutes is the route table of /api/auth; each entry's stages are described on
+// endpoint.
+func (h *authHandler) registerAuthRoutes(g *echo.Group) {
+	signUp := &schema{fields: []field{
+		{name: "name", kind: kString},
+		{name: "email", kind: kEmail},
+		{name: "password", kind: kNonEmptyString},
+		{name: "image", kind: kString, optional: true},
+		{name: "callbackURL", kind: kString, optional: true},
+		{name: "rememberMe", kind: kBool, optional: true},
+	}}
+	signIn := &schema{fields: []field{
+		{name: "email", kind: kString},
+		{name: "password", kind: kString},
+		{name: "callbackURL", kind: kString, optional: true},
+		{name: "rememberMe", kind: kBool, optional: true},
+	}}
+	changePassword := &schema{fields: []field{
+		{name: "newPassword", kind: kString},
+		{name: "currentPassword", kind: kString},
+		{name: "revokeOtherSessions", kind: kBool, optional: true},
+	}}
+	record := &schema{}
+	for _, ep := range []endpoint{
+		{method: http.MethodGet, path: "/ok", handle: h.ok},
+		{method: http.MethodGet, path: "/error", handle: h.errorPage},
+		{method: http.MethodPost, path: "/sign-up/email", form: true, schema: signUp, formCSRF: true, handle: h.signUpEmail},
+		{method: http.MethodPost, path: "/sign-in/email", form: true, schema: signIn, formCSRF: true, handle: h.signInEmail},
+		{method: http.MethodPost, path: "/sign-out", schema: &schema{optionalBody: true}, handle: h.signOut},
+		{method: http.MethodGet, path: "/get-session", noBody: true, handle: h.getSession},
+		{method: http.MethodPost, path: "/get-session", noBody: true, handle: h.postGetSession},
+		{method: http.MethodGet, path: "/list-sessions", session: needFreshSession, handle: h.listSessions},
+		{method: http.MethodPost, path: "/revoke-session", schema: &schema{fields: []field{{name: "token", kind: kString}}}, session: needSession, handle: h.revokeSession},
+		{method: http.MethodPost, path: "/revoke-sessions", session: needSession, handle: h.revokeSessions},
+		{method: http.MethodPost, path: "/revoke-other-sessions", session: needSession, handle: h.revokeOtherSessions},
+		{method: http.MethodPost, path: "/update-user", schema: record, session: needSession, handle: h.updateUser},
+		{method: http.MethodPost, path: "/change-password", schema: changePassword, session: needSession, handle: h.changePassword},
+		{method: http.MethodGet, path: "/list-accounts", session: needSession, handle: h.listAccounts},
+	} {
+		h.route(g, ep)
+	}
+}
+
+func (h *authHandler) meta(c echo.Context) session.Meta {
+	return session.Meta{IPAddress: ClientIP(c.Request(), h.cfg.TrustedProxies), UserAgent: c.Request().UserAgent()}
+}
+
+// requireSession validates the caller's session for an endpoint that needs one, refreshing it if
+// due. A missing, expired or revoked session is a 401; fresh additionally demands a recent sign-in.
+func (h *authHandler) requireSession(c echo.Context, fresh bool) (*session.Auth, error) {
+	a, err := h.sessions.Get(c.Request().Context(), c.Response(), c.Request(), session.GetOptions{})
+	if errors.Is(err, session.ErrVanished) {
+		return nil, errUnauthorized
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a == nil {
+		return nil, errUnauthorized
+	}
+	if fresh && !h.sessions.IsFresh(&a.Session) {
+		return nil, errSessionNotFresh
+	}
+	return a, nil
+}
+
+func (h *authHandler) ok(c *call) error { return ok(c, map[string]bool{"ok": true}) }
+
+var errorCodePattern = regexp.MustCompile(`^['A-Za-z0-9_-]+$`)
+
+// errorPage is where Better-Auth sends browsers when a flow fails. In production it redirects to
+// the site root with the code, as Better-Auth does; otherwise it shows a small page.
+func (h *authHandler) errorPage(c *call) error {
+	code := c.QueryParam("error")
+	if !errorCodePattern.MatchString(code) {
+		code = "UNKNOWN"
+	}
+	desc := c.QueryParam("error_description")
+	if h.cfg.Production {
+		q := url.Values{"error": {code}}
+		if desc != "" {
+			q.Set("error_description", desc)
+		}
+		return c.Redirect(http.StatusFound, "/?"+q.Encode())
+	}
+	page := "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Error</title></head>" +
+		"<body><h1>Something went wrong</h1><p><code>" + html.EscapeString(code) + "</code></p>"
+	if desc != "" {
+		page += "<p>" + html.EscapeString(desc) + "</p>"
+	}
+	page += "<p><a href=\"/\">Back to the application</a></p></body></html>"
+	return c.HTML(http.StatusOK, page)
+}
+
+func (h *authHandler) signUpEmail(c *call) error {
+	name, _ := c.str("name")
+	email, _ := c.str("email")
+	password, _ := c.str("password")
+	res, err := h.auth.SignUpEmail(c.Request().Context(), auth.SignUpInput{
+		Name: name, Email: email, Password: password, Image: c.strPtr("image"),
+		RememberMe: c.boolPtr("rememberMe"), Meta: h.meta(c),
+	})
+	if err != nil {
+		return err
+	}
+	body := struct {
+		Token *string      `json:"token"`
+		User  userResponse `json:"user"`
+	}{User: newUserResponse(&res.User)}
+	if res.Session != nil {
+		dr := res.DontRemember
+		h.sessions.SetCookie(c.Response(), c.Request(), res.Session.Token, &dr)
+		body.Token = &res.Session.Token
+	}
+	return ok(c, body)
+}
+
+func (h *authHandler) signInEmail(c *call) error {
+	email, _ := c.str("email")
+	password, _ := c.str("password")
+	res, err := h.auth.SignInEmail(c.Request().Context(), auth.SignInInput{
+		Email: email, Password: password, RememberMe: c.boolPtr("rememberMe"), Meta: h.meta(c),
+	})
+	if err != nil {
+		return err
+	}
+	dr := res.DontRemember
+	h.sessions.SetCookie(c.Response(), c.Request(), res.Session.Token, &dr)
+	callback := c.strPtr("callbackURL")
+	if callback != nil && *callback != "" {
+		c.Response().Header().Set("Location", *callback)
+	}
+	return ok(c, struct {
+		Redirect bool         `json:"redirect"`
+		Token    string       `json:"token"`
+		URL      *string      `json:"url,omitempty"`
+		User     userResponse `json:"user"`
+	}{Redirect: callback != nil && *callback != "", Token: res.Session.Token, URL: callback, User: newUserResponse(&res.User)})
+}
+
+// signOut deletes the caller's session, if any, and always clears the cookies.
+func (h *authHandler) signOut(c *call) error {
+	if token, ok := h.sessions.TokenFrom(c.Request()); ok {
+		if err := h.sessions.Revoke(c.Request().Context(), token); err != nil {
+			// Better-Auth logs and carries on: the cookies are cleared either way.
+			h.log.LogAttrs(c.Request().Context(), slog.LevelWarn, "sign-out could not delete the session", slog.String("error", err.Error()))
+		}
+	}
+	h.sessions.ClearCookies(c.Response(), c.Request())
+	return ok(c, map[string]bool{"success": true})
+}
+
+// getSession answers the client's session poll: the session and user, or null when signed out.
+func (h *authHandler) getSession(c *call) error {
+	hd := c.Response().Header()
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Pragma", "no-cache")
+	q := c.Request().URL.Query()
+	// Better-Auth coerces with JS Boolean(): any non-empty value, "false" included, is true.
+	opts := session.GetOptions{DisableRefresh: q.Get("disableRefresh") != ""}
+	a, err := h.sessions.Get(c.Request().Context(), c.Response(), c.Request(), opts)
+	switch {
+	case errors.Is(err, session.ErrVanished):
+		return errFailedGetSess
+	case err != nil:
+		if errors.Is(err, store.ErrUnavailable) {
+			return err
+		}
+		h.log.LogAttrs(c.Request().Context(), slog.LevelError, "get-session failed", slog.String("error", err.Error()))
+		return errGetSessInternal
+	case a == nil:
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, []byte("null"))
+	}
+	return ok(c, sessionUserResponse{Session: newSessionResponse(&a.Session), User: newUserResponse(&a.User)})
+}
+
+// postGetSession exists because Better-Auth routes POST /get-session only to refuse it unless
+// deferred refresh is on (it is not, here).
+func (h *authHandler) postGetSession(c *call) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().Header().Set("Pragma", "no-cache")
+	return errPostGetSession
+}
+
+func (h *authHandler) listSessions(c *call) error {
+	list, err := h.sessions.List(c.Request().Context(), c.auth.User.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]sessionResponse, 0, len(list))
+	for i := range list {
+		out = append(out, newSessionResponse(&list[i]))
+	}
+	return ok(c, out)
+}
+
+// revokeSession deletes one of the caller's own sessions; a token of someone else's session is
+// silently ignored so the endpoint cannot probe other users' tokens.
+func (h *authHandler) revokeSession(c *call) error {
+	token, _ := c.str("token")
+	ctx := c.Request().Context()
+	if list, err := h.sessions.List(ctx, c.auth.User.ID); err != nil {
+		return err
+	} else {
+		for _, s := range list {
+			if s.Token == token {
+				if err := h.sessions.Revoke(ctx, token); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	if token == c.auth.Session.Token {
+		h.sessions.ClearCookies(c.Response(), c.Request())
+	}
+	return ok(c, statusResponse)
+}
+
+func (h *authHandler) revokeSessions(c *call) error {
+	if err := h.sessions.RevokeAll(c.Request().Context(), nil, c.auth.User.ID); err != nil {
+		return err
+	}
+	h.sessions.ClearCookies(c.Response(), c.Request())
+	return ok(c, statusResponse)
+}
+
+func (h *authHandler) revokeOtherSessions(c *call) error {
+	if err := h.sessions.RevokeOthers(c.Request().Context(), c.auth.User.ID, c.auth.Session.Token); err != nil {
+		return err
+	}
+	return ok(c, statusResponse)
+}
+
+// updateUser changes the name and image. Email changes have their own verified flow, so any email
+// in the body is refused.
+func (h *authHandler) updateUser(c *call) error {
+	if truthy(c.body["email"]) {
+		return auth.ErrEmailCannotBeUpdated
+	}
+	var in auth.UpdateUserInput
+	if v, present := c.body["name"]; present {
+		s, isStr := v.(string)
+		if !isStr {
+			return validationError("[body.name] Invalid input: expected string, received " + string(jsKind(v)))
+		}
+		in.Name = &s
+	}
+	if v, present := c.body["image"]; present {
+		switch x := v.(type) {
+		case nil:
+			in.ClearImage = true
+		case string:
+			in.Image = &x
+		default:
+			return validationError("[body.image] Invalid input: expected string, received " + string(jsKind(v)))
+		}
+	}
+	if _, err := h.auth.UpdateUser(c.Request().Context(), c.auth.User.ID, in); err != nil {
+		return err
+	}
+	h.sessions.SetCookie(c.Response(), c.Request(), c.auth.Session.Token, nil)
+	return ok(c, statusResponse)
+}
+
+func (h *authHandler) changePassword(c *call) error {
+	cur, _ := c.str("currentPassword")
+	next, _ := c.str("newPassword")
+	revoke := c.boolPtr("revokeOtherSessions")
+	created, err := h.auth.ChangePassword(c.Request().Context(), c.auth.User.ID, auth.ChangePasswordInput{
+		CurrentPassword: cur, NewPassword: next, RevokeOtherSessions: revoke != nil && *revoke, Meta: h.meta(c),
+	})
+	if err != nil {
+		return err
+	}
+	body := struct {
+		Token *string      `json:"token"`
+		User  userResponse `json:"user"`
+	}{User: newUserResponse(&c.auth.User)}
+	if created != nil {
+		h.sessions.SetCookie(c.Response(), c.Request(), created.Token, nil)
+		body.Token = &created.Token
+	}
+	return ok(c, body)
+}
+
+func (h *authHandler) listAccounts(c *call) error {
+	accts, err := h.auth.ListAccounts(c.Request().Context(), c.auth.User.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]accountResponse, 0, len(accts))
+	for i := range accts {
+		out = append(out, newAccountResponse(&accts[i]))
+	}
+	return ok(c, out)
+}

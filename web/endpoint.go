@@ -1,0 +1,195 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"authserver/session"
+)
+
+// sessionNeed says what an endpoint requires of the caller's session.
+type sessionNeed int
+
+const (
+	noSession sessionNeed = iota
+	needSession
+	needFreshSession
+)
+
+// endpoint describes one Better-Auth route. Its request passes the same stages, in the same
+// order, as in Better-Auth's router, because the order decides which error a bad request gets:
+// body parsing (415, 400), the origin and callback-URL check (403), schema validation (400
+// VALIDATION_ERROR), the sign-in CSRF check (403), the session check (401/403), then the handler.
+type endpoint struct {
+	method   string
+	path     string
+	form     bool    // also accepts application/x-www-form-urlencoded
+	noBody   bool    // the body is never read (get-session)
+	schema   *schema // nil: no body validation
+	formCSRF bool    // fetch-metadata CSRF check of sign-in and sign-up
+	session  sessionNeed
+	handle   func(c *call) error
+}
+
+// call is one request on its way through an endpoint.
+type call struct {
+	echo.Context
+	h    *authHandler
+	body map[string]any // the decoded body; nil when the request had none or it was no object
+	kind bodyKind       // the JSON type of the body as sent ("undefined" when absent)
+	auth *session.Auth  // set when the endpoint needs a session
+}
+
+// str returns a string field of the body and whether it was present as a string.
+func (c *call) str(key string) (string, bool) {
+	v, ok := c.body[key].(string)
+	return v, ok
+}
+
+// strPtr returns a string field as a pointer, nil when absent.
+func (c *call) strPtr(key string) *string {
+	if v, ok := c.str(key); ok {
+		return &v
+	}
+	return nil
+}
+
+// boolPtr returns a boolean field as a pointer, nil when absent.
+func (c *call) boolPtr(key string) *bool {
+	if v, ok := c.body[key].(bool); ok {
+		return &v
+	}
+	return nil
+}
+
+func (h *authHandler) route(g *echo.Group, ep endpoint) {
+	g.Add(ep.method, ep.path, func(ec echo.Context) error {
+		c := &call{Context: ec, h: h}
+		r := ec.Request()
+		c.kind = bodyAbsent
+		if !ep.noBody {
+			body, kind, err := readBody(r, ep.form)
+			if err != nil {
+				return err
+			}
+			c.body, c.kind = body, kind
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
+			if err := h.checkOrigin(r, false); err != nil {
+				return err
+			}
+			if err := h.checkCallbackURLs(r, c.body); err != nil {
+				return err
+			}
+		}
+		if ep.schema != nil {
+			if err := ep.schema.validate(c.body, c.kind); err != nil {
+				return err
+			}
+		}
+		if ep.formCSRF {
+			if err := h.checkFormCSRF(r); err != nil {
+				return err
+			}
+		}
+		if ep.session != noSession {
+			a, err := h.requireSession(ec, ep.session == needFreshSession)
+			if err != nil {
+				return err
+			}
+			c.auth = a
+		}
+		return ep.handle(c)
+	})
+}
+
+// bodyKind is the JSON type of a request body, for zod-style messages.
+type bodyKind string
+
+const bodyAbsent bodyKind = "undefined"
+
+// readBody decodes a request body into a map, as better-call does. Like its Node adapter, a
+// request without a Content-Type or with an empty body has no body at all. Any other media type
+// than the endpoint accepts is a 415; malformed JSON is a 400. A JSON body that is not an object
+// (an array, a string, null) is kept aside for the schema to reject.
+func readBody(r *http.Request, form bool) (map[string]any, bodyKind, error) {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" || r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		return nil, bodyAbsent, nil
+	}
+	allowed := []string{"application/json"}
+	if form {
+		allowed = []string{"application/x-www-form-urlencoded", "application/json"}
+	}
+	media := strings.ToLower(strings.TrimSpace(strings.Split(ct, ";")[0]))
+	match := false
+	for _, a := range allowed {
+		if media == a {
+			match = true
+		}
+	}
+	if !match {
+		return nil, "", newAPIError(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
+			fmt.Sprintf("Content-Type %q is not allowed. Allowed types: %s", ct, strings.Join(allowed, ", ")))
+	}
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return nil, "", errTooLarge
+		}
+		return nil, "", errBadJSON
+	}
+	if media == "application/x-www-form-urlencoded" {
+		vals, err := url.ParseQuery(string(raw))
+		if err != nil {
+			return nil, "", newAPIError(http.StatusBadRequest, "BAD_REQUEST", "Invalid form body")
+		}
+		out := make(map[string]any, len(vals))
+		for k, v := range vals {
+			// FormData.forEach keeps the last value of a repeated key.
+			out[k] = v[len(v)-1]
+		}
+		return out, "object", nil
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&v); err != nil {
+		return nil, "", errBadJSON
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, "", errBadJSON
+	}
+	kind := jsKind(v)
+	if m, ok := v.(map[string]any); ok {
+		return m, kind, nil
+	}
+	return nil, kind, nil
+}
+
+// jsKind names a decoded JSON value's type as zod's messages do.
+func jsKind(v any) bodyKind {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	case float64, json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	}
+	return "unknown"
+}

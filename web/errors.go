@@ -1,0 +1,146 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"authserver/auth"
+	"authserver/session"
+	"authserver/store"
+)
+
+// apiError is an error in Better-Auth's wire form: {"message", "code"} with a status. An empty
+// Code sends the message alone, as a few Better-Auth errors do.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func newAPIError(status int, code, message string) *apiError {
+	return &apiError{Status: status, Code: code, Message: message}
+}
+
+// Errors raised by the HTTP layer itself.
+var (
+	errUnauthorized    = newAPIError(http.StatusUnauthorized, "UNAUTHORIZED", "Unauthorized")
+	errBadJSON         = newAPIError(http.StatusBadRequest, "BAD_REQUEST", "Invalid JSON in request body")
+	errSessionNotFresh = newAPIError(http.StatusForbidden, "SESSION_NOT_FRESH", "Session is not fresh")
+	errMissingOrigin   = newAPIError(http.StatusForbidden, "MISSING_OR_NULL_ORIGIN", "Missing or null Origin")
+	errInvalidOrigin   = newAPIError(http.StatusForbidden, "INVALID_ORIGIN", "Invalid origin")
+	errCrossSiteNav    = newAPIError(http.StatusForbidden, "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED", "Cross-site navigation login blocked. This request appears to be a CSRF attack.")
+	errPostGetSession  = newAPIError(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED", "POST method requires deferSessionRefresh to be enabled in session config")
+	errFailedGetSess   = newAPIError(http.StatusUnauthorized, "FAILED_TO_GET_SESSION", "Failed to get session")
+	errGetSessInternal = newAPIError(http.StatusInternalServerError, "FAILED_TO_GET_SESSION", "Failed to get session")
+	errTooLarge        = newAPIError(http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "Request body is too large")
+	errUnavailable     = newAPIError(http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable. Please try again shortly.")
+	errInternal        = newAPIError(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Internal Server Error")
+)
+
+// errorTable maps every error kind the services return onto Better-Auth's answer. It is the only
+// place statuses and codes are chosen for domain errors; statuses and messages follow the running
+// Better-Auth 1.7.25 server (checked by the compat suite), not memory.
+var errorTable = []struct {
+	err error
+	api *apiError
+}{
+	{auth.ErrSignUpDisabled, newAPIError(400, "EMAIL_PASSWORD_SIGN_UP_DISABLED", "Email and password sign up is not enabled")},
+	{auth.ErrEmailPasswordDisabled, newAPIError(400, "EMAIL_PASSWORD_DISABLED", "Email and password is not enabled")},
+	{auth.ErrInvalidEmail, newAPIError(400, "INVALID_EMAIL", "Invalid email")},
+	{auth.ErrInvalidPassword, newAPIError(400, "INVALID_PASSWORD", "Invalid password")},
+	{auth.ErrPasswordTooShort, newAPIError(400, "PASSWORD_TOO_SHORT", "Password too short")},
+	{auth.ErrPasswordTooLong, newAPIError(400, "PASSWORD_TOO_LONG", "Password too long")},
+	{auth.ErrUserExists, newAPIError(422, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", "User already exists. Use another email.")},
+	{auth.ErrCreateUser, newAPIError(422, "FAILED_TO_CREATE_USER", "Failed to create user")},
+	{auth.ErrCreateSession, newAPIError(401, "FAILED_TO_CREATE_SESSION", "Failed to create session")},
+	{auth.ErrInvalidCredentials, newAPIError(401, "INVALID_EMAIL_OR_PASSWORD", "Invalid email or password")},
+	{auth.ErrEmailNotVerified, newAPIError(403, "EMAIL_NOT_VERIFIED", "Email not verified")},
+	{auth.ErrCredentialAccountNotFound, newAPIError(400, "CREDENTIAL_ACCOUNT_NOT_FOUND", "Credential account not found")},
+	{auth.ErrEmailCannotBeUpdated, newAPIError(400, "EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated")},
+	{auth.ErrNoFieldsToUpdate, newAPIError(400, "", "No fields to update")},
+	{auth.ErrUserNotFound, newAPIError(400, "USER_NOT_FOUND", "User not found")},
+	{auth.ErrBusy, newAPIError(503, "SERVER_BUSY", "Too many sign-in attempts are being processed. Please try again shortly.")},
+	{session.ErrVanished, errFailedGetSess},
+	// Store kinds come last: a service error that wraps one of the kinds above wins.
+	{store.ErrUnavailable, errUnavailable},
+}
+
+// lookupError finds the wire answer for err, or nil when err is not a known kind.
+func lookupError(err error) *apiError {
+	var api *apiError
+	if errors.As(err, &api) {
+		return api
+	}
+	for _, row := range errorTable {
+		if errors.Is(err, row.err) {
+			return row.api
+		}
+	}
+	return nil
+}
+
+// errorHandler is Echo's HTTPErrorHandler: every error a handler returns is written here and
+// nowhere else. Unknown errors become a generic 500 whose cause goes only to the log.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			switch he.Code {
+			case http.StatusNotFound, http.StatusMethodNotAllowed:
+				// Better-Auth's router answers unknown paths and wrong methods alike: 404, no body.
+				_ = c.NoContent(http.StatusNotFound)
+				return
+			case http.StatusRequestEntityTooLarge:
+				writeError(c, errTooLarge)
+				return
+			}
+			if he.Code >= 400 && he.Code < 500 {
+				writeError(c, newAPIError(he.Code, "BAD_REQUEST", http.StatusText(he.Code)))
+				return
+			}
+		}
+		if api := lookupError(err); api != nil {
+			if api.Status >= 500 {
+				log.LogAttrs(c.Request().Context(), slog.LevelError, "request failed",
+					slog.String("request_id", requestID(c)), slog.String("code", api.Code), slog.String("error", err.Error()))
+			}
+			writeError(c, api)
+			return
+		}
+		if errors.Is(err, context.Canceled) {
+			// The client went away; nobody is left to read an answer.
+			return
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			writeError(c, errUnavailable)
+			return
+		}
+		log.LogAttrs(c.Request().Context(), slog.LevelError, "unexpected error",
+			slog.String("request_id", requestID(c)), slog.String("error", err.Error()))
+		writeError(c, errInternal)
+	}
+}
+
+func writeError(c echo.Context, e *apiError) {
+	body := map[string]string{"message": e.Message}
+	if e.Code != "" {
+		body["code"] = e.Code
+	}
+	if e.Status == http.StatusServiceUnavailable {
+		c.Response().Header().Set("Retry-After", "1")
+	}
+	_ = writeJSON(c, e.Status, body)
+}
+
+func requestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}

@@ -1,0 +1,100 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"authserver/store"
+)
+
+// writeJSON writes v as JSON the way JavaScript's JSON.stringify would: no HTML escaping and no
+// trailing newline, so bodies match Better-Auth's byte for byte where the values do.
+func writeJSON(c echo.Context, status int, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	return c.Blob(status, echo.MIMEApplicationJSON, bytes.TrimRight(buf.Bytes(), "\n"))
+}
+
+// jsTime prints a timestamp as JavaScript's toISOString does; the Better-Auth client only turns
+// strings of this form back into Date objects.
+type jsTime store.Time
+
+func (t jsTime) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + store.Time(t).String() + `"`), nil
+}
+
+// userResponse is Better-Auth's User object, keys in the order Better-Auth prints them.
+type userResponse struct {
+	Name          string  `json:"name"`
+	Email         string  `json:"email"`
+	EmailVerified bool    `json:"emailVerified"`
+	Image         *string `json:"image"`
+	CreatedAt     jsTime  `json:"createdAt"`
+	UpdatedAt     jsTime  `json:"updatedAt"`
+	ID            string  `json:"id"`
+}
+
+func newUserResponse(u *store.User) userResponse {
+	return userResponse{Name: u.Name, Email: u.Email, EmailVerified: u.EmailVerified, Image: u.Image,
+		CreatedAt: jsTime(u.CreatedAt), UpdatedAt: jsTime(u.UpdatedAt), ID: u.ID}
+}
+
+// sessionResponse is Better-Auth's Session object; Token is the raw token, as Better-Auth sends it.
+type sessionResponse struct {
+	ExpiresAt jsTime  `json:"expiresAt"`
+	Token     string  `json:"token"`
+	CreatedAt jsTime  `json:"createdAt"`
+	UpdatedAt jsTime  `json:"updatedAt"`
+	IPAddress *string `json:"ipAddress"`
+	UserAgent *string `json:"userAgent"`
+	UserID    string  `json:"userId"`
+	ID        string  `json:"id"`
+}
+
+func newSessionResponse(s *store.Session) sessionResponse {
+	return sessionResponse{ExpiresAt: jsTime(s.ExpiresAt), Token: s.Token, CreatedAt: jsTime(s.CreatedAt),
+		UpdatedAt: jsTime(s.UpdatedAt), IPAddress: s.IPAddress, UserAgent: s.UserAgent, UserID: s.UserID, ID: s.ID}
+}
+
+// sessionUserResponse is get-session's {session, user}.
+type sessionUserResponse struct {
+	Session sessionResponse `json:"session"`
+	User    userResponse    `json:"user"`
+}
+
+// accountResponse is an entry of list-accounts: the row without secrets, scope as a list.
+type accountResponse struct {
+	ID         string   `json:"id"`
+	AccountID  string   `json:"accountId"`
+	ProviderID string   `json:"providerId"`
+	UserID     string   `json:"userId"`
+	CreatedAt  jsTime   `json:"createdAt"`
+	UpdatedAt  jsTime   `json:"updatedAt"`
+	Scopes     []string `json:"scopes"`
+}
+
+func newAccountResponse(a *store.Account) accountResponse {
+	scopes := []string{}
+	if a.Scope != nil {
+		for _, s := range strings.Split(*a.Scope, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				scopes = append(scopes, s)
+			}
+		}
+	}
+	return accountResponse{ID: a.ID, AccountID: a.AccountID, ProviderID: a.ProviderID, UserID: a.UserID,
+		CreatedAt: jsTime(a.CreatedAt), UpdatedAt: jsTime(a.UpdatedAt), Scopes: scopes}
+}
+
+// statusResponse is the {"status": true} most mutations answer with.
+var statusResponse = map[string]bool{"status": true}
+
+func ok(c echo.Context, v any) error { return writeJSON(c, http.StatusOK, v) }

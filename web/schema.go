@@ -1,0 +1,99 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"authserver/auth"
+)
+
+// fieldKind is the type a body field must have.
+type fieldKind int
+
+const (
+	kString         fieldKind = iota // z.string()
+	kNonEmptyString                  // z.string().nonempty()
+	kEmail                           // z.email()
+	kBool                            // z.boolean()
+	kNullableString                  // z.string().nullable()
+)
+
+type field struct {
+	name     string
+	kind     fieldKind
+	optional bool
+}
+
+// schema checks a request body the way Better-Auth's zod schemas do and reports failures with the
+// same "[body.<field>] <zod message>" text, joined with "; ", under code VALIDATION_ERROR.
+type schema struct {
+	fields []field
+	// optionalBody lets the whole body be absent (z.object(...).optional()).
+	optionalBody bool
+}
+
+func (s *schema) validate(body map[string]any, kind bodyKind) error {
+	if kind == bodyAbsent && s.optionalBody {
+		return nil
+	}
+	if kind != "object" {
+		return validationError("[body] Invalid input: expected object, received " + string(kind))
+	}
+	var issues []string
+	for _, f := range s.fields {
+		v, present := body[f.name]
+		if !present {
+			if f.optional {
+				continue
+			}
+			issues = append(issues, issue(f, "Invalid input: expected "+expected(f.kind)+", received undefined"))
+			continue
+		}
+		if msg := checkKind(f.kind, v); msg != "" {
+			issues = append(issues, issue(f, msg))
+		}
+	}
+	if len(issues) > 0 {
+		return validationError(strings.Join(issues, "; "))
+	}
+	return nil
+}
+
+func issue(f field, msg string) string { return "[body." + f.name + "] " + msg }
+
+func validationError(msg string) *apiError {
+	return newAPIError(http.StatusBadRequest, "VALIDATION_ERROR", msg)
+}
+
+func expected(k fieldKind) string {
+	if k == kBool {
+		return "boolean"
+	}
+	return "string"
+}
+
+func checkKind(k fieldKind, v any) string {
+	got := jsKind(v)
+	switch k {
+	case kBool:
+		if got != "boolean" {
+			return "Invalid input: expected boolean, received " + string(got)
+		}
+	case kNullableString:
+		if got != "string" && got != "null" {
+			return "Invalid input: expected string, received " + string(got)
+		}
+	default:
+		if got != "string" {
+			return "Invalid input: expected string, received " + string(got)
+		}
+		s := v.(string)
+		if k == kNonEmptyString && s == "" {
+			return "Too small: expected string to have >=1 characters"
+		}
+		if k == kEmail && !auth.ValidEmail(s) {
+			return "Invalid email address"
+		}
+	}
+	return ""
+}

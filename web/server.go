@@ -1,0 +1,177 @@
+// Package web is the HTTP layer: the Echo router, Better-Auth's /api/auth endpoints, the
+// validate-session middleware shared with /content, CORS, request logs, health checks, and the
+// single place where errors become responses.
+//
+// It is the only package that imports Echo. Handlers decode, call one service method, and write
+// the answer; the rules live in auth, session and content.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"authserver/auth"
+	"authserver/session"
+	"authserver/store"
+)
+
+// Config holds the HTTP-level settings.
+type Config struct {
+	// BaseURL is the public URL of the server (BETTER_AUTH_URL); its origin is always trusted and
+	// links are built from it.
+	BaseURL string
+	// BasePath is where the auth API is mounted (default "/api/auth").
+	BasePath string
+	// TrustedOrigins are the extra origins (BETTER_AUTH_TRUSTED_ORIGINS) allowed to call with
+	// cookies, to be redirected to, and to make CORS requests.
+	TrustedOrigins []string
+	// TrustedProxies are the networks whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// Production turns on production behaviour (the /error page redirects).
+	Production bool
+	// DisableCSRFCheck turns off the origin checks (Better-Auth's advanced.disableCSRFCheck). Only
+	// for tests and trusted server-to-server setups.
+	DisableCSRFCheck bool
+	// BodyLimit caps request bodies (default 1 MiB).
+	BodyLimit string
+	// RequestTimeout bounds a request's context (default 15 s).
+	RequestTimeout time.Duration
+}
+
+// Deps are the services the HTTP layer calls.
+type Deps struct {
+	Store    *store.Store
+	Sessions *session.Manager
+	Auth     *auth.Service
+	Logger   *slog.Logger
+}
+
+// New builds the whole HTTP handler.
+func New(cfg Config, d Deps) *echo.Echo {
+	if cfg.BasePath == "" {
+		cfg.BasePath = "/api/auth"
+	}
+	if cfg.BodyLimit == "" {
+		cfg.BodyLimit = "1M"
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 15 * time.Second
+	}
+	log := d.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	baseOrigin := baseOriginOf(cfg.BaseURL)
+	origins := NewOrigins(append([]string{baseOrigin}, cfg.TrustedOrigins...)...)
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = errorHandler(log)
+	e.Use(recoverer(log))
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: func() string { return session.RandomString(16) }}))
+	e.Use(requestLogger(log))
+	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOriginFunc: func(o string) (bool, error) {
+			oo, okOrigin := originOf(o)
+			return okOrigin && oo == o && origins.Trusted(o, false), nil
+		},
+		AllowMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions},
+		AllowHeaders:     []string{"Content-Type", "Authorization", "X-Requested-With"},
+		ExposeHeaders:    []string{session.AuthTokenHeader},
+		AllowCredentials: true,
+		MaxAge:           600,
+	}))
+	e.Use(middleware.BodyLimit(cfg.BodyLimit))
+	e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout}))
+
+	e.GET("/healthz", func(c echo.Context) error { return ok(c, map[string]string{"status": "ok"}) })
+	e.GET("/readyz", func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		if err := d.Store.Ping(ctx); err != nil {
+			return writeJSON(c, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		}
+		return ok(c, map[string]string{"status": "ready"})
+	})
+
+	h := &authHandler{cfg: cfg, auth: d.Auth, sessions: d.Sessions, origins: origins, baseOrigin: baseOrigin, log: log}
+	h.registerAuthRoutes(e.Group(strings.TrimRight(cfg.BasePath, "/")))
+	return e
+}
+
+// authKey is where RequireSession leaves the validated session on the Echo context.
+const authKey = "auth.session"
+
+// RequireSession is the validate-session middleware for routes outside /api/auth (such as
+// /content): it accepts the signed session cookie or "Authorization: Bearer <token>" (raw or
+// signed), slides the session like Better-Auth does, and answers 401 {"message":"Unauthorized",
+// "code":"UNAUTHORIZED"} when there is no live session. Handlers read the result with AuthFrom.
+func RequireSession(m *session.Manager) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			a, err := m.Get(c.Request().Context(), c.Response(), c.Request(), session.GetOptions{})
+			if err != nil && err != session.ErrVanished {
+				return err
+			}
+			if a == nil {
+				return errUnauthorized
+			}
+			c.Set(authKey, a)
+			return next(c)
+		}
+	}
+}
+
+// AuthFrom returns the session RequireSession validated for this request, or nil outside it.
+func AuthFrom(c echo.Context) *session.Auth {
+	a, _ := c.Get(authKey).(*session.Auth)
+	return a
+}
+
+// recoverer turns a panic into a logged 500 with the generic body, keeping the process up.
+func recoverer(log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisableStackAll:   true,
+		DisablePrintStack: true,
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			log.LogAttrs(c.Request().Context(), slog.LevelError, "panic", slog.String("error", err.Error()), slog.String("stack", string(stack)))
+			return errInternal
+		},
+	})
+}
+
+// requestLogger writes one structured line per request. It logs the path without the query
+// string: callback URLs and tokens travel in queries.
+func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogMethod:    true,
+		LogURIPath:   true,
+		LogStatus:    true,
+		LogLatency:   true,
+		LogRequestID: true,
+		LogRemoteIP:  false,
+		HandleError:  true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			level := slog.LevelInfo
+			if v.Status >= 500 {
+				level = slog.LevelError
+			}
+			log.LogAttrs(c.Request().Context(), level, "request",
+				slog.String("method", v.Method),
+				slog.String("path", v.URIPath),
+				slog.Int("status", v.Status),
+				slog.Duration("latency", v.Latency),
+				slog.String("request_id", v.RequestID),
+			)
+			return nil
+		},
+	})
+}

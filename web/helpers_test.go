@@ -1,0 +1,208 @@
+package web_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"authserver/auth"
+	"authserver/session"
+	"authserver/store"
+	"authserver/web"
+)
+
+const (
+	testSecret  = "test-secret-0123456789abcdef0123456789abcdef"
+	trusted     = "http://app.example.test"
+	testBaseURL = "http://localhost:8000"
+)
+
+// clock is a settable time source shared by the services under test.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// env is the whole server over one test database, served by httptest.
+type env struct {
+	t        *testing.T
+	st       *store.Store
+	srv      *httptest.Server
+	clock    *clock
+	sessions *session.Manager
+}
+
+type envOptions struct {
+	auth    auth.Config
+	web     web.Config
+	session session.Config
+	extra   func(e *env, h http.Handler) http.Handler
+}
+
+func newEnv(t *testing.T, st *store.Store, opts ...func(*envOptions)) *env {
+	t.Helper()
+	clk := &clock{now: time.Now().UTC().Truncate(time.Millisecond)}
+	o := envOptions{
+		web:     web.Config{BaseURL: testBaseURL, TrustedOrigins: []string{trusted}},
+		session: session.Config{Secret: []byte(testSecret)},
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	o.session.Now = clk.Now
+	o.auth.Now = clk.Now
+	sessions := session.New(o.session, st)
+	svc := auth.New(o.auth, st, sessions)
+	e := &env{t: t, st: st, clock: clk, sessions: sessions}
+	handler := web.New(o.web, web.Deps{Store: st, Sessions: sessions, Auth: svc})
+	var h http.Handler = handler
+	if o.extra != nil {
+		h = o.extra(e, handler)
+	}
+	e.srv = httptest.NewServer(h)
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// response is what a test looks at: status, headers and the body, decoded when it is JSON.
+type response struct {
+	Status int
+	Header http.Header
+	Raw    []byte
+	JSON   map[string]any
+	Array  []any
+}
+
+func (r *response) code() string { s, _ := r.JSON["code"].(string); return s }
+
+// setCookies returns the response's Set-Cookie lines by cookie name.
+func (r *response) setCookies() map[string]string {
+	out := map[string]string{}
+	for _, c := range r.Header.Values("Set-Cookie") {
+		name, _, _ := strings.Cut(c, "=")
+		out[name] = c
+	}
+	return out
+}
+
+// client is a browser-like caller with its own cookie jar.
+type client struct {
+	e       *env
+	jar     *cookiejar.Jar
+	headers map[string]string
+}
+
+func (e *env) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{e: e, jar: jar, headers: map[string]string{"Origin": trusted}}
+}
+
+// do sends a request and decodes the answer. body may be nil, a string (sent as is with the
+// content type from headers) or any value (sent as JSON).
+func (c *client) do(method, path string, body any, headers ...string) *response {
+	c.e.t.Helper()
+	var rdr io.Reader
+	ct := ""
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rdr = strings.NewReader(b)
+		ct = "application/json"
+	default:
+		buf, _ := json.Marshal(b)
+		rdr = bytes.NewReader(buf)
+		ct = "application/json"
+	}
+	req, err := http.NewRequest(method, c.e.srv.URL+path, rdr)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	for k, v := range c.headers {
+		req.Header.Set(k, v)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] == "" {
+			req.Header.Del(headers[i])
+		} else {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+	}
+	u, _ := url.Parse(c.e.srv.URL)
+	for _, ck := range c.jar.Cookies(u) {
+		req.AddCookie(ck)
+	}
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	c.jar.SetCookies(u, res.Cookies())
+	out := &response{Status: res.StatusCode, Header: res.Header, Raw: raw}
+	if len(raw) > 0 && raw[0] == '{' {
+		_ = json.Unmarshal(raw, &out.JSON)
+	} else if len(raw) > 0 && raw[0] == '[' {
+		_ = json.Unmarshal(raw, &out.Array)
+	}
+	return out
+}
+
+// expect fails the test unless the response has the status and, when code is not empty, the
+// Better-Auth error code.
+func expect(t *testing.T, r *response, status int, code string) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status = %d, want %d; body %s", r.Status, status, r.Raw)
+	}
+	if code != "" && r.code() != code {
+		t.Fatalf("code = %q, want %q; body %s", r.code(), code, r.Raw)
+	}
+}
+
+var jsDate = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$`)
+
+func signUp(t *testing.T, c *client, email, password string, extra ...string) *response {
+	t.Helper()
+	body := map[string]any{"name": "Test User", "email": email, "password": password}
+	for i := 0; i+1 < len(extra); i += 2 {
+		body[extra[i]] = extra[i+1]
+	}
+	r := c.do("POST", "/api/auth/sign-up/email", body)
+	expect(t, r, 200, "")
+	return r
+}
+
+// cookieValue reads the current value of a cookie from the client's jar.
+func (c *client) cookieValue(name string) string {
+	u, _ := url.Parse(c.e.srv.URL)
+	for _, ck := range c.jar.Cookies(u) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}

@@ -25,6 +25,10 @@ import (
 var version = "dev"
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		// The container image has no shell or curl; the binary checks itself.
+		os.Exit(healthcheck(os.Getenv))
+	}
 	if err := run(context.Background(), os.Getenv, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "authserver:", err)
 		os.Exit(1)
@@ -125,4 +129,25 @@ func newLogger(cfg Config, w *os.File) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// healthcheck asks the running server's /healthz on the configured port and returns the process
+// exit code: 0 when it answers 200.
+func healthcheck(getenv func(string) string) int {
+	port := getenv("PORT")
+	if port == "" {
+		port = "8000"
+	}
+	client := &http.Client{Timeout: 2 * time.Second}
+	res, err := client.Get("http://127.0.0.1:" + port + "/healthz")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "healthcheck:", err)
+		return 1
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		fmt.Fprintln(os.Stderr, "healthcheck: status", res.StatusCode)
+		return 1
+	}
+	return 0
 }

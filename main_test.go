@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envMap(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadConfigDefaults(t *testing.T) {
+	c, err := loadConfig(envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != "8000" || c.BaseURL != "http://localhost:8000" || c.DatabaseURL != "sqlite:data/app.db" || c.Production {
+		t.Errorf("defaults = port %s, base %s, db %s, production %v", c.Port, c.BaseURL, c.DatabaseURL, c.Production)
+	}
+	if c.secureCookies() {
+		t.Error("http base URL gave secure cookies")
+	}
+	c, err = loadConfig(envMap(map[string]string{"BETTER_AUTH_URL": "https://auth.example.com/", "BETTER_AUTH_TRUSTED_ORIGINS": "https://a.example.com, https://b.example.com"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.secureCookies() || c.BaseURL != "https://auth.example.com" || len(c.TrustedOrigins) != 2 || c.TrustedOrigins[1] != "https://b.example.com" {
+		t.Errorf("https config = %+v", c)
+	}
+}
+
+func TestLoadConfigRefusesUnsafeProduction(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"no secret", map[string]string{"APP_ENV": "production"}, "BETTER_AUTH_SECRET is required"},
+		{"short secret", map[string]string{"APP_ENV": "production", "BETTER_AUTH_SECRET": "short"}, "at least 32 characters"},
+		{"bad url", map[string]string{"BETTER_AUTH_URL": "ftp://x"}, "BETTER_AUTH_URL"},
+		{"bad duration", map[string]string{"SESSION_EXPIRES_IN": "soon"}, "SESSION_EXPIRES_IN"},
+		{"bad proxy", map[string]string{"TRUSTED_PROXIES": "nope"}, "TRUSTED_PROXIES"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig(envMap(tt.env))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("loadConfig err = %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := loadConfig(envMap(map[string]string{"APP_ENV": "production", "BETTER_AUTH_SECRET": strings.Repeat("s", 32)})); err != nil {
+		t.Errorf("valid production config refused: %v", err)
+	}
+}
+
+func TestDevelopmentSecretIsGeneratedOnceAndKept(t *testing.T) {
+	dir := t.TempDir()
+	c, _ := loadConfig(envMap(map[string]string{"DATA_DIR": dir}))
+	s1, gen, err := resolveSecret(c)
+	if err != nil || !gen || len(s1) < 32 {
+		t.Fatalf("resolveSecret = %q, %v, %v", s1, gen, err)
+	}
+	info, err := os.Stat(filepath.Join(dir, "secret"))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v, mode %v; want 0600", err, info.Mode())
+	}
+	s2, _, _ := resolveSecret(c)
+	if s1 != s2 {
+		t.Error("a restart generated a new secret: sessions would not survive restarts")
+	}
+}
+
+// The server starts with nothing but a data folder, migrates, serves, and stops cleanly on cancel.
+func TestRunServesAndShutsDown(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	env := map[string]string{"DATA_DIR": dir, "HOST": "127.0.0.1", "PORT": itoa(port), "LOG_LEVEL": "error"}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	devNull, _ := os.Open(os.DevNull)
+	defer devNull.Close()
+	go func() { done <- run(ctx, envMap(env), devNull) }()
+	base := "http://127.0.0.1:" + itoa(port)
+	var res *http.Response
+	for i := 0; i < 100; i++ {
+		res, err = http.Get(base + "/readyz")
+		if err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("server never became ready: %v", err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), "ready") {
+		t.Fatalf("readyz = %d %s", res.StatusCode, body)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "app.db")); err != nil {
+		t.Errorf("no SQLite database in the data folder: %v", err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run returned %v after shutdown", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not stop")
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

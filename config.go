@@ -42,6 +42,26 @@ type Config struct {
 	DBSimpleProtocol  bool
 	ShutdownTimeout   time.Duration
 	SecureCookies     *bool
+
+	AppName          string
+	SMTPURL          string
+	MailFrom         string
+	MailTemplatesDir string
+	MailSendTimeout  time.Duration
+
+	RequireEmailVerification      bool
+	SendVerificationOnSignUp      *bool
+	SendVerificationOnSignIn      bool
+	AutoSignInAfterVerification   bool
+	RevokeSessionsOnPasswordReset bool
+	VerificationExpiresIn         time.Duration
+	ResetPasswordExpiresIn        time.Duration
+	DeleteTokenExpiresIn          time.Duration
+	ChangeEmailEnabled            bool
+	ChangeEmailWithoutVerify      bool
+	ChangeEmailConfirmation       bool
+	DeleteUserEnabled             bool
+	DeleteUserVerification        bool
 }
 
 // minSecretLen is the shortest secret accepted in production, as Better-Auth recommends.
@@ -64,6 +84,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		Secret:      getenv("BETTER_AUTH_SECRET"),
 		LogFormat:   env("LOG_FORMAT", "text"),
 		DatabaseURL: env("DATABASE_URL", ""),
+		AppName:     env("APP_NAME", "Better Auth"),
+		SMTPURL:     env("SMTP_URL", ""),
+		MailFrom:    env("MAIL_FROM", ""),
+
+		MailTemplatesDir: env("MAIL_TEMPLATES_DIR", ""),
 	}
 	if c.Secret == "" {
 		c.Secret = getenv("AUTH_SECRET")
@@ -134,6 +159,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"SESSION_UPDATE_AGE", 24 * time.Hour, &c.SessionUpdateAge},
 		{"SESSION_FRESH_AGE", 24 * time.Hour, &c.SessionFreshAge},
 		{"SHUTDOWN_TIMEOUT", 20 * time.Second, &c.ShutdownTimeout},
+		{"MAIL_SEND_TIMEOUT", 10 * time.Second, &c.MailSendTimeout},
+		{"VERIFICATION_TOKEN_EXPIRES_IN", time.Hour, &c.VerificationExpiresIn},
+		{"RESET_PASSWORD_TOKEN_EXPIRES_IN", time.Hour, &c.ResetPasswordExpiresIn},
+		{"DELETE_USER_TOKEN_EXPIRES_IN", 24 * time.Hour, &c.DeleteTokenExpiresIn},
 	}
 	for _, d := range durations {
 		v, err := parseDuration(env(d.key, ""), d.def)
@@ -172,6 +201,14 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"DISABLE_SIGN_UP", &c.DisableSignUp},
 		{"DISABLE_AUTO_SIGN_IN", &c.DisableAutoSignIn},
 		{"DB_SIMPLE_PROTOCOL", &c.DBSimpleProtocol},
+		{"REQUIRE_EMAIL_VERIFICATION", &c.RequireEmailVerification},
+		{"SEND_VERIFICATION_ON_SIGN_IN", &c.SendVerificationOnSignIn},
+		{"AUTO_SIGN_IN_AFTER_VERIFICATION", &c.AutoSignInAfterVerification},
+		{"REVOKE_SESSIONS_ON_PASSWORD_RESET", &c.RevokeSessionsOnPasswordReset},
+		{"CHANGE_EMAIL_ENABLED", &c.ChangeEmailEnabled},
+		{"CHANGE_EMAIL_WITHOUT_VERIFICATION", &c.ChangeEmailWithoutVerify},
+		{"DELETE_USER_ENABLED", &c.DeleteUserEnabled},
+		{"DELETE_USER_VERIFICATION", &c.DeleteUserVerification},
 	}
 	for _, b := range bools {
 		v, err := parseBool(env(b.key, ""))
@@ -179,6 +216,21 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", b.key, err))
 		}
 		*b.dst = v
+	}
+	c.ChangeEmailConfirmation = true
+	if v := env("CHANGE_EMAIL_CONFIRMATION", ""); v != "" {
+		b, err := parseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("CHANGE_EMAIL_CONFIRMATION: %w", err))
+		}
+		c.ChangeEmailConfirmation = b
+	}
+	if v := env("SEND_VERIFICATION_ON_SIGN_UP", ""); v != "" {
+		b, err := parseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("SEND_VERIFICATION_ON_SIGN_UP: %w", err))
+		}
+		c.SendVerificationOnSignUp = &b
 	}
 	if v := env("SECURE_COOKIES", ""); v != "" {
 		b, err := parseBool(v)

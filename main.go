@@ -12,10 +12,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"authserver/auth"
+	"authserver/mail"
 	"authserver/session"
 	"authserver/store"
 	"authserver/web"
@@ -68,6 +70,26 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 		return err
 	}
 
+	sender, err := mail.New(mail.Config{
+		SMTPURL: cfg.SMTPURL, From: cfg.MailFrom, Timeout: cfg.MailSendTimeout,
+		OutboxDir: filepath.Join(cfg.DataDir, "outbox"), Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	templates, err := mail.LoadTemplates(cfg.MailTemplatesDir, cfg.AppName)
+	if err != nil {
+		return err
+	}
+	if cfg.SMTPURL == "" {
+		level := slog.LevelInfo
+		if cfg.Production {
+			level = slog.LevelWarn
+		}
+		log.Log(ctx, level, "no SMTP_URL: mail is not delivered, messages are written to the outbox folder",
+			slog.String("outbox", filepath.Join(cfg.DataDir, "outbox")))
+	}
+
 	sessions := session.New(session.Config{
 		Secret: []byte(secret), ExpiresIn: cfg.SessionExpiresIn, UpdateAge: cfg.SessionUpdateAge,
 		FreshAge: cfg.SessionFreshAge, Secure: cfg.secureCookies(),
@@ -75,7 +97,20 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	authSvc := auth.New(auth.Config{
 		MinPasswordLength: cfg.MinPasswordLength, MaxPasswordLength: cfg.MaxPasswordLength,
 		DisableSignUp: cfg.DisableSignUp, DisableAutoSignIn: cfg.DisableAutoSignIn,
-		Hasher: auth.HasherConfig{Concurrency: cfg.HashConcurrency},
+		Hasher:                   auth.HasherConfig{Concurrency: cfg.HashConcurrency},
+		RequireEmailVerification: cfg.RequireEmailVerification,
+		Email: auth.EmailConfig{
+			APIURL: cfg.BaseURL + "/api/auth", Secret: []byte(secret), Sender: sender, Templates: templates,
+			SendTimeout: cfg.MailSendTimeout, Logger: log,
+			SendOnSignUp: cfg.SendVerificationOnSignUp, SendOnSignIn: cfg.SendVerificationOnSignIn,
+			AutoSignInAfterVerification: cfg.AutoSignInAfterVerification,
+			VerificationExpiresIn:       cfg.VerificationExpiresIn, ResetPasswordExpiresIn: cfg.ResetPasswordExpiresIn,
+			RevokeSessionsOnPasswordReset: cfg.RevokeSessionsOnPasswordReset,
+			ChangeEmailEnabled:            cfg.ChangeEmailEnabled, ChangeEmailWithoutVerification: cfg.ChangeEmailWithoutVerify,
+			ChangeEmailConfirmation: cfg.ChangeEmailConfirmation,
+			DeleteUserEnabled:       cfg.DeleteUserEnabled, DeleteUserVerification: cfg.DeleteUserVerification,
+			DeleteTokenExpiresIn: cfg.DeleteTokenExpiresIn,
+		},
 	}, st, sessions)
 
 	e := web.New(web.Config{
@@ -118,6 +153,9 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := authSvc.WaitForMail(shutdownCtx); err != nil {
+		log.Warn("shutdown: some mail was still being sent", slog.String("error", err.Error()))
 	}
 	log.Info("stopped")
 	return nil

@@ -20,4 +20,6 @@ var (
 	ErrEmailCannotBeUpdated      = errors.New("auth: email can not be updated here")
 	ErrNoFieldsToUpdate          = errors.New("auth: no fields to update")
 	ErrUserNotFound              = errors.New("auth: user not found")
+	ErrLastAccount               = errors.New("auth: cannot unlink the last account")
+	ErrAccountNotFound           = errors.New("auth: account not found")
 )

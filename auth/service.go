@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
 	"time"
@@ -31,6 +32,8 @@ type Config struct {
 	DisableAutoSignIn bool
 	// Hasher bounds password hashing; zero values take the defaults.
 	Hasher HasherConfig
+	// Email configures the email flows and how mail is sent.
+	Email EmailConfig
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -38,9 +41,11 @@ type Config struct {
 // Service runs the email-and-password flows. It is safe for concurrent use.
 type Service struct {
 	cfg      Config
+	email    EmailConfig
 	st       *store.Store
 	sessions *session.Manager
 	hasher   *Hasher
+	mail     *mailer
 }
 
 // New returns a Service with cfg's defaults filled in.
@@ -54,7 +59,33 @@ func New(cfg Config, st *store.Store, sessions *session.Manager) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg, st: st, sessions: sessions, hasher: NewHasher(cfg.Hasher)}
+	e := cfg.Email
+	if e.SendTimeout <= 0 {
+		e.SendTimeout = 10 * time.Second
+	}
+	if e.VerificationExpiresIn <= 0 {
+		e.VerificationExpiresIn = time.Hour
+	}
+	if e.ResetPasswordExpiresIn <= 0 {
+		e.ResetPasswordExpiresIn = time.Hour
+	}
+	if e.DeleteTokenExpiresIn <= 0 {
+		e.DeleteTokenExpiresIn = 24 * time.Hour
+	}
+	if e.Logger == nil {
+		e.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{cfg: cfg, email: e, st: st, sessions: sessions, hasher: NewHasher(cfg.Hasher),
+		mail: &mailer{cfg: e, log: e.Logger}}
+}
+
+// sendOnSignUp follows Better-Auth: emailVerification.sendOnSignUp, defaulting to
+// requireEmailVerification.
+func (s *Service) sendOnSignUp() bool {
+	if s.email.SendOnSignUp != nil {
+		return *s.email.SendOnSignUp
+	}
+	return s.cfg.RequireEmailVerification
 }
 
 // Hasher exposes the service's bounded password hasher.
@@ -98,7 +129,9 @@ type SignUpInput struct {
 	Password   string
 	Image      *string
 	RememberMe *bool
-	Meta       session.Meta
+	// CallbackURL is where the verification link sends the browser afterwards.
+	CallbackURL string
+	Meta        session.Meta
 }
 
 // SignUpResult is the created (or, in generic-duplicate mode, synthetic) user and the session
@@ -179,6 +212,9 @@ func (s *Service) SignUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCreateUser, err)
 	}
+	if s.sendOnSignUp() {
+		s.sendVerification(&res.User, in.CallbackURL)
+	}
 	return res, nil
 }
 
@@ -193,10 +229,11 @@ func (s *Service) syntheticSignUp(ctx context.Context, in SignUpInput, email str
 
 // SignInInput is a validated sign-in request.
 type SignInInput struct {
-	Email      string
-	Password   string
-	RememberMe *bool
-	Meta       session.Meta
+	Email       string
+	Password    string
+	RememberMe  *bool
+	CallbackURL string
+	Meta        session.Meta
 }
 
 // SignInResult is the signed-in user and the new session.
@@ -244,6 +281,9 @@ func (s *Service) SignInEmail(ctx context.Context, in SignInInput) (*SignInResul
 		return nil, ErrInvalidCredentials
 	}
 	if s.cfg.RequireEmailVerification && !u.EmailVerified {
+		if s.email.SendOnSignIn {
+			s.sendVerification(u, in.CallbackURL)
+		}
 		return nil, ErrEmailNotVerified
 	}
 	dr := in.RememberMe != nil && !*in.RememberMe
@@ -344,4 +384,48 @@ func (s *Service) UpdateUser(ctx context.Context, userID string, in UpdateUserIn
 // ListAccounts returns every sign-in method of the user.
 func (s *Service) ListAccounts(ctx context.Context, userID string) ([]store.Account, error) {
 	return s.st.AccountsByUser(ctx, userID)
+}
+
+// UnlinkAccount deletes one of the user's accounts by its row id. The last account is never
+// removed (the user could no longer sign in), and that is checked first, as in Better-Auth.
+func (s *Service) UnlinkAccount(ctx context.Context, userID, accountID string) error {
+	accts, err := s.st.AccountsByUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if len(accts) <= 1 {
+		return ErrLastAccount
+	}
+	for _, a := range accts {
+		if a.ID == accountID {
+			return s.st.DeleteAccount(ctx, userID, a.ID)
+		}
+	}
+	return ErrAccountNotFound
+}
+
+// VerifyPassword checks the user's current password (ErrInvalidPassword when wrong or when the user
+// has no password), with the same hashing work either way.
+func (s *Service) VerifyPassword(ctx context.Context, userID, password string) error {
+	if err := s.checkNotTooLong(password); err != nil {
+		return err
+	}
+	acct, err := s.st.CredentialAccount(ctx, userID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if acct == nil || acct.Password == nil || *acct.Password == "" {
+		if err := s.hasher.Burn(ctx, password); err != nil {
+			return err
+		}
+		return ErrInvalidPassword
+	}
+	ok, err := s.hasher.Verify(ctx, *acct.Password, password)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrInvalidPassword
+	}
+	return nil
 }

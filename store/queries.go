@@ -68,6 +68,14 @@ func (s *Store) AccountsByUser(ctx context.Context, userID string) ([]Account, e
 	return out, nil
 }
 
+// DeleteAccount removes one account of the user.
+func (s *Store) DeleteAccount(ctx context.Context, userID, accountID string) error {
+	if err := s.conn(ctx).Where(`"id" = ? and "userId" = ?`, accountID, userID).Delete(&Account{}).Error; err != nil {
+		return fmt.Errorf("store: delete account: %w", classify(err))
+	}
+	return nil
+}
+
 // CredentialAccount finds the user's email-and-password account (providerId "credential").
 func (s *Store) CredentialAccount(ctx context.Context, userID string) (*Account, error) {
 	var a Account
@@ -171,6 +179,103 @@ func (s *Store) deleteSessionsWhere(ctx context.Context, where string, args ...a
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: delete sessions: %w", classify(err))
+	}
+	return tokens, nil
+}
+
+// CreateVerification inserts a single-use value (reset token, delete token, ...).
+func (s *Store) CreateVerification(ctx context.Context, v *Verification) error {
+	if err := s.conn(ctx).Create(v).Error; err != nil {
+		return fmt.Errorf("store: create verification: %w", classify(err))
+	}
+	return nil
+}
+
+// FindVerification returns the newest unexpired row with this identifier, without consuming it.
+func (s *Store) FindVerification(ctx context.Context, identifier string, now Time) (*Verification, error) {
+	var v Verification
+	err := s.conn(ctx).Where(`"identifier" = ? and "expiresAt" > ?`, identifier, now).
+		Order(`"createdAt" desc`).Take(&v).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: find verification: %w", classify(err))
+	}
+	return &v, nil
+}
+
+// ConsumeVerification deletes every row with this identifier and returns the newest one if it had
+// not expired. Because the delete decides, of two requests racing to use one token exactly one
+// gets it; expired rows are deleted too, so they can never be replayed. ErrNotFound means the
+// token is unknown, used or expired.
+func (s *Store) ConsumeVerification(ctx context.Context, identifier string, now Time) (*Verification, error) {
+	var rows []Verification
+	var got *Verification
+	err := s.conn(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where(`"identifier" = ?`, identifier).Order(`"createdAt" desc`).Find(&rows).Error; err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		res := tx.Where(`"identifier" = ?`, identifier).Delete(&Verification{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return nil // another request consumed it between our read and delete
+		}
+		if rows[0].ExpiresAt.After(now.Time) {
+			got = &rows[0]
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: consume verification: %w", classify(err))
+	}
+	if got == nil {
+		return nil, fmt.Errorf("store: consume verification: %w", ErrNotFound)
+	}
+	return got, nil
+}
+
+// DeleteExpiredVerifications removes verification rows that expired before now, as Better-Auth
+// does before lookups, so the table does not grow without bound.
+func (s *Store) DeleteExpiredVerifications(ctx context.Context, now Time) error {
+	if err := s.conn(ctx).Where(`"expiresAt" < ?`, now).Delete(&Verification{}).Error; err != nil {
+		return fmt.Errorf("store: delete expired verifications: %w", classify(err))
+	}
+	return nil
+}
+
+// DeleteUser removes a user and everything kept for them, in one transaction: the user's
+// verification rows (reset and delete tokens carry the user id as their value) explicitly, and
+// sessions, accounts and any table that references "user" with ON DELETE CASCADE through the
+// foreign keys. It returns the session tokens that were removed, so caches can forget them.
+func (s *Store) DeleteUser(ctx context.Context, id string) ([]string, error) {
+	var tokens []string
+	err := s.conn(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&Session{}).Where(`"userId" = ?`, id).Pluck("token", &tokens).Error; err != nil {
+			return err
+		}
+		if err := tx.Where(`"value" = ?`, id).Delete(&Verification{}).Error; err != nil {
+			return err
+		}
+		if err := tx.Where(`"userId" = ?`, id).Delete(&Session{}).Error; err != nil {
+			return err
+		}
+		if err := tx.Where(`"userId" = ?`, id).Delete(&Account{}).Error; err != nil {
+			return err
+		}
+		res := tx.Where(`"id" = ?`, id).Delete(&User{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: delete user: %w", classify(err))
 	}
 	return tokens, nil
 }

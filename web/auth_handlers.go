@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -35,7 +36,7 @@ func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 		{name: "image", kind: kString, optional: true},
 		{name: "callbackURL", kind: kString, optional: true},
 		{name: "rememberMe", kind: kBool, optional: true},
-	}}
+	}, andRecord: true}
 	signIn := &schema{fields: []field{
 		{name: "email", kind: kString},
 		{name: "password", kind: kString},
@@ -47,7 +48,7 @@ func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 		{name: "currentPassword", kind: kString},
 		{name: "revokeOtherSessions", kind: kBool, optional: true},
 	}}
-	record := &schema{}
+	record := &schema{record: true}
 	for _, ep := range []endpoint{
 		{method: http.MethodGet, path: "/ok", handle: h.ok},
 		{method: http.MethodGet, path: "/error", handle: h.errorPage},
@@ -63,9 +64,13 @@ func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 		{method: http.MethodPost, path: "/update-user", schema: record, session: needSession, handle: h.updateUser},
 		{method: http.MethodPost, path: "/change-password", schema: changePassword, session: needSession, handle: h.changePassword},
 		{method: http.MethodGet, path: "/list-accounts", session: needSession, handle: h.listAccounts},
+		{method: http.MethodPost, path: "/unlink-account", schema: &schema{fields: []field{{name: "accountId", kind: kString}}}, session: needFreshSession, handle: h.unlinkAccount},
+		{method: http.MethodPost, path: "/verify-password", schema: &schema{fields: []field{{name: "password", kind: kString}}}, session: needSession, handle: h.verifyPassword},
+		{method: http.MethodPost, path: "/update-session", schema: record, session: needSession, handle: h.updateSession},
 	} {
 		h.route(g, ep)
 	}
+	h.registerEmailRoutes(g)
 }
 
 func (h *authHandler) meta(c echo.Context) session.Meta {
@@ -125,7 +130,7 @@ func (h *authHandler) signUpEmail(c *call) error {
 	password, _ := c.str("password")
 	res, err := h.auth.SignUpEmail(c.Request().Context(), auth.SignUpInput{
 		Name: name, Email: email, Password: password, Image: c.strPtr("image"),
-		RememberMe: c.boolPtr("rememberMe"), Meta: h.meta(c),
+		RememberMe: c.boolPtr("rememberMe"), CallbackURL: strOr(c.strPtr("callbackURL")), Meta: h.meta(c),
 	})
 	if err != nil {
 		return err
@@ -146,7 +151,7 @@ func (h *authHandler) signInEmail(c *call) error {
 	email, _ := c.str("email")
 	password, _ := c.str("password")
 	res, err := h.auth.SignInEmail(c.Request().Context(), auth.SignInInput{
-		Email: email, Password: password, RememberMe: c.boolPtr("rememberMe"), Meta: h.meta(c),
+		Email: email, Password: password, RememberMe: c.boolPtr("rememberMe"), CallbackURL: strOr(c.strPtr("callbackURL")), Meta: h.meta(c),
 	})
 	if err != nil {
 		return err
@@ -266,20 +271,19 @@ func (h *authHandler) updateUser(c *call) error {
 		return auth.ErrEmailCannotBeUpdated
 	}
 	var in auth.UpdateUserInput
-	if v, present := c.body["name"]; present {
-		s, isStr := v.(string)
-		if !isStr {
+	if v, present := c.body["name"]; present && v != nil {
+		s, isText := jsString(v)
+		if !isText {
 			return validationError("[body.name] Invalid input: expected string, received " + string(jsKind(v)))
 		}
 		in.Name = &s
 	}
 	if v, present := c.body["image"]; present {
-		switch x := v.(type) {
-		case nil:
+		if v == nil {
 			in.ClearImage = true
-		case string:
-			in.Image = &x
-		default:
+		} else if s, isText := jsString(v); isText {
+			in.Image = &s
+		} else {
 			return validationError("[body.image] Invalid input: expected string, received " + string(jsKind(v)))
 		}
 	}
@@ -321,4 +325,52 @@ func (h *authHandler) listAccounts(c *call) error {
 		out = append(out, newAccountResponse(&accts[i]))
 	}
 	return ok(c, out)
+}
+
+func strOr(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// jsString converts a scalar JSON value to the text a SQL text column receives from Better-Auth,
+// which passes numbers and booleans through unvalidated (update-user {"name": 42} stores "42").
+func jsString(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case bool:
+		if x {
+			return "true", true
+		}
+		return "false", true
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), true
+	}
+	return "", false
+}
+
+// unlinkAccount removes one of the caller's sign-in methods, never the last one.
+func (h *authHandler) unlinkAccount(c *call) error {
+	id, _ := c.str("accountId")
+	if err := h.auth.UnlinkAccount(c.Request().Context(), c.auth.User.ID, id); err != nil {
+		return err
+	}
+	return ok(c, statusResponse)
+}
+
+// verifyPassword checks the caller's password without changing anything.
+func (h *authHandler) verifyPassword(c *call) error {
+	pw, _ := c.str("password")
+	if err := h.auth.VerifyPassword(c.Request().Context(), c.auth.User.ID, pw); err != nil {
+		return err
+	}
+	return ok(c, statusResponse)
+}
+
+// updateSession would set session additional fields; this server declares none, so, as in
+// Better-Auth with none declared, every body has "No fields to update".
+func (h *authHandler) updateSession(c *call) error {
+	return auth.ErrNoFieldsToUpdate
 }

@@ -19,6 +19,8 @@ type apiError struct {
 	Status  int
 	Code    string
 	Message string
+	// Empty sends no body (Better-Auth does so for a few errors, with a JSON content type).
+	Empty bool
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -65,6 +67,17 @@ var errorTable = []struct {
 	{auth.ErrEmailCannotBeUpdated, newAPIError(400, "EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated")},
 	{auth.ErrNoFieldsToUpdate, newAPIError(400, "", "No fields to update")},
 	{auth.ErrUserNotFound, newAPIError(400, "USER_NOT_FOUND", "User not found")},
+	{auth.ErrLastAccount, newAPIError(400, "FAILED_TO_UNLINK_LAST_ACCOUNT", "You can't unlink your last account")},
+	{auth.ErrAccountNotFound, newAPIError(400, "ACCOUNT_NOT_FOUND", "Account not found")},
+	{auth.ErrInvalidToken, newAPIError(400, "INVALID_TOKEN", "Invalid token")},
+	{auth.ErrTokenExpired, newAPIError(401, "TOKEN_EXPIRED", "Token expired")},
+	{auth.ErrEmailMismatch, newAPIError(400, "EMAIL_MISMATCH", "Email mismatch")},
+	{auth.ErrEmailAlreadyVerified, newAPIError(400, "EMAIL_ALREADY_VERIFIED", "Email is already verified")},
+	{auth.ErrChangeEmailDisabled, newAPIError(400, "CHANGE_EMAIL_DISABLED", "Change email is disabled")},
+	{auth.ErrEmailIsTheSame, newAPIError(400, "", "Email is the same")},
+	{auth.ErrDeleteUserDisabled, &apiError{Status: 404, Empty: true}},
+	{auth.ErrSessionExpired, newAPIError(400, "SESSION_EXPIRED", "Session expired. Re-authenticate to perform this action.")},
+	{auth.ErrInvalidUser, newAPIError(401, "INVALID_USER", "Invalid user")},
 	{auth.ErrBusy, newAPIError(503, "SERVER_BUSY", "Too many sign-in attempts are being processed. Please try again shortly.")},
 	{session.ErrVanished, errFailedGetSess},
 	// Store kinds come last: a service error that wraps one of the kinds above wins.
@@ -131,6 +144,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 }
 
 func writeError(c echo.Context, e *apiError) {
+	if e.Empty {
+		_ = c.Blob(e.Status, echo.MIMEApplicationJSON, nil)
+		return
+	}
 	body := map[string]string{"message": e.Message}
 	if e.Code != "" {
 		body["code"] = e.Code

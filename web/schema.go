@@ -30,6 +30,9 @@ type schema struct {
 	fields []field
 	// optionalBody lets the whole body be absent (z.object(...).optional()).
 	optionalBody bool
+	// record marks z.record bodies (any object), and andRecord z.object(...).and(z.record(...)):
+	// zod names the expected type "record" for those, and the intersection reports both.
+	record, andRecord bool
 }
 
 func (s *schema) validate(body map[string]any, kind bodyKind) error {
@@ -37,6 +40,12 @@ func (s *schema) validate(body map[string]any, kind bodyKind) error {
 		return nil
 	}
 	if kind != "object" {
+		switch {
+		case s.record:
+			return validationError("[body] Invalid input: expected record, received " + string(kind))
+		case s.andRecord:
+			return validationError("[body] Invalid input: expected object, received " + string(kind) + "; [body] Invalid input: expected record, received " + string(kind))
+		}
 		return validationError("[body] Invalid input: expected object, received " + string(kind))
 	}
 	var issues []string

@@ -1,0 +1,521 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+	"time"
+
+	"authserver/mail"
+	"authserver/session"
+	"authserver/store"
+)
+
+// Errors of the email flows; the web layer's error table gives their wire form.
+var (
+	ErrInvalidToken         = errors.New("auth: invalid token")
+	ErrTokenExpired         = errors.New("auth: token expired")
+	ErrEmailMismatch        = errors.New("auth: email mismatch")
+	ErrEmailAlreadyVerified = errors.New("auth: email already verified")
+	ErrChangeEmailDisabled  = errors.New("auth: change email is disabled")
+	ErrEmailIsTheSame       = errors.New("auth: email is the same")
+	ErrDeleteUserDisabled   = errors.New("auth: delete user is disabled")
+	ErrSessionExpired       = errors.New("auth: session too old for this action")
+	ErrInvalidUser          = errors.New("auth: token belongs to another user")
+)
+
+// EmailConfig holds Better-Auth's emailVerification, user.changeEmail and user.deleteUser options
+// plus how mail is sent.
+type EmailConfig struct {
+	// APIURL is the public base of the auth API (BETTER_AUTH_URL + "/api/auth"); links start here.
+	APIURL string
+	// Secret signs verification tokens (the same secret as cookies, as in Better-Auth).
+	Secret []byte
+	// Sender delivers mail; Templates renders it.
+	Sender    mail.Sender
+	Templates *mail.Templates
+	// SendTimeout bounds one delivery (default 10 s). Mail is sent after the response is decided,
+	// so a slow or dead SMTP server never delays an answer nor changes it.
+	SendTimeout time.Duration
+	Logger      *slog.Logger
+
+	// SendOnSignUp mails a verification link after sign-up (default: RequireEmailVerification).
+	SendOnSignUp *bool
+	// SendOnSignIn mails a fresh link when an unverified user is refused sign-in.
+	SendOnSignIn bool
+	// AutoSignInAfterVerification signs the user in when they follow the link.
+	AutoSignInAfterVerification bool
+	// VerificationExpiresIn is the verification link lifetime (default 1 h).
+	VerificationExpiresIn time.Duration
+	// ResetPasswordExpiresIn is the reset link lifetime (default 1 h).
+	ResetPasswordExpiresIn time.Duration
+	// RevokeSessionsOnPasswordReset signs the user out everywhere when the password is reset.
+	RevokeSessionsOnPasswordReset bool
+
+	// ChangeEmailEnabled turns on change-email.
+	ChangeEmailEnabled bool
+	// ChangeEmailWithoutVerification lets an unverified user switch email at once.
+	ChangeEmailWithoutVerification bool
+	// ChangeEmailConfirmation first asks the current (verified) address to approve the change.
+	ChangeEmailConfirmation bool
+
+	// DeleteUserEnabled turns on delete-user.
+	DeleteUserEnabled bool
+	// DeleteUserVerification mails a confirmation link instead of deleting at once.
+	DeleteUserVerification bool
+	// DeleteTokenExpiresIn is the deletion link lifetime (default 24 h).
+	DeleteTokenExpiresIn time.Duration
+}
+
+// mailer sends rendered messages in the background and lets shutdown wait for them.
+type mailer struct {
+	cfg     EmailConfig
+	log     *slog.Logger
+	pending sync.WaitGroup
+}
+
+// deliver renders a message and sends it without holding up the caller. Failures are logged with
+// the recipient and kind only: links and tokens never reach the log.
+func (m *mailer) deliver(kind, to string, d mail.Data) {
+	if m.cfg.Sender == nil || m.cfg.Templates == nil {
+		m.log.Warn("mail not sent: no sender configured", slog.String("kind", kind))
+		return
+	}
+	msg, err := m.cfg.Templates.Render(kind, to, d)
+	if err != nil {
+		m.log.Error("mail not rendered", slog.String("kind", kind), slog.String("error", err.Error()))
+		return
+	}
+	m.pending.Add(1)
+	go func() {
+		defer m.pending.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.SendTimeout)
+		defer cancel()
+		if err := m.cfg.Sender.Send(ctx, msg); err != nil {
+			m.log.Error("mail delivery failed", slog.String("kind", kind), slog.String("to", to), slog.String("error", err.Error()))
+		}
+	}()
+}
+
+// WaitForMail blocks until mail being sent has been handed over (or failed), or ctx ends. Shutdown
+// calls it so no message is lost when the process stops.
+func (s *Service) WaitForMail(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.mail.pending.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Service) link(path string, q url.Values) string {
+	return s.email.APIURL + path + "?" + q.Encode()
+}
+
+// verificationToken mints a Better-Auth email-verification JWT.
+func (s *Service) verificationToken(email, updateTo, requestType, userID string) string {
+	now := s.cfg.Now()
+	return signJWT(s.email.Secret, verificationClaims{
+		Email: NormalizeEmail(email), UpdateTo: NormalizeEmail(updateTo), RequestType: requestType, UserID: userID,
+		IssuedAt: now.Unix(), ExpiresAt: now.Add(s.email.VerificationExpiresIn).Unix(),
+	})
+}
+
+// verifyLink builds ${APIURL}/verify-email?token=…&callbackURL=… (callbackURL "/" when none).
+func (s *Service) verifyLink(token, callbackURL string) string {
+	if callbackURL == "" {
+		callbackURL = "/"
+	}
+	return s.email.APIURL + "/verify-email?token=" + token + "&callbackURL=" + url.QueryEscape(callbackURL)
+}
+
+func (s *Service) sendVerification(u *store.User, callbackURL string) {
+	tok := s.verificationToken(u.Email, "", "", u.ID)
+	s.mail.deliver("verify-email", u.Email, mail.Data{URL: s.verifyLink(tok, callbackURL), Email: u.Email, ExpiresIn: s.email.VerificationExpiresIn})
+}
+
+// SendVerificationEmail mails a verification link. Signed in, the email must be the caller's and
+// not yet verified. Signed out, the answer is always success and takes at least 500 ms, whether or
+// not the address exists or is verified, so it cannot be used to learn which accounts exist.
+func (s *Service) SendVerificationEmail(ctx context.Context, caller *store.User, email, callbackURL string) error {
+	if caller != nil {
+		if NormalizeEmail(caller.Email) != NormalizeEmail(email) {
+			return ErrEmailMismatch
+		}
+		if caller.EmailVerified {
+			return ErrEmailAlreadyVerified
+		}
+		s.sendVerification(caller, callbackURL)
+		return nil
+	}
+	floor := time.NewTimer(500 * time.Millisecond)
+	defer floor.Stop()
+	u, err := s.st.UserByEmail(ctx, NormalizeEmail(email))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if u != nil && !u.EmailVerified {
+		s.sendVerification(u, callbackURL)
+	} else {
+		_ = s.verificationToken(email, "", "", "")
+	}
+	select {
+	case <-floor.C:
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// VerifyResult is what following a verification link did.
+type VerifyResult struct {
+	// User is set for the email-change steps that Better-Auth answers with the user.
+	User *store.User
+	// Session is a session created by auto sign-in after verification, to be set as the cookie.
+	Session *store.Session
+	// Refresh asks the caller to re-issue the current session cookie (the user changed).
+	Refresh bool
+}
+
+// VerifyEmail follows a verification link: it marks the email verified, or carries out a step of
+// an email change. current is the caller's session, if any. Errors are ErrInvalidToken,
+// ErrTokenExpired, ErrUserNotFound and ErrInvalidUser.
+func (s *Service) VerifyEmail(ctx context.Context, token, callbackURL string, current *session.Auth, meta session.Meta) (*VerifyResult, error) {
+	c, err := verifyJWT(s.email.Secret, token, s.cfg.Now())
+	switch {
+	case errors.Is(err, errTokenExpired):
+		return nil, ErrTokenExpired
+	case err != nil:
+		return nil, ErrInvalidToken
+	case !ValidEmail(c.Email):
+		return nil, ErrInvalidToken
+	}
+	if c.UpdateTo != "" {
+		return s.verifyEmailChange(ctx, c, callbackURL, current)
+	}
+	u, err := s.st.UserByEmail(ctx, c.Email)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrUserNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.UserID != "" && c.UserID != u.ID {
+		return nil, ErrInvalidToken
+	}
+	if u.EmailVerified {
+		return &VerifyResult{}, nil
+	}
+	if _, err := s.st.UpdateUser(ctx, u.ID, map[string]any{"emailVerified": true}, s.now()); err != nil {
+		return nil, err
+	}
+	res := &VerifyResult{}
+	if s.email.AutoSignInAfterVerification {
+		if current == nil || current.User.Email != c.Email {
+			sess, err := s.sessions.Create(ctx, nil, u.ID, meta, false)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrCreateSession, err)
+			}
+			res.Session = sess
+		} else {
+			res.Refresh = true
+		}
+	}
+	return res, nil
+}
+
+func (s *Service) verifyEmailChange(ctx context.Context, c *verificationClaims, callbackURL string, current *session.Auth) (*VerifyResult, error) {
+	if c.UserID == "" {
+		return nil, ErrInvalidToken
+	}
+	u, err := s.st.UserByID(ctx, c.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrUserNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if NormalizeEmail(u.Email) != c.Email {
+		// The account's email changed since the link was sent: the link is spent.
+		return nil, ErrInvalidToken
+	}
+	if current != nil && current.User.ID != u.ID {
+		return nil, ErrInvalidUser
+	}
+	switch c.RequestType {
+	case "change-email-confirmation":
+		// The current address approved the change; now prove the new one.
+		tok := s.verificationToken(u.Email, c.UpdateTo, "change-email-verification", u.ID)
+		s.mail.deliver("verify-email", c.UpdateTo, mail.Data{URL: s.verifyLink(tok, callbackURL), Email: c.UpdateTo, ExpiresIn: s.email.VerificationExpiresIn})
+		return &VerifyResult{}, nil
+	case "change-email-verification":
+		updated, err := s.st.UpdateUser(ctx, u.ID, map[string]any{"email": c.UpdateTo, "emailVerified": u.EmailVerified}, s.now())
+		if errors.Is(err, store.ErrConflict) {
+			return nil, ErrInvalidToken
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &VerifyResult{User: updated, Refresh: current != nil}, nil
+	default:
+		// Better-Auth's legacy one-step change: switch now, then verify the new address.
+		updated, err := s.st.UpdateUser(ctx, u.ID, map[string]any{"email": c.UpdateTo, "emailVerified": false}, s.now())
+		if errors.Is(err, store.ErrConflict) {
+			return nil, ErrInvalidToken
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.sendVerification(updated, callbackURL)
+		return &VerifyResult{User: updated, Refresh: current != nil}, nil
+	}
+}
+
+// ResetMessage is Better-Auth's answer to request-password-reset, the same for every address.
+const ResetMessage = "If this email exists in our system, check your email for the reset link"
+
+// RequestPasswordReset stores a single-use reset token and mails its link. The answer and the work
+// done are the same whether or not the address has an account.
+func (s *Service) RequestPasswordReset(ctx context.Context, email, redirectTo string) error {
+	u, err := s.st.UserByEmail(ctx, NormalizeEmail(email))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	token := session.RandomString(24)
+	now := s.now()
+	if u == nil {
+		// Match the known-user path's database round trip.
+		_, _ = s.st.FindVerification(ctx, "reset-password:"+token, now)
+		return nil
+	}
+	v := &store.Verification{ID: session.NewID(), Identifier: "reset-password:" + token, Value: u.ID,
+		ExpiresAt: store.NewTime(now.Add(s.email.ResetPasswordExpiresIn)), CreatedAt: now, UpdatedAt: now}
+	if err := s.st.CreateVerification(ctx, v); err != nil {
+		return err
+	}
+	link := s.email.APIURL + "/reset-password/" + token + "?callbackURL=" + url.QueryEscape(redirectTo)
+	s.mail.deliver("reset-password", u.Email, mail.Data{URL: link, Email: u.Email, ExpiresIn: s.email.ResetPasswordExpiresIn})
+	return nil
+}
+
+// CheckResetToken reports whether a reset token is live, without using it up (the emailed link
+// first lands here and forwards the browser to the app's reset form).
+func (s *Service) CheckResetToken(ctx context.Context, token string) error {
+	_, err := s.st.FindVerification(ctx, "reset-password:"+token, s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrInvalidToken
+	}
+	return err
+}
+
+// ResetPassword sets a new password with a reset token. The token is consumed, the password
+// written and (if configured) every session revoked in one transaction: a failure leaves all
+// three unchanged and the token usable.
+func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) error {
+	if token == "" {
+		return ErrInvalidToken
+	}
+	if err := s.checkNewPassword(newPassword); err != nil {
+		return err
+	}
+	id := "reset-password:" + token
+	v, err := s.st.FindVerification(ctx, id, s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrInvalidToken
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := s.st.UserByID(ctx, v.Value); errors.Is(err, store.ErrNotFound) {
+		return ErrUserNotFound
+	} else if err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return err
+	}
+	return s.st.Tx(ctx, func(tx *store.Store) error {
+		used, err := tx.ConsumeVerification(ctx, id, s.now())
+		if errors.Is(err, store.ErrNotFound) || (err == nil && used.Value != v.Value) {
+			return ErrInvalidToken
+		}
+		if err != nil {
+			return err
+		}
+		if s.email.RevokeSessionsOnPasswordReset {
+			if err := s.sessions.RevokeAll(ctx, tx, v.Value); err != nil {
+				return err
+			}
+		}
+		acct, err := tx.CredentialAccount(ctx, v.Value)
+		if errors.Is(err, store.ErrNotFound) {
+			now := s.now()
+			return tx.CreateAccount(ctx, &store.Account{ID: session.NewID(), AccountID: v.Value, ProviderID: store.CredentialProvider,
+				UserID: v.Value, Password: &hash, CreatedAt: now, UpdatedAt: now})
+		}
+		if err != nil {
+			return err
+		}
+		return tx.SetAccountPassword(ctx, acct.ID, hash, s.now())
+	})
+}
+
+// ChangeEmailResult says whether the session cookie must be re-issued (the email changed at once).
+type ChangeEmailResult struct{ Changed bool }
+
+// ChangeEmail starts an email change for the signed-in user, following Better-Auth 1.7.25: an
+// unverified user may switch at once when allowed; a verified user first confirms from the current
+// address when confirmation is on; otherwise the new address gets the verification link. An address
+// taken by someone else answers success too, so the endpoint does not reveal which emails exist.
+func (s *Service) ChangeEmail(ctx context.Context, u *store.User, newEmail, callbackURL string) (*ChangeEmailResult, error) {
+	if !s.email.ChangeEmailEnabled {
+		return nil, ErrChangeEmailDisabled
+	}
+	newEmail = NormalizeEmail(newEmail)
+	if newEmail == u.Email {
+		return nil, ErrEmailIsTheSame
+	}
+	if _, err := s.st.UserByEmail(ctx, newEmail); err == nil {
+		_ = s.verificationToken(u.Email, newEmail, "", u.ID)
+		return &ChangeEmailResult{}, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	switch {
+	case !u.EmailVerified && s.email.ChangeEmailWithoutVerification:
+		if _, err := s.st.UpdateUser(ctx, u.ID, map[string]any{"email": newEmail}, s.now()); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return &ChangeEmailResult{}, nil
+			}
+			return nil, err
+		}
+		tok := s.verificationToken(newEmail, "", "", u.ID)
+		s.mail.deliver("verify-email", newEmail, mail.Data{URL: s.verifyLink(tok, callbackURL), Email: newEmail, ExpiresIn: s.email.VerificationExpiresIn})
+		return &ChangeEmailResult{Changed: true}, nil
+	case u.EmailVerified && s.email.ChangeEmailConfirmation:
+		tok := s.verificationToken(u.Email, newEmail, "change-email-confirmation", u.ID)
+		s.mail.deliver("change-email", u.Email, mail.Data{URL: s.verifyLink(tok, callbackURL), Email: u.Email, NewEmail: newEmail, ExpiresIn: s.email.VerificationExpiresIn})
+		return &ChangeEmailResult{}, nil
+	default:
+		tok := s.verificationToken(u.Email, newEmail, "change-email-verification", u.ID)
+		s.mail.deliver("verify-email", newEmail, mail.Data{URL: s.verifyLink(tok, callbackURL), Email: newEmail, ExpiresIn: s.email.VerificationExpiresIn})
+		return &ChangeEmailResult{}, nil
+	}
+}
+
+// DeleteOutcome is what delete-user did.
+type DeleteOutcome int
+
+// The outcomes of DeleteUser.
+const (
+	UserDeleted DeleteOutcome = iota
+	DeleteEmailSent
+)
+
+// DeleteUserInput is a delete-user request.
+type DeleteUserInput struct {
+	Password    *string
+	Token       string
+	CallbackURL string
+}
+
+// DeleteUser deletes the signed-in user's account, as Better-Auth 1.7.25 allows: with the
+// password, with an emailed token, by mailing a confirmation link (when configured), or with a
+// session fresh enough. Deleting removes the user and everything kept for them in one transaction.
+func (s *Service) DeleteUser(ctx context.Context, a *session.Auth, in DeleteUserInput) (DeleteOutcome, []string, error) {
+	if !s.email.DeleteUserEnabled {
+		return 0, nil, ErrDeleteUserDisabled
+	}
+	if in.Password != nil && *in.Password != "" {
+		if err := s.checkNotTooLong(*in.Password); err != nil {
+			return 0, nil, err
+		}
+		acct, err := s.st.CredentialAccount(ctx, a.User.ID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (acct.Password == nil || *acct.Password == "")) {
+			return 0, nil, ErrCredentialAccountNotFound
+		}
+		if err != nil {
+			return 0, nil, err
+		}
+		ok, err := s.hasher.Verify(ctx, *acct.Password, *in.Password)
+		if err != nil {
+			return 0, nil, err
+		}
+		if !ok {
+			return 0, nil, ErrInvalidPassword
+		}
+	}
+	if in.Token != "" {
+		tokens, err := s.DeleteUserWithToken(ctx, a.User.ID, in.Token)
+		return UserDeleted, tokens, err
+	}
+	if s.email.DeleteUserVerification {
+		token := randomLowerAlnum(32)
+		now := s.now()
+		v := &store.Verification{ID: session.NewID(), Identifier: "delete-account-" + token, Value: a.User.ID,
+			ExpiresAt: store.NewTime(now.Add(s.email.DeleteTokenExpiresIn)), CreatedAt: now, UpdatedAt: now}
+		if err := s.st.CreateVerification(ctx, v); err != nil {
+			return 0, nil, err
+		}
+		cb := in.CallbackURL
+		if cb == "" {
+			cb = "/"
+		}
+		link := s.email.APIURL + "/delete-user/callback?token=" + token + "&callbackURL=" + url.QueryEscape(cb)
+		s.mail.deliver("delete-account", a.User.Email, mail.Data{URL: link, Email: a.User.Email, ExpiresIn: s.email.DeleteTokenExpiresIn})
+		return DeleteEmailSent, nil, nil
+	}
+	if (in.Password == nil || *in.Password == "") && !s.sessions.IsFresh(&a.Session) {
+		return 0, nil, ErrSessionExpired
+	}
+	tokens, err := s.st.DeleteUser(ctx, a.User.ID)
+	return UserDeleted, tokens, err
+}
+
+// DeleteUserEnabled reports whether account deletion is switched on.
+func (s *Service) DeleteUserEnabled() bool { return s.email.DeleteUserEnabled }
+
+// DeleteUserWithToken consumes an emailed deletion token of this user and deletes the account.
+func (s *Service) DeleteUserWithToken(ctx context.Context, userID, token string) ([]string, error) {
+	if !s.email.DeleteUserEnabled {
+		return nil, ErrDeleteUserDisabled
+	}
+	var tokens []string
+	err := s.st.Tx(ctx, func(tx *store.Store) error {
+		v, err := tx.ConsumeVerification(ctx, "delete-account-"+token, s.now())
+		if errors.Is(err, store.ErrNotFound) || (err == nil && v.Value != userID) {
+			return ErrInvalidToken
+		}
+		if err != nil {
+			return err
+		}
+		tokens, err = tx.DeleteUser(ctx, userID)
+		return err
+	})
+	return tokens, err
+}
+
+// randomLowerAlnum returns n characters of [0-9a-z], the alphabet of Better-Auth's delete tokens.
+func randomLowerAlnum(n int) string {
+	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+	s := []byte(session.RandomString(n * 2))
+	out := make([]byte, 0, n)
+	for _, c := range s {
+		// Map the 62-letter alphabet onto 36 letters without bias: keep the 36 that map one to one.
+		switch {
+		case c >= '0' && c <= '9':
+			out = append(out, c)
+		case c >= 'a' && c <= 'z':
+			out = append(out, alphabet[10+c-'a'])
+		}
+		if len(out) == n {
+			return string(out)
+		}
+	}
+	return string(out) + randomLowerAlnum(n-len(out))
+}

@@ -1,0 +1,277 @@
+// Comparison of a reference response with a candidate response.
+//
+// Responses are reduced to a "view" in which values that legitimately differ
+// between two servers (random ids and tokens, timestamps) are replaced by
+// descriptions of their form, then the two views are diffed path by path.
+
+import assert from 'node:assert/strict';
+import { parseSetCookie } from './http.mjs';
+
+export const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const DATE_LIKE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
+
+/** JSON keys whose string values are random and compared by form only. */
+export const DYNAMIC_KEYS = new Set(['id', 'token', 'userId', 'accountId', 'sessionId']);
+
+/** Names the smallest alphabet a random-looking string fits in. */
+export function alphabetOf(s) {
+  if (/^[0-9a-f]+$/.test(s)) return 'hex';
+  if (/^[A-Za-z0-9]+$/.test(s)) return 'alnum';
+  if (/^[A-Za-z0-9_-]+$/.test(s)) return 'base64url';
+  if (/^[A-Za-z0-9+/]+=*$/.test(s)) return 'base64';
+  return 'other';
+}
+
+function describeRandom(s) {
+  return `len=${s.length} ${alphabetOf(s)}`;
+}
+
+function dateOffset(value, now) {
+  const h = Math.round((Date.parse(value) - now) / 3600000);
+  return `${h >= 0 ? '+' : ''}${h === 0 ? 0 : h}h`;
+}
+
+/**
+ * Reduces a JSON value: random values become `<rand len=32 alnum #n>` (n numbers
+ * distinct values in traversal order, so equal ids keep being equal), ISO
+ * dates become `<date +168h>` (offset from `now` in whole hours).
+ */
+export function normalizeJSON(value, { now = Date.now(), dynamicKeys = DYNAMIC_KEYS } = {}) {
+  const seen = new Map();
+  const placeholder = (s) => {
+    if (!seen.has(s)) seen.set(s, seen.size + 1);
+    return `<rand ${describeRandom(s)} #${seen.get(s)}>`;
+  };
+  const walk = (v, key) => {
+    if (v === null) return null;
+    if (v instanceof Date) {
+      return Number.isNaN(v.getTime()) ? '<Invalid Date>' : `<Date ${dateOffset(v.toISOString(), now)}>`;
+    }
+    if (Array.isArray(v)) return v.map((x) => walk(x, undefined));
+    if (typeof v === 'object') {
+      const out = {};
+      for (const k of Object.keys(v).sort()) {
+        if (v[k] === undefined) continue;
+        out[k] = walk(v[k], k);
+      }
+      return out;
+    }
+    if (typeof v === 'string') {
+      if (ISO_DATE.test(v)) return `<date ${dateOffset(v, now)}>`;
+      if (DATE_LIKE.test(v)) return `<NON-ISO date ${JSON.stringify(v)}>`;
+      if (key !== undefined && dynamicKeys.has(key) && v !== '') return placeholder(v);
+      return v;
+    }
+    return v;
+  };
+  return walk(value, undefined);
+}
+
+/** Describes a cookie value without its random content. */
+function describeCookieValue(name, value) {
+  if (value === '') return 'empty';
+  let decoded = value;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    /* keep raw */
+  }
+  const dot = decoded.lastIndexOf('.');
+  if (dot > 0) {
+    const left = decoded.slice(0, dot);
+    const sig = decoded.slice(dot + 1);
+    if (/^[A-Za-z0-9+/]{43}=$/.test(sig)) {
+      const leftDesc = left.length < 16 ? JSON.stringify(left) : describeRandom(left);
+      return `signed(${leftDesc}, sig=base64-32)${value.includes('%') ? ' url-encoded' : ''}`;
+    }
+  }
+  return `raw(${describeRandom(value)})`;
+}
+
+/** The comparable description of one Set-Cookie line. */
+export function describeSetCookie(line) {
+  const c = parseSetCookie(line);
+  const a = (k) => c.attr(k);
+  const d = {
+    name: c.name,
+    value: describeCookieValue(c.name, c.value),
+    'Max-Age': a('max-age')?.value ?? null,
+    Path: a('path')?.value ?? null,
+    HttpOnly: Boolean(a('httponly')),
+    Secure: Boolean(a('secure')),
+    SameSite: a('samesite')?.value ?? null,
+    Domain: a('domain')?.value ?? null,
+    Expires: a('expires') ? 'present' : null,
+    Partitioned: Boolean(a('partitioned')),
+  };
+  return d;
+}
+
+function mediaType(ct) {
+  if (ct === undefined) return null;
+  return ct.split(';')[0].trim().toLowerCase();
+}
+
+function describeSignedHeader(v) {
+  if (v === undefined) return null;
+  const dot = v.lastIndexOf('.');
+  if (dot > 0 && /^[A-Za-z0-9+/]{43}=$/.test(v.slice(dot + 1))) {
+    return `signed(${describeRandom(v.slice(0, dot))}, sig=base64-32)`;
+  }
+  return `raw(${describeRandom(v)})`;
+}
+
+/**
+ * The comparable view of a recorded step.
+ * opts.location: 'exact' (default) | 'presence'
+ * opts.body: 'presence' compares only whether the body is empty (e.g. HTML pages)
+ * opts.bodyContains: [strings] whose presence in the raw body is compared
+ */
+export function view(rec, baseOpts = {}) {
+  const opts = { ...baseOpts, ...(rec.compareOpts ?? {}) };
+  if (rec.kind === 'value') {
+    return { value: normalizeJSON(rec.value, { now: rec.receivedAt }) };
+  }
+  if (rec.kind === 'error') {
+    return { thrown: rec.message };
+  }
+  const h = (n) => rec.header(n);
+  const location = h('location');
+  const v = {
+    status: rec.status,
+    contentType: mediaType(h('content-type')),
+    headers: {
+      'cache-control': h('cache-control') ?? null,
+      pragma: h('pragma') ?? null,
+      location: location === undefined ? null : opts.location === 'presence' ? 'present' : location,
+      'set-auth-token': describeSignedHeader(h('set-auth-token')),
+    },
+    // Identical duplicate lines are collapsed: 1.7.25 sometimes writes the same
+    // Set-Cookie twice (update-user on a session that is also being refreshed), which
+    // is a no-op for every cookie store.
+    cookies: [...new Set(rec.setCookies)].map(describeSetCookie).map((d) => JSON.stringify(d)).sort().map((s) => JSON.parse(s)),
+  };
+  // Better-Auth's bearer plugin exposes set-auth-token to CORS callers whenever it
+  // sends it; other CORS headers are outside Better-Auth and are not compared.
+  if (h('set-auth-token') !== undefined) {
+    const exposed = (h('access-control-expose-headers') ?? '').toLowerCase().split(',').map((x) => x.trim());
+    v.headers['set-auth-token exposed via access-control-expose-headers'] = exposed.includes('set-auth-token');
+  }
+  if (opts.body === 'presence') v.rawBody = rec.text === '' ? '(empty)' : '(non-empty)';
+  else if (rec.isJSON) v.body = normalizeJSON(rec.json, { now: rec.receivedAt });
+  else v.rawBody = rec.text;
+  if (opts.bodyContains) v.bodyContains = Object.fromEntries(opts.bodyContains.map((x) => [x, rec.text.includes(x)]));
+  return v;
+}
+
+/** Lists the differences between two plain values as [{path, ref, other}]. */
+export function diffValues(a, b, path = '', out = []) {
+  const type = (x) => (x === null ? 'null' : Array.isArray(x) ? 'array' : typeof x);
+  const ta = type(a);
+  const tb = type(b);
+  if (ta !== tb) {
+    out.push({ path: path || '(root)', ref: a, other: b });
+    return out;
+  }
+  if (ta === 'array') {
+    if (path === 'cookies' || path.endsWith('.cookies')) return diffCookies(a, b, path, out);
+    if (a.length !== b.length) out.push({ path: `${path}.length`, ref: a.length, other: b.length });
+    for (let i = 0; i < Math.min(a.length, b.length); i++) diffValues(a[i], b[i], `${path}[${i}]`, out);
+    return out;
+  }
+  if (ta === 'object') {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of [...keys].sort()) {
+      const p = path ? `${path}.${k}` : k;
+      if (!(k in a)) out.push({ path: p, ref: '(absent)', other: b[k] });
+      else if (!(k in b)) out.push({ path: p, ref: a[k], other: '(absent)' });
+      else diffValues(a[k], b[k], p, out);
+    }
+    return out;
+  }
+  if (a !== b) out.push({ path: path || '(root)', ref: a, other: b });
+  return out;
+}
+
+/** Set-Cookie descriptions are compared as a multiset, grouped by name. */
+function diffCookies(a, b, path, out) {
+  const group = (list) => {
+    const m = new Map();
+    for (const c of list) {
+      if (!m.has(c.name)) m.set(c.name, []);
+      m.get(c.name).push(JSON.stringify(c));
+    }
+    for (const v of m.values()) v.sort();
+    return m;
+  };
+  const ga = group(a);
+  const gb = group(b);
+  for (const name of [...new Set([...ga.keys(), ...gb.keys()])].sort()) {
+    const la = ga.get(name) ?? [];
+    const lb = gb.get(name) ?? [];
+    if (JSON.stringify(la) !== JSON.stringify(lb)) {
+      out.push({ path: `${path}[${name}]`, ref: la.map((s) => JSON.parse(s)), other: lb.map((s) => JSON.parse(s)) });
+    }
+  }
+  return out;
+}
+
+function trim(s, n = 700) {
+  if (s === undefined || s === null) return String(s);
+  return s.length > n ? `${s.slice(0, n)}… (${s.length} chars)` : s;
+}
+
+/** A human-readable dump of one recorded step. */
+export function describeRecord(rec) {
+  if (!rec) return '(no response: the scenario did not reach this step)';
+  if (rec.kind === 'value') return `value: ${trim(JSON.stringify(rec.value))}`;
+  if (rec.kind === 'error') return `threw: ${rec.message}`;
+  const lines = [];
+  const rq = rec.request;
+  lines.push(`> ${rq.method} ${rq.path}`);
+  for (const k of ['content-type', 'origin', 'cookie', 'authorization', 'sec-fetch-site', 'sec-fetch-mode', 'referer']) {
+    if (rq.headers?.[k]) lines.push(`> ${k}: ${trim(rq.headers[k], 160)}`);
+  }
+  if (rq.body) lines.push(`> ${trim(rq.body, 300)}`);
+  lines.push(`< ${rec.status} ${rec.statusText ?? ''}`);
+  for (const k of ['content-type', 'cache-control', 'pragma', 'location', 'set-auth-token', 'access-control-expose-headers']) {
+    for (const v of rec.headers[k] ?? []) lines.push(`< ${k}: ${trim(v, 200)}`);
+  }
+  for (const c of rec.setCookies) lines.push(`< set-cookie: ${c}`);
+  lines.push(`< ${trim(rec.text)}`);
+  return lines.join('\n');
+}
+
+function fmt(v) {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** Returns the list of differences between two recorded steps. */
+export function differences(refRec, otherRec, opts = {}) {
+  if (!refRec || !otherRec) {
+    return [{ path: '(step)', ref: refRec ? refRec.label : '(missing)', other: otherRec ? otherRec.label : '(missing)' }];
+  }
+  return diffValues(view(refRec, opts), view(otherRec, opts));
+}
+
+/** Formats differences plus both full sides. */
+export function formatMismatch(label, diffs, refRec, otherRec, otherName = 'go') {
+  const out = [`step "${label}": ${diffs.length} difference(s)`];
+  for (const d of diffs) out.push(`  ${d.path}:\n     ref: ${fmt(d.ref)}\n     ${otherName}: ${fmt(d.other)}`);
+  out.push('  --- ref ---');
+  out.push(describeRecord(refRec).replace(/^/gm, '  '));
+  out.push(`  --- ${otherName} ---`);
+  out.push(describeRecord(otherRec).replace(/^/gm, '  '));
+  return out.join('\n');
+}
+
+/**
+ * compare(refRes, goRes): asserts that two responses are equivalent (status,
+ * JSON shape, error code/message, important headers, Set-Cookie multiset).
+ */
+export function compare(refRes, goRes, opts = {}) {
+  const diffs = differences(refRes, goRes, opts);
+  if (diffs.length) {
+    assert.fail(formatMismatch(refRes?.label ?? goRes?.label ?? '?', diffs, refRes, goRes, opts.otherName));
+  }
+}

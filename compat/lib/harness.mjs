@@ -1,0 +1,206 @@
+// Scenario harness: every scenario body runs once per server ("side"), with
+// the same steps; every HTTP exchange (and every explicitly recorded value) is
+// recorded, and the two recordings are compared step by step afterwards.
+
+import { AssertionError } from 'node:assert';
+import { createHash } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it, before, after } from 'node:test';
+import { createAuthClient } from 'better-auth/client';
+import { Browser } from './http.mjs';
+import { describeRecord, differences, formatMismatch } from './compare.mjs';
+import { startPair, APP_ORIGIN, BASE_URL, CANDIDATE_NAME } from './servers.mjs';
+
+const REPORT = process.env.COMPAT_REPORT ? path.resolve(process.env.COMPAT_REPORT) : null;
+const TRACE = process.env.COMPAT_TRACE ? path.resolve(process.env.COMPAT_TRACE) : null;
+
+export class Side {
+  constructor({ name, server, db }, scenarioName) {
+    this.name = name;
+    this.server = server;
+    this.db = db;
+    this.steps = [];
+    this.problems = [];
+    this.scenarioName = scenarioName;
+    this.tag = createHash('sha1').update(scenarioName).digest('hex').slice(0, 8);
+    this.logStart = server.log.length;
+    this._pool = null;
+  }
+
+  get isRef() {
+    return this.name === 'ref';
+  }
+
+  /** A deterministic, scenario-unique e-mail address (same on both sides). */
+  email(local = 'user') {
+    return `${local}.${this.tag}@example.com`;
+  }
+
+  /** A new browser (own cookie jar) whose responses are recorded. */
+  browser(opts = {}) {
+    return new Browser({
+      baseURL: this.server.url,
+      appOrigin: APP_ORIGIN,
+      ...opts,
+      onResponse: (res, ro) => {
+        if (ro.record !== false) this.steps.push(res);
+      },
+    });
+  }
+
+  /** Records an arbitrary value as a step; it is compared like a JSON body. */
+  record(label, value) {
+    this.steps.push({ kind: 'value', label, value, receivedAt: Date.now() });
+    return value;
+  }
+
+  /**
+   * Records a boolean expectation. It is compared across servers like any
+   * step; when it fails on the reference server the scenario's assumption
+   * about Better-Auth is wrong, which is reported as a problem.
+   */
+  expect(label, ok, detail) {
+    this.record(`expect: ${label}`, Boolean(ok));
+    if (!ok && this.isRef) {
+      this.problems.push(`reference server did not behave as the scenario expects: ${label}${detail ? ` (${typeof detail === 'string' ? detail : JSON.stringify(detail)})` : ''}`);
+    }
+    return Boolean(ok);
+  }
+
+  /** Runs SQL on this side's own database. */
+  async sql(text, params) {
+    if (!this._pool) this._pool = this.db.pool();
+    const res = await this._pool.query(text, params);
+    return res.rows;
+  }
+
+  /** The real better-auth client, talking to this side through `browser`. */
+  authClient(browser) {
+    return createAuthClient({
+      baseURL: this.server.url,
+      fetchOptions: { customFetchImpl: browser.fetchImpl() },
+    });
+  }
+
+  /** Awaits a client call and records its {data, error} result. */
+  async clientCall(label, promise) {
+    const result = await promise;
+    this.record(`client result: ${label}`, { data: result.data, error: result.error });
+    return result;
+  }
+
+  // --- convenience flows ---------------------------------------------------
+
+  async signUp(browser, { name = 'Test User', email = this.email(), password = 'password1234', ...rest } = {}, opts = {}) {
+    const res = await browser.post('/sign-up/email', { json: { name, email, password, ...rest }, ...opts });
+    return res;
+  }
+
+  async signIn(browser, { email = this.email(), password = 'password1234', ...rest } = {}, opts = {}) {
+    return browser.post('/sign-in/email', { json: { email, password, ...rest }, ...opts });
+  }
+
+  newLog() {
+    return this.server.log.slice(this.logStart).join('');
+  }
+}
+
+function compareSides(scenarioName, ref, other) {
+  const failures = [];
+  const n = Math.max(ref.steps.length, other.steps.length);
+  for (let i = 0; i < n; i++) {
+    const a = ref.steps[i];
+    const b = other.steps[i];
+    const label = a?.label ?? b?.label;
+    const diffs = differences(a, b);
+    if (a && b && a.label !== b.label) diffs.unshift({ path: '(step label)', ref: a.label, other: b.label });
+    if (diffs.length) {
+      const text = formatMismatch(`#${i + 1} ${label}`, diffs, a, b, other.name);
+      failures.push(text);
+      if (REPORT) {
+        appendFileSync(REPORT, `${JSON.stringify({ scenario: scenarioName, step: i + 1, label, diffs, text })}\n`);
+      }
+    }
+  }
+  return failures;
+}
+
+export async function runScenario(pair, name, body) {
+  const sides = [new Side(pair.ref, name), new Side(pair.other, name)];
+  const settled = await Promise.allSettled(sides.map((s) => body(s)));
+  const problems = [];
+  settled.forEach((r, i) => {
+    if (r.status === 'rejected') {
+      const s = sides[i];
+      s.steps.push({ kind: 'error', label: 'scenario threw', message: String(r.reason?.message ?? r.reason), receivedAt: Date.now() });
+      problems.push(`${s.name} side threw: ${r.reason?.stack ?? r.reason}`);
+    }
+  });
+  for (const s of sides) problems.push(...s.problems);
+  for (const s of sides) {
+    if (s.server.exited) problems.push(`${s.name} server is not running any more (exit ${JSON.stringify(s.server.exited)})`);
+  }
+  const mismatches = compareSides(name, sides[0], sides[1]);
+  if (TRACE) {
+    const out = [`=== scenario: ${name}`];
+    for (const s of sides) {
+      out.push(`--- ${s.name} ---`);
+      s.steps.forEach((st, i) => out.push(`#${i + 1} ${st.label}\n${describeRecord(st)}\n`));
+    }
+    appendFileSync(TRACE, `${out.join('\n')}\n`);
+  }
+  await Promise.all(sides.map((s) => s._pool?.end().catch(() => {})));
+  if (problems.length || mismatches.length) {
+    const parts = [`scenario "${name}"`];
+    if (problems.length) parts.push(...problems);
+    if (mismatches.length) parts.push(`${mismatches.length} mismatching step(s) between ref and ${sides[1].name}:`, ...mismatches);
+    for (const s of sides) {
+      const log = s.newLog().split('\n').slice(-40).join('\n').trim();
+      if (log) parts.push(`--- ${s.name} server output during this scenario ---\n${log}`);
+    }
+    throw new AssertionError({ message: parts.join('\n\n') });
+  }
+}
+
+/**
+ * Declares a suite: a server pair is started before and stopped after it.
+ * `define(scenario)` declares scenarios with scenario(name, async (side) => {...}).
+ */
+export function compatSuite(title, define) {
+  describe(title, () => {
+    let pair;
+    let startError;
+    before(async () => {
+      try {
+        pair = await startPair();
+      } catch (e) {
+        startError = e;
+      }
+    }, { timeout: 360000 });
+    after(async () => {
+      await pair?.stop();
+    });
+    const scenario = (name, body, opts = {}) =>
+      it(name, { timeout: opts.timeout ?? 60000 }, async () => {
+        if (startError) throw startError;
+        await runScenario(pair, name, body);
+      });
+    define(scenario);
+  });
+}
+
+export { APP_ORIGIN, BASE_URL, CANDIDATE_NAME };
+
+/** Finds a Set-Cookie value by name in a recorded response. */
+export function cookieValue(res, name) {
+  for (const line of res.setCookies) {
+    const i = line.indexOf('=');
+    if (line.slice(0, i) === name) return line.slice(i + 1).split(';')[0];
+  }
+  return undefined;
+}
+
+export const SESSION_COOKIE = 'better-auth.session_token';
+export const DONT_REMEMBER_COOKIE = 'better-auth.dont_remember';
+export const SESSION_DATA_COOKIE = 'better-auth.session_data';

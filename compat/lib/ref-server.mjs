@@ -1,0 +1,77 @@
+// Starts the real Better-Auth 1.7.25 as a plain node:http server.
+//
+// Env: PORT, DATABASE_URL, BETTER_AUTH_SECRET, BETTER_AUTH_URL,
+//      BETTER_AUTH_TRUSTED_ORIGINS (read by better-auth itself, comma separated),
+//      REF_OPTIONS_JSON (optional, deep-merged into the options).
+// Prints "ready <port>" on stdout once listening.
+
+// NODE_ENV is read by better-auth at module load time, so it must be fixed
+// before better-auth is imported. "test" would disable the origin check.
+if (!process.env.NODE_ENV || process.env.NODE_ENV === 'test') process.env.NODE_ENV = 'development';
+delete process.env.TEST;
+
+const http = await import('node:http');
+const { default: pg } = await import('pg');
+const { betterAuth } = await import('better-auth');
+const { bearer } = await import('better-auth/plugins');
+const { toNodeHandler } = await import('better-auth/node');
+const { getMigrations } = await import('better-auth/db/migration');
+
+function isPlainObject(v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function deepMerge(base, extra) {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(extra ?? {})) {
+    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? deepMerge(out[k], v) : v;
+  }
+  return out;
+}
+
+const port = Number(process.env.PORT || 0);
+const databaseURL = process.env.DATABASE_URL;
+if (!databaseURL) {
+  console.error('DATABASE_URL is required');
+  process.exit(2);
+}
+
+const pool = new pg.Pool({ connectionString: databaseURL, max: 5 });
+
+let options = {
+  database: pool,
+  secret: process.env.BETTER_AUTH_SECRET,
+  baseURL: process.env.BETTER_AUTH_URL,
+  emailAndPassword: { enabled: true },
+  rateLimit: { enabled: false },
+  plugins: [bearer()],
+};
+if (process.env.REF_OPTIONS_JSON) {
+  options = deepMerge(options, JSON.parse(process.env.REF_OPTIONS_JSON));
+}
+
+const { runMigrations } = await getMigrations(options);
+await runMigrations();
+
+const auth = betterAuth(options);
+const handler = toNodeHandler(auth);
+
+const server = http.createServer((req, res) => {
+  handler(req, res).catch((err) => {
+    console.error('handler error', err);
+    if (!res.headersSent) res.statusCode = 500;
+    res.end();
+  });
+});
+
+server.listen(port, '127.0.0.1', () => {
+  console.log(`ready ${server.address().port}`);
+});
+
+async function shutdown() {
+  server.close();
+  await pool.end().catch(() => {});
+  process.exit(0);
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);

@@ -1,0 +1,390 @@
+// Process and database management for the compat tests: throwaway Postgres
+// databases, the reference Better-Auth server, and the Go server.
+
+import { spawn, execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, existsSync, readdirSync, mkdirSync, renameSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+export const COMPAT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const REPO_ROOT = path.resolve(COMPAT_DIR, '..');
+
+export const ADMIN_DB_URL = process.env.COMPAT_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
+export const SECRET = process.env.COMPAT_SECRET || 'compat-secret-0123456789abcdef0123456789abcdef';
+export const BASE_URL = 'http://localhost:8000';
+export const APP_ORIGIN = 'http://app.example.test';
+export const VERBOSE = process.env.COMPAT_VERBOSE === '1';
+export const SELF = process.env.COMPAT_SELF === '1';
+const KEEP_DB = process.env.COMPAT_KEEP_DB === '1';
+
+// ---------------------------------------------------------------------------
+// Process bookkeeping: whatever happens, children are killed on exit.
+
+const liveChildren = new Set();
+process.on('exit', () => {
+  for (const child of liveChildren) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+});
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    for (const child of liveChildren) child.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Databases
+
+function dbURL(name) {
+  const u = new URL(ADMIN_DB_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+/** Drops compat_<pid>_* databases left behind by processes that no longer exist. */
+async function dropStaleDatabases(client) {
+  const { rows } = await client.query("select datname from pg_database where datname like 'compat\\_%'");
+  for (const { datname } of rows) {
+    const m = /^compat_(\d+)_[0-9a-f]+$/.exec(datname);
+    if (m && !pidAlive(Number(m[1]))) {
+      await client.query(`drop database if exists "${datname}" with (force)`).catch(() => {});
+    }
+  }
+}
+
+let staleChecked = false;
+
+/** Creates an empty database; returns {name, url, drop()}. */
+export async function createDatabase() {
+  const name = `compat_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_DB_URL });
+  await admin.connect();
+  try {
+    if (!staleChecked) {
+      staleChecked = true;
+      await dropStaleDatabases(admin);
+    }
+    await admin.query(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const pools = [];
+  return {
+    name,
+    url: dbURL(name),
+    /** A pg Pool for direct manipulation; closed by drop(). */
+    pool() {
+      const p = new pg.Pool({ connectionString: dbURL(name), max: 2 });
+      pools.push(p);
+      return p;
+    },
+    async drop() {
+      await Promise.all(pools.map((p) => p.end().catch(() => {})));
+      if (KEEP_DB) return;
+      const c = new pg.Client({ connectionString: ADMIN_DB_URL });
+      await c.connect();
+      try {
+        await c.query(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Server processes
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function commonEnv(databaseUrl, port) {
+  const env = { ...process.env };
+  // Do not leak the test runner's own settings into the servers.
+  delete env.NODE_TEST_CONTEXT;
+  delete env.NODE_OPTIONS;
+  delete env.TEST;
+  return Object.assign(env, {
+    PORT: String(port),
+    DATABASE_URL: databaseUrl ?? '',
+    BETTER_AUTH_SECRET: SECRET,
+    BETTER_AUTH_URL: BASE_URL,
+    BETTER_AUTH_TRUSTED_ORIGINS: APP_ORIGIN,
+  });
+}
+
+class ServerProcess {
+  constructor(name, child) {
+    this.name = name;
+    this.child = child;
+    this.log = [];
+    this.exited = null;
+    liveChildren.add(child);
+    const onData = (stream) => (chunk) => {
+      const s = chunk.toString();
+      this.log.push(s);
+      if (this.log.length > 2000) this.log.splice(0, 1000);
+      if (VERBOSE) process.stderr.write(s.replace(/^/gm, `[${name}${stream}] `));
+    };
+    child.stdout.on('data', onData(''));
+    child.stderr.on('data', onData('!'));
+    this.exitPromise = new Promise((resolve) => {
+      child.on('exit', (code, signal) => {
+        this.exited = { code, signal };
+        liveChildren.delete(child);
+        resolve(this.exited);
+      });
+    });
+  }
+
+  logTail(n = 60) {
+    return this.log.join('').split('\n').slice(-n).join('\n');
+  }
+
+  async stop() {
+    if (this.exited) return;
+    this.child.kill('SIGTERM');
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 3000);
+    await this.exitPromise;
+    clearTimeout(t);
+  }
+}
+
+async function waitFor(fn, { timeoutMs, server, what }) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (server.exited) {
+      throw new Error(`${server.name} exited (${JSON.stringify(server.exited)}) before ${what}:\n${server.logTail()}`);
+    }
+    if (await fn().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`${server.name}: timed out waiting for ${what}:\n${server.logTail()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function httpOK(url) {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  await res.arrayBuffer();
+  return res.status === 200;
+}
+
+/**
+ * Starts the reference Better-Auth server; options are deep-merged into its
+ * configuration (REF_OPTIONS_JSON). Returns {name, url, stop(), logTail()}.
+ */
+export async function startReference({ databaseUrl, options, name = 'ref' } = {}) {
+  const env = commonEnv(databaseUrl, 0);
+  env.NODE_ENV = 'development';
+  if (options) env.REF_OPTIONS_JSON = JSON.stringify(options);
+  const child = spawn(process.execPath, [path.join(COMPAT_DIR, 'lib', 'ref-server.mjs')], {
+    cwd: COMPAT_DIR,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const proc = new ServerProcess(name, child);
+  let port;
+  await waitFor(
+    async () => {
+      const m = /ready (\d+)/.exec(proc.log.join(''));
+      if (m) port = Number(m[1]);
+      return Boolean(m);
+    },
+    { timeoutMs: 30000, server: proc, what: '"ready"' },
+  );
+  proc.url = `http://127.0.0.1:${port}`;
+  proc.port = port;
+  return proc;
+}
+
+let goBinary;
+
+function runGoBuild(out) {
+  return new Promise((resolve, reject) => {
+    execFile('go', ['build', '-o', out, '.'], { cwd: REPO_ROOT, timeout: 300000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`go build failed in ${REPO_ROOT}:\n${stdout}${stderr}${err.message}`));
+      else resolve();
+    });
+  });
+}
+
+/** Removes shared build directories of test runs whose runner process is gone. */
+function dropStaleBuilds() {
+  for (const name of readdirSync(os.tmpdir())) {
+    const m = /^compat-go-run-(\d+)-\d+(\.lock)?$/.exec(name);
+    if (m && !pidAlive(Number(m[1]))) rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Builds the Go server. Under `node --test` all test files of one run share one
+ * binary (built by the first file that needs it, keyed by the runner's pid), so
+ * that every file tests the same code even if the tree changes during the run.
+ * Outside the runner each process builds its own binary.
+ */
+export async function buildGo() {
+  if (process.env.COMPAT_GO_BIN) return process.env.COMPAT_GO_BIN;
+  if (goBinary && existsSync(goBinary)) return goBinary;
+  if (!process.env.NODE_TEST_CONTEXT) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'compat-go-build-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    await runGoBuild(path.join(dir, 'server'));
+    goBinary = path.join(dir, 'server');
+    return goBinary;
+  }
+  dropStaleBuilds();
+  // the runner's pid plus its start time (guards against pid reuse)
+  let started = '0';
+  try {
+    started = readFileSync(`/proc/${process.ppid}/stat`, 'utf8').split(') ')[1].split(' ')[19];
+  } catch {
+    /* not Linux */
+  }
+  const dir = path.join(os.tmpdir(), `compat-go-run-${process.ppid}-${started}`);
+  const out = path.join(dir, 'server');
+  const failed = path.join(dir, 'build-error.txt');
+  const lock = `${dir}.lock`;
+  for (;;) {
+    if (existsSync(out)) break;
+    if (existsSync(failed)) throw new Error(readFileSync(failed, 'utf8'));
+    let haveLock = false;
+    try {
+      mkdirSync(lock);
+      haveLock = true;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+    }
+    if (!haveLock) {
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
+    try {
+      mkdirSync(dir, { recursive: true });
+      try {
+        await runGoBuild(`${out}.tmp`);
+        renameSync(`${out}.tmp`, out);
+      } catch (e) {
+        writeFileSync(failed, e.message);
+        throw e;
+      }
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+  goBinary = out;
+  return out;
+}
+
+/**
+ * Builds (if needed) and starts the Go server. Without a databaseUrl the server
+ * is started without DATABASE_URL (it then uses SQLite in DATA_DIR).
+ */
+export async function startGo({ databaseUrl, name = 'go' } = {}) {
+  const bin = await buildGo();
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'compat-go-data-'));
+  const env = commonEnv(databaseUrl, port);
+  if (!databaseUrl) delete env.DATABASE_URL;
+  env.DATA_DIR = dataDir;
+  const child = spawn(bin, [], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = new ServerProcess(name, child);
+  const url = `http://127.0.0.1:${port}`;
+  const origStop = proc.stop.bind(proc);
+  proc.stop = async () => {
+    await origStop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(async () => (await httpOK(`${url}/healthz`)) || (await httpOK(`${url}/api/auth/ok`)), {
+      timeoutMs: 30000,
+      server: proc,
+      what: 'GET /healthz or /api/auth/ok = 200',
+    });
+  } catch (e) {
+    await proc.stop();
+    throw e;
+  }
+  proc.url = url;
+  proc.port = port;
+  proc.dataDir = dataDir;
+  return proc;
+}
+
+/**
+ * Starts the candidate server: the Go server, or (COMPAT_SELF=1) a second
+ * reference server so the comparison machinery can be exercised on its own.
+ */
+export async function startCandidate({ databaseUrl }) {
+  if (SELF) {
+    const options = process.env.COMPAT_SELF_OPTIONS ? JSON.parse(process.env.COMPAT_SELF_OPTIONS) : undefined;
+    return startReference({ databaseUrl, name: 'self', options });
+  }
+  return startGo({ databaseUrl });
+}
+
+export const CANDIDATE_NAME = SELF ? 'self' : 'go';
+
+/**
+ * Starts a pair: the reference on database A, the candidate on database B.
+ * Returns {ref: {server, db}, other: {server, db}, stop()}; stop() is safe to
+ * call more than once and after a partial start.
+ */
+export async function startPair() {
+  const resources = [];
+  const pair = {
+    async stop() {
+      const list = resources.splice(0).reverse();
+      const errors = [];
+      for (const fn of list) {
+        try {
+          await fn();
+        } catch (e) {
+          errors.push(e);
+        }
+      }
+      if (errors.length) throw errors[0];
+    },
+  };
+  try {
+    const [dbA, dbB] = await Promise.all([createDatabase(), createDatabase()]);
+    resources.push(() => dbA.drop(), () => dbB.drop());
+    const [refSrv, otherSrv] = await Promise.allSettled([
+      startReference({ databaseUrl: dbA.url }),
+      startCandidate({ databaseUrl: dbB.url }),
+    ]);
+    for (const s of [refSrv, otherSrv]) if (s.status === 'fulfilled') resources.push(() => s.value.stop());
+    if (refSrv.status === 'rejected') throw refSrv.reason;
+    if (otherSrv.status === 'rejected') throw otherSrv.reason;
+    pair.ref = { name: 'ref', server: refSrv.value, db: dbA };
+    pair.other = { name: CANDIDATE_NAME, server: otherSrv.value, db: dbB };
+    return pair;
+  } catch (e) {
+    await pair.stop().catch(() => {});
+    throw e;
+  }
+}

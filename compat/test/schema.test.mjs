@@ -1,0 +1,128 @@
+// The reference server migrates database A, the candidate migrates database B;
+// the resulting schemas must be the same (the candidate may add exactly one
+// bookkeeping table of its own).
+import assert from 'node:assert/strict';
+import { describe, it, before, after } from 'node:test';
+import pg from 'pg';
+import { createDatabase, startReference, startCandidate, CANDIDATE_NAME } from '../lib/servers.mjs';
+
+const CORE_TABLES = ['user', 'session', 'account', 'verification'];
+
+async function snapshot(url) {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const q = async (text) => (await c.query(text, [CORE_TABLES])).rows;
+    const tables = (await c.query("select table_name from information_schema.tables where table_schema = 'public' order by 1")).rows.map((r) => r.table_name);
+    const columns = await q(`select table_name, column_name, data_type, is_nullable, column_default
+      from information_schema.columns where table_schema = 'public' and table_name = any($1) order by table_name, column_name`);
+    const columnOrder = await q(`select table_name, string_agg(column_name, ',' order by ordinal_position) as columns
+      from information_schema.columns where table_schema = 'public' and table_name = any($1) group by table_name order by table_name`);
+    const constraints = await q(`select tc.table_name, tc.constraint_type,
+        string_agg(kcu.column_name, ',' order by kcu.ordinal_position) as columns,
+        max(ccu.table_name) as ref_table, max(ccu.column_name) as ref_column,
+        max(rc.delete_rule) as delete_rule, max(rc.update_rule) as update_rule
+      from information_schema.table_constraints tc
+      join information_schema.key_column_usage kcu on kcu.constraint_name = tc.constraint_name and kcu.table_schema = tc.table_schema and kcu.table_name = tc.table_name
+      left join information_schema.referential_constraints rc on rc.constraint_name = tc.constraint_name and rc.constraint_schema = tc.table_schema
+      left join information_schema.constraint_column_usage ccu on ccu.constraint_name = tc.constraint_name and ccu.constraint_schema = tc.table_schema and tc.constraint_type = 'FOREIGN KEY'
+      where tc.table_schema = 'public' and tc.table_name = any($1) and tc.constraint_type in ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY')
+      group by tc.table_name, tc.constraint_name, tc.constraint_type
+      order by 1, 2, 3`);
+    const constraintNames = await q(`select table_name, constraint_type, constraint_name from information_schema.table_constraints
+      where table_schema = 'public' and table_name = any($1) and constraint_type in ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY') order by 1, 2, 3`);
+    const indexes = await q(`select tablename as table_name, indexname, indexdef from pg_indexes
+      where schemaname = 'public' and tablename = any($1) order by 1, 2`);
+    const checks = await q(`select tc.table_name, cc.check_clause from information_schema.table_constraints tc
+      join information_schema.check_constraints cc on cc.constraint_name = tc.constraint_name and cc.constraint_schema = tc.constraint_schema
+      where tc.table_schema = 'public' and tc.table_name = any($1) and tc.constraint_type = 'CHECK' and cc.check_clause not like '%IS NOT NULL' order by 1, 2`);
+    return { tables, columns, columnOrder, constraints, constraintNames, indexes, checks };
+  } finally {
+    await c.end();
+  }
+}
+
+const fmtRows = (rows) => rows.map((r) => JSON.stringify(r)).join('\n');
+
+function assertSameRows(name, refRows, otherRows) {
+  const a = new Set(refRows.map((r) => JSON.stringify(r)));
+  const b = new Set(otherRows.map((r) => JSON.stringify(r)));
+  const missing = [...a].filter((x) => !b.has(x));
+  const extra = [...b].filter((x) => !a.has(x));
+  if (missing.length || extra.length) {
+    assert.fail(`${name} differ.\n  only in ref:\n    ${missing.join('\n    ') || '-'}\n  only in ${CANDIDATE_NAME}:\n    ${extra.join('\n    ') || '-'}\n\n  ref (all):\n${fmtRows(refRows)}`);
+  }
+}
+
+describe('schema created by migrations', () => {
+  const cleanup = [];
+  let refSchema;
+  let otherSchema;
+  let startError;
+
+  before(async () => {
+    try {
+      const [dbA, dbB] = await Promise.all([createDatabase(), createDatabase()]);
+      cleanup.push(() => dbA.drop(), () => dbB.drop());
+      const [ref, other] = await Promise.allSettled([startReference({ databaseUrl: dbA.url }), startCandidate({ databaseUrl: dbB.url })]);
+      for (const s of [ref, other]) if (s.status === 'fulfilled') cleanup.push(() => s.value.stop());
+      if (ref.status === 'rejected') throw ref.reason;
+      if (other.status === 'rejected') throw other.reason;
+      [refSchema, otherSchema] = await Promise.all([snapshot(dbA.url), snapshot(dbB.url)]);
+    } catch (e) {
+      startError = e;
+    }
+  }, { timeout: 360000 });
+
+  after(async () => {
+    for (const fn of cleanup.reverse()) await fn().catch(() => {});
+  });
+
+  const check = (name, fn) => it(name, () => {
+    if (startError) throw startError;
+    fn();
+  });
+
+  check('tables: the core four, plus at most one bookkeeping table of the candidate', () => {
+    assert.deepEqual(refSchema.tables, [...CORE_TABLES].sort());
+    for (const t of CORE_TABLES) assert.ok(otherSchema.tables.includes(t), `${CANDIDATE_NAME} lacks table "${t}"`);
+    const extra = otherSchema.tables.filter((t) => !CORE_TABLES.includes(t));
+    assert.ok(extra.length <= 1, `${CANDIDATE_NAME} has extra tables: ${extra.join(', ')}`);
+  });
+
+  check('columns: name, data_type, is_nullable, column_default', () => {
+    assertSameRows('columns', refSchema.columns, otherSchema.columns);
+  });
+
+  check('column order', () => {
+    assertSameRows('column order', refSchema.columnOrder, otherSchema.columnOrder);
+  });
+
+  check('primary keys, unique constraints and foreign keys (with delete rules)', () => {
+    assertSameRows('constraints', refSchema.constraints, otherSchema.constraints);
+  });
+
+  check('constraint names', () => {
+    assertSameRows('constraint names', refSchema.constraintNames, otherSchema.constraintNames);
+  });
+
+  check('indexes (names and definitions)', () => {
+    assertSameRows('indexes', refSchema.indexes, otherSchema.indexes);
+  });
+
+  check('no extra check constraints', () => {
+    assertSameRows('check constraints', refSchema.checks, otherSchema.checks);
+  });
+
+  check('reference schema matches the published 1.7.25 DDL', () => {
+    // A guard on the reference side itself: if this fails, the spec file or the
+    // reference setup changed, not the candidate.
+    const cols = Object.fromEntries(refSchema.columns.map((c) => [`${c.table_name}.${c.column_name}`, c]));
+    assert.equal(cols['user.emailVerified'].data_type, 'boolean');
+    assert.equal(cols['session.expiresAt'].data_type, 'timestamp with time zone');
+    assert.equal(cols['user.createdAt'].column_default, 'CURRENT_TIMESTAMP');
+    assert.equal(cols['session.updatedAt'].column_default, null);
+    assert.ok(!('account.issuer' in cols), '1.7.25 has no issuer column');
+    assert.deepEqual(refSchema.indexes.filter((i) => i.indexname.endsWith('_idx')).map((i) => i.indexname).sort(), ['account_userId_idx', 'session_userId_idx', 'verification_identifier_idx']);
+  });
+});

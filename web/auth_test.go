@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -547,5 +548,84 @@ func TestHealthAndReadiness(t *testing.T) {
 	st.Close()
 	if r := c.do("GET", "/readyz", nil); r.Status != http.StatusServiceUnavailable {
 		t.Errorf("readyz with the database closed = %d, want 503", r.Status)
+	}
+}
+
+// A burst of sign-ins far beyond the hashing bound is answered quickly with 503 SERVER_BUSY for the
+// excess, never a 500, while cheap requests keep being served.
+func TestSignInBurstIsBounded(t *testing.T) {
+	st := storetest.OpenSQLite(t)
+	e := newEnv(t, st, func(o *envOptions) {
+		o.auth.Hasher.Concurrency = 2
+		o.auth.Hasher.Queue = 4
+		o.auth.Hasher.MaxWait = 500 * time.Millisecond
+	})
+	c := e.client()
+	signUp(t, c, "burst@example.com", "password123")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	counts := map[int]int{}
+	busyBody := ""
+	retryAfter := ""
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := e.client().do("POST", "/api/auth/sign-in/email", map[string]any{"email": "burst@example.com", "password": "wrong-password"})
+			mu.Lock()
+			defer mu.Unlock()
+			counts[r.Status]++
+			if r.Status == 503 {
+				busyBody = r.code()
+				retryAfter = r.Header.Get("Retry-After")
+			}
+		}()
+	}
+	// Meanwhile a cheap endpoint stays fast.
+	var slowest time.Duration
+	for i := 0; i < 20; i++ {
+		start := time.Now()
+		r := e.client().do("GET", "/api/auth/ok", nil)
+		if d := time.Since(start); d > slowest {
+			slowest = d
+		}
+		if r.Status != 200 {
+			t.Errorf("/ok during the burst = %d", r.Status)
+		}
+	}
+	wg.Wait()
+	if counts[401]+counts[503] != 200 {
+		t.Errorf("burst statuses = %v, want only 401 and 503", counts)
+	}
+	if counts[503] == 0 || busyBody != "SERVER_BUSY" || retryAfter == "" {
+		t.Errorf("no request was refused as busy (statuses %v, code %q, Retry-After %q)", counts, busyBody, retryAfter)
+	}
+	if slowest > 2*time.Second {
+		t.Errorf("slowest /ok during the burst took %v", slowest)
+	}
+}
+
+// Request logs carry the route pattern, never a token from the path or the query.
+func TestRequestLogsKeepTokensOut(t *testing.T) {
+	var mu sync.Mutex
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, nil))
+	st := storetest.OpenSQLite(t)
+	e := newEnv(t, st, func(o *envOptions) { o.logger = log })
+	c := e.client()
+	token := signUp(t, c, "logs@example.com", "password123").JSON["token"].(string)
+	c.do("GET", "/api/auth/reset-password/SECRETRESETTOKEN123?callbackURL=/reset", nil)
+	c.do("GET", "/api/auth/verify-email?token=SECRETJWT.abc.def&callbackURL=/x", nil)
+	c.do("GET", "/api/auth/get-session", nil, "Authorization", "Bearer "+token)
+	mu.Lock()
+	out := buf.String()
+	mu.Unlock()
+	for _, secret := range []string{"SECRETRESETTOKEN123", "SECRETJWT", token, "password123"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log contains %q:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "/api/auth/reset-password/:token") {
+		t.Errorf("log lacks the route pattern:\n%s", out)
 	}
 }

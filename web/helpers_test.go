@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -57,6 +58,7 @@ type envOptions struct {
 	auth    auth.Config
 	web     web.Config
 	session session.Config
+	logger  *slog.Logger
 	extra   func(e *env, h http.Handler) http.Handler
 }
 
@@ -75,7 +77,7 @@ func newEnv(t *testing.T, st *store.Store, opts ...func(*envOptions)) *env {
 	sessions := session.New(o.session, st)
 	svc := auth.New(o.auth, st, sessions)
 	e := &env{t: t, st: st, clock: clk, sessions: sessions}
-	handler := web.New(o.web, web.Deps{Store: st, Sessions: sessions, Auth: svc})
+	handler := web.New(o.web, web.Deps{Store: st, Sessions: sessions, Auth: svc, Logger: o.logger})
 	var h http.Handler = handler
 	if o.extra != nil {
 		h = o.extra(e, handler)

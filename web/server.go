@@ -148,8 +148,9 @@ func recoverer(log *slog.Logger) echo.MiddlewareFunc {
 	})
 }
 
-// requestLogger writes one structured line per request. It logs the path without the query
-// string: callback URLs and tokens travel in queries.
+// requestLogger writes one structured line per request. It logs the route pattern (for example
+// /api/auth/reset-password/:token) rather than the raw path, and never the query string, because
+// reset tokens travel in paths and tokens and callback URLs in queries.
 func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogMethod:    true,
@@ -164,9 +165,13 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 			if v.Status >= 500 {
 				level = slog.LevelError
 			}
+			path := c.Path()
+			if path == "" || path == "/*" {
+				path = v.URIPath
+			}
 			log.LogAttrs(c.Request().Context(), level, "request",
 				slog.String("method", v.Method),
-				slog.String("path", v.URIPath),
+				slog.String("path", path),
 				slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency),
 				slog.String("request_id", v.RequestID),

@@ -21,6 +21,7 @@ type Config struct {
 	Host, Port  string
 	DataDir     string
 	DatabaseURL string
+	RedisURL    string
 	Secret      string
 	BaseURL     string
 	Production  bool
@@ -42,6 +43,8 @@ type Config struct {
 	DBSimpleProtocol  bool
 	ShutdownTimeout   time.Duration
 	SecureCookies     *bool
+	SessionCache      bool
+	SessionCacheTTL   time.Duration
 
 	AppName          string
 	SMTPURL          string
@@ -84,6 +87,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		Secret:      getenv("BETTER_AUTH_SECRET"),
 		LogFormat:   env("LOG_FORMAT", "text"),
 		DatabaseURL: env("DATABASE_URL", ""),
+		RedisURL:    env("REDIS_URL", ""),
 		AppName:     env("APP_NAME", "Better Auth"),
 		SMTPURL:     env("SMTP_URL", ""),
 		MailFrom:    env("MAIL_FROM", ""),
@@ -160,6 +164,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"SESSION_FRESH_AGE", 24 * time.Hour, &c.SessionFreshAge},
 		{"SHUTDOWN_TIMEOUT", 20 * time.Second, &c.ShutdownTimeout},
 		{"MAIL_SEND_TIMEOUT", 10 * time.Second, &c.MailSendTimeout},
+		{"SESSION_CACHE_TTL", time.Minute, &c.SessionCacheTTL},
 		{"VERIFICATION_TOKEN_EXPIRES_IN", time.Hour, &c.VerificationExpiresIn},
 		{"RESET_PASSWORD_TOKEN_EXPIRES_IN", time.Hour, &c.ResetPasswordExpiresIn},
 		{"DELETE_USER_TOKEN_EXPIRES_IN", 24 * time.Hour, &c.DeleteTokenExpiresIn},
@@ -216,6 +221,14 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", b.key, err))
 		}
 		*b.dst = v
+	}
+	c.SessionCache = true
+	if v := env("SESSION_CACHE", ""); v != "" {
+		b, err := parseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("SESSION_CACHE: %w", err))
+		}
+		c.SessionCache = b
 	}
 	c.ChangeEmailConfirmation = true
 	if v := env("CHANGE_EMAIL_CONFIRMATION", ""); v != "" {

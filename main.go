@@ -93,7 +93,27 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	sessions := session.New(session.Config{
 		Secret: []byte(secret), ExpiresIn: cfg.SessionExpiresIn, UpdateAge: cfg.SessionUpdateAge,
 		FreshAge: cfg.SessionFreshAge, Secure: cfg.secureCookies(),
+		DisableCache: !cfg.SessionCache, CacheTTL: cfg.SessionCacheTTL,
 	}, st)
+	// Other instances (and Better-Auth servers) sharing a PostgreSQL database announce session and
+	// user changes through triggers; until this instance hears them its cache stands aside.
+	sessions.SetCacheHealthy(st.Dialect() != store.Postgres)
+	go st.Listen(ctx, store.SessionChannel, sessions.HandleInvalidation, sessions.SetCacheHealthy)
+	var rdb *store.Redis
+	if cfg.RedisURL != "" {
+		if rdb, err = store.OpenRedis(ctx, cfg.RedisURL); err != nil {
+			return err
+		}
+		defer rdb.Close()
+		if err := rdb.Ping(ctx); err != nil {
+			log.Warn("redis is not reachable; serving from the database until it is", slog.String("error", err.Error()))
+		}
+		if st.Dialect() == store.Postgres {
+			sessions.SetSharedStore(rdb)
+		} else {
+			log.Warn("REDIS_URL is ignored for sessions on SQLite: a SQLite database serves one instance")
+		}
+	}
 	authSvc := auth.New(auth.Config{
 		MinPasswordLength: cfg.MinPasswordLength, MaxPasswordLength: cfg.MaxPasswordLength,
 		DisableSignUp: cfg.DisableSignUp, DisableAutoSignIn: cfg.DisableAutoSignIn,

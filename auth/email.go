@@ -213,6 +213,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token, callbackURL string, cu
 	if _, err := s.st.UpdateUser(ctx, u.ID, map[string]any{"emailVerified": true}, s.now()); err != nil {
 		return nil, err
 	}
+	s.sessions.InvalidateUser(u.ID)
 	res := &VerifyResult{}
 	if s.email.AutoSignInAfterVerification {
 		if current == nil || current.User.Email != c.Email {
@@ -260,6 +261,7 @@ func (s *Service) verifyEmailChange(ctx context.Context, c *verificationClaims, 
 		if err != nil {
 			return nil, err
 		}
+		s.sessions.InvalidateUser(u.ID)
 		return &VerifyResult{User: updated, Refresh: current != nil}, nil
 	default:
 		// Better-Auth's legacy one-step change: switch now, then verify the new address.
@@ -270,6 +272,7 @@ func (s *Service) verifyEmailChange(ctx context.Context, c *verificationClaims, 
 		if err != nil {
 			return nil, err
 		}
+		s.sessions.InvalidateUser(u.ID)
 		s.sendVerification(updated, callbackURL)
 		return &VerifyResult{User: updated, Refresh: current != nil}, nil
 	}
@@ -339,7 +342,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	if err != nil {
 		return err
 	}
-	return s.st.Tx(ctx, func(tx *store.Store) error {
+	err = s.st.Tx(ctx, func(tx *store.Store) error {
 		used, err := tx.ConsumeVerification(ctx, id, s.now())
 		if errors.Is(err, store.ErrNotFound) || (err == nil && used.Value != v.Value) {
 			return ErrInvalidToken
@@ -363,6 +366,10 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		}
 		return tx.SetAccountPassword(ctx, acct.ID, hash, s.now())
 	})
+	if err == nil && s.email.RevokeSessionsOnPasswordReset {
+		s.sessions.InvalidateUser(v.Value)
+	}
+	return err
 }
 
 // ChangeEmailResult says whether the session cookie must be re-issued (the email changed at once).
@@ -394,6 +401,7 @@ func (s *Service) ChangeEmail(ctx context.Context, u *store.User, newEmail, call
 			}
 			return nil, err
 		}
+		s.sessions.InvalidateUser(u.ID)
 		tok := s.verificationToken(newEmail, "", "", u.ID)
 		s.mail.deliver("verify-email", newEmail, mail.Data{URL: s.verifyLink(tok, callbackURL), Email: newEmail, ExpiresIn: s.email.VerificationExpiresIn})
 		return &ChangeEmailResult{Changed: true}, nil
@@ -474,6 +482,9 @@ func (s *Service) DeleteUser(ctx context.Context, a *session.Auth, in DeleteUser
 		return 0, nil, ErrSessionExpired
 	}
 	tokens, err := s.st.DeleteUser(ctx, a.User.ID)
+	if err == nil {
+		s.sessions.InvalidateUser(a.User.ID)
+	}
 	return UserDeleted, tokens, err
 }
 
@@ -497,6 +508,9 @@ func (s *Service) DeleteUserWithToken(ctx context.Context, userID, token string)
 		tokens, err = tx.DeleteUser(ctx, userID)
 		return err
 	})
+	if err == nil {
+		s.sessions.InvalidateUser(userID)
+	}
 	return tokens, err
 }
 

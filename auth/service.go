@@ -349,6 +349,9 @@ func (s *Service) ChangePassword(ctx context.Context, userID string, in ChangePa
 	if err != nil {
 		return nil, err
 	}
+	if in.RevokeOtherSessions {
+		s.sessions.InvalidateUser(userID)
+	}
 	return created, nil
 }
 
@@ -377,6 +380,9 @@ func (s *Service) UpdateUser(ctx context.Context, userID string, in UpdateUserIn
 	u, err := s.st.UpdateUser(ctx, userID, cols, s.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrUserNotFound
+	}
+	if err == nil {
+		s.sessions.InvalidateUser(userID)
 	}
 	return u, err
 }

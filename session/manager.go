@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"authserver/store"
 )
 
@@ -47,13 +49,21 @@ type Config struct {
 	CookieDomain string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// CacheTTL is how long a validated session is served from memory (default 60 s); DisableCache
+	// turns the in-process cache off. CacheSize bounds it (default 100,000 sessions).
+	CacheTTL     time.Duration
+	CacheSize    int
+	DisableCache bool
 }
 
 // Manager creates, reads, refreshes and revokes sessions. It is safe for concurrent use.
 type Manager struct {
-	cfg   Config
-	st    *store.Store
-	names cookieNames
+	cfg     Config
+	st      *store.Store
+	names   cookieNames
+	cache   *cache      // nil when disabled
+	shared  SharedStore // nil without Redis
+	refresh singleflight.Group
 }
 
 type cookieNames struct {
@@ -86,11 +96,21 @@ func New(cfg Config, st *store.Store) *Manager {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = time.Minute
+	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = 100_000
+	}
 	pre := ""
 	if cfg.Secure {
 		pre = "__Secure-"
 	}
-	return &Manager{cfg: cfg, st: st, names: cookieNames{
+	var c *cache
+	if !cfg.DisableCache {
+		c = newCache(cfg.CacheTTL, cfg.CacheSize)
+	}
+	return &Manager{cfg: cfg, st: st, cache: c, names: cookieNames{
 		token:        pre + cfg.CookiePrefix + ".session_token",
 		data:         pre + cfg.CookiePrefix + ".session_data",
 		dontRemember: pre + cfg.CookiePrefix + ".dont_remember",
@@ -234,6 +254,21 @@ func (m *Manager) Get(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	if !ok || token == "" {
 		return nil, nil
 	}
+	now := m.now()
+	noRefresh := m.dontRemember(r) || opt.DisableRefresh || m.cfg.DisableRefresh
+	key := cacheKey(token)
+	if hit, ok := m.cache.get(key, now); ok && hit.Session.ExpiresAt.After(now) && (noRefresh || !m.refreshDue(&hit.Session, now)) {
+		return hit, nil
+	}
+	var epoch uint64
+	if m.cache != nil {
+		epoch = m.cache.epoch.Load()
+	}
+	if hit, ok := m.sharedLoad(ctx, key, token); ok && hit.Session.ExpiresAt.After(now) && (noRefresh || !m.refreshDue(&hit.Session, now)) {
+		m.cache.put(key, hit, epoch, now)
+		return hit, nil
+	}
+	sharedEpoch := m.sharedEpoch(ctx)
 	sess, user, err := m.st.SessionByToken(ctx, token)
 	if errors.Is(err, store.ErrNotFound) {
 		m.ClearCookies(w, r)
@@ -242,46 +277,60 @@ func (m *Manager) Get(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return nil, err
 	}
-	now := m.now()
 	if !sess.ExpiresAt.After(now) {
 		m.ClearCookies(w, r)
 		if err := m.st.DeleteSession(ctx, sess.Token); err != nil {
 			return nil, err
 		}
+		m.invalidateToken(sess.Token)
 		return nil, nil
 	}
 	auth := &Auth{Session: *sess, User: *user}
-	if m.dontRemember(r) || opt.DisableRefresh || m.cfg.DisableRefresh {
+	if noRefresh || !m.refreshDue(sess, now) {
+		m.cache.put(key, auth, epoch, now)
+		m.sharedSave(ctx, key, auth, sharedEpoch, now)
 		return auth, nil
 	}
-	lastRefresh := sess.ExpiresAt.Add(-m.cfg.ExpiresIn)
-	if now.Before(lastRefresh.Add(m.cfg.UpdateAge)) {
-		return auth, nil
-	}
-	nowT := store.NewTime(now)
-	newExp := store.NewTime(now.Add(m.cfg.ExpiresIn))
-	wrote, err := m.st.ExtendSession(ctx, sess.Token, sess.ExpiresAt, newExp, nowT)
+	// Several requests may find the same session due at once: one of them writes.
+	v, err, _ := m.refresh.Do(key, func() (any, error) { return m.extend(ctx, token, sess, now) })
 	if err != nil {
+		if errors.Is(err, ErrVanished) {
+			m.ClearCookies(w, r)
+		}
 		return nil, err
 	}
-	if !wrote {
-		// Another request refreshed or revoked it in between: use what is stored now.
-		fresh, freshUser, err := m.st.SessionByToken(ctx, token)
-		if errors.Is(err, store.ErrNotFound) {
-			m.ClearCookies(w, r)
-			return nil, ErrVanished
-		}
-		if err != nil {
-			return nil, err
-		}
-		auth = &Auth{Session: *fresh, User: *freshUser}
-	} else {
-		auth.Session.ExpiresAt = newExp
-		auth.Session.UpdatedAt = nowT
-	}
+	auth = &Auth{Session: v.(*Auth).Session, User: v.(*Auth).User}
+	m.cache.put(key, auth, epoch, now)
+	m.sharedSave(ctx, key, auth, sharedEpoch, now)
 	dr := false
 	m.SetCookie(w, r, auth.Session.Token, &dr)
 	return auth, nil
+}
+
+// refreshDue reports whether the last refresh (or creation) is at least UpdateAge ago.
+func (m *Manager) refreshDue(s *store.Session, now time.Time) bool {
+	lastRefresh := s.ExpiresAt.Add(-m.cfg.ExpiresIn)
+	return !now.Before(lastRefresh.Add(m.cfg.UpdateAge))
+}
+
+// extend slides a session's expiry with a conditional write; if another instance already did,
+// it returns what is stored now.
+func (m *Manager) extend(ctx context.Context, token string, sess *store.Session, now time.Time) (*Auth, error) {
+	nowT := store.NewTime(now)
+	newExp := store.NewTime(now.Add(m.cfg.ExpiresIn))
+	wrote, err := m.st.ExtendSession(ctx, token, sess.ExpiresAt, newExp, nowT)
+	if err != nil {
+		return nil, err
+	}
+	fresh, freshUser, err := m.st.SessionByToken(ctx, token)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrVanished
+	}
+	if err != nil {
+		return nil, err
+	}
+	_ = wrote
+	return &Auth{Session: *fresh, User: *freshUser}, nil
 }
 
 // IsFresh reports whether the session was created recently enough for endpoints that demand a
@@ -298,22 +347,34 @@ func (m *Manager) List(ctx context.Context, userID string) ([]store.Session, err
 	return m.st.SessionsByUser(ctx, userID, store.NewTime(m.now()))
 }
 
-// Revoke deletes one session by token.
+// Revoke deletes one session by token; every instance stops accepting it.
 func (m *Manager) Revoke(ctx context.Context, token string) error {
-	return m.st.DeleteSession(ctx, token)
+	if err := m.st.DeleteSession(ctx, token); err != nil {
+		return err
+	}
+	m.invalidateToken(token)
+	return nil
 }
 
-// RevokeAll deletes every session of the user.
+// RevokeAll deletes every session of the user. Inside a transaction (db not nil) the caller must
+// call InvalidateUser after the commit; outside one it is done here.
 func (m *Manager) RevokeAll(ctx context.Context, db *store.Store, userID string) error {
-	if db == nil {
-		db = m.st
+	if db != nil {
+		_, err := db.DeleteUserSessions(ctx, userID)
+		return err
 	}
-	_, err := db.DeleteUserSessions(ctx, userID)
-	return err
+	if _, err := m.st.DeleteUserSessions(ctx, userID); err != nil {
+		return err
+	}
+	m.InvalidateUser(userID)
+	return nil
 }
 
 // RevokeOthers deletes the user's unexpired sessions other than keepToken.
 func (m *Manager) RevokeOthers(ctx context.Context, userID, keepToken string) error {
-	_, err := m.st.DeleteOtherSessions(ctx, userID, keepToken, store.NewTime(m.now()))
-	return err
+	if _, err := m.st.DeleteOtherSessions(ctx, userID, keepToken, store.NewTime(m.now())); err != nil {
+		return err
+	}
+	m.InvalidateUser(userID)
+	return nil
 }

@@ -193,19 +193,24 @@ func (s *Store) withMigrationLock(ctx context.Context, fn func(db *gorm.DB) erro
 	})
 }
 
-// splitStatements splits a migration file on semicolons that end a line. The files hold plain DDL
-// without semicolons inside literals, and drivers differ in whether one Exec may run several.
+// splitStatements splits a migration file on semicolons that end a line, except inside
+// dollar-quoted bodies ($$ ... $$) such as PL/pgSQL functions. The files hold plain DDL without
+// semicolons inside literals, and drivers differ in whether one Exec may run several statements.
 func splitStatements(sqlText string) []string {
 	var out []string
 	var cur strings.Builder
+	inDollar := false
 	for _, line := range strings.Split(sqlText, "\n") {
 		trimmed := strings.TrimSpace(line)
-		if strings.HasPrefix(trimmed, "--") || trimmed == "" {
+		if !inDollar && (strings.HasPrefix(trimmed, "--") || trimmed == "") {
 			continue
 		}
 		cur.WriteString(line)
 		cur.WriteString("\n")
-		if strings.HasSuffix(trimmed, ";") {
+		if strings.Count(line, "$$")%2 == 1 {
+			inDollar = !inDollar
+		}
+		if !inDollar && strings.HasSuffix(trimmed, ";") {
 			out = append(out, strings.TrimSuffix(strings.TrimSpace(cur.String()), ";"))
 			cur.Reset()
 		}

@@ -68,6 +68,7 @@ type Store struct {
 	db      *gorm.DB
 	dialect Dialect
 	log     *slog.Logger
+	dsn     string // for dedicated connections (LISTEN)
 }
 
 // Open connects to the database named by cfg.URL and checks that it answers. It does not migrate;
@@ -125,7 +126,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	sqlDB.SetMaxOpenConns(maxOpen)
 	sqlDB.SetMaxIdleConns(maxIdle)
 	sqlDB.SetConnMaxIdleTime(idle)
-	s := &Store{db: db, dialect: dialect, log: log}
+	s := &Store{db: db, dialect: dialect, log: log, dsn: dsn}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := s.Ping(pingCtx); err != nil {
@@ -163,7 +164,7 @@ func (s *Store) Close() error {
 // fn must use tx, not s, for the work that belongs to the transaction.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	err := s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		return fn(&Store{db: gtx, dialect: s.dialect, log: s.log})
+		return fn(&Store{db: gtx, dialect: s.dialect, log: s.log, dsn: s.dsn})
 	})
 	return classify(err)
 }

@@ -1,0 +1,204 @@
+package session
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// cache keeps validated sessions in memory so most authenticated requests touch no database. It
+// is bounded, entries expire after ttl, and it is only trusted while the invalidation channel to
+// other instances is known to work: without that signal a revocation elsewhere could go unseen,
+// so the cache then stands aside and every request reads the database.
+type cache struct {
+	ttl time.Duration
+	max int
+
+	mu      sync.Mutex // guards entries and byUser
+	entries map[string]cacheEntry
+	byUser  map[string]map[string]struct{}
+
+	// epoch counts invalidations. A request records it before reading the database and caches what
+	// it read only if no invalidation happened meanwhile, so a revocation that commits during a
+	// read can never be overwritten by the stale row.
+	epoch   atomic.Uint64
+	healthy atomic.Bool
+}
+
+type cacheEntry struct {
+	auth    Auth
+	expires time.Time
+}
+
+func newCache(ttl time.Duration, max int) *cache {
+	c := &cache{ttl: ttl, max: max, entries: map[string]cacheEntry{}, byUser: map[string]map[string]struct{}{}}
+	c.healthy.Store(true)
+	return c
+}
+
+// cacheKey hashes a token so raw tokens are neither kept as map keys nor sent to other instances.
+func cacheKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:16])
+}
+
+func (c *cache) get(key string, now time.Time) (*Auth, bool) {
+	if c == nil || !c.healthy.Load() {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok {
+		return nil, false
+	}
+	if now.After(e.expires) {
+		c.removeLocked(key)
+		return nil, false
+	}
+	a := e.auth
+	return &a, true
+}
+
+func (c *cache) put(key string, a *Auth, epoch uint64, now time.Time) {
+	if c == nil || !c.healthy.Load() || c.epoch.Load() != epoch {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.epoch.Load() != epoch {
+		return
+	}
+	if len(c.entries) >= c.max {
+		c.evictLocked(now)
+	}
+	c.entries[key] = cacheEntry{auth: *a, expires: now.Add(c.ttl)}
+	set := c.byUser[a.User.ID]
+	if set == nil {
+		set = map[string]struct{}{}
+		c.byUser[a.User.ID] = set
+	}
+	set[key] = struct{}{}
+}
+
+// evictLocked drops expired entries, then, if still full, an arbitrary tenth of the rest (map
+// iteration order is random, which is good enough for a bound that should rarely be reached).
+func (c *cache) evictLocked(now time.Time) {
+	for k, e := range c.entries {
+		if now.After(e.expires) {
+			c.removeLocked(k)
+		}
+	}
+	drop := len(c.entries) - c.max + c.max/10 + 1
+	for k := range c.entries {
+		if drop <= 0 {
+			break
+		}
+		c.removeLocked(k)
+		drop--
+	}
+}
+
+func (c *cache) removeLocked(key string) {
+	e, ok := c.entries[key]
+	if !ok {
+		return
+	}
+	delete(c.entries, key)
+	if set := c.byUser[e.auth.User.ID]; set != nil {
+		delete(set, key)
+		if len(set) == 0 {
+			delete(c.byUser, e.auth.User.ID)
+		}
+	}
+}
+
+func (c *cache) dropKey(key string) {
+	if c == nil {
+		return
+	}
+	c.epoch.Add(1)
+	c.mu.Lock()
+	c.removeLocked(key)
+	c.mu.Unlock()
+}
+
+func (c *cache) dropUser(userID string) {
+	if c == nil {
+		return
+	}
+	c.epoch.Add(1)
+	c.mu.Lock()
+	for k := range c.byUser[userID] {
+		c.removeLocked(k)
+	}
+	c.mu.Unlock()
+}
+
+func (c *cache) clear() {
+	if c == nil {
+		return
+	}
+	c.epoch.Add(1)
+	c.mu.Lock()
+	c.entries = map[string]cacheEntry{}
+	c.byUser = map[string]map[string]struct{}{}
+	c.mu.Unlock()
+}
+
+// Invalidation messages: "t:<token hash>" for one session, "u:<user id>" for all of a user's.
+const (
+	msgToken = "t:"
+	msgUser  = "u:"
+)
+
+// HandleInvalidation applies a message published by any instance (this one included).
+func (m *Manager) HandleInvalidation(msg string) {
+	switch {
+	case strings.HasPrefix(msg, msgToken):
+		key := tokenMessageKey(msg)
+		m.cache.dropKey(key)
+		m.sharedDrop(key)
+	case strings.HasPrefix(msg, msgUser):
+		id := strings.TrimPrefix(msg, msgUser)
+		m.cache.dropUser(id)
+		m.sharedDropUser(id)
+	case msg == "*":
+		m.cache.clear()
+	}
+}
+
+// SetCacheHealthy tells the manager whether invalidations from other instances are being received.
+// While they are not, the cache is bypassed; when they resume it starts empty, since messages may
+// have been missed in between.
+func (m *Manager) SetCacheHealthy(ok bool) {
+	if m.cache == nil {
+		return
+	}
+	if ok && !m.cache.healthy.Load() {
+		m.cache.clear()
+	}
+	m.cache.healthy.Store(ok)
+	if !ok {
+		m.cache.clear()
+	}
+}
+
+// invalidateToken forgets one session in this process and in the shared cache. Other processes
+// hear of it from the database (the triggers of migration 3).
+func (m *Manager) invalidateToken(token string) {
+	key := cacheKey(token)
+	m.cache.dropKey(key)
+	m.sharedDrop(key)
+}
+
+// InvalidateUser forgets every cached session of the user in this process and in the shared
+// cache. Call it after any committed change to the user or to their sessions made outside the
+// Manager; other processes hear of the change from the database.
+func (m *Manager) InvalidateUser(userID string) {
+	m.cache.dropUser(userID)
+	m.sharedDropUser(userID)
+}

@@ -1,0 +1,2 @@
+-- PostgreSQL gets triggers here that notify other instances of session and user changes.
+-- SQLite serves a single instance, which invalidates its own cache, so nothing is needed.

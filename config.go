@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"authserver/web"
 )
 
 // Config is everything the server reads from the environment. Every field has a default that
@@ -44,6 +46,11 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	SecureCookies     *bool
 	SessionCache      bool
+	RateLimitEnabled  bool
+	RateLimitWindow   time.Duration
+	RateLimitMax      int
+	RateLimitStorage  string
+	RateLimitRules    []web.RateRule
 	SessionCacheTTL   time.Duration
 
 	AppName          string
@@ -165,6 +172,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"SHUTDOWN_TIMEOUT", 20 * time.Second, &c.ShutdownTimeout},
 		{"MAIL_SEND_TIMEOUT", 10 * time.Second, &c.MailSendTimeout},
 		{"SESSION_CACHE_TTL", time.Minute, &c.SessionCacheTTL},
+		{"RATE_LIMIT_WINDOW", 10 * time.Second, &c.RateLimitWindow},
 		{"VERIFICATION_TOKEN_EXPIRES_IN", time.Hour, &c.VerificationExpiresIn},
 		{"RESET_PASSWORD_TOKEN_EXPIRES_IN", time.Hour, &c.ResetPasswordExpiresIn},
 		{"DELETE_USER_TOKEN_EXPIRES_IN", 24 * time.Hour, &c.DeleteTokenExpiresIn},
@@ -188,6 +196,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"MAX_PASSWORD_LENGTH", 128, &c.MaxPasswordLength},
 		{"PASSWORD_HASH_CONCURRENCY", 0, &c.HashConcurrency},
 		{"DB_MAX_CONNS", 0, &c.DBMaxConns},
+		{"RATE_LIMIT_MAX", 100, &c.RateLimitMax},
 	}
 	for _, n := range ints {
 		v, err := parseInt(env(n.key, ""), n.def)
@@ -222,6 +231,35 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		}
 		*b.dst = v
 	}
+	c.RateLimitEnabled = c.Production
+	if v := env("RATE_LIMIT_ENABLED", ""); v != "" {
+		b, err := parseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("RATE_LIMIT_ENABLED: %w", err))
+		}
+		c.RateLimitEnabled = b
+	}
+	c.RateLimitStorage = env("RATE_LIMIT_STORAGE", "")
+	if c.RateLimitStorage == "" {
+		c.RateLimitStorage = "memory"
+		if c.RedisURL != "" {
+			c.RateLimitStorage = "redis"
+		}
+	}
+	switch c.RateLimitStorage {
+	case "memory", "database":
+	case "redis":
+		if c.RedisURL == "" {
+			errs = append(errs, errors.New("RATE_LIMIT_STORAGE=redis needs REDIS_URL"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("RATE_LIMIT_STORAGE must be memory, database or redis, not %q", c.RateLimitStorage))
+	}
+	rules, err := parseRateRules(getenv("RATE_LIMIT_RULES"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("RATE_LIMIT_RULES: %w", err))
+	}
+	c.RateLimitRules = rules
 	c.SessionCache = true
 	if v := env("SESSION_CACHE", ""); v != "" {
 		b, err := parseBool(v)
@@ -261,6 +299,33 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// parseRateRules reads "PATH=MAX/WINDOW_SECONDS" or "PATH=off" entries, comma-separated, where
+// PATH is relative to /api/auth and may use * wildcards, e.g. "/sign-in/*=5/60,/get-session=off".
+func parseRateRules(v string) ([]web.RateRule, error) {
+	var out []web.RateRule
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		path, spec, ok := strings.Cut(item, "=")
+		if !ok || !strings.HasPrefix(path, "/") {
+			return nil, fmt.Errorf("%q is not PATH=MAX/SECONDS or PATH=off", item)
+		}
+		if strings.EqualFold(spec, "off") {
+			out = append(out, web.RateRule{Path: path, Off: true})
+			continue
+		}
+		maxS, winS, ok := strings.Cut(spec, "/")
+		max, err1 := strconv.Atoi(maxS)
+		win, err2 := strconv.Atoi(winS)
+		if !ok || err1 != nil || err2 != nil || max < 1 || win < 1 {
+			return nil, fmt.Errorf("%q is not PATH=MAX/SECONDS or PATH=off", item)
+		}
+		out = append(out, web.RateRule{Path: path, Max: max, Window: time.Duration(win) * time.Second})
+	}
+	return out, nil
 }
 
 // secureCookies follows Better-Auth: an explicit setting wins, otherwise cookies are Secure (and

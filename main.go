@@ -133,9 +133,19 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 		},
 	}, st, sessions)
 
+	rateLimit := web.RateLimitConfig{Enabled: cfg.RateLimitEnabled, Window: cfg.RateLimitWindow, Max: cfg.RateLimitMax, Rules: cfg.RateLimitRules}
+	switch cfg.RateLimitStorage {
+	case "database":
+		if err := st.EnsureRateLimitTable(ctx); err != nil {
+			return err
+		}
+		rateLimit.Store = web.DatabaseRateLimitStore{St: st}
+	case "redis":
+		rateLimit.Store = web.RedisRateLimitStore{R: rdb}
+	}
 	e := web.New(web.Config{
 		BaseURL: cfg.BaseURL, TrustedOrigins: cfg.TrustedOrigins, TrustedProxies: cfg.TrustedProxies,
-		Production: cfg.Production,
+		Production: cfg.Production, RateLimit: rateLimit,
 	}, web.Deps{Store: st, Sessions: sessions, Auth: authSvc, Logger: log})
 
 	srv := &http.Server{

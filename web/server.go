@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"authserver/auth"
+	"authserver/content"
 	"authserver/session"
 	"authserver/store"
 )
@@ -43,6 +44,8 @@ type Config struct {
 	BodyLimit string
 	// RequestTimeout bounds a request's context (default 15 s).
 	RequestTimeout time.Duration
+	// RateLimit is Better-Auth's rate limiting of /api/auth.
+	RateLimit RateLimitConfig
 }
 
 // Deps are the services the HTTP layer calls.
@@ -50,7 +53,9 @@ type Deps struct {
 	Store    *store.Store
 	Sessions *session.Manager
 	Auth     *auth.Service
-	Logger   *slog.Logger
+	// Content serves /content/*; nil leaves the content API out.
+	Content *content.Service
+	Logger  *slog.Logger
 }
 
 // New builds the whole HTTP handler.
@@ -75,6 +80,19 @@ func New(cfg Config, d Deps) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(log)
+	if cfg.RateLimit.Enabled {
+		rl := cfg.RateLimit
+		if rl.Window <= 0 {
+			rl.Window = 10 * time.Second
+		}
+		if rl.Max <= 0 {
+			rl.Max = 100
+		}
+		if rl.Store == nil {
+			rl.Store = NewMemoryRateLimitStore()
+		}
+		e.Pre((&rateLimiter{cfg: rl, basePath: strings.TrimRight(cfg.BasePath, "/"), trusted: cfg.TrustedProxies, log: log}).middleware)
+	}
 	e.Use(recoverer(log))
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: func() string { return session.RandomString(16) }}))
 	e.Use(requestLogger(log))
@@ -104,6 +122,10 @@ func New(cfg Config, d Deps) *echo.Echo {
 
 	h := &authHandler{cfg: cfg, auth: d.Auth, sessions: d.Sessions, origins: origins, baseOrigin: baseOrigin, log: log}
 	h.registerAuthRoutes(e.Group(strings.TrimRight(cfg.BasePath, "/")))
+	if d.Content != nil {
+		registerContentRoutes(e, d.Content, d.Sessions)
+	}
+	registerStatic(e) // the web app; Echo prefers every more specific route, so it gets only what the APIs leave
 	return e
 }
 

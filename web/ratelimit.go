@@ -1,0 +1,238 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"authserver/session"
+	"authserver/store"
+)
+
+// RateRule limits requests to paths matching Path (exact, or with * wildcards) to Max per Window.
+// Off exempts the paths from limiting.
+type RateRule struct {
+	Path   string
+	Window time.Duration
+	Max    int
+	Off    bool
+}
+
+// RateLimitStore counts requests. Consume records one request for key under Better-Auth's rule:
+// allowed when the window since the last allowed request has passed (the count restarts) or the
+// count is below max; only allowed requests change the state. retryAfter is in whole seconds.
+type RateLimitStore interface {
+	Consume(ctx context.Context, key string, window time.Duration, max int, now time.Time) (allowed bool, retryAfter int, err error)
+}
+
+// RateLimitConfig is Better-Auth's rateLimit option.
+type RateLimitConfig struct {
+	Enabled bool
+	// Window and Max are the default rule (10 s and 100 when zero).
+	Window time.Duration
+	Max    int
+	// Rules override the defaults and Better-Auth's built-in stricter rules for matching paths.
+	Rules []RateRule
+	// Store holds the counters; nil means in this process's memory.
+	Store RateLimitStore
+}
+
+// builtinRules are Better-Auth 1.7.25's special rules: credential endpoints get 3 requests per
+// 10 s, and endpoints that send email 3 per minute.
+var builtinRules = []struct {
+	match  func(path string) bool
+	window time.Duration
+	max    int
+}{
+	{func(p string) bool {
+		return strings.HasPrefix(p, "/sign-in") || strings.HasPrefix(p, "/sign-up") ||
+			strings.HasPrefix(p, "/change-password") || strings.HasPrefix(p, "/change-email")
+	}, 10 * time.Second, 3},
+	{func(p string) bool {
+		return p == "/request-password-reset" || p == "/send-verification-email" || strings.HasPrefix(p, "/forget-password") ||
+			p == "/email-otp/send-verification-otp" || p == "/email-otp/request-password-reset"
+	}, time.Minute, 3},
+}
+
+// rateLimiter is the middleware state.
+type rateLimiter struct {
+	cfg      RateLimitConfig
+	basePath string
+	trusted  []netip.Prefix
+	log      *slog.Logger
+}
+
+// normalizeRatePath strips the base path and normalises the rest so that case, doubled slashes
+// and a trailing slash cannot make a request count against a different key.
+func normalizeRatePath(p, basePath string) string {
+	p = strings.ToLower(p)
+	for strings.Contains(p, "//") {
+		p = strings.ReplaceAll(p, "//", "/")
+	}
+	p = strings.TrimRight(p, "/")
+	bp := strings.ToLower(strings.TrimRight(basePath, "/"))
+	switch {
+	case p == bp:
+		return "/"
+	case strings.HasPrefix(p, bp+"/"):
+		p = p[len(bp):]
+	}
+	if p == "" {
+		return "/"
+	}
+	return p
+}
+
+// rateKeyIP groups IPv6 clients by their /64, since one subscriber usually holds a whole /64
+// and could otherwise rotate addresses to escape the limit.
+func rateKeyIP(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
+}
+
+func (rl *rateLimiter) rule(path string) (time.Duration, int, bool) {
+	window, max := rl.cfg.Window, rl.cfg.Max
+	for _, b := range builtinRules {
+		if b.match(path) {
+			window, max = b.window, b.max
+			break
+		}
+	}
+	for _, r := range rl.cfg.Rules {
+		if r.Path == path || (strings.Contains(r.Path, "*") && wildcardMatch(r.Path, path)) {
+			if r.Off {
+				return 0, 0, false
+			}
+			return r.Window, r.Max, true
+		}
+	}
+	return window, max, true
+}
+
+// middleware runs before routing, as Better-Auth's limiter does, so unknown paths count too.
+func (rl *rateLimiter) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if !strings.HasPrefix(strings.ToLower(r.URL.Path), strings.ToLower(rl.basePath)+"/") && !strings.HasPrefix(r.URL.Path, "//") {
+			return next(c)
+		}
+		if r.Method == http.MethodOptions {
+			return next(c)
+		}
+		path := normalizeRatePath(r.URL.Path, rl.basePath)
+		window, max, on := rl.rule(path)
+		if !on {
+			return next(c)
+		}
+		key := rateKeyIP(ClientIP(r, rl.trusted)) + "|" + path
+		allowed, retry, err := rl.cfg.Store.Consume(r.Context(), key, window, max, time.Now())
+		if err != nil {
+			// A broken counter store must not take sign-in down with it: let the request through.
+			rl.log.LogAttrs(r.Context(), slog.LevelWarn, "rate limit store failed; request allowed", slog.String("error", err.Error()))
+			return next(c)
+		}
+		if allowed {
+			return next(c)
+		}
+		if retry < 1 {
+			retry = 1
+		}
+		c.Response().Header().Set("X-Retry-After", strconv.Itoa(retry))
+		return c.Blob(http.StatusTooManyRequests, echo.MIMEApplicationJSON, []byte(`{"message":"Too many requests. Please try again later."}`))
+	}
+}
+
+// MemoryRateLimitStore keeps counters in this process. It is bounded: expired entries are pruned,
+// and past maxEntries the oldest-inserted are dropped.
+type MemoryRateLimitStore struct {
+	mu      sync.Mutex // guards entries
+	entries map[string]memoryRate
+}
+
+type memoryRate struct {
+	count   int
+	last    time.Time
+	expires time.Time
+}
+
+const maxRateEntries = 100_000
+
+// NewMemoryRateLimitStore returns an empty in-memory store.
+func NewMemoryRateLimitStore() *MemoryRateLimitStore {
+	return &MemoryRateLimitStore{entries: map[string]memoryRate{}}
+}
+
+// Consume implements RateLimitStore.
+func (m *MemoryRateLimitStore) Consume(_ context.Context, key string, window time.Duration, max int, now time.Time) (bool, int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.entries) >= maxRateEntries {
+		for k, e := range m.entries {
+			if !now.Before(e.expires) {
+				delete(m.entries, k)
+			}
+		}
+		for k := range m.entries {
+			if len(m.entries) < maxRateEntries {
+				break
+			}
+			delete(m.entries, k)
+		}
+	}
+	e, ok := m.entries[key]
+	switch {
+	case !ok || !now.Before(e.expires) || now.Sub(e.last) >= window:
+		m.entries[key] = memoryRate{count: 1, last: now, expires: now.Add(window)}
+		return true, 0, nil
+	case e.count >= max:
+		return false, retryAfter(e.last, window, now), nil
+	}
+	m.entries[key] = memoryRate{count: e.count + 1, last: now, expires: now.Add(window)}
+	return true, 0, nil
+}
+
+// retryAfter is Better-Auth's ceil((lastRequest + window - now) / 1 s).
+func retryAfter(last time.Time, window time.Duration, now time.Time) int {
+	return int(math.Ceil(last.Add(window).Sub(now).Seconds()))
+}
+
+// DatabaseRateLimitStore keeps counters in Better-Auth's rateLimit table, so limits hold across
+// replicas sharing the database.
+type DatabaseRateLimitStore struct{ St *store.Store }
+
+// Consume implements RateLimitStore.
+func (d DatabaseRateLimitStore) Consume(ctx context.Context, key string, window time.Duration, max int, now time.Time) (bool, int, error) {
+	ok, last, err := d.St.RateLimitConsume(ctx, session.NewID(), key, now.UnixMilli(), window.Milliseconds(), max)
+	if err != nil || ok {
+		return ok, 0, err
+	}
+	return false, retryAfter(time.UnixMilli(last), window, now), nil
+}
+
+// RedisRateLimitStore keeps counters in Redis (the secondary storage), shared by replicas.
+type RedisRateLimitStore struct{ R *store.Redis }
+
+// Consume implements RateLimitStore.
+func (s RedisRateLimitStore) Consume(ctx context.Context, key string, window time.Duration, max int, now time.Time) (bool, int, error) {
+	ok, last, err := s.R.RateLimit(ctx, key, now.UnixMilli(), window.Milliseconds(), max)
+	if err != nil || ok {
+		return ok, 0, err
+	}
+	return false, retryAfter(time.UnixMilli(last), window, now), nil
+}

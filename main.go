@@ -40,6 +40,9 @@ func main() {
 // run starts the server and blocks until SIGINT/SIGTERM (or ctx ends), then drains in-flight
 // requests before returning.
 func run(ctx context.Context, getenv func(string) string, stderr *os.File) error {
+	if stderr == nil {
+		stderr = os.Stderr
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

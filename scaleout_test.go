@@ -35,7 +35,11 @@ func startInstance(t *testing.T, env map[string]string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	devNull, _ := os.Open(os.DevNull)
-	go func() { done <- run(ctx, envMap(e), devNull) }()
+	logTo := devNull
+	if os.Getenv("TEST_SERVER_LOGS") != "" {
+		logTo = os.Stderr
+	}
+	go func() { done <- run(ctx, envMap(e), logTo) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done

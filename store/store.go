@@ -8,8 +8,10 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -234,6 +236,9 @@ func classify(err error) error {
 		}
 		return err
 	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, driver.ErrBadConn) {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
 	var netErr net.Error
 	if errors.As(err, &netErr) {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
@@ -248,7 +253,7 @@ func classify(err error) error {
 		return fmt.Errorf("%w: %v", ErrConflict, err)
 	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "bad connection"),
 		strings.Contains(msg, "conn closed"), strings.Contains(msg, "broken pipe"),
-		strings.Contains(msg, "failed to connect"):
+		strings.Contains(msg, "failed to connect"), strings.Contains(msg, "unexpected EOF"):
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	return err

@@ -18,7 +18,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"authserver/auth"
-	"authserver/content"
 	"authserver/session"
 	"authserver/store"
 )
@@ -53,9 +52,7 @@ type Deps struct {
 	Store    *store.Store
 	Sessions *session.Manager
 	Auth     *auth.Service
-	// Content serves /content/*; nil leaves the content API out.
-	Content *content.Service
-	Logger  *slog.Logger
+	Logger   *slog.Logger
 }
 
 // New builds the whole HTTP handler.
@@ -122,10 +119,6 @@ func New(cfg Config, d Deps) *echo.Echo {
 
 	h := &authHandler{cfg: cfg, auth: d.Auth, sessions: d.Sessions, origins: origins, baseOrigin: baseOrigin, log: log}
 	h.registerAuthRoutes(e.Group(strings.TrimRight(cfg.BasePath, "/")))
-	if d.Content != nil {
-		registerContentRoutes(e, d.Content, d.Sessions)
-	}
-	registerStatic(e) // the web app; Echo prefers every more specific route, so it gets only what the APIs leave
 	return e
 }
 

@@ -46,6 +46,11 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	SecureCookies     *bool
 	SessionCache      bool
+	RejectCommon      bool
+	LockoutEnabled    bool
+	LockoutThreshold  int
+	LockoutBase       time.Duration
+	LockoutMax        time.Duration
 	RateLimitEnabled  bool
 	RateLimitWindow   time.Duration
 	RateLimitMax      int
@@ -173,6 +178,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"MAIL_SEND_TIMEOUT", 10 * time.Second, &c.MailSendTimeout},
 		{"SESSION_CACHE_TTL", time.Minute, &c.SessionCacheTTL},
 		{"RATE_LIMIT_WINDOW", 10 * time.Second, &c.RateLimitWindow},
+		{"LOCKOUT_BASE", time.Minute, &c.LockoutBase},
+		{"LOCKOUT_MAX", time.Hour, &c.LockoutMax},
 		{"VERIFICATION_TOKEN_EXPIRES_IN", time.Hour, &c.VerificationExpiresIn},
 		{"RESET_PASSWORD_TOKEN_EXPIRES_IN", time.Hour, &c.ResetPasswordExpiresIn},
 		{"DELETE_USER_TOKEN_EXPIRES_IN", 24 * time.Hour, &c.DeleteTokenExpiresIn},
@@ -197,6 +204,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"PASSWORD_HASH_CONCURRENCY", 0, &c.HashConcurrency},
 		{"DB_MAX_CONNS", 0, &c.DBMaxConns},
 		{"RATE_LIMIT_MAX", 100, &c.RateLimitMax},
+		{"LOCKOUT_THRESHOLD", 5, &c.LockoutThreshold},
 	}
 	for _, n := range ints {
 		v, err := parseInt(env(n.key, ""), n.def)
@@ -223,6 +231,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"CHANGE_EMAIL_WITHOUT_VERIFICATION", &c.ChangeEmailWithoutVerify},
 		{"DELETE_USER_ENABLED", &c.DeleteUserEnabled},
 		{"DELETE_USER_VERIFICATION", &c.DeleteUserVerification},
+		{"REJECT_COMMON_PASSWORDS", &c.RejectCommon},
+		{"LOCKOUT_ENABLED", &c.LockoutEnabled},
 	}
 	for _, b := range bools {
 		v, err := parseBool(env(b.key, ""))

@@ -122,6 +122,9 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 		DisableSignUp: cfg.DisableSignUp, DisableAutoSignIn: cfg.DisableAutoSignIn,
 		Hasher:                   auth.HasherConfig{Concurrency: cfg.HashConcurrency},
 		RequireEmailVerification: cfg.RequireEmailVerification,
+		RejectCommonPasswords:    cfg.RejectCommon,
+		Lockout: auth.LockoutConfig{Enabled: cfg.LockoutEnabled, Threshold: cfg.LockoutThreshold,
+			Base: cfg.LockoutBase, Max: cfg.LockoutMax},
 		Email: auth.EmailConfig{
 			APIURL: cfg.BaseURL + "/api/auth", Secret: []byte(secret), Sender: sender, Templates: templates,
 			SendTimeout: cfg.MailSendTimeout, Logger: log,

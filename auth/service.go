@@ -34,6 +34,10 @@ type Config struct {
 	Hasher HasherConfig
 	// Email configures the email flows and how mail is sent.
 	Email EmailConfig
+	// RejectCommonPasswords refuses new passwords found in the shipped list of common passwords.
+	RejectCommonPasswords bool
+	// Lockout is the optional per-account lockout after repeated failures.
+	Lockout LockoutConfig
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -46,6 +50,7 @@ type Service struct {
 	sessions *session.Manager
 	hasher   *Hasher
 	mail     *mailer
+	lockout  *lockout
 }
 
 // New returns a Service with cfg's defaults filled in.
@@ -76,7 +81,7 @@ func New(cfg Config, st *store.Store, sessions *session.Manager) *Service {
 		e.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{cfg: cfg, email: e, st: st, sessions: sessions, hasher: NewHasher(cfg.Hasher),
-		mail: &mailer{cfg: e, log: e.Logger}}
+		mail: &mailer{cfg: e, log: e.Logger}, lockout: newLockout(cfg.Lockout)}
 }
 
 // sendOnSignUp follows Better-Auth: emailVerification.sendOnSignUp, defaulting to
@@ -111,6 +116,9 @@ func (s *Service) checkNewPassword(p string) error {
 	}
 	if n > s.cfg.MaxPasswordLength {
 		return ErrPasswordTooLong
+	}
+	if s.cfg.RejectCommonPasswords && isCommonPassword(p) {
+		return ErrPasswordCompromised
 	}
 	return nil
 }
@@ -253,7 +261,11 @@ func (s *Service) SignInEmail(ctx context.Context, in SignInInput) (*SignInResul
 	if err := s.checkNotTooLong(in.Password); err != nil {
 		return nil, err
 	}
-	u, err := s.st.UserByEmail(ctx, NormalizeEmail(in.Email))
+	email := NormalizeEmail(in.Email)
+	if wait := s.lockout.check(email, s.cfg.Now()); wait > 0 {
+		return nil, &LockedError{RetryAfter: wait}
+	}
+	u, err := s.st.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
@@ -271,6 +283,7 @@ func (s *Service) SignInEmail(ctx context.Context, in SignInInput) (*SignInResul
 		if err := s.hasher.Burn(ctx, in.Password); err != nil {
 			return nil, err
 		}
+		s.lockout.fail(email, s.cfg.Now())
 		return nil, ErrInvalidCredentials
 	}
 	ok, err := s.hasher.Verify(ctx, *acct.Password, in.Password)
@@ -278,8 +291,10 @@ func (s *Service) SignInEmail(ctx context.Context, in SignInInput) (*SignInResul
 		return nil, err
 	}
 	if !ok {
+		s.lockout.fail(email, s.cfg.Now())
 		return nil, ErrInvalidCredentials
 	}
+	s.lockout.succeed(email)
 	if s.cfg.RequireEmailVerification && !u.EmailVerified {
 		if s.email.SendOnSignIn {
 			s.sendVerification(u, in.CallbackURL)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -21,6 +23,8 @@ type apiError struct {
 	Message string
 	// Empty sends no body (Better-Auth does so for a few errors, with a JSON content type).
 	Empty bool
+	// retryAfter, in seconds, becomes an X-Retry-After header.
+	retryAfter int
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -67,6 +71,8 @@ var errorTable = []struct {
 	{auth.ErrEmailCannotBeUpdated, newAPIError(400, "EMAIL_CAN_NOT_BE_UPDATED", "Email can not be updated")},
 	{auth.ErrNoFieldsToUpdate, newAPIError(400, "", "No fields to update")},
 	{auth.ErrUserNotFound, newAPIError(400, "USER_NOT_FOUND", "User not found")},
+	{auth.ErrPasswordCompromised, newAPIError(400, "PASSWORD_COMPROMISED", "The password you entered has been compromised. Please choose a different password.")},
+	{auth.ErrTooManyAttempts, newAPIError(429, "TOO_MANY_ATTEMPTS", "Too many failed sign-in attempts. Please try again later.")},
 	{auth.ErrLastAccount, newAPIError(400, "FAILED_TO_UNLINK_LAST_ACCOUNT", "You can't unlink your last account")},
 	{auth.ErrAccountNotFound, newAPIError(400, "ACCOUNT_NOT_FOUND", "Account not found")},
 	{auth.ErrInvalidToken, newAPIError(400, "INVALID_TOKEN", "Invalid token")},
@@ -89,6 +95,12 @@ func lookupError(err error) *apiError {
 	var api *apiError
 	if errors.As(err, &api) {
 		return api
+	}
+	var locked *auth.LockedError
+	if errors.As(err, &locked) {
+		e := *newAPIError(429, "TOO_MANY_ATTEMPTS", "Too many failed sign-in attempts. Please try again later.")
+		e.retryAfter = int(math.Ceil(locked.RetryAfter.Seconds()))
+		return &e
 	}
 	for _, row := range errorTable {
 		if errors.Is(err, row.err) {
@@ -154,6 +166,9 @@ func writeError(c echo.Context, e *apiError) {
 	}
 	if e.Status == http.StatusServiceUnavailable {
 		c.Response().Header().Set("Retry-After", "1")
+	}
+	if e.retryAfter > 0 {
+		c.Response().Header().Set("X-Retry-After", strconv.Itoa(e.retryAfter))
 	}
 	_ = writeJSON(c, e.Status, body)
 }

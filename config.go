@@ -24,6 +24,7 @@ type Config struct {
 	DataDir     string
 	DatabaseURL string
 	RedisURL    string
+	ListenURL   string
 	Secret      string
 	BaseURL     string
 	Production  bool
@@ -100,6 +101,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		LogFormat:   env("LOG_FORMAT", "text"),
 		DatabaseURL: env("DATABASE_URL", ""),
 		RedisURL:    env("REDIS_URL", ""),
+		ListenURL:   env("DATABASE_LISTEN_URL", ""),
 		AppName:     env("APP_NAME", "Better Auth"),
 		SMTPURL:     env("SMTP_URL", ""),
 		MailFrom:    env("MAIL_FROM", ""),

@@ -64,6 +64,7 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 
 	st, err := store.Open(ctx, store.Config{
 		URL: cfg.DatabaseURL, MaxOpenConns: cfg.DBMaxConns, SimpleProtocol: cfg.DBSimpleProtocol, Logger: log,
+		ListenURL: cfg.ListenURL,
 	})
 	if err != nil {
 		return err

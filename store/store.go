@@ -63,6 +63,9 @@ type Config struct {
 	SimpleProtocol bool
 	// Logger receives slow-query and error logs; nil discards them.
 	Logger *slog.Logger
+	// ListenURL is the PostgreSQL URL the notification listener connects to; empty means URL.
+	// Transaction-mode poolers cannot carry LISTEN, so behind one this names a direct connection.
+	ListenURL string
 }
 
 // Store is the database handle shared by every package. It is safe for concurrent use.
@@ -128,7 +131,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	sqlDB.SetMaxOpenConns(maxOpen)
 	sqlDB.SetMaxIdleConns(maxIdle)
 	sqlDB.SetConnMaxIdleTime(idle)
-	s := &Store{db: db, dialect: dialect, log: log, dsn: dsn}
+	listen := dsn
+	if cfg.ListenURL != "" {
+		listen = cfg.ListenURL
+	}
+	s := &Store{db: db, dialect: dialect, log: log, dsn: listen}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := s.Ping(pingCtx); err != nil {

@@ -146,3 +146,33 @@ func TestOpenRejectsUnknownScheme(t *testing.T) {
 		t.Fatalf("Open(mysql://) err = %v, want unsupported scheme", err)
 	}
 }
+
+// DB_SIMPLE_PROTOCOL (no prepared statements, for PgBouncer/Neon's pooled endpoint) must work for
+// everything the server does; this runs the session round trip over it against a plain Postgres.
+func TestSimpleProtocolForPoolers(t *testing.T) {
+	u := storetest.PostgresURL(t)
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{URL: u, SimpleProtocol: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatalf("migrate over the simple protocol: %v", err)
+	}
+	now := store.NewTime(time.Now())
+	if err := st.CreateUser(ctx, newUser("p1", "pool@example.com", now)); err != nil {
+		t.Fatal(err)
+	}
+	s := &store.Session{ID: "ps", Token: "pooltoken", UserID: "p1", CreatedAt: now, UpdatedAt: now, ExpiresAt: store.NewTime(now.Add(time.Hour))}
+	if err := st.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := st.SessionByToken(ctx, "pooltoken")
+	if err != nil || got.ExpiresAt.String() != s.ExpiresAt.String() {
+		t.Fatalf("round trip over the simple protocol = %v, %v", got, err)
+	}
+	if ok, err := st.ExtendSession(ctx, "pooltoken", got.ExpiresAt, store.NewTime(now.Add(2*time.Hour)), now); !ok || err != nil {
+		t.Errorf("ExtendSession = %v, %v", ok, err)
+	}
+}

@@ -47,6 +47,8 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	SecureCookies     *bool
 	SessionCache      bool
+	CookieCache       bool
+	CookieCacheMaxAge time.Duration
 	RejectCommon      bool
 	LockoutEnabled    bool
 	LockoutThreshold  int
@@ -181,6 +183,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"SESSION_CACHE_TTL", time.Minute, &c.SessionCacheTTL},
 		{"RATE_LIMIT_WINDOW", 10 * time.Second, &c.RateLimitWindow},
 		{"LOCKOUT_BASE", time.Minute, &c.LockoutBase},
+		{"SESSION_COOKIE_CACHE_MAX_AGE", 5 * time.Minute, &c.CookieCacheMaxAge},
 		{"LOCKOUT_MAX", time.Hour, &c.LockoutMax},
 		{"VERIFICATION_TOKEN_EXPIRES_IN", time.Hour, &c.VerificationExpiresIn},
 		{"RESET_PASSWORD_TOKEN_EXPIRES_IN", time.Hour, &c.ResetPasswordExpiresIn},
@@ -235,6 +238,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"DELETE_USER_VERIFICATION", &c.DeleteUserVerification},
 		{"REJECT_COMMON_PASSWORDS", &c.RejectCommon},
 		{"LOCKOUT_ENABLED", &c.LockoutEnabled},
+		{"SESSION_COOKIE_CACHE", &c.CookieCache},
 	}
 	for _, b := range bools {
 		v, err := parseBool(env(b.key, ""))

@@ -54,6 +54,10 @@ type Config struct {
 	CacheTTL     time.Duration
 	CacheSize    int
 	DisableCache bool
+	// CookieCache turns on Better-Auth's session_data cookie cache (compact strategy), valid for
+	// CookieCacheMaxAge (default 5 minutes). Off by default: see cookiecache.go for the trade-off.
+	CookieCache       bool
+	CookieCacheMaxAge time.Duration
 }
 
 // Manager creates, reads, refreshes and revokes sessions. It is safe for concurrent use.
@@ -101,6 +105,9 @@ func New(cfg Config, st *store.Store) *Manager {
 	}
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = 100_000
+	}
+	if cfg.CookieCacheMaxAge <= 0 {
+		cfg.CookieCacheMaxAge = 5 * time.Minute
 	}
 	pre := ""
 	if cfg.Secure {
@@ -238,6 +245,9 @@ func (m *Manager) dontRemember(r *http.Request) bool {
 type GetOptions struct {
 	// DisableRefresh never extends the session (get-session's ?disableRefresh).
 	DisableRefresh bool
+	// DisableCookieCache ignores the session_data cookie and reads the session authoritatively
+	// (get-session's ?disableCookieCache, and every sensitive endpoint).
+	DisableCookieCache bool
 }
 
 // Get validates the session a request presents, the way Better-Auth's get-session does with the
@@ -249,15 +259,28 @@ type GetOptions struct {
 //
 // A database failure returns the error; ErrVanished means the row went away mid-refresh.
 func (m *Manager) Get(ctx context.Context, w http.ResponseWriter, r *http.Request, opt GetOptions) (*Auth, error) {
-	m.cleanDataCookies(w, r)
+	if !m.cfg.CookieCache {
+		m.cleanDataCookies(w, r)
+	}
 	token, ok := m.TokenFrom(r)
 	if !ok || token == "" {
 		return nil, nil
 	}
 	now := m.now()
+	if m.cfg.CookieCache && !opt.DisableCookieCache {
+		if raw, has := readChunked(r, m.names.data); has {
+			if a, valid := m.readCacheCookie(raw, token, now); valid {
+				return a, nil
+			}
+			m.expire(w, m.names.data)
+		}
+	}
 	noRefresh := m.dontRemember(r) || opt.DisableRefresh || m.cfg.DisableRefresh
 	key := cacheKey(token)
 	if hit, ok := m.cache.get(key, now); ok && hit.Session.ExpiresAt.After(now) && (noRefresh || !m.refreshDue(&hit.Session, now)) {
+		if m.cfg.CookieCache {
+			m.writeCacheCookie(w, hit, m.dontRemember(r), now)
+		}
 		return hit, nil
 	}
 	var epoch uint64
@@ -289,6 +312,9 @@ func (m *Manager) Get(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	if noRefresh || !m.refreshDue(sess, now) {
 		m.cache.put(key, auth, epoch, now)
 		m.sharedSave(ctx, key, auth, sharedEpoch, now)
+		if m.cfg.CookieCache {
+			m.writeCacheCookie(w, auth, m.dontRemember(r), now)
+		}
 		return auth, nil
 	}
 	// Several requests may find the same session due at once: one of them writes.
@@ -303,7 +329,7 @@ func (m *Manager) Get(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	m.cache.put(key, auth, epoch, now)
 	m.sharedSave(ctx, key, auth, sharedEpoch, now)
 	dr := false
-	m.SetCookie(w, r, auth.Session.Token, &dr)
+	m.setCookie(w, r, auth.Session.Token, &dr, auth)
 	return auth, nil
 }
 

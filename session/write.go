@@ -2,6 +2,7 @@ package session
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -12,7 +13,13 @@ const AuthTokenHeader = "set-auth-token"
 // SetCookie writes the signed session cookie for token. dontRemember chooses a browser-session
 // cookie (no Max-Age) plus the signed dont_remember cookie; nil keeps whatever the request's
 // dont_remember cookie says, as Better-Auth's setSessionCookie does. It also sets set-auth-token.
+//
+// With the cookie cache on it also writes session_data, reading the session and user afresh.
 func (m *Manager) SetCookie(w http.ResponseWriter, r *http.Request, token string, dontRemember *bool) {
+	m.setCookie(w, r, token, dontRemember, nil)
+}
+
+func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, token string, dontRemember *bool, a *Auth) {
 	hadDontRemember := m.dontRemember(r)
 	dr := hadDontRemember
 	if dontRemember != nil {
@@ -32,6 +39,32 @@ func (m *Manager) SetCookie(w http.ResponseWriter, r *http.Request, token string
 	h := w.Header()
 	h.Set(AuthTokenHeader, signed)
 	exposeHeader(h, AuthTokenHeader)
+	if m.cfg.CookieCache {
+		if a == nil {
+			if sess, u, err := m.st.SessionByToken(r.Context(), token); err == nil {
+				a = &Auth{Session: *sess, User: *u}
+			}
+		}
+		if a != nil {
+			m.writeCacheCookie(w, a, dr, m.now())
+		}
+	}
+}
+
+// readChunked reads a cookie that may have been split into name.0, name.1, ... chunks.
+func readChunked(r *http.Request, name string) (string, bool) {
+	if v, ok := ReadCookie(r, name); ok && v != "" {
+		return v, true
+	}
+	var b strings.Builder
+	for i := 0; i < 100; i++ {
+		v, ok := ReadCookie(r, name+"."+strconv.Itoa(i))
+		if !ok {
+			break
+		}
+		b.WriteString(v)
+	}
+	return b.String(), b.Len() > 0
 }
 
 // ClearCookies expires the session, cache and don't-remember cookies, in Better-Auth's order.

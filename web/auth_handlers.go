@@ -58,14 +58,14 @@ func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 		{method: http.MethodGet, path: "/get-session", noBody: true, handle: h.getSession},
 		{method: http.MethodPost, path: "/get-session", noBody: true, handle: h.postGetSession},
 		{method: http.MethodGet, path: "/list-sessions", session: needFreshSession, handle: h.listSessions},
-		{method: http.MethodPost, path: "/revoke-session", schema: &schema{fields: []field{{name: "token", kind: kString}}}, session: needSession, handle: h.revokeSession},
-		{method: http.MethodPost, path: "/revoke-sessions", session: needSession, handle: h.revokeSessions},
-		{method: http.MethodPost, path: "/revoke-other-sessions", session: needSession, handle: h.revokeOtherSessions},
+		{method: http.MethodPost, path: "/revoke-session", schema: &schema{fields: []field{{name: "token", kind: kString}}}, session: needSensitiveSession, handle: h.revokeSession},
+		{method: http.MethodPost, path: "/revoke-sessions", session: needSensitiveSession, handle: h.revokeSessions},
+		{method: http.MethodPost, path: "/revoke-other-sessions", session: needSensitiveSession, handle: h.revokeOtherSessions},
 		{method: http.MethodPost, path: "/update-user", schema: record, session: needSession, handle: h.updateUser},
-		{method: http.MethodPost, path: "/change-password", schema: changePassword, session: needSession, handle: h.changePassword},
+		{method: http.MethodPost, path: "/change-password", schema: changePassword, session: needSensitiveSession, handle: h.changePassword},
 		{method: http.MethodGet, path: "/list-accounts", session: needSession, handle: h.listAccounts},
 		{method: http.MethodPost, path: "/unlink-account", schema: &schema{fields: []field{{name: "accountId", kind: kString}}}, session: needFreshSession, handle: h.unlinkAccount},
-		{method: http.MethodPost, path: "/verify-password", schema: &schema{fields: []field{{name: "password", kind: kString}}}, session: needSession, handle: h.verifyPassword},
+		{method: http.MethodPost, path: "/verify-password", schema: &schema{fields: []field{{name: "password", kind: kString}}}, session: needSensitiveSession, handle: h.verifyPassword},
 		{method: http.MethodPost, path: "/update-session", schema: record, session: needSession, handle: h.updateSession},
 	} {
 		h.route(g, ep)
@@ -80,7 +80,17 @@ func (h *authHandler) meta(c echo.Context) session.Meta {
 // requireSession validates the caller's session for an endpoint that needs one, refreshing it if
 // due. A missing, expired or revoked session is a 401; fresh additionally demands a recent sign-in.
 func (h *authHandler) requireSession(c echo.Context, fresh bool) (*session.Auth, error) {
-	a, err := h.sessions.Get(c.Request().Context(), c.Response(), c.Request(), session.GetOptions{})
+	if fresh {
+		return h.sessionFor(c, needFreshSession)
+	}
+	return h.sessionFor(c, needSensitiveSession)
+}
+
+// sessionFor validates the caller's session as the endpoint needs it: possibly from the cookie
+// cache, authoritatively, or authoritatively and recent.
+func (h *authHandler) sessionFor(c echo.Context, need sessionNeed) (*session.Auth, error) {
+	fresh := need == needFreshSession
+	a, err := h.sessions.Get(c.Request().Context(), c.Response(), c.Request(), session.GetOptions{DisableCookieCache: need != needSession})
 	if errors.Is(err, session.ErrVanished) {
 		return nil, errUnauthorized
 	}
@@ -189,7 +199,7 @@ func (h *authHandler) getSession(c *call) error {
 	hd.Set("Pragma", "no-cache")
 	q := c.Request().URL.Query()
 	// Better-Auth coerces with JS Boolean(): any non-empty value, "false" included, is true.
-	opts := session.GetOptions{DisableRefresh: q.Get("disableRefresh") != ""}
+	opts := session.GetOptions{DisableRefresh: q.Get("disableRefresh") != "", DisableCookieCache: q.Get("disableCookieCache") != ""}
 	a, err := h.sessions.Get(c.Request().Context(), c.Response(), c.Request(), opts)
 	switch {
 	case errors.Is(err, session.ErrVanished):

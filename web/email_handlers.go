@@ -25,10 +25,10 @@ func (h *authHandler) registerEmailRoutes(g *echo.Group) {
 		{method: http.MethodPost, path: "/reset-password", schema: &schema{fields: []field{
 			{name: "newPassword", kind: kString}, {name: "token", kind: kString, optional: true}}}, handle: h.resetPassword},
 		{method: http.MethodPost, path: "/change-email", schema: &schema{fields: []field{
-			{name: "newEmail", kind: kEmail}, {name: "callbackURL", kind: kString, optional: true}}}, session: needSession, handle: h.changeEmail},
+			{name: "newEmail", kind: kEmail}, {name: "callbackURL", kind: kString, optional: true}}}, session: needSensitiveSession, handle: h.changeEmail},
 		{method: http.MethodPost, path: "/delete-user", schema: &schema{optionalBody: true, fields: []field{
 			{name: "callbackURL", kind: kString, optional: true}, {name: "password", kind: kString, optional: true},
-			{name: "token", kind: kString, optional: true}}}, session: needSession, handle: h.deleteUser},
+			{name: "token", kind: kString, optional: true}}}, session: needSensitiveSession, handle: h.deleteUser},
 		{method: http.MethodGet, path: "/delete-user/callback", handle: h.deleteUserCallback},
 	} {
 		h.route(g, ep)
@@ -71,7 +71,7 @@ func appendQuery(target string, params url.Values) string {
 
 // optionalSession returns the caller's session if there is a valid one, without failing when not.
 func (h *authHandler) optionalSession(c *call) (*session.Auth, error) {
-	a, err := h.sessions.Get(c.Request().Context(), c.Response(), c.Request(), session.GetOptions{})
+	a, err := h.sessions.Get(c.Request().Context(), c.Response(), c.Request(), session.GetOptions{DisableCookieCache: true})
 	if errors.Is(err, session.ErrVanished) {
 		return nil, nil
 	}

@@ -20,7 +20,11 @@ type sessionNeed int
 
 const (
 	noSession sessionNeed = iota
+	// needSession may be answered from the session_data cookie cache.
 	needSession
+	// needSensitiveSession reads the session authoritatively (never from the cookie cache), for
+	// endpoints that change credentials or sessions.
+	needSensitiveSession
 	needFreshSession
 )
 
@@ -101,7 +105,7 @@ func (h *authHandler) route(g *echo.Group, ep endpoint) {
 			}
 		}
 		if ep.session != noSession {
-			a, err := h.requireSession(ec, ep.session == needFreshSession)
+			a, err := h.sessionFor(ec, ep.session)
 			if err != nil {
 				return err
 			}

@@ -3,7 +3,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     ?= bin/authserver
 PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: help run build test test-pg compat lint docker clean
+.PHONY: help run build test test-pg compat soak lint docker clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -22,6 +22,18 @@ test-pg: ## the same tests with Postgres at PG_ADMIN_URL (each test creates and 
 
 compat: ## run the compat suite: the real Better-Auth 1.7.25 against this server (needs Node and Postgres)
 	cd compat && npm ci --no-audit --no-fund && npm test
+
+.PHONY: bench bench-smoke
+bench: ## benchmark against the real Better-Auth 1.7.25 (needs wrk, Node, Postgres; ~4 min; writes bench/results/latest.md)
+	@test -d compat/node_modules || (cd compat && npm ci --no-audit --no-fund)
+	go run ./bench
+
+bench-smoke: ## the benchmark's short version for CI (~1 min; must run, not meet the targets)
+	@test -d compat/node_modules || (cd compat && npm ci --no-audit --no-fund)
+	go run ./bench -smoke
+
+soak: ## mixed workload at a fixed rate for 3 minutes; fails on any 5xx or growing memory (SOAK_ARGS to change)
+	go run ./bench/soak $(or $(SOAK_ARGS),-duration 3m -rate 60)
 
 lint: ## go vet and a gofmt check
 	go vet ./...

@@ -179,6 +179,9 @@ type VerifyResult struct {
 	Session *store.Session
 	// Refresh asks the caller to re-issue the current session cookie (the user changed).
 	Refresh bool
+	// NoUser marks the answer that has no user key at all (the confirmation step of an email
+	// change answers {"status":true} in Better-Auth).
+	NoUser bool
 }
 
 // VerifyEmail follows a verification link: it marks the email verified, or carries out a step of
@@ -252,7 +255,7 @@ func (s *Service) verifyEmailChange(ctx context.Context, c *verificationClaims, 
 		// The current address approved the change; now prove the new one.
 		tok := s.verificationToken(u.Email, c.UpdateTo, "change-email-verification", u.ID)
 		s.mail.deliver("verify-email", c.UpdateTo, mail.Data{URL: s.verifyLink(tok, callbackURL), Email: c.UpdateTo, ExpiresIn: s.email.VerificationExpiresIn})
-		return &VerifyResult{}, nil
+		return &VerifyResult{NoUser: true}, nil
 	case "change-email-verification":
 		updated, err := s.st.UpdateUser(ctx, u.ID, map[string]any{"email": c.UpdateTo, "emailVerified": u.EmailVerified}, s.now())
 		if errors.Is(err, store.ErrConflict) {
@@ -491,23 +494,21 @@ func (s *Service) DeleteUser(ctx context.Context, a *session.Auth, in DeleteUser
 // DeleteUserEnabled reports whether account deletion is switched on.
 func (s *Service) DeleteUserEnabled() bool { return s.email.DeleteUserEnabled }
 
-// DeleteUserWithToken consumes an emailed deletion token of this user and deletes the account.
+// DeleteUserWithToken consumes an emailed deletion token and, if it was this user's, deletes the
+// account. As in Better-Auth the token is spent even when someone else presents it, so a leaked
+// link cannot be probed and then used.
 func (s *Service) DeleteUserWithToken(ctx context.Context, userID, token string) ([]string, error) {
 	if !s.email.DeleteUserEnabled {
 		return nil, ErrDeleteUserDisabled
 	}
-	var tokens []string
-	err := s.st.Tx(ctx, func(tx *store.Store) error {
-		v, err := tx.ConsumeVerification(ctx, "delete-account-"+token, s.now())
-		if errors.Is(err, store.ErrNotFound) || (err == nil && v.Value != userID) {
-			return ErrInvalidToken
-		}
-		if err != nil {
-			return err
-		}
-		tokens, err = tx.DeleteUser(ctx, userID)
-		return err
-	})
+	v, err := s.st.ConsumeVerification(ctx, "delete-account-"+token, s.now())
+	if errors.Is(err, store.ErrNotFound) || (err == nil && v.Value != userID) {
+		return nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := s.st.DeleteUser(ctx, userID)
 	if err == nil {
 		s.sessions.InvalidateUser(userID)
 	}

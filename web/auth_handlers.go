@@ -5,6 +5,7 @@ import (
 	"html"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -74,7 +75,22 @@ func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 }
 
 func (h *authHandler) meta(c echo.Context) session.Meta {
-	return session.Meta{IPAddress: ClientIP(c.Request(), h.cfg.TrustedProxies), UserAgent: c.Request().UserAgent()}
+	return session.Meta{IPAddress: storedIP(ClientIP(c.Request(), h.cfg.TrustedProxies)), UserAgent: c.Request().UserAgent()}
+}
+
+// storedIP is the form Better-Auth records in session.ipAddress: IPv4 as is (IPv4-mapped IPv6
+// unwrapped), IPv6 fully expanded and masked to its /64, like its rate-limit keys.
+func storedIP(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if !a.Is6() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.Addr().StringExpanded()
 }
 
 // requireSession validates the caller's session for an endpoint that needs one, refreshing it if

@@ -26,7 +26,7 @@ func (h *authHandler) registerEmailRoutes(g *echo.Group) {
 			{name: "newPassword", kind: kString}, {name: "token", kind: kString, optional: true}}}, handle: h.resetPassword},
 		{method: http.MethodPost, path: "/change-email", schema: &schema{fields: []field{
 			{name: "newEmail", kind: kEmail}, {name: "callbackURL", kind: kString, optional: true}}}, session: needSensitiveSession, handle: h.changeEmail},
-		{method: http.MethodPost, path: "/delete-user", schema: &schema{optionalBody: true, fields: []field{
+		{method: http.MethodPost, path: "/delete-user", schema: &schema{fields: []field{
 			{name: "callbackURL", kind: kString, optional: true}, {name: "password", kind: kString, optional: true},
 			{name: "token", kind: kString, optional: true}}}, session: needSensitiveSession, handle: h.deleteUser},
 		{method: http.MethodGet, path: "/delete-user/callback", handle: h.deleteUserCallback},
@@ -129,6 +129,9 @@ func (h *authHandler) verifyEmail(c *call) error {
 	}
 	if cb != "" {
 		return redirect(c, cb)
+	}
+	if res.NoUser {
+		return ok(c, statusResponse)
 	}
 	body := map[string]any{"status": true, "user": nil}
 	if res.User != nil {

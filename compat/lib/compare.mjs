@@ -107,6 +107,22 @@ export function describeSetCookie(line) {
   return d;
 }
 
+/** The form of a token in a URL: a JWT, or its length and alphabet. */
+export function tokenForm(v) {
+  if (/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(v)) return 'jwt';
+  return describeRandom(v);
+}
+
+/**
+ * A Location with the values of token query parameters (and a token path segment
+ * after /reset-password/) replaced by their form; everything else is kept as is.
+ */
+export function normalizeLocation(loc) {
+  return loc
+    .replace(/([?&]token=)([^&#]*)/g, (_, k, v) => `${k}<token ${tokenForm(decodeURIComponent(v))}>`)
+    .replace(/(\/reset-password\/)([^/?#]+)/, (_, k, v) => `${k}<token ${tokenForm(decodeURIComponent(v))}>`);
+}
+
 function mediaType(ct) {
   if (ct === undefined) return null;
   return ct.split(';')[0].trim().toLowerCase();
@@ -143,7 +159,7 @@ export function view(rec, baseOpts = {}) {
     headers: {
       'cache-control': h('cache-control') ?? null,
       pragma: h('pragma') ?? null,
-      location: location === undefined ? null : opts.location === 'presence' ? 'present' : location,
+      location: location === undefined ? null : opts.location === 'presence' ? 'present' : normalizeLocation(location),
       'set-auth-token': describeSignedHeader(h('set-auth-token')),
     },
     // Identical duplicate lines are collapsed: 1.7.25 sometimes writes the same

@@ -4,6 +4,14 @@
 //      BETTER_AUTH_TRUSTED_ORIGINS (read by better-auth itself, comma separated),
 //      REF_OPTIONS_JSON (optional, deep-merged into the options).
 // Prints "ready <port>" on stdout once listening.
+//
+// Mail: the four mail callbacks record {kind, to, url, token, newEmail} in memory;
+// GET /__compat/mail (outside /api/auth) returns the recorded list and clears it.
+// sendResetPassword and sendVerificationEmail are always installed (Better-Auth only
+// calls them when the options switch a flow on); sendChangeEmailConfirmation and
+// sendDeleteAccountVerification change behaviour by merely being present, so they are
+// installed only when REF_OPTIONS_JSON sets them to `true` (a marker replaced by the
+// recorder here). `false` removes any of the four.
 
 // NODE_ENV is read by better-auth at module load time, so it must be fixed
 // before better-auth is imported. "test" would disable the origin check.
@@ -50,6 +58,35 @@ if (process.env.REF_OPTIONS_JSON) {
   options = deepMerge(options, JSON.parse(process.env.REF_OPTIONS_JSON));
 }
 
+const mailbox = [];
+function recorder(kind) {
+  return async (data) => {
+    mailbox.push({ kind, to: data.user?.email, url: data.url, token: data.token, newEmail: data.newEmail ?? null, at: Date.now() });
+  };
+}
+// [option path, callback name, kind, installed unless asked otherwise]
+const MAIL_CALLBACKS = [
+  [['emailAndPassword'], 'sendResetPassword', 'reset-password', true],
+  [['emailVerification'], 'sendVerificationEmail', 'verify-email', true],
+  [['user', 'changeEmail'], 'sendChangeEmailConfirmation', 'change-email', false],
+  [['user', 'deleteUser'], 'sendDeleteAccountVerification', 'delete-account', false],
+];
+for (const [path, key, kind, byDefault] of MAIL_CALLBACKS) {
+  let obj = options;
+  for (const p of path) {
+    obj[p] = isPlainObject(obj[p]) ? { ...obj[p] } : {};
+    obj = obj[p];
+  }
+  // (the copies above keep the JSON-derived objects untouched)
+  const want = obj[key] === undefined ? byDefault : obj[key] === true;
+  if (want) obj[key] = recorder(kind);
+  else delete obj[key];
+}
+for (const [parent, child] of [['user', 'changeEmail'], ['user', 'deleteUser']]) {
+  if (Object.keys(options[parent][child]).length === 0) delete options[parent][child];
+}
+if (Object.keys(options.user).length === 0) delete options.user;
+
 const { runMigrations } = await getMigrations(options);
 await runMigrations();
 
@@ -57,6 +94,12 @@ const auth = betterAuth(options);
 const handler = toNodeHandler(auth);
 
 const server = http.createServer((req, res) => {
+  if (req.url === '/__compat/mail' && req.method === 'GET') {
+    const list = mailbox.splice(0);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(list));
+    return;
+  }
   handler(req, res).catch((err) => {
     console.error('handler error', err);
     if (!res.headersSent) res.statusCode = 500;

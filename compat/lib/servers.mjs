@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { RefMailbox, OutboxMailbox } from './mail.mjs';
 
 export const COMPAT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_ROOT = path.resolve(COMPAT_DIR, '..');
@@ -219,7 +220,76 @@ export async function startReference({ databaseUrl, options, name = 'ref' } = {}
   );
   proc.url = `http://127.0.0.1:${port}`;
   proc.port = port;
+  proc.options = options ?? {};
+  proc.mailbox = new RefMailbox(proc.url);
   return proc;
+}
+
+function isPlainObject(v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+export function deepMerge(base, extra) {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(extra ?? {})) {
+    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? deepMerge(out[k], v) : v;
+  }
+  return out;
+}
+
+/**
+ * Better-Auth options (as given to the reference through REF_OPTIONS_JSON) and the Go
+ * server's environment variables that mean the same. An option without an entry here
+ * makes goEnvFor() throw, so a scenario cannot silently configure only one side.
+ * `true` for the two optional mail callbacks is the marker lib/ref-server.mjs replaces
+ * with its recorder.
+ */
+const GO_ENV_FOR_OPTION = {
+  'emailAndPassword.requireEmailVerification': 'REQUIRE_EMAIL_VERIFICATION',
+  'emailAndPassword.revokeSessionsOnPasswordReset': 'REVOKE_SESSIONS_ON_PASSWORD_RESET',
+  'emailAndPassword.resetPasswordTokenExpiresIn': 'RESET_PASSWORD_TOKEN_EXPIRES_IN',
+  'emailAndPassword.minPasswordLength': 'MIN_PASSWORD_LENGTH',
+  'emailAndPassword.maxPasswordLength': 'MAX_PASSWORD_LENGTH',
+  'emailAndPassword.autoSignIn': (v) => ({ DISABLE_AUTO_SIGN_IN: String(v === false) }),
+  'emailAndPassword.disableSignUp': 'DISABLE_SIGN_UP',
+  'emailVerification.sendOnSignUp': 'SEND_VERIFICATION_ON_SIGN_UP',
+  'emailVerification.sendOnSignIn': 'SEND_VERIFICATION_ON_SIGN_IN',
+  'emailVerification.autoSignInAfterVerification': 'AUTO_SIGN_IN_AFTER_VERIFICATION',
+  'emailVerification.expiresIn': 'VERIFICATION_TOKEN_EXPIRES_IN',
+  'user.changeEmail.enabled': 'CHANGE_EMAIL_ENABLED',
+  'user.changeEmail.updateEmailWithoutVerification': 'CHANGE_EMAIL_WITHOUT_VERIFICATION',
+  'user.changeEmail.sendChangeEmailConfirmation': (v) => ({ CHANGE_EMAIL_CONFIRMATION: String(v === true) }),
+  'user.deleteUser.enabled': 'DELETE_USER_ENABLED',
+  'user.deleteUser.sendDeleteAccountVerification': (v) => ({ DELETE_USER_VERIFICATION: String(v === true) }),
+  'user.deleteUser.deleteTokenExpiresIn': 'DELETE_USER_TOKEN_EXPIRES_IN',
+  'session.expiresIn': 'SESSION_EXPIRES_IN',
+  'session.updateAge': 'SESSION_UPDATE_AGE',
+  'session.freshAge': 'SESSION_FRESH_AGE',
+  // Better-Auth matches these against the X-Forwarded-For hops; the Go server also requires
+  // the connection to come from one of them (it always does here: the client is local)
+  'advanced.ipAddress.trustedProxies': (v) => ({ TRUSTED_PROXIES: v.join(',') }),
+};
+
+/** The Go server's environment for Better-Auth options (see GO_ENV_FOR_OPTION). */
+export function goEnvFor(options = {}) {
+  // The reference only has a change-email confirmation step when the callback is
+  // installed; the Go default is "on", so it is always set explicitly.
+  const env = { CHANGE_EMAIL_CONFIRMATION: 'false' };
+  const walk = (obj, prefix) => {
+    for (const [k, v] of Object.entries(obj)) {
+      const key = prefix ? `${prefix}.${k}` : k;
+      const m = GO_ENV_FOR_OPTION[key];
+      if (m === undefined && isPlainObject(v)) {
+        walk(v, key);
+        continue;
+      }
+      if (m === undefined) throw new Error(`compat: no Go server setting known for the Better-Auth option ${key}; add it to GO_ENV_FOR_OPTION in lib/servers.mjs`);
+      if (typeof m === 'function') Object.assign(env, m(v));
+      else env[m] = String(v);
+    }
+  };
+  walk(options, '');
+  return env;
 }
 
 let goBinary;
@@ -304,13 +374,18 @@ export async function buildGo() {
  * Builds (if needed) and starts the Go server. Without a databaseUrl the server
  * is started without DATABASE_URL (it then uses SQLite in DATA_DIR).
  */
-export async function startGo({ databaseUrl, name = 'go' } = {}) {
+export async function startGo({ databaseUrl, name = 'go', env: extraEnv = {} } = {}) {
   const bin = await buildGo();
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'compat-go-data-'));
   const env = commonEnv(databaseUrl, port);
   if (!databaseUrl) delete env.DATABASE_URL;
   env.DATA_DIR = dataDir;
+  // Better-Auth believes X-Forwarded-For from anyone by default; the test client is local.
+  env.TRUSTED_PROXIES = '127.0.0.1,::1';
+  // no SMTP_URL: mail goes to $DATA_DIR/outbox as .eml files
+  delete env.SMTP_URL;
+  Object.assign(env, extraEnv);
   const child = spawn(bin, [], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const proc = new ServerProcess(name, child);
   const url = `http://127.0.0.1:${port}`;
@@ -332,6 +407,8 @@ export async function startGo({ databaseUrl, name = 'go' } = {}) {
   proc.url = url;
   proc.port = port;
   proc.dataDir = dataDir;
+  proc.env = extraEnv;
+  proc.mailbox = new OutboxMailbox(path.join(dataDir, 'outbox'));
   return proc;
 }
 
@@ -339,22 +416,23 @@ export async function startGo({ databaseUrl, name = 'go' } = {}) {
  * Starts the candidate server: the Go server, or (COMPAT_SELF=1) a second
  * reference server so the comparison machinery can be exercised on its own.
  */
-export async function startCandidate({ databaseUrl }) {
+export async function startCandidate({ databaseUrl, options = {} }) {
   if (SELF) {
-    const options = process.env.COMPAT_SELF_OPTIONS ? JSON.parse(process.env.COMPAT_SELF_OPTIONS) : undefined;
-    return startReference({ databaseUrl, name: 'self', options });
+    const extra = process.env.COMPAT_SELF_OPTIONS ? JSON.parse(process.env.COMPAT_SELF_OPTIONS) : {};
+    return startReference({ databaseUrl, name: 'self', options: deepMerge(options, extra) });
   }
-  return startGo({ databaseUrl });
+  return startGo({ databaseUrl, env: goEnvFor(options) });
 }
 
 export const CANDIDATE_NAME = SELF ? 'self' : 'go';
 
 /**
- * Starts a pair: the reference on database A, the candidate on database B.
+ * Starts a pair: the reference on database A, the candidate on database B, both
+ * configured with the same Better-Auth options (mapped to env vars for Go).
  * Returns {ref: {server, db}, other: {server, db}, stop()}; stop() is safe to
  * call more than once and after a partial start.
  */
-export async function startPair() {
+export async function startPair({ options = {} } = {}) {
   const resources = [];
   const pair = {
     async stop() {
@@ -374,8 +452,8 @@ export async function startPair() {
     const [dbA, dbB] = await Promise.all([createDatabase(), createDatabase()]);
     resources.push(() => dbA.drop(), () => dbB.drop());
     const [refSrv, otherSrv] = await Promise.allSettled([
-      startReference({ databaseUrl: dbA.url }),
-      startCandidate({ databaseUrl: dbB.url }),
+      startReference({ databaseUrl: dbA.url, options }),
+      startCandidate({ databaseUrl: dbB.url, options }),
     ]);
     for (const s of [refSrv, otherSrv]) if (s.status === 'fulfilled') resources.push(() => s.value.stop());
     if (refSrv.status === 'rejected') throw refSrv.reason;

@@ -43,20 +43,36 @@ compatSuite('misc behaviour', (scenario) => {
     await b.get('/get-session', { query: { disableRefresh: '' } });
   });
 
-  scenario('ipAddress from X-Forwarded-For and an empty user agent', async (s) => {
+  // The Go server runs with TRUSTED_PROXIES=127.0.0.1,::1 (lib/servers.mjs), so it believes
+  // the test client's X-Forwarded-For as Better-Auth believes anyone's by default.
+  scenario('ipAddress from a single-hop X-Forwarded-For and an empty user agent', async (s) => {
     const b = s.browser({ userAgent: null });
     await s.signUp(b, { email: s.email('ip') }, { headers: { 'x-forwarded-for': '203.0.113.7' } });
     await b.get('/get-session');
-    const c = s.browser({ userAgent: 'ua-with-xff-chain' });
-    await s.signIn(c, { email: s.email('ip') }, { headers: { 'x-forwarded-for': '203.0.113.8, 10.0.0.1' } });
-    await c.get('/get-session');
     const d = s.browser();
     await s.signIn(d, { email: s.email('ip') }, { headers: { 'x-forwarded-for': '::ffff:198.51.100.4' } });
     await d.get('/get-session');
     const e = s.browser();
     await s.signIn(e, { email: s.email('ip') }, { headers: { 'x-forwarded-for': 'not-an-ip' } });
     await e.get('/get-session');
+    const f = s.browser();
+    await s.signIn(f, { email: s.email('ip') }, { headers: { 'x-forwarded-for': ' 2001:db8::1 ' } });
     s.record('db rows', await s.sql('select "ipAddress", "userAgent" from session s join "user" u on u.id = s."userId" where u.email = $1 order by s."createdAt"', [s.email('ip')]));
+  });
+
+  // Deliberate difference. Better-Auth without advanced.ipAddress.trustedProxies believes a
+  // single-hop X-Forwarded-For from anyone and ignores a multi-hop chain (falling back to
+  // 127.0.0.1 in development). The Go server believes X-Forwarded-For only from TRUSTED_PROXIES
+  // (here the test client's 127.0.0.1, to match Better-Auth's single-hop default) and then takes
+  // the right-most hop that is not a trusted proxy, which is the client the proxy saw.
+  scenario('ipAddress from a multi-hop X-Forwarded-For chain (deliberate difference)', async (s) => {
+    await s.signUp(s.browser(), { email: s.email('chain') });
+    const c = s.browser({ userAgent: 'ua-with-xff-chain' });
+    await s.signIn(c, { email: s.email('chain') }, { headers: { 'x-forwarded-for': '203.0.113.8, 10.0.0.1' } });
+    const rows = await s.sql('select "ipAddress" from session s join "user" u on u.id = s."userId" where u.email = $1 order by s."createdAt"', [s.email('chain')]);
+    const last = rows[rows.length - 1]?.ipAddress;
+    s.deliberate('multi-hop X-Forwarded-For: Better-Auth ignores the chain, Go takes the right-most untrusted hop',
+      last === '127.0.0.1', last === '10.0.0.1', { ipAddress: last });
   });
 
   scenario('passwords are NFKC-normalised and length is counted in UTF-16 units', async (s) => {
@@ -103,3 +119,17 @@ compatSuite('misc behaviour', (scenario) => {
     await b.post('/sign-in/email', { body, contentType: ' application/json' });
   });
 });
+
+// With Better-Auth's advanced.ipAddress.trustedProxies (mapped to the Go server's
+// TRUSTED_PROXIES) both take the right-most hop that is not a trusted proxy.
+compatSuite('client IP with trusted proxies configured on both', (scenario) => {
+  scenario('X-Forwarded-For chains: right-most untrusted hop', async (s) => {
+    const email = s.email('proxied');
+    await s.signUp(s.browser(), { email }, { headers: { 'x-forwarded-for': '203.0.113.7' } });
+    for (const xff of ['203.0.113.8, 10.0.0.1', '203.0.113.9, 127.0.0.1', '198.51.100.1, 203.0.113.10, 127.0.0.1', '127.0.0.1', 'not-an-ip, 203.0.113.11', '203.0.113.12, garbage']) {
+      const b = s.browser({ userAgent: `xff ${xff}` });
+      await s.signIn(b, { email }, { headers: { 'x-forwarded-for': xff } });
+    }
+    s.record('db rows', await s.sql('select "userAgent", "ipAddress" from session s join "user" u on u.id = s."userId" where u.email = $1 order by s."createdAt"', [email]));
+  });
+}, { options: { advanced: { ipAddress: { trustedProxies: ['127.0.0.1', '::1'] } } } });

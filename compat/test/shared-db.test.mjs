@@ -160,4 +160,61 @@ describe('shared database', () => {
     const hoursLeft = (Date.parse(a.json.session.expiresAt) - Date.now()) / 3600000;
     assert.ok(hoursLeft > 167, `expected ~168 h left after refresh, got ${hoursLeft.toFixed(1)}${show(a)}`);
   });
+
+  // Verification links are stateless HS256 JWTs over the shared secret; reset tokens are
+  // rows in the shared verification table: either server's mail works on the other.
+  const verifiedOf = async (email) => (await db.pool().query('select "emailVerified" as v from "user" where email = $1', [email])).rows[0]?.v;
+  const withoutCallback = (link) => {
+    const u = new URL(link);
+    u.searchParams.delete('callbackURL');
+    return u.pathname + u.search;
+  };
+
+  it(`a verification link mailed by the reference is accepted by the ${CANDIDATE_NAME} server`, async () => {
+    const email = 'one@shared.example.com';
+    assert.equal(await verifiedOf(email), false, 'user one starts unverified');
+    const r = await browser(ref).post('/send-verification-email', { json: { email } });
+    assert.equal(r.status, 200, show(r));
+    const m = await ref.mailbox.take(email, { kind: 'verify-email' });
+    assert.ok(m, 'the reference mailed no verification link');
+    const v = await browser(other).get(withoutCallback(m.url));
+    assert.equal(v.status, 200, show(v) + logs());
+    assert.deepEqual(v.json, { status: true, user: null });
+    assert.equal(await verifiedOf(email), true, `the ${CANDIDATE_NAME} server did not mark the email verified`);
+  });
+
+  it(`a verification link mailed by the ${CANDIDATE_NAME} server is accepted by the reference`, async () => {
+    const email = 'two@shared.example.com';
+    assert.equal(await verifiedOf(email), false, 'user two starts unverified');
+    const r = await browser(other).post('/send-verification-email', { json: { email, callbackURL: 'http://app.example.test/verified' } });
+    assert.equal(r.status, 200, show(r));
+    const m = await other.mailbox.take(email, { kind: 'verify-email' });
+    assert.ok(m, `the ${CANDIDATE_NAME} server mailed no verification link`);
+    const u = new URL(m.url);
+    const v = await browser(ref).get(u.pathname + u.search);
+    assert.equal(v.status, 302, show(v));
+    assert.equal(v.header('location'), 'http://app.example.test/verified');
+    assert.equal(await verifiedOf(email), true, 'the reference did not mark the email verified');
+  });
+
+  it('a reset token mailed by either server resets the password on the other', async () => {
+    const email = 'two@shared.example.com';
+    await browser(ref).post('/request-password-reset', { json: { email } });
+    const m1 = await ref.mailbox.take(email, { kind: 'reset-password' });
+    assert.ok(m1, 'the reference mailed no reset link');
+    const r1 = await browser(other).post('/reset-password', { json: { token: m1.token, newPassword: 'reset-by-candidate-1' } });
+    assert.equal(r1.status, 200, show(r1) + logs());
+    const s1 = await browser(ref).post('/sign-in/email', { json: { email, password: 'reset-by-candidate-1' } });
+    assert.equal(s1.status, 200, show(s1));
+    const again = await browser(ref).post('/reset-password', { json: { token: m1.token, newPassword: 'reset-again-123' } });
+    assert.equal(again.json?.code, 'INVALID_TOKEN', `a token used on the ${CANDIDATE_NAME} server still works on the reference:${show(again)}`);
+
+    await browser(other).post('/request-password-reset', { json: { email } });
+    const m2 = await other.mailbox.take(email, { kind: 'reset-password' });
+    assert.ok(m2, `the ${CANDIDATE_NAME} server mailed no reset link`);
+    const r2 = await browser(ref).post('/reset-password', { json: { token: m2.token, newPassword: 'reset-by-reference-2' } });
+    assert.equal(r2.status, 200, show(r2));
+    const s2 = await browser(other).post('/sign-in/email', { json: { email, password: 'reset-by-reference-2' } });
+    assert.equal(s2.status, 200, show(s2));
+  });
 });

@@ -141,6 +141,17 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 		},
 	}, st, sessions)
 
+	socialCfg, err := auth.LoadProvidersFromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	socialCfg.Logger = log
+	social, err := authSvc.EnableSocial(socialCfg)
+	if err != nil {
+		return err
+	}
+	go social.Warm(ctx) // fetch OIDC discovery documents now rather than on the first sign-in
+
 	rateLimit := web.RateLimitConfig{Enabled: cfg.RateLimitEnabled, Window: cfg.RateLimitWindow, Max: cfg.RateLimitMax, Rules: cfg.RateLimitRules}
 	switch cfg.RateLimitStorage {
 	case "database":

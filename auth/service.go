@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"authserver/session"
@@ -51,6 +52,7 @@ type Service struct {
 	hasher   *Hasher
 	mail     *mailer
 	lockout  *lockout
+	social   atomic.Pointer[Social] // set by EnableSocial; empty (no providers) until then
 }
 
 // New returns a Service with cfg's defaults filled in.

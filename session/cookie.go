@@ -31,7 +31,9 @@ func Unsign(secret []byte, signed string) (string, bool) {
 	if len(sig) != 44 || !strings.HasSuffix(sig, "=") {
 		return "", false
 	}
-	got, err := base64.StdEncoding.DecodeString(sig)
+	// Strict: a signature whose unused trailing bits were altered decodes to the same bytes under a
+	// lenient decoder; only the canonical encoding is accepted, so every altered character fails.
+	got, err := base64.StdEncoding.Strict().DecodeString(sig)
 	if err != nil {
 		return "", false
 	}

@@ -32,6 +32,8 @@ func TestUnsign(t *testing.T) {
 		{"unsigned", "tok", false},
 		{"truncated signature", good[:len(good)-2] + "=", false},
 		{"signature not ending in =", good[:len(good)-1] + "A", false},
+		{"first signature character flipped", good[:4] + flip(good[4]) + good[5:], false},
+		{"last data character flipped", good[:len(good)-2] + flip(good[len(good)-2]) + "=", false},
 		{"empty value", Sign(secret, ""), false},
 	}
 	for _, tt := range tests {
@@ -70,4 +72,12 @@ func TestRandomStringAlphabet(t *testing.T) {
 			}
 		}
 	}
+}
+
+// flip changes one base64 character into a different one.
+func flip(c byte) string {
+	if c == 'A' {
+		return "B"
+	}
+	return "A"
 }

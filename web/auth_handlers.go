@@ -72,6 +72,7 @@ func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 		h.route(g, ep)
 	}
 	h.registerEmailRoutes(g)
+	h.registerSocialRoutes(g)
 }
 
 func (h *authHandler) meta(c echo.Context) session.Meta {

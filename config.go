@@ -24,10 +24,13 @@ type Config struct {
 	DataDir     string
 	DatabaseURL string
 	RedisURL    string
-	ListenURL   string
-	Secret      string
-	BaseURL     string
-	Production  bool
+	ContentDir  string
+	// ContentReload re-reads CONTENT_DIR this often (0: only at start and on SIGHUP).
+	ContentReload time.Duration
+	ListenURL     string
+	Secret        string
+	BaseURL       string
+	Production    bool
 	// TrustedOrigins come from BETTER_AUTH_TRUSTED_ORIGINS (comma-separated).
 	TrustedOrigins []string
 	TrustedProxies []netip.Prefix
@@ -103,6 +106,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		LogFormat:   env("LOG_FORMAT", "text"),
 		DatabaseURL: env("DATABASE_URL", ""),
 		RedisURL:    env("REDIS_URL", ""),
+		ContentDir:  env("CONTENT_DIR", ""),
 		ListenURL:   env("DATABASE_LISTEN_URL", ""),
 		AppName:     env("APP_NAME", "Better Auth"),
 		SMTPURL:     env("SMTP_URL", ""),
@@ -181,6 +185,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"SHUTDOWN_TIMEOUT", 20 * time.Second, &c.ShutdownTimeout},
 		{"MAIL_SEND_TIMEOUT", 10 * time.Second, &c.MailSendTimeout},
 		{"SESSION_CACHE_TTL", time.Minute, &c.SessionCacheTTL},
+		{"CONTENT_RELOAD_INTERVAL", 0, &c.ContentReload},
 		{"RATE_LIMIT_WINDOW", 10 * time.Second, &c.RateLimitWindow},
 		{"LOCKOUT_BASE", time.Minute, &c.LockoutBase},
 		{"SESSION_COOKIE_CACHE_MAX_AGE", 5 * time.Minute, &c.CookieCacheMaxAge},

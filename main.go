@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"authserver/auth"
+	"authserver/content"
 	"authserver/mail"
 	"authserver/session"
 	"authserver/store"
@@ -152,6 +153,15 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	}
 	go social.Warm(ctx) // fetch OIDC discovery documents now rather than on the first sign-in
 
+	contentSvc := content.New(content.Config{Dir: cfg.ContentDir}, st)
+	loaded, err := contentSvc.Sync(ctx)
+	if err != nil {
+		return fmt.Errorf("content: %w", err)
+	}
+	log.Info("content loaded", slog.String("source", loaded.Source), slog.Int("items", loaded.Items),
+		slog.Int("added", loaded.Added), slog.Int("updated", loaded.Updated), slog.Int("removed", loaded.Removed))
+	go reloadContent(ctx, contentSvc, cfg.ContentReload, log)
+
 	rateLimit := web.RateLimitConfig{Enabled: cfg.RateLimitEnabled, Window: cfg.RateLimitWindow, Max: cfg.RateLimitMax, Rules: cfg.RateLimitRules}
 	switch cfg.RateLimitStorage {
 	case "database":
@@ -165,7 +175,7 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	e := web.New(web.Config{
 		BaseURL: cfg.BaseURL, TrustedOrigins: cfg.TrustedOrigins, TrustedProxies: cfg.TrustedProxies,
 		Production: cfg.Production, RateLimit: rateLimit,
-	}, web.Deps{Store: st, Sessions: sessions, Auth: authSvc, Logger: log})
+	}, web.Deps{Store: st, Sessions: sessions, Auth: authSvc, Content: contentSvc, Logger: log})
 
 	srv := &http.Server{
 		Addr:              net.JoinHostPort(cfg.Host, cfg.Port),
@@ -208,6 +218,37 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// reloadContent re-reads the catalog on SIGHUP and, when interval is set, periodically. A reload
+// that fails (a file that does not parse) changes nothing: the catalog in use keeps serving.
+func reloadContent(ctx context.Context, svc *content.Service, interval time.Duration, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	var tick <-chan time.Time
+	if interval > 0 {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		case <-tick:
+		}
+		res, err := svc.Sync(ctx)
+		if err != nil {
+			log.Warn("content reload failed; the previous catalog stays", slog.String("error", err.Error()))
+			continue
+		}
+		if res.Added+res.Updated+res.Removed > 0 {
+			log.Info("content reloaded", slog.Int("items", res.Items), slog.Int("added", res.Added),
+				slog.Int("updated", res.Updated), slog.Int("removed", res.Removed))
+		}
+	}
 }
 
 func newLogger(cfg Config, w *os.File) *slog.Logger {

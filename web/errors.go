@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"authserver/auth"
+	"authserver/content"
 	"authserver/session"
 	"authserver/store"
 )
@@ -86,6 +87,8 @@ var errorTable = []struct {
 	{auth.ErrInvalidUser, newAPIError(401, "INVALID_USER", "Invalid user")},
 	{auth.ErrBusy, newAPIError(503, "SERVER_BUSY", "Too many sign-in attempts are being processed. Please try again shortly.")},
 	{session.ErrVanished, errFailedGetSess},
+	{content.ErrNotFound, newAPIError(404, "NOT_FOUND", "Content not found")},
+	{content.ErrInvalidCursor, newAPIError(400, "INVALID_CURSOR", "Invalid cursor")},
 	{auth.ErrProviderNotFound, newAPIError(404, "PROVIDER_NOT_FOUND", "Provider not found")},
 	{auth.ErrIDTokenNotSupported, newAPIError(404, "ID_TOKEN_NOT_SUPPORTED", "id_token not supported")},
 	{auth.ErrIDTokenInvalid, newAPIError(401, "INVALID_TOKEN", "Invalid token")},
@@ -175,10 +178,11 @@ func writeError(c echo.Context, e *apiError) {
 		_ = c.Blob(e.Status, echo.MIMEApplicationJSON, nil)
 		return
 	}
-	body := map[string]string{"message": e.Message}
-	if e.Code != "" {
-		body["code"] = e.Code
-	}
+	// Better-Auth's key order: message, then code (absent for the few message-only errors).
+	body := struct {
+		Message string `json:"message"`
+		Code    string `json:"code,omitempty"`
+	}{e.Message, e.Code}
 	if e.Status == http.StatusServiceUnavailable {
 		c.Response().Header().Set("Retry-After", "1")
 	}

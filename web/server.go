@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"authserver/auth"
+	"authserver/content"
 	"authserver/session"
 	"authserver/store"
 )
@@ -52,7 +53,9 @@ type Deps struct {
 	Store    *store.Store
 	Sessions *session.Manager
 	Auth     *auth.Service
-	Logger   *slog.Logger
+	// Content serves /content/*; nil leaves the content API out.
+	Content *content.Service
+	Logger  *slog.Logger
 }
 
 // New builds the whole HTTP handler.
@@ -119,6 +122,9 @@ func New(cfg Config, d Deps) *echo.Echo {
 
 	h := &authHandler{cfg: cfg, auth: d.Auth, sessions: d.Sessions, origins: origins, baseOrigin: baseOrigin, log: log}
 	h.registerAuthRoutes(e.Group(strings.TrimRight(cfg.BasePath, "/")))
+	if d.Content != nil {
+		registerContentRoutes(e, d.Content, d.Sessions)
+	}
 	return e
 }
 

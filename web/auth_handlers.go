@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -31,22 +32,22 @@ type authHandler struct {
 // endpoint.
 func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 	signUp := &schema{fields: []field{
-		{name: "name", kind: kString},
+		{name: "name", kind: kString, stored: true},
 		{name: "email", kind: kEmail},
-		{name: "password", kind: kNonEmptyString},
-		{name: "image", kind: kString, optional: true},
+		{name: "password", kind: kNonEmptyString, stored: true},
+		{name: "image", kind: kString, optional: true, stored: true},
 		{name: "callbackURL", kind: kString, optional: true},
 		{name: "rememberMe", kind: kBool, optional: true},
 	}, andRecord: true}
 	signIn := &schema{fields: []field{
 		{name: "email", kind: kString},
-		{name: "password", kind: kString},
+		{name: "password", kind: kString, stored: true},
 		{name: "callbackURL", kind: kString, optional: true},
 		{name: "rememberMe", kind: kBool, optional: true},
 	}}
 	changePassword := &schema{fields: []field{
-		{name: "newPassword", kind: kString},
-		{name: "currentPassword", kind: kString},
+		{name: "newPassword", kind: kString, stored: true},
+		{name: "currentPassword", kind: kString, stored: true},
 		{name: "revokeOtherSessions", kind: kBool, optional: true},
 	}}
 	record := &schema{record: true}
@@ -76,7 +77,9 @@ func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 }
 
 func (h *authHandler) meta(c echo.Context) session.Meta {
-	return session.Meta{IPAddress: storedIP(ClientIP(c.Request(), h.cfg.TrustedProxies)), UserAgent: c.Request().UserAgent()}
+	// Headers are bytes; the database wants valid UTF-8 without NUL (Node reads headers as Latin-1).
+	ua := strings.ReplaceAll(strings.ToValidUTF8(c.Request().UserAgent(), "\uFFFD"), "\x00", "")
+	return session.Meta{IPAddress: storedIP(ClientIP(c.Request(), h.cfg.TrustedProxies)), UserAgent: ua}
 }
 
 // storedIP is the form Better-Auth records in session.ipAddress: IPv4 as is (IPv4-mapped IPv6
@@ -303,12 +306,18 @@ func (h *authHandler) updateUser(c *call) error {
 		if !isText {
 			return validationError("[body.name] Invalid input: expected string, received " + string(jsKind(v)))
 		}
+		if strings.IndexByte(s, 0) >= 0 {
+			return validationError("[body.name] " + nulMessage)
+		}
 		in.Name = &s
 	}
 	if v, present := c.body["image"]; present {
 		if v == nil {
 			in.ClearImage = true
 		} else if s, isText := jsString(v); isText {
+			if strings.IndexByte(s, 0) >= 0 {
+				return validationError("[body.image] " + nulMessage)
+			}
 			in.Image = &s
 		} else {
 			return validationError("[body.image] Invalid input: expected string, received " + string(jsKind(v)))

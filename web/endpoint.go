@@ -147,7 +147,8 @@ func readBody(r *http.Request, form bool) (map[string]any, bodyKind, error) {
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
 		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
+		var he *echo.HTTPError
+		if errors.As(err, &maxErr) || (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge) {
 			return nil, "", errTooLarge
 		}
 		return nil, "", errBadJSON
@@ -159,8 +160,9 @@ func readBody(r *http.Request, form bool) (map[string]any, bodyKind, error) {
 		}
 		out := make(map[string]any, len(vals))
 		for k, v := range vals {
-			// FormData.forEach keeps the last value of a repeated key.
-			out[k] = v[len(v)-1]
+			// FormData.forEach keeps the last value of a repeated key; invalid UTF-8 becomes
+			// U+FFFD as it does in JSON bodies.
+			out[strings.ToValidUTF8(k, "\uFFFD")] = strings.ToValidUTF8(v[len(v)-1], "\uFFFD")
 		}
 		return out, "object", nil
 	}

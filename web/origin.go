@@ -71,6 +71,20 @@ func originOf(raw string) (string, bool) {
 	if controlChars.MatchString(raw) || strings.Contains(raw, `\`) {
 		return "", false
 	}
+	// The authority must be plain ASCII without percent-escapes. Browsers map non-ASCII hosts
+	// through IDNA to a different (xn--) name, while Unicode case folding here would turn
+	// "logİn.example" into "login.example": such a host could pass for a trusted one.
+	if _, rest, ok := strings.Cut(raw, "://"); ok {
+		authority := rest
+		if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+			authority = rest[:i]
+		}
+		for i := 0; i < len(authority); i++ {
+			if authority[i] >= 0x80 || authority[i] == '%' {
+				return "", false
+			}
+		}
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return "", false

@@ -22,6 +22,9 @@ type field struct {
 	name     string
 	kind     fieldKind
 	optional bool
+	// stored marks text that is written to the database as is (names, emails, passwords):
+	// PostgreSQL cannot store NUL characters, so they are refused on both databases alike.
+	stored bool
 }
 
 // schema checks a request body the way Better-Auth's zod schemas do and reports failures with the
@@ -60,6 +63,8 @@ func (s *schema) validate(body map[string]any, kind bodyKind) error {
 		}
 		if msg := checkKind(f.kind, v); msg != "" {
 			issues = append(issues, issue(f, msg))
+		} else if str, isStr := v.(string); isStr && f.stored && strings.IndexByte(str, 0) >= 0 {
+			issues = append(issues, issue(f, nulMessage))
 		}
 	}
 	if len(issues) > 0 {
@@ -106,3 +111,6 @@ func checkKind(k fieldKind, v any) string {
 	}
 	return ""
 }
+
+// nulMessage is the validation issue for a NUL character in stored text.
+const nulMessage = "Invalid input: text must not contain NUL characters"

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target in the module for $FUZZTIME each (default 10s), one after another:
+# go test accepts one -fuzz target per invocation. Each run starts with the committed seed corpus
+# (<package>/testdata/fuzz/<FuzzName>/); a failing input is written there too, so it becomes a
+# regular test case. Exits non-zero if any target failed. Optional arguments restrict the run to
+# those packages (default ./...).
+set -u
+cd "$(dirname "$0")/.."
+fuzztime=${FUZZTIME:-10s}
+pkgs=("$@")
+[ ${#pkgs[@]} -eq 0 ] && pkgs=(./...)
+failed=()
+ran=0
+for pkg in $(go list "${pkgs[@]}"); do
+  targets=$(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep -E '^Fuzz' || true)
+  for target in $targets; do
+    ran=$((ran + 1))
+    echo "== $pkg $target ($fuzztime)"
+    if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"; then
+      failed+=("$pkg $target")
+    fi
+  done
+done
+echo
+echo "fuzz: $ran targets, ${#failed[@]} failed"
+for f in "${failed[@]}"; do
+  echo "  FAIL $f"
+done
+[ "$ran" -gt 0 ] && [ ${#failed[@]} -eq 0 ]

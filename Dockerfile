@@ -1,12 +1,21 @@
-# Build: a static, CGO-free binary (the SQLite driver is pure Go).
-FROM golang:1.26 AS build
+# 1. The web app (the committed web/dist is rebuilt here, so the image never ships a stale one).
+FROM node:20-bookworm-slim AS web
+WORKDIR /src/frontend
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY frontend/ ./
+RUN npm run build
+
+# 2. A static, CGO-free binary (the SQLite driver is pure Go) with the app embedded.
+FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+COPY --from=web /src/web/dist ./web/dist
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/authserver . && mkdir -p /out/data
 
-# Run: distroless static (CA certificates, /etc/passwd with nonroot), nothing else.
+# 3. Runtime: distroless static (CA certificates, a nonroot user), nothing else.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/authserver /authserver
 COPY --from=build --chown=nonroot:nonroot /out/data /data

@@ -6,7 +6,7 @@ PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 .PHONY: help run build test test-pg compat soak lint docker clean
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 run: ## start the server with zero configuration (SQLite in ./data, port 8000)
 	go run .
@@ -19,6 +19,10 @@ test: ## all Go tests with the race detector: SQLite always, Postgres too when T
 
 test-pg: ## the same tests with Postgres at PG_ADMIN_URL (each test creates and drops its own database)
 	@TEST_DATABASE_URL="$(PG_ADMIN_URL)" scripts/gotest.sh ./...
+
+.PHONY: fuzz
+fuzz: ## every Go fuzz target for FUZZTIME each (default 10s), from the seeds in */testdata/fuzz
+	@scripts/fuzz.sh
 
 compat: ## run the compat suite: the real Better-Auth 1.7.25 against this server (needs Node and Postgres)
 	cd compat && npm ci --no-audit --no-fund && npm test
@@ -34,6 +38,13 @@ bench-smoke: ## the benchmark's short version for CI (~1 min; must run, not meet
 
 soak: ## mixed workload at a fixed rate for 3 minutes; fails on any 5xx or growing memory (SOAK_ARGS to change)
 	go run ./bench/soak $(or $(SOAK_ARGS),-duration 3m -rate 60)
+
+.PHONY: web e2e
+web: ## rebuild the web app (frontend/) into web/dist, which the binary embeds; commit the result
+	cd frontend && npm ci --no-audit --no-fund && npm run build
+
+e2e: ## browser tests of the web app in Debian's Chromium, on SQLite and Postgres (needs Node, chromium, Postgres)
+	cd e2e && npm ci --no-audit --no-fund && npm test
 
 lint: ## go vet and a gofmt check
 	go vet ./...

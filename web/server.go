@@ -40,7 +40,7 @@ type Config struct {
 	// DisableCSRFCheck turns off the origin checks (Better-Auth's advanced.disableCSRFCheck). Only
 	// for tests and trusted server-to-server setups.
 	DisableCSRFCheck bool
-	// BodyLimit caps request bodies (default 1 MiB).
+	// BodyLimit caps request bodies, in Echo's notation (default "1M", one million bytes).
 	BodyLimit string
 	// RequestTimeout bounds a request's context (default 15 s).
 	RequestTimeout time.Duration
@@ -125,6 +125,7 @@ func New(cfg Config, d Deps) *echo.Echo {
 	if d.Content != nil {
 		registerContentRoutes(e, d.Content, d.Sessions)
 	}
+	registerStatic(e) // the web app; Echo prefers every more specific route, so it gets only what the APIs leave
 	return e
 }
 

@@ -1,0 +1,36 @@
+// Debian's Chromium, headless, driven by playwright-core. Playwright's own browser download does
+// not work on these machines, so the system browser is launched with flags that keep it off the
+// network (no background services, no QUIC) and, as Playwright always does, on a fresh temporary
+// --user-data-dir that it deletes on close.
+import { chromium } from "playwright-core";
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** launch starts the browser; each test device is a browser.newContext() with its own cookies. */
+export function launch() {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+}
+
+export const DESKTOP = { viewport: { width: 1280, height: 860 }, locale: "en-US", timezoneId: "UTC", colorScheme: "light" };
+export const PHONE = {
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+  locale: "en-US",
+  timezoneId: "UTC",
+  colorScheme: "light",
+  userAgent:
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36",
+};

@@ -1,0 +1,114 @@
+import { useEffect, useRef, type ReactNode } from "react";
+import { Link, Navigate, NavLink, Route, Routes, useLocation, useNavigate } from "react-router-dom";
+import { isSigningOut, signOut, useSession } from "./auth";
+import { Loading } from "./ui";
+import Home from "./pages/Home";
+import SignIn from "./pages/SignIn";
+import SignUp from "./pages/SignUp";
+import ForgotPassword from "./pages/ForgotPassword";
+import ResetPassword from "./pages/ResetPassword";
+import VerifyEmail from "./pages/VerifyEmail";
+import Feed from "./pages/Feed";
+import Reader from "./pages/Reader";
+import Bookmarks from "./pages/Bookmarks";
+import Profile from "./pages/Profile";
+import Sessions from "./pages/Sessions";
+import NotFound from "./pages/NotFound";
+
+export default function App() {
+  return (
+    <Layout>
+      <Routes>
+        <Route path="/" element={<Home />} />
+        <Route path="/sign-in" element={<SignIn />} />
+        <Route path="/sign-up" element={<SignUp />} />
+        <Route path="/forgot-password" element={<ForgotPassword />} />
+        <Route path="/reset-password" element={<ResetPassword />} />
+        <Route path="/verify-email" element={<VerifyEmail />} />
+        <Route path="/feed" element={<RequireAuth><Feed /></RequireAuth>} />
+        <Route path="/items/:slug" element={<RequireAuth><Reader /></RequireAuth>} />
+        <Route path="/bookmarks" element={<RequireAuth><Bookmarks /></RequireAuth>} />
+        <Route path="/profile" element={<RequireAuth><Profile /></RequireAuth>} />
+        <Route path="/sessions" element={<RequireAuth><Sessions /></RequireAuth>} />
+        <Route path="*" element={<NotFound />} />
+      </Routes>
+    </Layout>
+  );
+}
+
+/** RequireAuth shows its page to signed-in users and sends everyone else to sign in first. */
+function RequireAuth({ children }: { children: ReactNode }) {
+  const { data, isPending, isRefetching } = useSession();
+  const location = useLocation();
+  if (isPending || (!data && (isRefetching || isSigningOut()))) return <Loading label="Checking your session…" />;
+  if (!data) {
+    const next = location.pathname + location.search;
+    return <Navigate to={`/sign-in?next=${encodeURIComponent(next)}`} replace />;
+  }
+  return <>{children}</>;
+}
+
+function Layout({ children }: { children: ReactNode }) {
+  const { data } = useSession();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const main = useRef<HTMLElement>(null);
+  const first = useRef(true);
+
+  // After client-side navigation, move focus to the new page so screen readers and keyboard
+  // users start at its top (a full page load does this by itself).
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    main.current?.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }, [location.pathname]);
+
+  async function onSignOut() {
+    await signOut(() => navigate("/sign-in", { replace: true, state: { signedOut: true } }));
+  }
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="site-header">
+        <div className="header-inner">
+          <Link to={data ? "/feed" : "/"} className="brand">
+            <img src="/favicon.svg" alt="" width="28" height="28" />
+            Pathway
+          </Link>
+          <nav aria-label="Main">
+            {data ? (
+              <ul className="nav-list">
+                <li><NavLink to="/feed">Feed</NavLink></li>
+                <li><NavLink to="/bookmarks">Bookmarks</NavLink></li>
+                <li><NavLink to="/profile">Profile</NavLink></li>
+                <li><NavLink to="/sessions">Sessions</NavLink></li>
+                <li>
+                  <button type="button" className="link-button" onClick={onSignOut}>
+                    Sign out
+                  </button>
+                </li>
+              </ul>
+            ) : (
+              <ul className="nav-list">
+                <li><NavLink to="/sign-in">Sign in</NavLink></li>
+                <li><NavLink to="/sign-up" className="nav-cta">Create account</NavLink></li>
+              </ul>
+            )}
+          </nav>
+        </div>
+      </header>
+      <main id="main" ref={main} tabIndex={-1}>
+        {children}
+      </main>
+      <footer className="site-footer">
+        <p>Pathway · served by authserver</p>
+      </footer>
+    </>
+  );
+}

@@ -1,0 +1,103 @@
+import { createAuthClient } from "better-auth/react";
+
+const TOKEN_KEY = "pathway.session-token";
+
+/**
+ * tokenStore keeps the bearer token the server returns in `set-auth-token`. The session cookie
+ * works on its own (same host), but the token lets /content calls carry `Authorization: Bearer`
+ * as the design describes, and keeps the app working where cookies are blocked.
+ */
+export const tokenStore = {
+  get(): string | null {
+    try {
+      return localStorage.getItem(TOKEN_KEY);
+    } catch {
+      return null;
+    }
+  },
+  set(token: string) {
+    try {
+      localStorage.setItem(TOKEN_KEY, token);
+    } catch {
+      // Private mode without storage: the cookie still carries the session.
+    }
+  },
+  clear() {
+    try {
+      localStorage.removeItem(TOKEN_KEY);
+    } catch {
+      // Nothing stored, nothing to clear.
+    }
+  },
+};
+
+/** authClient is the unmodified Better-Auth React client pointed at this same server. */
+export const authClient = createAuthClient({
+  baseURL: window.location.origin,
+  fetchOptions: {
+    onSuccess(ctx) {
+      // Sign-in, sign-up and session refreshes carry the (signed) token to use as a bearer.
+      const token = ctx.response.headers.get("set-auth-token");
+      if (token) tokenStore.set(token);
+    },
+    auth: { type: "Bearer", token: () => tokenStore.get() ?? undefined },
+  },
+});
+
+export const { useSession } = authClient;
+
+/** Session and User as the client types them. */
+export type SessionData = NonNullable<ReturnType<typeof useSession>["data"]>;
+
+/** refreshSession makes every useSession() consumer fetch the session again. */
+export function refreshSession() {
+  authClient.$store.notify("$sessionSignal");
+}
+
+/**
+ * sessionBecomes resolves once the session hook reports signed in (true) or signed out (false),
+ * after a sign-in or sign-out. The client refetches the session by itself after those calls, but a
+ * page that moves on before the hook catches up would act on the old state (a protected page
+ * sending a just-signed-in user back to sign in). It gives up after 5 s and lets the caller go on.
+ */
+export function sessionBecomes(signedIn: boolean): Promise<void> {
+  const atom = authClient.$store.atoms.session;
+  const settled = (v: ReturnType<typeof atom.get>) => !v.isPending && !v.isRefetching && Boolean(v.data) === signedIn;
+  if (settled(atom.get())) return Promise.resolve();
+  void atom.get().refetch();
+  return new Promise((resolve) => {
+    const timer = setTimeout(finish, 5000);
+    const unlisten = atom.listen((v) => {
+      if (settled(v)) finish();
+    });
+    function finish() {
+      clearTimeout(timer);
+      unlisten();
+      resolve();
+    }
+  });
+}
+
+let signingOut = false;
+
+/**
+ * isSigningOut is true while signOut runs: protected pages then wait instead of sending the user
+ * to sign in on their own, so the sign-out can land on its own page with its own message.
+ */
+export const isSigningOut = () => signingOut;
+
+/**
+ * signOut ends the session on the server, forgets the local token either way, waits until the
+ * session hook says "signed out", then calls done (which navigates away).
+ */
+export async function signOut(done: () => void) {
+  signingOut = true;
+  try {
+    await authClient.signOut().catch(() => undefined);
+    tokenStore.clear();
+    await sessionBecomes(false);
+    done();
+  } finally {
+    signingOut = false;
+  }
+}

@@ -1,0 +1,95 @@
+import axios from "axios";
+
+/** AppError is what the pages show: a sentence for people, plus the server's code for tests and logs. */
+export interface AppError {
+  message: string;
+  code?: string;
+  status?: number;
+}
+
+// Messages for the codes the server sends (Better-Auth's and the content API's). Anything not
+// listed falls back to the server's own message, then to a generic sentence by status.
+const messages: Record<string, string> = {
+  INVALID_EMAIL_OR_PASSWORD: "That email and password don't match an account. Check both and try again.",
+  USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL: "An account with this email already exists. Sign in instead, or use another email.",
+  USER_ALREADY_EXISTS: "An account with this email already exists. Sign in instead, or use another email.",
+  INVALID_EMAIL: "Enter a valid email address, like name@example.com.",
+  PASSWORD_TOO_SHORT: "That password is too short. Choose a longer one.",
+  PASSWORD_TOO_LONG: "That password is too long. Choose a shorter one.",
+  INVALID_PASSWORD: "The current password is not correct.",
+  EMAIL_NOT_VERIFIED: "Verify your email address before signing in. We can send you a new link.",
+  EMAIL_PASSWORD_SIGN_UP_DISABLED: "New accounts can't be created on this server right now.",
+  FAILED_TO_CREATE_USER: "We couldn't create your account. Try again in a moment.",
+  FAILED_TO_CREATE_SESSION: "We couldn't sign you in. Try again in a moment.",
+  INVALID_TOKEN: "This link is invalid or has already been used. Ask for a new one.",
+  TOKEN_EXPIRED: "This link has expired. Ask for a new one.",
+  EMAIL_ALREADY_VERIFIED: "Your email address is already verified.",
+  SESSION_NOT_FRESH: "For your security, sign in again to see this page.",
+  SESSION_EXPIRED: "Your session has expired. Sign in again.",
+  UNAUTHORIZED: "You're signed out. Sign in to continue.",
+  FAILED_TO_GET_SESSION: "You're signed out. Sign in to continue.",
+  SERVER_BUSY: "The server is busy right now. Wait a few seconds and try again.",
+  SERVICE_UNAVAILABLE: "The service is temporarily unavailable. Try again shortly.",
+  INTERNAL_SERVER_ERROR: "Something went wrong on our side. Try again in a moment.",
+  INVALID_ORIGIN: "This page isn't allowed to talk to the server. Open the app from its own address.",
+  MISSING_OR_NULL_ORIGIN: "This page isn't allowed to talk to the server. Open the app from its own address.",
+  CREDENTIAL_ACCOUNT_NOT_FOUND: "This account has no password set.",
+  PAYLOAD_TOO_LARGE: "That's too much text. Shorten it and try again.",
+  NOT_FOUND: "We couldn't find that.",
+  ITEM_NOT_FOUND: "We couldn't find that article. It may have been removed.",
+  PROFILE_NOT_FOUND: "Tell us what you'd like to learn to get a personalized feed.",
+  INVALID_CURSOR: "The list changed. Reload the page to start again.",
+};
+
+function byStatus(status?: number): string {
+  if (!status) return "Can't reach the server. Check your connection and try again.";
+  if (status === 401) return messages.UNAUTHORIZED;
+  if (status === 403) return "You don't have access to this.";
+  if (status === 404) return messages.NOT_FOUND;
+  if (status === 429) return "Too many attempts. Wait a minute and try again.";
+  if (status >= 500) return messages.INTERNAL_SERVER_ERROR;
+  return "That didn't work. Check the form and try again.";
+}
+
+/**
+ * fieldIssues rewords a VALIDATION_ERROR message ("[body.background] must be at most 500
+ * characters long; [body.level] …") as "Background must be at most 500 characters long. …".
+ */
+function fieldIssues(message: string): string {
+  return message
+    .split("; ")
+    .map((part) => {
+      const m = /^\[(?:body|query)\.([A-Za-z]+)[^\]]*\]\s*(.*)$/.exec(part);
+      const text = m ? `${m[1].charAt(0).toUpperCase()}${m[1].slice(1)} ${m[2]}` : part;
+      return text.endsWith(".") ? text : `${text}.`;
+    })
+    .join(" ");
+}
+
+/** describe picks the sentence for a server answer. */
+export function describe(code: string | undefined, status: number | undefined, serverMessage?: string): string {
+  if (code && messages[code]) return messages[code];
+  if (code === "VALIDATION_ERROR" && serverMessage) return `Please check the form. ${fieldIssues(serverMessage)}`;
+  if (serverMessage && status && status < 500) return serverMessage;
+  return byStatus(status);
+}
+
+/** fromAuth turns a Better-Auth client error ({code, message, status}) into an AppError. */
+export function fromAuth(err: { code?: string; message?: string; status: number } | null | undefined): AppError {
+  if (!err) return { message: byStatus(undefined) };
+  // better-fetch reports a network failure as status 0 without a code.
+  const status = err.status || undefined;
+  return { code: err.code, status, message: describe(err.code, status, err.message) };
+}
+
+/** fromRequest turns an axios failure (or anything thrown) into an AppError. */
+export function fromRequest(e: unknown): AppError {
+  if (axios.isAxiosError(e)) {
+    if (!e.response) return { message: byStatus(undefined) };
+    const data = (e.response.data ?? {}) as { code?: unknown; message?: unknown };
+    const code = typeof data.code === "string" ? data.code : undefined;
+    const msg = typeof data.message === "string" ? data.message : undefined;
+    return { code, status: e.response.status, message: describe(code, e.response.status, msg) };
+  }
+  return { message: messages.INTERNAL_SERVER_ERROR };
+}

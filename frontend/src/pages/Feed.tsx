@@ -1,0 +1,131 @@
+import { useCallback, useEffect, useState } from "react";
+import { Link, useLocation, useNavigate } from "react-router-dom";
+import { content, type FeedItem, type Profile, type Progress } from "../api";
+import { useSession } from "../auth";
+import { fromRequest, type AppError } from "../errors";
+import { ItemCard, levelLabel } from "../ItemCard";
+import { LANGUAGES, topicLabel } from "../ProfileFields";
+import { ErrorAlert, Loading, Notice, ProgressBar, usePageTitle } from "../ui";
+
+export default function Feed() {
+  usePageTitle("Your feed");
+  const { data: session } = useSession();
+  const location = useLocation();
+  // Shown once after sign-up: the flag is dropped from history so a reload does not repeat it.
+  const [welcome] = useState(() => Boolean((location.state as { welcome?: boolean } | null)?.welcome));
+  const navigate = useNavigate();
+  useEffect(() => {
+    if (welcome) navigate("/feed", { replace: true, state: null });
+    // Once, on arrival: navigate changes identity with every location change.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+  const [profile, setProfile] = useState<Profile | null>(null);
+  const [items, setItems] = useState<FeedItem[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [reading, setReading] = useState<Progress[]>([]);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [error, setError] = useState<AppError | null>(null);
+
+  const load = useCallback(async () => {
+    setError(null);
+    try {
+      const [p, page, progress] = await Promise.all([
+        content.getProfile(),
+        content.feed(),
+        content.progress().catch(() => ({ items: [] as Progress[], nextCursor: null })),
+      ]);
+      setProfile(p);
+      setItems(page.items);
+      setCursor(page.nextCursor || null);
+      setReading(progress.items.filter((e) => !e.completed).slice(0, 3));
+    } catch (e) {
+      setError(fromRequest(e));
+      setItems((cur) => cur ?? []);
+    }
+  }, []);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  async function loadMore() {
+    if (!cursor) return;
+    setLoadingMore(true);
+    setError(null);
+    try {
+      const page = await content.feed(cursor);
+      setItems((cur) => [...(cur ?? []), ...page.items]);
+      setCursor(page.nextCursor || null);
+    } catch (e) {
+      setError(fromRequest(e));
+    } finally {
+      setLoadingMore(false);
+    }
+  }
+
+  const firstName = session?.user.name?.split(" ")[0];
+  const language = LANGUAGES.find((l) => l.code === profile?.language)?.name ?? profile?.language;
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>{firstName ? `${firstName}'s feed` : "Your feed"}</h1>
+        {profile && (
+          <p className="profile-line" data-testid="profile-summary">
+            Picked for {profile.level === "advanced" || profile.level === "intermediate" ? "an" : "a"}{" "}
+            <strong>{levelLabel(profile.level).toLowerCase()}</strong> reader
+            {profile.topics.length > 0 && (
+              <>
+                {" "}interested in <strong>{profile.topics.map(topicLabel).join(", ")}</strong>
+              </>
+            )}
+            {language && <> · {language}</>} · <Link to="/profile">Change preferences</Link>
+          </p>
+        )}
+      </div>
+      {welcome && <Notice>Welcome! Your account is ready and your feed is personalized.</Notice>}
+      <ErrorAlert error={error} />
+      {error && (
+        <button type="button" className="button" onClick={() => void load()}>
+          Try again
+        </button>
+      )}
+
+      {reading.length > 0 && (
+        <section className="continue" aria-labelledby="continue-title">
+          <h2 id="continue-title">Continue reading</h2>
+          <ul className="continue-list">
+            {reading.map((r) => (
+              <li key={r.slug}>
+                <Link to={`/items/${encodeURIComponent(r.slug ?? "")}`}>{r.title || r.slug}</Link>
+                <ProgressBar percent={r.percent} label={`Progress on ${r.title || r.slug}`} />
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+
+      {items === null ? (
+        <Loading label="Loading your feed…" />
+      ) : items.length === 0 && !error ? (
+        <div className="empty">
+          <p>Nothing here yet. Try following more topics.</p>
+          <Link to="/profile" className="button">Edit preferences</Link>
+        </div>
+      ) : (
+        <section aria-label="Articles" className="cards" aria-busy={loadingMore || undefined}>
+          {items.map((item) => (
+            <ItemCard key={item.slug} item={item} href={`/items/${encodeURIComponent(item.slug)}`} />
+          ))}
+        </section>
+      )}
+      {cursor && (
+        <div className="more">
+          <button type="button" className="button" onClick={loadMore} disabled={loadingMore} aria-busy={loadingMore || undefined}>
+            {loadingMore ? "Loading…" : "Show more"}
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,182 @@
+import { useEffect, useState, type FormEvent } from "react";
+import { Link, useLocation } from "react-router-dom";
+import { content, type Profile as ProfileData } from "../api";
+import { authClient, useSession } from "../auth";
+import { fromAuth, fromRequest, type AppError } from "../errors";
+import { DEFAULT_TOPICS, ProfileFields } from "../ProfileFields";
+import { useTopics } from "../topics";
+import { ErrorAlert, Field, Loading, Notice, SubmitButton, usePageTitle } from "../ui";
+
+export default function Profile() {
+  usePageTitle("Profile and preferences");
+  const location = useLocation();
+  const carried = (location.state as { profileError?: string } | null)?.profileError;
+  return (
+    <div className="page narrow">
+      <div className="page-head">
+        <h1>Profile and preferences</h1>
+      </div>
+      {carried && <ErrorAlert error={{ message: `Your account was created, but your preferences weren't saved: ${carried}` }} />}
+      <Preferences />
+      <Account />
+      <ChangePassword />
+    </div>
+  );
+}
+
+function Preferences() {
+  const topics = useTopics(DEFAULT_TOPICS);
+  const [profile, setProfile] = useState<ProfileData | null>(null);
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<AppError | null>(null);
+  const [saved, setSaved] = useState(false);
+
+  useEffect(() => {
+    content
+      .getProfile()
+      .then(setProfile)
+      .catch((e) => setError(fromRequest(e)));
+  }, []);
+
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    if (!profile) return;
+    setPending(true);
+    setError(null);
+    setSaved(false);
+    try {
+      const { level, topics, language, background, goals } = profile;
+      setProfile(await content.putProfile({ level, topics, language, background, goals }));
+      setSaved(true);
+    } catch (err) {
+      setError(fromRequest(err));
+    } finally {
+      setPending(false);
+    }
+  }
+
+  return (
+    <section className="panel" aria-labelledby="prefs-title">
+      <h2 id="prefs-title">Reading preferences</h2>
+      <p className="hint">Your feed and the version of each article you read follow these settings.</p>
+      <ErrorAlert error={error} focus />
+      {profile ? (
+        <form onSubmit={onSubmit}>
+          <ProfileFields value={profile} onChange={(p) => { setProfile(p); setSaved(false); }} topics={topics} />
+          <SubmitButton pending={pending} pendingText="Saving…">Save preferences</SubmitButton>
+          <Notice>
+            {saved && (
+              <>
+                Preferences saved. <Link to="/feed">See your updated feed</Link>
+              </>
+            )}
+          </Notice>
+        </form>
+      ) : (
+        !error && <Loading label="Loading your preferences…" />
+      )}
+    </section>
+  );
+}
+
+function Account() {
+  const { data } = useSession();
+  const [name, setName] = useState(data?.user.name ?? "");
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<AppError | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  if (!data) return null;
+  const user = data.user;
+
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    setPending(true);
+    setError(null);
+    setNotice(null);
+    const { error } = await authClient.updateUser({ name });
+    setPending(false);
+    if (error) setError(fromAuth(error));
+    else setNotice("Your name was updated.");
+  }
+
+  async function sendVerification() {
+    setError(null);
+    setNotice(null);
+    const { error } = await authClient.sendVerificationEmail({ email: user.email, callbackURL: "/verify-email" });
+    if (error) setError(fromAuth(error));
+    else setNotice(`We sent a verification link to ${user.email}.`);
+  }
+
+  return (
+    <section className="panel" aria-labelledby="account-title">
+      <h2 id="account-title">Account</h2>
+      <ErrorAlert error={error} />
+      <Notice>{notice}</Notice>
+      <dl className="facts">
+        <div>
+          <dt>Email</dt>
+          <dd>
+            {user.email}{" "}
+            {user.emailVerified ? (
+              <span className="badge ok">Verified</span>
+            ) : (
+              <span className="badge warn">Not verified</span>
+            )}
+          </dd>
+        </div>
+      </dl>
+      {!user.emailVerified && (
+        <button type="button" className="button" onClick={sendVerification}>
+          Send verification email
+        </button>
+      )}
+      <form onSubmit={onSubmit} className="inline-form">
+        <Field label="Name" name="name" autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} />
+        <SubmitButton pending={pending} pendingText="Saving…">Save name</SubmitButton>
+      </form>
+    </section>
+  );
+}
+
+function ChangePassword() {
+  const [current, setCurrent] = useState("");
+  const [next, setNext] = useState("");
+  const [revokeOthers, setRevokeOthers] = useState(true);
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<AppError | null>(null);
+  const [done, setDone] = useState(false);
+
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    setPending(true);
+    setError(null);
+    setDone(false);
+    const { error } = await authClient.changePassword({ currentPassword: current, newPassword: next, revokeOtherSessions: revokeOthers });
+    setPending(false);
+    if (error) {
+      setError(fromAuth(error));
+      return;
+    }
+    setCurrent("");
+    setNext("");
+    setDone(true);
+  }
+
+  return (
+    <section className="panel" aria-labelledby="pw-title">
+      <h2 id="pw-title">Change password</h2>
+      <ErrorAlert error={error} focus />
+      <Notice>{done && "Your password was changed."}</Notice>
+      <form onSubmit={onSubmit}>
+        <Field label="Current password" type="password" name="current-password" autoComplete="current-password" required
+          value={current} onChange={(e) => setCurrent(e.target.value)} invalid={error?.code === "INVALID_PASSWORD"} />
+        <Field label="New password" type="password" name="new-password" autoComplete="new-password" required minLength={8}
+          value={next} onChange={(e) => setNext(e.target.value)} hint="At least 8 characters." />
+        <label className="check">
+          <input type="checkbox" checked={revokeOthers} onChange={(e) => setRevokeOthers(e.target.checked)} /> Sign out my other devices
+        </label>
+        <SubmitButton pending={pending} pendingText="Changing…">Change password</SubmitButton>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,100 @@
+import { useEffect, useState, type FormEvent } from "react";
+import { Link, Navigate, useNavigate } from "react-router-dom";
+import { content, type Profile } from "../api";
+import { authClient, sessionBecomes, tokenStore, useSession } from "../auth";
+import { fromAuth, fromRequest, type AppError } from "../errors";
+import { DEFAULT_TOPICS, emptyProfile, ProfileFields } from "../ProfileFields";
+import { useTopics } from "../topics";
+import { ErrorAlert, Field, Notice, SubmitButton, usePageTitle } from "../ui";
+
+export default function SignUp() {
+  usePageTitle("Create your account");
+  const navigate = useNavigate();
+  const topics = useTopics(DEFAULT_TOPICS);
+  const session = useSession();
+  const [name, setName] = useState("");
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [profile, setProfile] = useState<Profile>(emptyProfile);
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<AppError | null>(null);
+  const [checkEmail, setCheckEmail] = useState(false);
+
+  useEffect(() => {
+    // Preselect the interface language when the catalog has it.
+    const lang = navigator.language?.slice(0, 2);
+    if (lang && ["en", "es", "fr", "de"].includes(lang)) setProfile((p) => ({ ...p, language: lang }));
+  }, []);
+
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    setPending(true);
+    setError(null);
+    tokenStore.clear();
+    const { data, error } = await authClient.signUp.email({ name, email, password, callbackURL: "/verify-email" });
+    if (error) {
+      setPending(false);
+      setError(fromAuth(error));
+      return;
+    }
+    if (!data?.token) {
+      // The server wants the address verified first: no session yet.
+      setPending(false);
+      setCheckEmail(true);
+      return;
+    }
+    try {
+      await content.putProfile(profile);
+      await sessionBecomes(true);
+      navigate("/feed", { replace: true, state: { welcome: true } });
+    } catch (err) {
+      // The account exists and is signed in; only the preferences are missing.
+      await sessionBecomes(true);
+      setPending(false);
+      navigate("/profile", { replace: true, state: { profileError: fromRequest(err).message } });
+    }
+  }
+
+  if (session.data && !pending && !checkEmail) return <Navigate to="/feed" replace />;
+
+  if (checkEmail) {
+    return (
+      <section className="auth-card" aria-labelledby="check-title">
+        <h1 id="check-title">Check your email</h1>
+        <Notice>We sent a verification link to {email}. Open it to finish creating your account, then sign in.</Notice>
+        <p>
+          <Link to="/sign-in">Go to sign in</Link>
+        </p>
+      </section>
+    );
+  }
+
+  return (
+    <section className="auth-card wide" aria-labelledby="sign-up-title">
+      <h1 id="sign-up-title">Create your account</h1>
+      <p className="lead">Tell us a little about yourself and we'll build a reading feed for you.</p>
+      <ErrorAlert error={error} focus />
+      <form onSubmit={onSubmit}>
+        <fieldset className="group">
+          <legend>Account</legend>
+          <Field label="Name" name="name" autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} />
+          <Field label="Email" type="email" name="email" autoComplete="email" required value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            invalid={error?.code === "INVALID_EMAIL" || error?.code === "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"} />
+          <Field label="Password" type="password" name="password" autoComplete="new-password" required minLength={8}
+            value={password} onChange={(e) => setPassword(e.target.value)}
+            hint="At least 8 characters. A few unrelated words make a strong, memorable password."
+            invalid={error?.code === "PASSWORD_TOO_SHORT" || error?.code === "PASSWORD_TOO_LONG"} />
+        </fieldset>
+        <fieldset className="group">
+          <legend>Personalize your feed</legend>
+          <ProfileFields value={profile} onChange={setProfile} topics={topics} />
+        </fieldset>
+        <SubmitButton pending={pending} pendingText="Creating your account…">Create account</SubmitButton>
+      </form>
+      <p className="switch">
+        Already have an account? <Link to="/sign-in">Sign in</Link>
+      </p>
+    </section>
+  );
+}

@@ -504,8 +504,8 @@ func TestConcurrentSignUpsCreateOneUser(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st)
 		var wg sync.WaitGroup
-		statuses := make(chan int, 20)
-		for i := 0; i < 20; i++ {
+		statuses := make(chan int, 50)
+		for i := 0; i < 50; i++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -628,4 +628,62 @@ func TestRequestLogsKeepTokensOut(t *testing.T) {
 	if !strings.Contains(out, "/api/auth/reset-password/:token") {
 		t.Errorf("log lacks the route pattern:\n%s", out)
 	}
+}
+
+// Concurrent uses of one session that is due for refresh, mixed with its revocation, leave it
+// consistent: every answer is a session or null (never an error), the expiry moved forward at most
+// once, and after the revocation nobody gets it back.
+func TestConcurrentRefreshAndRevocation(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		c := e.client()
+		token := signUp(t, c, "conc@example.com", "password123").JSON["token"].(string)
+		e.clock.Advance(25 * time.Hour) // due for refresh
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		expiries := map[string]int{}
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := e.client().do("GET", "/api/auth/get-session", nil, "Authorization", "Bearer "+token)
+				if r.Status != 200 {
+					t.Errorf("concurrent get-session = %d %s", r.Status, r.Raw)
+					return
+				}
+				if r.JSON != nil {
+					mu.Lock()
+					expiries[r.JSON["session"].(map[string]any)["expiresAt"].(string)]++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if len(expiries) != 1 {
+			t.Errorf("concurrent refreshes produced %d different expiries: %v", len(expiries), expiries)
+		}
+		// Now uses race a sign-out.
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				if i == 10 {
+					if r := e.client().do("POST", "/api/auth/sign-out", map[string]any{}, "Authorization", "Bearer "+token); r.Status != 200 {
+						t.Errorf("sign-out = %d", r.Status)
+					}
+					return
+				}
+				if r := e.client().do("GET", "/api/auth/get-session", nil, "Authorization", "Bearer "+token); r.Status != 200 {
+					t.Errorf("get-session during sign-out = %d %s", r.Status, r.Raw)
+				}
+			}(i)
+		}
+		wg.Wait()
+		if r := e.client().do("GET", "/api/auth/get-session", nil, "Authorization", "Bearer "+token); string(r.Raw) != "null" {
+			t.Errorf("session usable after sign-out: %s", r.Raw)
+		}
+		if _, _, err := st.SessionByToken(context.Background(), token); err == nil {
+			t.Error("session row survived sign-out")
+		}
+	})
 }

@@ -50,6 +50,7 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	SecureCookies     *bool
 	SessionCache      bool
+	SessionCacheSize  int
 	CookieCache       bool
 	CookieCacheMaxAge time.Duration
 	RejectCommon      bool
@@ -215,6 +216,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"DB_MAX_CONNS", 0, &c.DBMaxConns},
 		{"RATE_LIMIT_MAX", 100, &c.RateLimitMax},
 		{"LOCKOUT_THRESHOLD", 5, &c.LockoutThreshold},
+		{"SESSION_CACHE_SIZE", 20_000, &c.SessionCacheSize},
 	}
 	for _, n := range ints {
 		v, err := parseInt(env(n.key, ""), n.def)

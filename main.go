@@ -101,7 +101,7 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	sessions := session.New(session.Config{
 		Secret: []byte(secret), ExpiresIn: cfg.SessionExpiresIn, UpdateAge: cfg.SessionUpdateAge,
 		FreshAge: cfg.SessionFreshAge, Secure: cfg.secureCookies(),
-		DisableCache: !cfg.SessionCache, CacheTTL: cfg.SessionCacheTTL,
+		DisableCache: !cfg.SessionCache, CacheTTL: cfg.SessionCacheTTL, CacheSize: cfg.SessionCacheSize,
 		CookieCache: cfg.CookieCache, CookieCacheMaxAge: cfg.CookieCacheMaxAge,
 	}, st)
 	// Other instances (and Better-Auth servers) sharing a PostgreSQL database announce session and
@@ -199,6 +199,10 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 		slog.String("addr", ln.Addr().String()), slog.String("version", version),
 		slog.String("database", string(st.Dialect())), slog.String("base_url", cfg.BaseURL),
 		slog.Bool("production", cfg.Production), slog.Duration("startup", time.Since(started)))
+
+	// Start-up (migrations, rendering the catalog, compiling templates and sanitizer rules) leaves
+	// garbage behind; hand it back to the OS now rather than whenever the scavenger gets to it.
+	debug.FreeOSMemory()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

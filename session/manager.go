@@ -50,7 +50,7 @@ type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// CacheTTL is how long a validated session is served from memory (default 60 s); DisableCache
-	// turns the in-process cache off. CacheSize bounds it (default 100,000 sessions).
+	// turns the in-process cache off. CacheSize bounds it (default 20,000 sessions, about 25 MB).
 	CacheTTL     time.Duration
 	CacheSize    int
 	DisableCache bool
@@ -104,7 +104,7 @@ func New(cfg Config, st *store.Store) *Manager {
 		cfg.CacheTTL = time.Minute
 	}
 	if cfg.CacheSize <= 0 {
-		cfg.CacheSize = 100_000
+		cfg.CacheSize = 20_000
 	}
 	if cfg.CookieCacheMaxAge <= 0 {
 		cfg.CookieCacheMaxAge = 5 * time.Minute

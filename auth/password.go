@@ -11,7 +11,6 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"golang.org/x/crypto/scrypt"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -43,6 +42,9 @@ type Hasher struct {
 	slots   chan struct{}
 	waiting chan struct{}
 	maxWait time.Duration
+	// tables keeps the 32 MiB scrypt tables of finished hashes for the next ones: at most one per
+	// slot exists, so peak hashing memory is Concurrency × 32 MiB and nothing is re-faulted.
+	tables chan []uint32
 }
 
 // NewHasher returns a Hasher with cfg's bounds (defaults filled in).
@@ -60,6 +62,7 @@ func NewHasher(cfg HasherConfig) *Hasher {
 		slots:   make(chan struct{}, cfg.Concurrency),
 		waiting: make(chan struct{}, cfg.Queue),
 		maxWait: cfg.MaxWait,
+		tables:  make(chan []uint32, cfg.Concurrency),
 	}
 }
 
@@ -101,7 +104,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 		return "", err
 	}
 	saltHex := hex.EncodeToString(salt)
-	key, err := derive(password, saltHex)
+	key, err := h.derive(password, saltHex)
 	if err != nil {
 		return "", err
 	}
@@ -119,10 +122,10 @@ func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error
 	saltHex, keyHex, ok := strings.Cut(hash, ":")
 	want, decErr := hex.DecodeString(keyHex)
 	if !ok || decErr != nil || len(want) != scryptKeyLen {
-		_, _ = derive(password, "00000000000000000000000000000000")
+		_, _ = h.derive(password, "00000000000000000000000000000000")
 		return false, nil
 	}
-	got, err := derive(password, saltHex)
+	got, err := h.derive(password, saltHex)
 	if err != nil {
 		return false, err
 	}
@@ -140,9 +143,21 @@ func (h *Hasher) Burn(ctx context.Context, password string) error {
 var dummyHash = "8a3f1c0e5b7d9a2e4c6f8b0d1e3a5c7f:" + strings.Repeat("0", 128)
 
 // derive runs scrypt as Better-Auth does: the password NFKC-normalised, and the salt's hex string
-// itself (not the bytes it encodes) as the salt.
-func derive(password, saltHex string) ([]byte, error) {
-	return scrypt.Key([]byte(norm.NFKC.String(password)), []byte(saltHex), scryptN, scryptR, scryptP, scryptKeyLen)
+// itself (not the bytes it encodes) as the salt. The caller holds a hashing slot.
+func (h *Hasher) derive(password, saltHex string) ([]byte, error) {
+	var table []uint32
+	select {
+	case table = <-h.tables:
+	default:
+		table = make([]uint32, 32*scryptN*scryptR)
+	}
+	defer func() {
+		select {
+		case h.tables <- table:
+		default:
+		}
+	}()
+	return scryptKey(norm.NFKC.String(password), []byte(saltHex), scryptN, scryptR, scryptKeyLen, table)
 }
 
 // passwordLength counts UTF-16 code units, as JavaScript's String.length does, which is what

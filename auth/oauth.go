@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -1390,4 +1391,52 @@ func (s *Social) AccountInfo(ctx context.Context, userID, accountID string) (*Ac
 	}
 	return &AccountInfoResult{User: AccountInfoUser{Name: prof.Name, Email: prof.Email, Image: prof.Image, EmailVerified: prof.EmailVerified},
 		Data: prof.Data, Account: *acct}, nil
+}
+
+// EndSessionURL is Better-Auth's provider logout on sign-out: among the user's accounts at
+// providers that advertise an end_session_endpoint (generic OpenID Connect), the most recently
+// updated one gives the URL the browser should visit next, with the account's ID token as
+// id_token_hint and callbackURL (resolved against the API URL) as post_logout_redirect_uri. ok is
+// false when no provider offers it.
+func (s *Social) EndSessionURL(ctx context.Context, accounts []store.Account, callbackURL, state string) (string, bool) {
+	sorted := append([]store.Account(nil), accounts...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].UpdatedAt.After(sorted[j].UpdatedAt.Time) })
+	seen := map[string]bool{}
+	for _, a := range sorted {
+		if seen[a.ProviderID] {
+			continue
+		}
+		seen[a.ProviderID] = true
+		p := s.provider(ctx, a.ProviderID)
+		if p == nil || p.kind != ProviderOIDC || p.ready(ctx) != nil || p.endSession == "" {
+			continue
+		}
+		u, err := url.Parse(p.endSession)
+		if err != nil || u.Scheme == "" {
+			continue
+		}
+		q := u.Query()
+		idToken := ""
+		if a.IDToken != nil {
+			idToken = *a.IDToken
+		}
+		if idToken != "" {
+			q.Set("id_token_hint", idToken)
+		}
+		if callbackURL != "" {
+			base, _ := url.Parse(s.apiURL)
+			if ref, err := url.Parse(callbackURL); err == nil && base != nil {
+				q.Set("post_logout_redirect_uri", base.ResolveReference(ref).String())
+				q.Set("client_id", p.cfg.ClientID)
+				if state != "" {
+					q.Set("state", state)
+				}
+			}
+		} else if idToken == "" {
+			q.Set("client_id", p.cfg.ClientID)
+		}
+		u.RawQuery = q.Encode()
+		return u.String(), true
+	}
+	return "", false
 }

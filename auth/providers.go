@@ -338,6 +338,8 @@ type provider struct {
 	pkce          bool
 	// isOIDC: the discovery document lists ID-token signing algorithms (generic providers).
 	isOIDC bool
+	// endSession is the provider's RP-initiated logout endpoint (generic OIDC, from discovery).
+	endSession string
 
 	// mu guards discovered, the retry bookkeeping and the fields discovery fills in.
 	mu         sync.Mutex
@@ -471,6 +473,7 @@ type discoveryDoc struct {
 	UserInfoURL      string   `json:"userinfo_endpoint"`
 	JWKSURL          string   `json:"jwks_uri"`
 	Algorithms       []string `json:"id_token_signing_alg_values_supported"`
+	EndSessionURL    string   `json:"end_session_endpoint"`
 }
 
 // ready makes sure a generic provider has its endpoints, fetching the discovery document if it
@@ -516,6 +519,7 @@ func (p *provider) discover(ctx context.Context) error {
 	p.authURL, p.tokenURL, p.userInfoURL = authURL, tokenURL, or(p.cfg.UserInfoURL, doc.UserInfoURL)
 	p.issuer = doc.Issuer
 	p.isOIDC = len(doc.Algorithms) > 0
+	p.endSession = doc.EndSessionURL
 	if doc.JWKSURL != "" && doc.Issuer != "" {
 		base, _ := url.Parse(p.cfg.DiscoveryURL)
 		ref, err := url.Parse(or(p.cfg.JWKSURL, doc.JWKSURL))

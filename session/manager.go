@@ -359,6 +359,19 @@ func (m *Manager) extend(ctx context.Context, token string, sess *store.Session,
 	return &Auth{Session: *fresh, User: *freshUser}, nil
 }
 
+// Lookup returns the live session for a raw token, without touching cookies or refreshing it;
+// nil when there is none.
+func (m *Manager) Lookup(ctx context.Context, token string) (*Auth, error) {
+	sess, u, err := m.st.SessionByToken(ctx, token)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Auth{Session: *sess, User: *u}, nil
+}
+
 // IsFresh reports whether the session was created recently enough for endpoints that demand a
 // fresh sign-in (Better-Auth's freshAge, measured from creation, not from the last refresh).
 func (m *Manager) IsFresh(s *store.Session) bool {

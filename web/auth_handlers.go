@@ -200,15 +200,33 @@ func (h *authHandler) signInEmail(c *call) error {
 	}{Redirect: callback != nil && *callback != "", Token: res.Session.Token, URL: callback, User: newUserResponse(&res.User)})
 }
 
-// signOut deletes the caller's session, if any, and always clears the cookies.
+// signOut deletes the caller's session, if any, and always clears the cookies. When the user
+// signed in through an OpenID provider that offers logout, the answer (like Better-Auth's) also
+// sends the browser there: {"success":true,"url":…,"redirect":true} and a Location header.
 func (h *authHandler) signOut(c *call) error {
+	ctx := c.Request().Context()
+	var current *session.Auth
 	if token, ok := h.sessions.TokenFrom(c.Request()); ok {
-		if err := h.sessions.Revoke(c.Request().Context(), token); err != nil {
+		current, _ = h.sessions.Lookup(ctx, token)
+		if err := h.sessions.Revoke(ctx, token); err != nil {
 			// Better-Auth logs and carries on: the cookies are cleared either way.
-			h.log.LogAttrs(c.Request().Context(), slog.LevelWarn, "sign-out could not delete the session", slog.String("error", err.Error()))
+			h.log.LogAttrs(ctx, slog.LevelWarn, "sign-out could not delete the session", slog.String("error", err.Error()))
 		}
 	}
 	h.sessions.ClearCookies(c.Response(), c.Request())
+	if current != nil {
+		if accts, err := h.auth.ListAccounts(ctx, current.User.ID); err == nil {
+			cb, _ := c.str("callbackURL")
+			state, _ := c.str("state")
+			if to, found := h.auth.Social().EndSessionURL(ctx, accts, cb, state); found {
+				redirect := c.body["disableRedirect"] != true
+				if redirect {
+					c.Response().Header().Set("Location", to)
+				}
+				return ok(c, map[string]any{"success": true, "url": to, "redirect": redirect})
+			}
+		}
+	}
 	return ok(c, map[string]bool{"success": true})
 }
 

@@ -22,8 +22,44 @@ export function alphabetOf(s) {
   return 'other';
 }
 
+const JWT_FORM = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
 function describeRandom(s) {
+  if (JWT_FORM.test(s)) return 'jwt';
   return `len=${s.length} ${alphabetOf(s)}`;
+}
+
+/** Query parameters of URLs in JSON bodies whose values are random (compared by form). */
+export const RANDOM_URL_PARAMS = new Set(['state', 'code', 'code_challenge', 'nonce', 'token', 'id_token_hint']);
+
+/**
+ * The form of a random base64url value (OAuth state, nonce, PKCE challenge): its length and
+ * "b64url" also when, by chance, it has no "-" or "_" (a 32-character base64url string
+ * has neither about a third of the time).
+ */
+export function looseForm(v) {
+  if (JWT_FORM.test(v)) return 'jwt';
+  return /^[A-Za-z0-9_-]+$/.test(v) ? `len=${v.length} b64url` : describeRandom(v);
+}
+
+/** Cookies whose (signed) value is a random base64url string, described with looseForm. */
+const BASE64URL_COOKIES = new Set(['better-auth.state']);
+
+/**
+ * An absolute URL with a query (e.g. the provider authorization URL of sign-in/social),
+ * reduced to origin + path + its parameters sorted by name, with the values of
+ * RANDOM_URL_PARAMS replaced by their form.
+ */
+export function normalizeURL(s) {
+  let u;
+  try {
+    u = new URL(s);
+  } catch {
+    return s;
+  }
+  const params = [...u.searchParams].map(([k, v]) => [k, RANDOM_URL_PARAMS.has(k) ? `<${looseForm(v)}>` : v]);
+  params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return `${u.origin}${u.pathname}?${params.map(([k, v]) => `${k}=${v}`).join('&')}${u.hash}`;
 }
 
 function dateOffset(value, now) {
@@ -38,9 +74,10 @@ function dateOffset(value, now) {
  */
 export function normalizeJSON(value, { now = Date.now(), dynamicKeys = DYNAMIC_KEYS } = {}) {
   const seen = new Map();
-  const placeholder = (s) => {
+  // (keys added per step, e.g. a provider's tokens, are described with looseForm)
+  const placeholder = (s, key) => {
     if (!seen.has(s)) seen.set(s, seen.size + 1);
-    return `<rand ${describeRandom(s)} #${seen.get(s)}>`;
+    return `<rand ${DYNAMIC_KEYS.has(key) ? describeRandom(s) : looseForm(s)} #${seen.get(s)}>`;
   };
   const walk = (v, key) => {
     if (v === null) return null;
@@ -56,10 +93,12 @@ export function normalizeJSON(value, { now = Date.now(), dynamicKeys = DYNAMIC_K
       }
       return out;
     }
+    if (typeof v === 'number' && key !== undefined && dynamicKeys.has(key)) return '<number>';
     if (typeof v === 'string') {
       if (ISO_DATE.test(v)) return `<date ${dateOffset(v, now)}>`;
       if (DATE_LIKE.test(v)) return `<NON-ISO date ${JSON.stringify(v)}>`;
-      if (key !== undefined && dynamicKeys.has(key) && v !== '') return placeholder(v);
+      if (key !== undefined && dynamicKeys.has(key) && v !== '') return placeholder(v, key);
+      if (key === 'url' && /^https?:\/\/[^?#]*\?/.test(v)) return normalizeURL(v);
       return v;
     }
     return v;
@@ -81,7 +120,7 @@ function describeCookieValue(name, value) {
     const left = decoded.slice(0, dot);
     const sig = decoded.slice(dot + 1);
     if (/^[A-Za-z0-9+/]{43}=$/.test(sig)) {
-      const leftDesc = left.length < 16 ? JSON.stringify(left) : describeRandom(left);
+      const leftDesc = left.length < 16 ? JSON.stringify(left) : BASE64URL_COOKIES.has(name) ? looseForm(left) : describeRandom(left);
       return `signed(${leftDesc}, sig=base64-32)${value.includes('%') ? ' url-encoded' : ''}`;
     }
   }
@@ -109,7 +148,7 @@ export function describeSetCookie(line) {
 
 /** The form of a token in a URL: a JWT, or its length and alphabet. */
 export function tokenForm(v) {
-  if (/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(v)) return 'jwt';
+  if (JWT_FORM.test(v)) return 'jwt';
   return describeRandom(v);
 }
 
@@ -118,6 +157,8 @@ export function tokenForm(v) {
  * after /reset-password/) replaced by their form; everything else is kept as is.
  */
 export function normalizeLocation(loc) {
+  // a provider authorization URL (state, PKCE challenge, nonce)
+  if (/^https?:\/\/[^?#]*\?(.*&)?(state|code_challenge|nonce|id_token_hint)=/.test(loc)) return normalizeURL(loc);
   return loc
     .replace(/([?&]token=)([^&#]*)/g, (_, k, v) => `${k}<token ${tokenForm(decodeURIComponent(v))}>`)
     .replace(/(\/reset-password\/)([^/?#]+)/, (_, k, v) => `${k}<token ${tokenForm(decodeURIComponent(v))}>`);
@@ -142,6 +183,7 @@ function describeSignedHeader(v) {
  * opts.location: 'exact' (default) | 'presence'
  * opts.body: 'presence' compares only whether the body is empty (e.g. HTML pages)
  * opts.bodyContains: [strings] whose presence in the raw body is compared
+ * opts.randomKeys: more JSON keys (besides DYNAMIC_KEYS) whose values are compared by form
  */
 export function view(rec, baseOpts = {}) {
   const opts = { ...baseOpts, ...(rec.compareOpts ?? {}) };
@@ -174,7 +216,7 @@ export function view(rec, baseOpts = {}) {
     v.headers['set-auth-token exposed via access-control-expose-headers'] = exposed.includes('set-auth-token');
   }
   if (opts.body === 'presence') v.rawBody = rec.text === '' ? '(empty)' : '(non-empty)';
-  else if (rec.isJSON) v.body = normalizeJSON(rec.json, { now: rec.receivedAt });
+  else if (rec.isJSON) v.body = normalizeJSON(rec.json, { now: rec.receivedAt, dynamicKeys: opts.randomKeys ? new Set([...DYNAMIC_KEYS, ...opts.randomKeys]) : DYNAMIC_KEYS });
   else v.rawBody = rec.text;
   if (opts.bodyContains) v.bodyContains = Object.fromEntries(opts.bodyContains.map((x) => [x, rec.text.includes(x)]));
   return v;

@@ -10,7 +10,7 @@ import { describe, it, before, after } from 'node:test';
 import { createAuthClient } from 'better-auth/client';
 import { Browser } from './http.mjs';
 import { describeRecord, differences, formatMismatch, normalizeLocation } from './compare.mjs';
-import { startPair, APP_ORIGIN, BASE_URL, CANDIDATE_NAME, SELF, SECRET } from './servers.mjs';
+import { startPair, startIdp, APP_ORIGIN, BASE_URL, CANDIDATE_NAME, SELF, SECRET, IDP_PROVIDER_ID, IDP_CLIENT } from './servers.mjs';
 import { describeMail, MAIL_BASE_URL } from './mail.mjs';
 import { signJWT } from './crypto.mjs';
 
@@ -151,6 +151,54 @@ export class Side {
     return signJWT(payload, SECRET, { expiresIn, iat });
   }
 
+  // --- the test OpenID provider (suites with the `idp` option) -------------
+
+  /**
+   * The browser's trip through the test provider (compat/testidp): follows the
+   * provider's redirects from `startURL` (the `url` of sign-in/social or link-social)
+   * with fetch, approving as `user` ({email, name, verified, picture, sub}; `deny: true`
+   * refuses; `tamperState: true` changes one character of the returned state), until the
+   * provider redirects to BETTER_AUTH_URL; that last hop is sent to
+   * this side's server with `browser` and recorded (label: path + query keys). The
+   * provider hops are recorded as one value (status and path of each). Returns the
+   * server's response, or the provider's last response when it does not redirect back.
+   */
+  async dance(browser, startURL, { deny, label, tamperState, ...user } = {}) {
+    let url = new URL(startURL);
+    const hops = [];
+    for (let i = 0; i < 10; i++) {
+      if (url.origin === new URL(BASE_URL).origin) {
+        this.record('provider hops', hops);
+        const state = url.searchParams.get('state');
+        if (tamperState && state) url.searchParams.set('state', state.slice(0, -1) + (state.endsWith('A') ? 'B' : 'A'));
+        const keys = [...new Set(url.searchParams.keys())].sort();
+        return browser.get(url.pathname + url.search, { label: label ?? `GET ${url.pathname}?{${keys.join(',')}} (back from the provider)` });
+      }
+      if (url.pathname === '/login/username') {
+        for (const [k, v] of Object.entries(user)) if (v !== undefined) url.searchParams.set(k, String(v));
+        if (deny) url.searchParams.set('deny', '1');
+      }
+      const r = await fetch(url, { redirect: 'manual' });
+      const text = await r.text();
+      hops.push(`${r.status} ${url.origin === this.idp?.issuer ? '<idp>' : url.origin}${url.pathname}`);
+      const loc = r.headers.get('location');
+      if (r.status < 300 || r.status >= 400 || !loc) {
+        this.record('provider hops', hops);
+        this.record('provider stopped', { status: r.status, body: text.slice(0, 300) });
+        return null;
+      }
+      url = new URL(loc, url);
+    }
+    throw new Error('the provider redirected more than 10 times');
+  }
+
+  /** Signs in through the provider: sign-in/social, then the dance. Returns the callback response. */
+  async socialSignIn(browser, body = {}, user = {}) {
+    const start = await browser.post('/sign-in/social', { json: { provider: IDP_PROVIDER_ID, ...body } });
+    if (!start.json?.url) throw new Error(`sign-in/social returned no url: ${start.status} ${start.text}`);
+    return this.dance(browser, start.json.url, user);
+  }
+
   // --- deliberate differences -----------------------------------------------
 
   /**
@@ -193,6 +241,7 @@ function compareSides(scenarioName, ref, other) {
 
 export async function runScenario(pair, name, body) {
   const sides = [new Side(pair.ref, name), new Side(pair.other, name)];
+  for (const s of sides) s.idp = pair.idp;
   const settled = await Promise.allSettled(sides.map((s) => body(s)));
   const problems = [];
   settled.forEach((r, i) => {
@@ -234,9 +283,13 @@ export async function runScenario(pair, name, body) {
  * {timeout, skip}). suiteOpts.options are Better-Auth options given to the
  * reference (REF_OPTIONS_JSON) and, mapped to env vars, to the Go server;
  * suiteOpts.skip skips every scenario (and starts no servers).
+ * suiteOpts.idp starts the test OpenID provider (compat/testidp) for the suite and
+ * configures it on both servers as the provider "idp": the reference through the
+ * genericOAuth plugin (REF_GENERIC_OAUTH_JSON), the Go server through OIDC_PROVIDERS=idp
+ * and OIDC_IDP_*; `true` or extra genericOAuth config keys (e.g. {scopes: [...]}).
  */
 export function compatSuite(title, define, suiteOpts = {}) {
-  const { options = {}, skip } = suiteOpts;
+  const { options = {}, skip, idp } = suiteOpts;
   describe(title, () => {
     let pair;
     let startError;
@@ -244,14 +297,23 @@ export function compatSuite(title, define, suiteOpts = {}) {
     before(async () => {
       // no servers for a suite whose scenarios are all skipped
       if (active === 0) return;
+      let idpProc;
       try {
-        pair = await startPair({ options });
+        let genericOAuth;
+        if (idp) {
+          idpProc = await startIdp();
+          genericOAuth = [{ providerId: IDP_PROVIDER_ID, discoveryUrl: idpProc.discoveryUrl, ...IDP_CLIENT, ...(idp === true ? {} : idp) }];
+        }
+        pair = await startPair({ options, genericOAuth });
+        pair.idp = idpProc;
       } catch (e) {
         startError = e;
+        await idpProc?.stop();
       }
     }, { timeout: 360000 });
     after(async () => {
       await pair?.stop();
+      await pair?.idp?.stop();
     });
     const scenario = (name, body, opts = {}) => {
       const skipped = opts.skip ?? skip;

@@ -2,7 +2,10 @@
 //
 // Env: PORT, DATABASE_URL, BETTER_AUTH_SECRET, BETTER_AUTH_URL,
 //      BETTER_AUTH_TRUSTED_ORIGINS (read by better-auth itself, comma separated),
-//      REF_OPTIONS_JSON (optional, deep-merged into the options).
+//      REF_OPTIONS_JSON (optional, deep-merged into the options),
+//      REF_GENERIC_OAUTH_JSON (optional: the `config` array of the genericOAuth plugin,
+//      e.g. [{"providerId":"idp","discoveryUrl":"…","clientId":"app",…}]; the plugin is
+//      added next to bearer() only when this is set).
 // Prints "ready <port>" on stdout once listening.
 //
 // Mail: the four mail callbacks record {kind, to, url, token, newEmail} in memory;
@@ -22,6 +25,7 @@ const http = await import('node:http');
 const { default: pg } = await import('pg');
 const { betterAuth } = await import('better-auth');
 const { bearer } = await import('better-auth/plugins');
+const { genericOAuth } = await import('better-auth/plugins/generic-oauth');
 const { toNodeHandler } = await import('better-auth/node');
 const { getMigrations } = await import('better-auth/db/migration');
 
@@ -45,6 +49,9 @@ if (!databaseURL) {
 }
 
 const pool = new pg.Pool({ connectionString: databaseURL, max: 5 });
+// The suite drops each database (with force) at teardown, possibly while this process still holds
+// idle connections: their termination must not crash the server mid-teardown.
+pool.on('error', (err) => console.error('[ref] idle pg connection error:', err.message));
 
 let options = {
   database: pool,
@@ -56,6 +63,9 @@ let options = {
 };
 if (process.env.REF_OPTIONS_JSON) {
   options = deepMerge(options, JSON.parse(process.env.REF_OPTIONS_JSON));
+}
+if (process.env.REF_GENERIC_OAUTH_JSON) {
+  options.plugins = [...options.plugins, genericOAuth({ config: JSON.parse(process.env.REF_GENERIC_OAUTH_JSON) })];
 }
 
 const mailbox = [];

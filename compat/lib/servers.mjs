@@ -94,6 +94,7 @@ export async function createDatabase() {
     /** A pg Pool for direct manipulation; closed by drop(). */
     pool() {
       const p = new pg.Pool({ connectionString: dbURL(name), max: 2 });
+      p.on('error', () => {}); // idle connections terminated by a teardown's forced drop
       pools.push(p);
       return p;
     },
@@ -199,10 +200,11 @@ async function httpOK(url) {
  * Starts the reference Better-Auth server; options are deep-merged into its
  * configuration (REF_OPTIONS_JSON). Returns {name, url, stop(), logTail()}.
  */
-export async function startReference({ databaseUrl, options, name = 'ref' } = {}) {
+export async function startReference({ databaseUrl, options, genericOAuth, name = 'ref' } = {}) {
   const env = commonEnv(databaseUrl, 0);
   env.NODE_ENV = 'development';
   if (options) env.REF_OPTIONS_JSON = JSON.stringify(options);
+  if (genericOAuth?.length) env.REF_GENERIC_OAUTH_JSON = JSON.stringify(genericOAuth);
   const child = spawn(process.execPath, [path.join(COMPAT_DIR, 'lib', 'ref-server.mjs')], {
     cwd: COMPAT_DIR,
     env,
@@ -268,7 +270,52 @@ const GO_ENV_FOR_OPTION = {
   // Better-Auth matches these against the X-Forwarded-For hops; the Go server also requires
   // the connection to come from one of them (it always does here: the client is local)
   'advanced.ipAddress.trustedProxies': (v) => ({ TRUSTED_PROXIES: v.join(',') }),
+  // social sign-in (issue 8)
+  'account.encryptOAuthTokens': 'ENCRYPT_OAUTH_TOKENS',
+  'account.accountLinking.enabled': 'ACCOUNT_LINKING_ENABLED',
+  'account.accountLinking.allowDifferentEmails': 'ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS',
+  'account.accountLinking.disableImplicitLinking': 'ACCOUNT_LINKING_DISABLE_IMPLICIT',
+  'account.accountLinking.requireLocalEmailVerified': 'ACCOUNT_LINKING_REQUIRE_LOCAL_EMAIL_VERIFIED',
+  'account.accountLinking.updateUserInfoOnLink': 'ACCOUNT_LINKING_UPDATE_USER_INFO',
+  'account.accountLinking.trustedProviders': (v) => ({ TRUSTED_PROVIDERS: v.join(',') }),
 };
+
+/**
+ * genericOAuth plugin config keys (one entry of its `config` array, as given to the
+ * reference through REF_GENERIC_OAUTH_JSON) and the Go server's OIDC_<ID>_* variables.
+ */
+const GO_ENV_FOR_GENERIC_OAUTH = {
+  discoveryUrl: 'DISCOVERY_URL',
+  clientId: 'CLIENT_ID',
+  clientSecret: 'CLIENT_SECRET',
+  scopes: (v) => ({ SCOPES: v.join(' ') }),
+  pkce: 'PKCE',
+  prompt: 'PROMPT',
+  redirectURI: 'REDIRECT_URI',
+  disableSignUp: 'DISABLE_SIGN_UP',
+  disableImplicitSignUp: 'DISABLE_IMPLICIT_SIGN_UP',
+  requireEmailVerification: 'REQUIRE_EMAIL_VERIFICATION',
+  overrideUserInfo: 'OVERRIDE_USER_INFO',
+  authentication: (v) => ({ TOKEN_AUTH: v }),
+};
+
+/** The Go server's environment for a genericOAuth `config` array (OIDC_PROVIDERS, OIDC_<ID>_*). */
+export function goEnvForGenericOAuth(configs = []) {
+  const env = {};
+  if (!configs.length) return env;
+  env.OIDC_PROVIDERS = configs.map((c) => c.providerId).join(',');
+  for (const c of configs) {
+    const prefix = `OIDC_${c.providerId.toUpperCase().replace(/[-.]/g, '_')}_`;
+    for (const [k, v] of Object.entries(c)) {
+      if (k === 'providerId') continue;
+      const m = GO_ENV_FOR_GENERIC_OAUTH[k];
+      if (m === undefined) throw new Error(`compat: no Go server setting known for the genericOAuth option ${k}; add it to GO_ENV_FOR_GENERIC_OAUTH in lib/servers.mjs`);
+      if (typeof m === 'function') for (const [ek, ev] of Object.entries(m(v))) env[prefix + ek] = String(ev);
+      else env[prefix + m] = String(v);
+    }
+  }
+  return env;
+}
 
 /** The Go server's environment for Better-Auth options (see GO_ENV_FOR_OPTION). */
 export function goEnvFor(options = {}) {
@@ -294,9 +341,9 @@ export function goEnvFor(options = {}) {
 
 let goBinary;
 
-function runGoBuild(out) {
+function runGoBuild(out, pkg = '.') {
   return new Promise((resolve, reject) => {
-    execFile('go', ['build', '-o', out, '.'], { cwd: REPO_ROOT, timeout: 300000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile('go', ['build', '-o', out, pkg], { cwd: REPO_ROOT, timeout: 300000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`go build failed in ${REPO_ROOT}:\n${stdout}${stderr}${err.message}`));
       else resolve();
     });
@@ -306,7 +353,7 @@ function runGoBuild(out) {
 /** Removes shared build directories of test runs whose runner process is gone. */
 function dropStaleBuilds() {
   for (const name of readdirSync(os.tmpdir())) {
-    const m = /^compat-go-run-(\d+)-\d+(\.lock)?$/.exec(name);
+    const m = /^compat-go-run-(\d+)-\d+(\.[a-z]+\.lock|\.lock)?$/.exec(name);
     if (m && !pidAlive(Number(m[1]))) rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
   }
 }
@@ -320,12 +367,26 @@ function dropStaleBuilds() {
 export async function buildGo() {
   if (process.env.COMPAT_GO_BIN) return process.env.COMPAT_GO_BIN;
   if (goBinary && existsSync(goBinary)) return goBinary;
+  goBinary = await buildShared('server', '.');
+  return goBinary;
+}
+
+let idpBinary;
+
+/** Builds the test OpenID provider (compat/testidp), shared by a run like the server. */
+export async function buildIdp() {
+  if (process.env.COMPAT_IDP_BIN) return process.env.COMPAT_IDP_BIN;
+  if (idpBinary && existsSync(idpBinary)) return idpBinary;
+  idpBinary = await buildShared('testidp', './compat/testidp');
+  return idpBinary;
+}
+
+async function buildShared(file, pkg) {
   if (!process.env.NODE_TEST_CONTEXT) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'compat-go-build-'));
     process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-    await runGoBuild(path.join(dir, 'server'));
-    goBinary = path.join(dir, 'server');
-    return goBinary;
+    await runGoBuild(path.join(dir, file), pkg);
+    return path.join(dir, file);
   }
   dropStaleBuilds();
   // the runner's pid plus its start time (guards against pid reuse)
@@ -336,9 +397,9 @@ export async function buildGo() {
     /* not Linux */
   }
   const dir = path.join(os.tmpdir(), `compat-go-run-${process.ppid}-${started}`);
-  const out = path.join(dir, 'server');
-  const failed = path.join(dir, 'build-error.txt');
-  const lock = `${dir}.lock`;
+  const out = path.join(dir, file);
+  const failed = path.join(dir, `${file}-build-error.txt`);
+  const lock = `${dir}.${file}.lock`;
   for (;;) {
     if (existsSync(out)) break;
     if (existsSync(failed)) throw new Error(readFileSync(failed, 'utf8'));
@@ -356,7 +417,7 @@ export async function buildGo() {
     try {
       mkdirSync(dir, { recursive: true });
       try {
-        await runGoBuild(`${out}.tmp`);
+        await runGoBuild(`${out}.tmp`, pkg);
         renameSync(`${out}.tmp`, out);
       } catch (e) {
         writeFileSync(failed, e.message);
@@ -366,7 +427,6 @@ export async function buildGo() {
       rmSync(lock, { recursive: true, force: true });
     }
   }
-  goBinary = out;
   return out;
 }
 
@@ -416,12 +476,40 @@ export async function startGo({ databaseUrl, name = 'go', env: extraEnv = {} } =
  * Starts the candidate server: the Go server, or (COMPAT_SELF=1) a second
  * reference server so the comparison machinery can be exercised on its own.
  */
-export async function startCandidate({ databaseUrl, options = {} }) {
+export async function startCandidate({ databaseUrl, options = {}, genericOAuth }) {
   if (SELF) {
     const extra = process.env.COMPAT_SELF_OPTIONS ? JSON.parse(process.env.COMPAT_SELF_OPTIONS) : {};
-    return startReference({ databaseUrl, name: 'self', options: deepMerge(options, extra) });
+    return startReference({ databaseUrl, name: 'self', options: deepMerge(options, extra), genericOAuth });
   }
-  return startGo({ databaseUrl, env: goEnvFor(options) });
+  return startGo({ databaseUrl, env: { ...goEnvFor(options), ...goEnvForGenericOAuth(genericOAuth) } });
+}
+
+/** The redirect URI both servers send to the test provider (BETTER_AUTH_URL + /api/auth/callback/<id>). */
+export const IDP_PROVIDER_ID = 'idp';
+export const IDP_REDIRECT_URI = `${BASE_URL}/api/auth/callback/${IDP_PROVIDER_ID}`;
+export const IDP_CLIENT = { clientId: 'app', clientSecret: 'app-secret' };
+
+/**
+ * Builds (once per run) and starts the test OpenID provider (compat/testidp) on a random
+ * port. Returns {issuer, discoveryUrl, stop(), logTail()}.
+ */
+export async function startIdp({ redirectURIs = [IDP_REDIRECT_URI], name = 'idp' } = {}) {
+  const bin = await buildIdp();
+  const child = spawn(bin, redirectURIs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = new ServerProcess(name, child);
+  let issuer;
+  await waitFor(
+    async () => {
+      const m = /ready (\S+)/.exec(proc.log.join(''));
+      if (m) issuer = m[1];
+      return Boolean(m);
+    },
+    { timeoutMs: 30000, server: proc, what: '"ready"' },
+  );
+  proc.issuer = issuer;
+  proc.discoveryUrl = `${issuer}/.well-known/openid-configuration`;
+  proc.url = issuer;
+  return proc;
 }
 
 export const CANDIDATE_NAME = SELF ? 'self' : 'go';
@@ -432,7 +520,7 @@ export const CANDIDATE_NAME = SELF ? 'self' : 'go';
  * Returns {ref: {server, db}, other: {server, db}, stop()}; stop() is safe to
  * call more than once and after a partial start.
  */
-export async function startPair({ options = {} } = {}) {
+export async function startPair({ options = {}, genericOAuth } = {}) {
   const resources = [];
   const pair = {
     async stop() {
@@ -452,8 +540,8 @@ export async function startPair({ options = {} } = {}) {
     const [dbA, dbB] = await Promise.all([createDatabase(), createDatabase()]);
     resources.push(() => dbA.drop(), () => dbB.drop());
     const [refSrv, otherSrv] = await Promise.allSettled([
-      startReference({ databaseUrl: dbA.url, options }),
-      startCandidate({ databaseUrl: dbB.url, options }),
+      startReference({ databaseUrl: dbA.url, options, genericOAuth }),
+      startCandidate({ databaseUrl: dbB.url, options, genericOAuth }),
     ]);
     for (const s of [refSrv, otherSrv]) if (s.status === 'fulfilled') resources.push(() => s.value.stop());
     if (refSrv.status === 'rejected') throw refSrv.reason;

@@ -147,3 +147,24 @@ describe('cookie signing helper', () => {
     assert.equal(signCookieValue('true', secret), 'true.i8K8lWmm43%2FqItRtT9GUzE75WMaFyDz4cMBHK5qe4nM%3D');
   });
 });
+
+describe('OAuth values (social-dance)', () => {
+  const authURL = (state, challenge, extra = '') => `http://127.0.0.1:9/authorize?response_type=code&client_id=app&state=${state}&scope=openid+email${extra}&code_challenge_method=S256&code_challenge=${challenge}`;
+  it('compares the state, PKCE challenge and nonce of a provider URL by form, parameters in any order', () => {
+    const a = rec({ body: { url: authURL('a'.repeat(32), 'b'.repeat(43)), redirect: true }, headers: { location: authURL('a'.repeat(32), 'b'.repeat(43)) } });
+    const b = rec({ body: { url: `http://127.0.0.1:9/authorize?code_challenge=${'c-'.repeat(21)}c&client_id=app&response_type=code&scope=openid+email&state=${'d_'.repeat(16)}&code_challenge_method=S256`, redirect: true }, headers: { location: authURL('d_'.repeat(16), `${'c-'.repeat(21)}c`) } });
+    compare(a, b);
+  });
+  it('still sees a missing or different parameter', () => {
+    const a = rec({ body: { url: authURL('a'.repeat(32), 'b'.repeat(43)) } });
+    assert.equal(differences(a, rec({ body: { url: authURL('a'.repeat(32), 'b'.repeat(43), '+profile') } })).length, 1);
+    assert.equal(differences(a, rec({ body: { url: authURL('a'.repeat(31), 'b'.repeat(43)) } })).length, 1);
+  });
+  it('describes extra random keys of a step (randomKeys) loosely, numbers included', () => {
+    const a = rec({ body: { accessToken: 'abcd', exp: 1 } });
+    a.compareOpts = { randomKeys: ['accessToken', 'exp'] };
+    const b = rec({ body: { accessToken: 'ab-d', exp: 2 } });
+    b.compareOpts = { randomKeys: ['accessToken', 'exp'] };
+    compare(a, b);
+  });
+});

@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"runtime"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf16"
 
@@ -34,6 +36,8 @@ type HasherConfig struct {
 	Queue int
 	// MaxWait is the longest a request waits for a slot before ErrBusy (0 means 2 seconds).
 	MaxWait time.Duration
+	// IdleRelease is how long the scrypt tables are kept after the last hash (0 means 5 s).
+	IdleRelease time.Duration
 }
 
 // Hasher hashes and verifies passwords in Better-Auth's scrypt format,
@@ -45,6 +49,11 @@ type Hasher struct {
 	// tables keeps the 32 MiB scrypt tables of finished hashes for the next ones: at most one per
 	// slot exists, so peak hashing memory is Concurrency × 32 MiB and nothing is re-faulted.
 	tables chan []uint32
+	// idle fires idleRelease after the last hash, handing the tables back to the OS so a server
+	// that is only validating sessions does not keep 32 MiB per slot resident.
+	idleMu      sync.Mutex // guards idle
+	idle        *time.Timer
+	idleRelease time.Duration
 }
 
 // NewHasher returns a Hasher with cfg's bounds (defaults filled in).
@@ -58,11 +67,16 @@ func NewHasher(cfg HasherConfig) *Hasher {
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = 2 * time.Second
 	}
+	if cfg.IdleRelease <= 0 {
+		cfg.IdleRelease = 5 * time.Second
+	}
 	return &Hasher{
 		slots:   make(chan struct{}, cfg.Concurrency),
 		waiting: make(chan struct{}, cfg.Queue),
 		maxWait: cfg.MaxWait,
 		tables:  make(chan []uint32, cfg.Concurrency),
+
+		idleRelease: cfg.IdleRelease,
 	}
 }
 
@@ -132,6 +146,23 @@ func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
+// releaseTables drops the kept scrypt tables and returns their memory to the OS.
+func (h *Hasher) releaseTables() {
+	dropped := false
+	for {
+		select {
+		case <-h.tables:
+			dropped = true
+			continue
+		default:
+		}
+		break
+	}
+	if dropped {
+		debug.FreeOSMemory()
+	}
+}
+
 // Burn spends the same time as a verification without checking anything, so an unknown account
 // costs what a wrong password costs.
 func (h *Hasher) Burn(ctx context.Context, password string) error {
@@ -156,6 +187,13 @@ func (h *Hasher) derive(password, saltHex string) ([]byte, error) {
 		case h.tables <- table:
 		default:
 		}
+		h.idleMu.Lock()
+		if h.idle == nil {
+			h.idle = time.AfterFunc(h.idleRelease, h.releaseTables)
+		} else {
+			h.idle.Reset(h.idleRelease)
+		}
+		h.idleMu.Unlock()
 	}()
 	return scryptKey(norm.NFKC.String(password), []byte(saltHex), scryptN, scryptR, scryptKeyLen, table)
 }

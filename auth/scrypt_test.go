@@ -2,8 +2,10 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/scrypt"
 )
@@ -52,4 +54,22 @@ func BenchmarkXCryptoParallel(b *testing.B) {
 			_, _ = scrypt.Key([]byte("password123"), []byte("904b04485b466d094ea16755a4e85641"), scryptN, scryptR, 1, 64)
 		}
 	})
+}
+
+// The scrypt tables are kept while sign-ins come in, and handed back once hashing goes quiet.
+func TestHasherReleasesTablesWhenIdle(t *testing.T) {
+	h := NewHasher(HasherConfig{IdleRelease: 50 * time.Millisecond})
+	if _, err := h.Hash(context.Background(), "password123"); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.tables) != 1 {
+		t.Fatalf("kept %d tables after a hash, want 1", len(h.tables))
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for len(h.tables) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("tables still kept after the idle period")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
+	"runtime"
+	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/gomodule/redigo/redis"
 )
 
 // Redis is the optional secondary storage (REDIS_URL), used the way Better-Auth uses its
@@ -14,45 +18,163 @@ import (
 // every replica. The database stays the source of truth, so every operation has a short timeout
 // and a failure is reported to the caller, who falls back to the database; an outage slows
 // requests down but never signs anyone out.
+//
+// It is built on redigo rather than go-redis: html/template's MethodByName makes the linker keep
+// every exported method of a reachable type, and go-redis's command API alone cost megabytes of
+// binary for the dozen commands used here.
 type Redis struct {
-	c       *redis.Client
+	pool    *redis.Pool
 	timeout time.Duration
 }
+
+// Connection timeouts. A call never waits longer than its context allows (callCtx, Ping), and
+// these bound each step underneath: a server that stops answering costs at most one short wait,
+// never a hang, and there are no retries, so a failure reaches the caller (and the database
+// fallback) at once.
+const (
+	redisCallTimeout  = 300 * time.Millisecond
+	redisPingTimeout  = 2 * time.Second
+	redisDialTimeout  = 2 * time.Second
+	redisReadTimeout  = 500 * time.Millisecond
+	redisWriteTimeout = 500 * time.Millisecond
+	// Connections idle this long are dropped rather than reused, under the ~5 minutes after which
+	// NATs and cloud load balancers silently forget a TCP connection.
+	redisIdleTimeout = 4 * time.Minute
+	// A connection idle longer than this is PINGed before reuse, so one that died while idle
+	// (Redis restart, dropped by the network) is replaced instead of failing the caller's command.
+	redisCheckIdle = time.Minute
+)
+
+// withoutURL drops the URL that url.Parse puts in its errors: REDIS_URL may hold a password,
+// and this error is logged.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// errURLChecked stops the dial made by OpenRedis to validate the URL before it opens a socket.
+var errURLChecked = errors.New("store: redis url checked")
 
 // OpenRedis makes a client for the Redis named by a redis:// or rediss:// URL. Only a bad URL is
 // an error: an unreachable Redis is reported by Ping, and the client keeps reconnecting, so the
 // server can start (and keep serving from the database) while Redis is down.
+//
+// The URL carries the address, an optional user and password, and the database number as its
+// path (redis://user:pass@host:6379/2); rediss:// uses TLS. Query parameters are refused rather
+// than ignored, so that a setting such as ?db=2 can never silently fall back to a default.
 func OpenRedis(ctx context.Context, rawURL string) (*Redis, error) {
-	opts, err := redis.ParseURL(rawURL)
+	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("store: REDIS_URL: %w", err)
+		return nil, fmt.Errorf("store: REDIS_URL: %w", withoutURL(err))
 	}
-	opts.DialTimeout = 2 * time.Second
-	opts.ReadTimeout = 500 * time.Millisecond
-	opts.WriteTimeout = 500 * time.Millisecond
-	opts.MaxRetries = 0
-	return &Redis{c: redis.NewClient(opts), timeout: 300 * time.Millisecond}, nil
+	if u.RawQuery != "" {
+		return nil, errors.New("store: REDIS_URL: query parameters are not supported (give the database number as the path)")
+	}
+	// redigo reads the database number from the last path segment; refuse longer paths instead of
+	// guessing what redis://host/a/2 means.
+	if strings.Contains(strings.TrimPrefix(u.Path, "/"), "/") {
+		return nil, fmt.Errorf("store: REDIS_URL: invalid database %q", u.Path)
+	}
+	// redigo only parses the URL when it dials. Run its parser now, with a dialer that fails
+	// before touching the network, so that a bad URL stops the server at start rather than
+	// turning every later call into the same error.
+	_, err = redis.DialURLContext(ctx, rawURL, redis.DialContextFunc(func(context.Context, string, string) (net.Conn, error) {
+		return nil, errURLChecked
+	}))
+	if !errors.Is(err, errURLChecked) {
+		return nil, fmt.Errorf("store: REDIS_URL: %w", withoutURL(err))
+	}
+	maxActive := 10 * runtime.GOMAXPROCS(0)
+	pool := &redis.Pool{
+		DialContext: func(ctx context.Context) (redis.Conn, error) {
+			// The TLS handshake of rediss:// does not watch the context; bound it by the caller's
+			// remaining time too, so dialing never outlasts the call that asked for it.
+			handshake := redisDialTimeout
+			if dl, ok := ctx.Deadline(); ok {
+				handshake = min(handshake, max(time.Until(dl), time.Millisecond))
+			}
+			return redis.DialURLContext(ctx, rawURL,
+				redis.DialConnectTimeout(redisDialTimeout),
+				redis.DialTLSHandshakeTimeout(handshake),
+				redis.DialReadTimeout(redisReadTimeout),
+				redis.DialWriteTimeout(redisWriteTimeout))
+		},
+		TestOnBorrowContext: func(ctx context.Context, c redis.Conn, lastUsed time.Time) error {
+			if time.Since(lastUsed) < redisCheckIdle {
+				return nil
+			}
+			_, err := redis.DoContext(c, ctx, "PING")
+			return err
+		},
+		// Bounded like go-redis's default pool (10 per CPU): a slow Redis must not make every
+		// request open a new connection. Wait makes a caller queue for a free connection, within
+		// its own timeout, instead of failing at once.
+		MaxActive:   maxActive,
+		Wait:        true,
+		MaxIdle:     min(16, maxActive),
+		IdleTimeout: redisIdleTimeout,
+	}
+	return &Redis{pool: pool, timeout: redisCallTimeout}, nil
 }
 
-// Ping checks that Redis answers.
-func (r *Redis) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+// withConn runs f on a pooled connection under a deadline of timeout, and always hands the
+// connection back: to the pool when it is healthy, closed when a command or the deadline broke
+// it (redigo marks such a connection failed and the pool discards it).
+func (r *Redis) withConn(ctx context.Context, timeout time.Duration, f func(ctx context.Context, c redis.Conn) error) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if err := r.c.Ping(ctx).Err(); err != nil {
+	c, err := r.pool.GetContext(ctx)
+	if err != nil {
+		return err
+	}
+	// Close only returns the connection; its error repeats one f already reported, or concerns a
+	// connection the pool is discarding anyway.
+	defer c.Close()
+	return f(ctx, c)
+}
+
+// do runs one command within the per-call timeout.
+func (r *Redis) do(ctx context.Context, cmd string, args ...any) (reply any, err error) {
+	err = r.withConn(ctx, r.timeout, func(ctx context.Context, c redis.Conn) error {
+		reply, err = redis.DoContext(c, ctx, cmd, args...)
+		return err
+	})
+	return reply, err
+}
+
+// script runs a Lua script within the per-call timeout (EVALSHA, then EVAL the first time a
+// server has not seen it).
+func (r *Redis) script(ctx context.Context, s *redis.Script, keysAndArgs ...any) (reply any, err error) {
+	err = r.withConn(ctx, r.timeout, func(ctx context.Context, c redis.Conn) error {
+		reply, err = s.DoContext(ctx, c, keysAndArgs...)
+		return err
+	})
+	return reply, err
+}
+
+// Ping checks that Redis answers within 2 seconds, connecting if need be; the error says why not.
+func (r *Redis) Ping(ctx context.Context) error {
+	err := r.withConn(ctx, redisPingTimeout, func(ctx context.Context, c redis.Conn) error {
+		_, err := redis.DoContext(c, ctx, "PING")
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store: redis ping: %w", err)
 	}
 	return nil
 }
 
-// Close releases the connections.
-func (r *Redis) Close() error { return r.c.Close() }
+// Close releases the connections. Calls made afterwards fail (and callers fall back to the
+// database); connections still in use are closed when their call ends.
+func (r *Redis) Close() error { return r.pool.Close() }
 
 // Get returns the value under key; found is false when it is absent or Redis failed (err tells).
 func (r *Redis) Get(ctx context.Context, key string) (value []byte, found bool, err error) {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	v, err := r.c.Get(ctx, key).Bytes()
-	if errors.Is(err, redis.Nil) {
+	v, err := redis.Bytes(r.do(ctx, "GET", key))
+	if errors.Is(err, redis.ErrNil) {
 		return nil, false, nil
 	}
 	if err != nil {
@@ -61,27 +183,30 @@ func (r *Redis) Get(ctx context.Context, key string) (value []byte, found bool, 
 	return v, true, nil
 }
 
-// Set stores value under key for ttl.
+// Set stores value under key for ttl (rounded up to a whole millisecond); a ttl of zero or less
+// stores it without expiry.
 func (r *Redis) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	return r.c.Set(ctx, key, value, ttl).Err()
+	args := []any{key, value}
+	if ttl > 0 {
+		args = append(args, "PX", max(ttl.Milliseconds(), 1))
+	}
+	_, err := r.do(ctx, "SET", args...)
+	return err
 }
 
-// Del removes keys.
+// Del removes keys; keys that do not exist are not an error.
 func (r *Redis) Del(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	return r.c.Del(ctx, keys...).Err()
+	_, err := r.do(ctx, "DEL", redis.Args{}.AddFlat(keys)...)
+	return err
 }
 
 // rateLimitScript applies Better-Auth's rate-limit rule atomically: a request is allowed when the
 // window since the last allowed request has passed (the count restarts at 1) or the count is under
 // max; only allowed requests update the state. It returns {allowed, lastRequestMs}.
-var rateLimitScript = redis.NewScript(`
+var rateLimitScript = redis.NewScript(1, `
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local max = tonumber(ARGV[3])
@@ -104,11 +229,12 @@ return {0, last}
 // RateLimit counts one request against key under Better-Auth's rule (window in ms) and reports
 // whether it is allowed and, when not, when the last allowed request was (ms since the epoch).
 func (r *Redis) RateLimit(ctx context.Context, key string, nowMs, windowMs int64, max int) (allowed bool, lastMs int64, err error) {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	res, err := rateLimitScript.Run(ctx, r.c, []string{"rate-limit:" + key}, nowMs, windowMs, max).Int64Slice()
+	res, err := redis.Int64s(r.script(ctx, rateLimitScript, "rate-limit:"+key, nowMs, windowMs, max))
 	if err != nil {
 		return false, 0, err
+	}
+	if len(res) != 2 {
+		return false, 0, fmt.Errorf("store: redis rate limit: unexpected reply %v", res)
 	}
 	return res[0] == 1, res[1], nil
 }
@@ -125,7 +251,7 @@ const (
 // saveScript stores a session only if no invalidation happened since the writer read the epoch
 // (before it read the database), so a revocation that commits mid-read can never be overwritten by
 // the stale row, on any replica.
-var saveScript = redis.NewScript(`
+var saveScript = redis.NewScript(3, `
 local epoch = redis.call('GET', KEYS[3]) or '0'
 if epoch ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
@@ -134,19 +260,18 @@ redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return 1
 `)
 
-var dropUserScript = redis.NewScript(`
+var dropUserScript = redis.NewScript(2, `
 local hashes = redis.call('SMEMBERS', KEYS[1])
 for _, h in ipairs(hashes) do redis.call('DEL', ARGV[1] .. h) end
 redis.call('DEL', KEYS[1])
 return redis.call('INCR', KEYS[2])
 `)
 
-// SessionEpoch returns the current invalidation epoch, to pass to SaveSession.
+// SessionEpoch returns the current invalidation epoch, to pass to SaveSession; "0" before the
+// first invalidation.
 func (r *Redis) SessionEpoch(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	v, err := r.c.Get(ctx, redisEpochKey).Result()
-	if errors.Is(err, redis.Nil) {
+	v, err := redis.String(r.do(ctx, "GET", redisEpochKey))
+	if errors.Is(err, redis.ErrNil) {
 		return "0", nil
 	}
 	return v, err
@@ -157,28 +282,45 @@ func (r *Redis) LoadSession(ctx context.Context, hash string) ([]byte, bool, err
 	return r.Get(ctx, redisSessionPrefix+hash)
 }
 
-// SaveSession shares a validated session for ttl unless the epoch moved since it was read.
+// SaveSession shares a validated session for ttl unless the epoch moved since it was read. A
+// save skipped for a moved epoch is not an error.
 func (r *Redis) SaveSession(ctx context.Context, hash, userID string, data []byte, ttl time.Duration, epoch string) error {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	return saveScript.Run(ctx, r.c, []string{redisSessionPrefix + hash, redisUserPrefix + userID, redisEpochKey},
-		epoch, data, ttl.Milliseconds(), hash).Err()
-}
-
-// DropSession forgets one shared session.
-func (r *Redis) DropSession(ctx context.Context, hash string) error {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	pipe := r.c.TxPipeline()
-	pipe.Del(ctx, redisSessionPrefix+hash)
-	pipe.Incr(ctx, redisEpochKey)
-	_, err := pipe.Exec(ctx)
+	_, err := r.script(ctx, saveScript, redisSessionPrefix+hash, redisUserPrefix+userID, redisEpochKey,
+		epoch, data, ttl.Milliseconds(), hash)
 	return err
 }
 
-// DropUserSessions forgets every shared session of a user.
+// DropSession forgets one shared session and advances the epoch, in one transaction, so that a
+// replica that read the session from the database before the drop cannot share it again.
+func (r *Redis) DropSession(ctx context.Context, hash string) error {
+	return r.withConn(ctx, r.timeout, func(ctx context.Context, c redis.Conn) error {
+		// The queued commands go out with EXEC in one round trip. If anything fails before EXEC,
+		// closing the connection sends DISCARD (or the pool drops it), so no MULTI leaks.
+		if err := c.Send("MULTI"); err != nil {
+			return err
+		}
+		if err := c.Send("DEL", redisSessionPrefix+hash); err != nil {
+			return err
+		}
+		if err := c.Send("INCR", redisEpochKey); err != nil {
+			return err
+		}
+		replies, err := redis.Values(redis.DoContext(c, ctx, "EXEC"))
+		if err != nil {
+			return err
+		}
+		// A command that fails inside EXEC (INCR on a non-integer) is an element, not an error.
+		for _, v := range replies {
+			if e, ok := v.(redis.Error); ok {
+				return e
+			}
+		}
+		return nil
+	})
+}
+
+// DropUserSessions forgets every shared session of a user and advances the epoch, atomically.
 func (r *Redis) DropUserSessions(ctx context.Context, userID string) error {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	return dropUserScript.Run(ctx, r.c, []string{redisUserPrefix + userID, redisEpochKey}, redisSessionPrefix).Err()
+	_, err := r.script(ctx, dropUserScript, redisUserPrefix+userID, redisEpochKey, redisSessionPrefix)
+	return err
 }

@@ -227,11 +227,12 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	return nil
 }
 
-// setMemoryLimit gives the garbage collector a soft memory limit unless GOMEMLIMIT sets one: each
-// scrypt hash allocates 32 MiB, and with the default GC pacing a burst of sign-ins would let the
-// heap double past what the hashing bound needs before collecting. The limit is the bound's share
-// (about 40 MiB per concurrent hash) plus 64 MiB for everything else; it is soft, so the server
-// never fails for it, it only collects sooner.
+// setMemoryLimit gives the garbage collector a soft memory limit unless GOMEMLIMIT sets one, so a
+// burst of traffic cannot let the heap double past what the server needs before collecting. The
+// limit is 64 MiB for everything but hashing plus each hashing worker's share of the heap (two
+// hashes per worker where they are computed in pairs; on Linux their tables are mapped outside
+// the heap and count only as small buffers). It is soft: the server never fails for it, it only
+// collects sooner.
 func setMemoryLimit(cfg Config) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
@@ -240,7 +241,7 @@ func setMemoryLimit(cfg Config) {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	debug.SetMemoryLimit(int64(64<<20) + int64(n)*(40<<20))
+	debug.SetMemoryLimit(int64(64<<20) + int64(2*n)*auth.HeapPerHash)
 }
 
 // reloadContent re-reads the catalog on SIGHUP and, when interval is set, periodically. A reload

@@ -11,7 +11,8 @@ import (
 // table afresh for every hash; under a stream of sign-ins that means page faults over all of it
 // and garbage collection running constantly (measured here: sign-in throughput fell to about half
 // of what the hashing itself allows once a soft memory limit made the collector keep up). The
-// Hasher instead keeps one table per hashing slot for the life of the process.
+// Hasher instead keeps its tables while sign-ins come in, outside the Go heap where the OS allows
+// (table_linux.go), so they neither count towards the collector's target nor get scanned.
 
 // scryptKey derives keyLen bytes from password and salt with cost n, block size r and p = 1,
 // using v (32*n*r words, contents irrelevant) as the table; nil allocates one.
@@ -27,9 +28,31 @@ func scryptKey(password string, salt []byte, n, r, keyLen int, v []uint32) ([]by
 	return pbkdf2.Key(sha256.New, password, b, 1, keyLen)
 }
 
-// roMix is RFC 7914's scryptROMix on b (128*r bytes), in place, using v (32*n*r words) as the
-// table. Every entry of v is written before it is read, so a reused table needs no clearing.
-func roMix(b []byte, r, n int, v []uint32) {
+// scryptKeyPair is scryptKey for two passwords at once, on tables vA and vB (each at least
+// 32*n*r words), which roMixPair computes together where the CPU allows.
+func scryptKeyPair(pwA string, saltA []byte, pwB string, saltB []byte, n, r, keyLen int, vA, vB []uint32) (keyA, keyB []byte, err error) {
+	bA, err := pbkdf2.Key(sha256.New, pwA, saltA, 1, 128*r)
+	if err != nil {
+		return nil, nil, err
+	}
+	bB, err := pbkdf2.Key(sha256.New, pwB, saltB, 1, 128*r)
+	if err != nil {
+		return nil, nil, err
+	}
+	roMixPair(bA, bB, r, n, vA[:32*n*r], vB[:32*n*r])
+	if keyA, err = pbkdf2.Key(sha256.New, pwA, bA, 1, keyLen); err != nil {
+		return nil, nil, err
+	}
+	if keyB, err = pbkdf2.Key(sha256.New, pwB, bB, 1, keyLen); err != nil {
+		return nil, nil, err
+	}
+	return keyA, keyB, nil
+}
+
+// roMixGeneric is RFC 7914's scryptROMix on b (128*r bytes), in place, using v (32*n*r words) as
+// the table, in portable Go. Every entry of v is written before it is read, so a reused table
+// needs no clearing; roMix picks this or a vector version for the CPU.
+func roMixGeneric(b []byte, r, n int, v []uint32) {
 	words := 32 * r
 	x := make([]uint32, words)
 	y := make([]uint32, words)

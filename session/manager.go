@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
@@ -68,6 +69,7 @@ type Manager struct {
 	cache   *cache      // nil when disabled
 	shared  SharedStore // nil without Redis
 	refresh singleflight.Group
+	lookups *lookups
 }
 
 type cookieNames struct {
@@ -117,7 +119,7 @@ func New(cfg Config, st *store.Store) *Manager {
 	if !cfg.DisableCache {
 		c = newCache(cfg.CacheTTL, cfg.CacheSize)
 	}
-	return &Manager{cfg: cfg, st: st, cache: c, names: cookieNames{
+	return &Manager{cfg: cfg, st: st, cache: c, lookups: newLookups(st, max(2, runtime.GOMAXPROCS(0)/2)), names: cookieNames{
 		token:        pre + cfg.CookiePrefix + ".session_token",
 		data:         pre + cfg.CookiePrefix + ".session_data",
 		dontRemember: pre + cfg.CookiePrefix + ".dont_remember",
@@ -292,7 +294,7 @@ func (m *Manager) Get(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		return hit, nil
 	}
 	sharedEpoch := m.sharedEpoch(ctx)
-	sess, user, err := m.st.SessionByToken(ctx, token)
+	sess, user, err := m.lookups.get(ctx, token)
 	if errors.Is(err, store.ErrNotFound) {
 		m.ClearCookies(w, r)
 		return nil, nil

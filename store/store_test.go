@@ -176,3 +176,41 @@ func TestSimpleProtocolForPoolers(t *testing.T) {
 		t.Errorf("ExtendSession = %v, %v", ok, err)
 	}
 }
+
+// One batched read answers each token with its own session and user; unknown, duplicate and
+// unreadable tokens cost nothing, and an oversized batch is refused rather than sent.
+func TestSessionsByTokens(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := store.NewTime(time.Now())
+		for _, id := range []string{"b1", "b2"} {
+			if err := st.CreateUser(ctx, newUser(id, id+"@example.com", now)); err != nil {
+				t.Fatal(err)
+			}
+			sess := &store.Session{ID: "s-" + id, Token: "tok-" + id, UserID: id, CreatedAt: now, UpdatedAt: now,
+				ExpiresAt: store.NewTime(now.Add(time.Hour))}
+			if err := st.CreateSession(ctx, sess); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := st.SessionsByTokens(ctx, []string{"tok-b2", "unknown", "tok-b1", "tok-b2", "bad\x00token", "\xff"})
+		if err != nil {
+			t.Fatalf("SessionsByTokens: %v", err)
+		}
+		if len(got) != 2 {
+			t.Fatalf("got %d sessions, want 2: %v", len(got), got)
+		}
+		for _, id := range []string{"b1", "b2"} {
+			r := got["tok-"+id]
+			if r.Session.ID != "s-"+id || r.User.ID != id || r.User.Email != id+"@example.com" {
+				t.Errorf("tok-%s: %+v", id, r)
+			}
+		}
+		if got, err := st.SessionsByTokens(ctx, nil); err != nil || len(got) != 0 {
+			t.Errorf("no tokens: %v, %v", got, err)
+		}
+		if _, err := st.SessionsByTokens(ctx, make([]string, 101)); err == nil {
+			t.Error("101 tokens: accepted")
+		}
+	})
+}

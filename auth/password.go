@@ -182,6 +182,13 @@ func (h *Hasher) keep(t []uint32) {
 	h.idleMu.Unlock()
 }
 
+// Saturated reports whether every worker is busy and the waiting queue is full, so a new hash
+// would be refused with ErrBusy. Callers check it before any other work, which keeps refusals
+// cheap when a flood of sign-ins arrives; it is a snapshot, and derive enforces the bound anyway.
+func (h *Hasher) Saturated() bool {
+	return len(h.slots) == cap(h.slots) && len(h.waiting) == cap(h.waiting)
+}
+
 // Hash returns a new Better-Auth-format hash of password. ErrBusy means too many hashes are
 // running or waiting.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -85,5 +86,34 @@ func TestHasherBoundsConcurrency(t *testing.T) {
 	wg.Wait()
 	if busy == 0 || okCount < 2 || okCount > 6+2 {
 		t.Errorf("burst of 40 with 2 slots and 4 waiting: %d hashed, %d refused; want 2..8 hashed, rest refused", okCount, busy)
+	}
+}
+
+// Saturated is true exactly while a new hash would be refused: every worker busy and the queue
+// full.
+func TestHasherSaturated(t *testing.T) {
+	h := NewHasher(HasherConfig{Concurrency: 1, Queue: 1, MaxWait: time.Minute})
+	ctx := context.Background()
+	if h.Saturated() {
+		t.Fatal("an idle hasher reports saturated")
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 2; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, _ = h.Hash(ctx, "saturating-password") }()
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for !h.Saturated() {
+		if time.Now().After(deadline) {
+			t.Fatal("one hash running and one waiting, but not saturated")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := h.Hash(ctx, "third"); !errors.Is(err, ErrBusy) {
+		t.Errorf("Hash while saturated: %v, want ErrBusy", err)
+	}
+	wg.Wait()
+	if h.Saturated() {
+		t.Error("saturated after every hash finished")
 	}
 }

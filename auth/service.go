@@ -175,6 +175,9 @@ func (s *Service) SignUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 	if err := s.checkNewPassword(in.Password); err != nil {
 		return nil, err
 	}
+	if s.hasher.Saturated() {
+		return nil, ErrBusy
+	}
 	email := NormalizeEmail(in.Email)
 	_, err := s.st.UserByEmail(ctx, email)
 	switch {
@@ -262,6 +265,9 @@ func (s *Service) SignInEmail(ctx context.Context, in SignInInput) (*SignInResul
 	}
 	if err := s.checkNotTooLong(in.Password); err != nil {
 		return nil, err
+	}
+	if s.hasher.Saturated() {
+		return nil, ErrBusy // before the database reads: a flood's refusals must cost little
 	}
 	email := NormalizeEmail(in.Email)
 	if wait := s.lockout.check(email, s.cfg.Now()); wait > 0 {

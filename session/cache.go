@@ -3,6 +3,7 @@ package session
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"hash/maphash"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,15 @@ type cache struct {
 	// read can never be overwritten by the stale row.
 	epoch   atomic.Uint64
 	healthy atomic.Bool
+
+	// seen is a Bloom filter of the sessions read since it was last reset; guarded by mu. A
+	// session is cached from its second read on, so a stream of sessions that each come once
+	// (100k users each loading one page) neither fills the cache with entries nobody asks for
+	// again nor makes every request pay for evictions. Reset after 2*max admissions checks, so
+	// its false positives stay under about 1%.
+	seen      []uint64
+	seenSeed  maphash.Seed
+	seenCount int
 }
 
 type cacheEntry struct {
@@ -34,7 +44,15 @@ type cacheEntry struct {
 }
 
 func newCache(ttl time.Duration, max int) *cache {
-	c := &cache{ttl: ttl, max: max, entries: map[string]cacheEntry{}, byUser: map[string]map[string]struct{}{}}
+	c := &cache{ttl: ttl, max: max, entries: map[string]cacheEntry{}, byUser: map[string]map[string]struct{}{},
+		seenSeed: maphash.MakeSeed()}
+	// 32 bits per key it may hold before a reset (2*max): with two probes, about 0.4% false
+	// positives; 256 KiB at the default size.
+	bits := 1 << 16
+	for bits < 64*max && bits < 1<<30 {
+		bits <<= 1
+	}
+	c.seen = make([]uint64, bits/64)
 	c.healthy.Store(true)
 	return c
 }
@@ -72,6 +90,9 @@ func (c *cache) put(key string, a *Auth, epoch uint64, now time.Time) {
 	if c.epoch.Load() != epoch {
 		return
 	}
+	if _, cached := c.entries[key]; !cached && !c.admitLocked(key) {
+		return
+	}
 	if len(c.entries) >= c.max {
 		c.evictLocked(now)
 	}
@@ -82,6 +103,22 @@ func (c *cache) put(key string, a *Auth, epoch uint64, now time.Time) {
 		c.byUser[a.User.ID] = set
 	}
 	set[key] = struct{}{}
+}
+
+// admitLocked reports whether key was seen before since the doorkeeper's last reset, and marks
+// it seen.
+func (c *cache) admitLocked(key string) bool {
+	h := maphash.String(c.seenSeed, key)
+	n := uint32(len(c.seen) * 64) // a power of two
+	b1, b2 := uint32(h)&(n-1), uint32(h>>32)&(n-1)
+	was := c.seen[b1/64]&(1<<(b1%64)) != 0 && c.seen[b2/64]&(1<<(b2%64)) != 0
+	c.seen[b1/64] |= 1 << (b1 % 64)
+	c.seen[b2/64] |= 1 << (b2 % 64)
+	if c.seenCount++; c.seenCount > 2*c.max {
+		clear(c.seen)
+		c.seenCount = 0
+	}
+	return was
 }
 
 // evictLocked drops expired entries, then, if still full, an arbitrary tenth of the rest (map

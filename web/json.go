@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,13 +15,29 @@ import (
 // writeJSON writes v as JSON the way JavaScript's JSON.stringify would: no HTML escaping and no
 // trailing newline, so bodies match Better-Auth's byte for byte where the values do.
 func writeJSON(c echo.Context, status int, v any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer putJSONBuffer(buf)
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
 	return c.Blob(status, echo.MIMEApplicationJSON, bytes.TrimRight(buf.Bytes(), "\n"))
+}
+
+// jsonBuffers reuses response buffers: every answer is encoded into one, and growing a fresh
+// buffer for each was a good part of what the hot path allocated (so of how often the collector
+// runs under load). The body has been written by the time the buffer goes back.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putJSONBuffer returns buf to the pool unless an unusually large answer grew it, so one big
+// response does not pin its memory for good.
+func putJSONBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > 64<<10 {
+		return
+	}
+	buf.Reset()
+	jsonBuffers.Put(buf)
 }
 
 // jsTime prints a timestamp as JavaScript's toISOString does; the Better-Auth client only turns

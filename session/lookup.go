@@ -114,6 +114,8 @@ func (l *lookups) run(parent context.Context, batch []*lookup) {
 	}
 	l.mu.Unlock()
 	if next != nil {
-		go l.run(parent, next)
+		// Not parent: under steady load the chain of batches could go on for good, and it
+		// should not keep the first request's context (and what hangs off it) alive that long.
+		go l.run(context.Background(), next)
 	}
 }

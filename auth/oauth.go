@@ -1201,21 +1201,9 @@ func (s *Social) validAccessToken(ctx context.Context, p *provider, acct *store.
 	}
 	expiring := acct.AccessTokenExpiresAt != nil && acct.AccessTokenExpiresAt.Sub(s.now()) < 5*time.Second
 	if acct.RefreshToken != nil && *acct.RefreshToken != "" && expiring {
-		rt, err := s.openToken(*acct.RefreshToken)
+		nt, _, _, err := s.refreshAccount(ctx, p, acct, ErrAccessTokenFailed)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrAccessTokenFailed, err)
-		}
-		nt, err := p.refresh(ctx, rt)
-		if err != nil {
-			s.log.LogAttrs(ctx, slog.LevelWarn, "oauth token refresh failed", slog.String("provider", p.id), slog.String("error", err.Error()))
-			return nil, ErrAccessTokenFailed
-		}
-		cols, err := s.refreshedColumns(acct, nt)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrAccessTokenFailed, err)
-		}
-		if _, err := s.st.UpdateAccount(ctx, acct.ID, cols, s.storeNow()); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrAccessTokenFailed, err)
+			return nil, err
 		}
 		res.AccessToken = nt.AccessToken
 		if nt.AccessTokenExpiresAt != nil {
@@ -1236,6 +1224,31 @@ func (s *Social) validAccessToken(ctx context.Context, p *provider, acct *store.
 	}
 	res.AccessToken = at
 	return res, nil
+}
+
+// refreshAccount trades the account's stored refresh token for new tokens at the provider and
+// stores them; it returns the new tokens, the refresh token it used and the updated row. Every
+// failure is reported as fail (the caller's Better-Auth error), the provider's own answer only
+// reaching the log.
+func (s *Social) refreshAccount(ctx context.Context, p *provider, acct *store.Account, fail error) (*tokenSet, string, *store.Account, error) {
+	rt, err := s.openToken(*acct.RefreshToken)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("%w: %v", fail, err)
+	}
+	nt, err := p.refresh(ctx, rt)
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "oauth token refresh failed", slog.String("provider", p.id), slog.String("error", err.Error()))
+		return nil, "", nil, fail
+	}
+	cols, err := s.refreshedColumns(acct, nt)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("%w: %v", fail, err)
+	}
+	updated, err := s.st.UpdateAccount(ctx, acct.ID, cols, s.storeNow())
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("%w: %v", fail, err)
+	}
+	return nt, rt, updated, nil
 }
 
 // refreshedColumns are the account columns a refresh rewrites (scope stays: a refresh may
@@ -1307,22 +1320,9 @@ func (s *Social) RefreshToken(ctx context.Context, userID, accountID string) (*R
 	if acct.RefreshToken == nil || *acct.RefreshToken == "" {
 		return nil, ErrRefreshTokenNotFound
 	}
-	rt, err := s.openToken(*acct.RefreshToken)
+	nt, rt, updated, err := s.refreshAccount(ctx, p, acct, ErrRefreshFailed)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrRefreshFailed, err)
-	}
-	nt, err := p.refresh(ctx, rt)
-	if err != nil {
-		s.log.LogAttrs(ctx, slog.LevelWarn, "oauth token refresh failed", slog.String("provider", p.id), slog.String("error", err.Error()))
-		return nil, ErrRefreshFailed
-	}
-	cols, err := s.refreshedColumns(acct, nt)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrRefreshFailed, err)
-	}
-	updated, err := s.st.UpdateAccount(ctx, acct.ID, cols, s.storeNow())
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrRefreshFailed, err)
+		return nil, err
 	}
 	out := &RefreshTokenResult{AccessToken: nt.AccessToken, RefreshToken: or(nt.RefreshToken, rt), AccessTokenExpiresAt: nt.AccessTokenExpiresAt,
 		Scope: updated.Scope, IDToken: acct.IDToken, ProviderID: acct.ProviderID, AccountID: acct.ID}

@@ -38,15 +38,13 @@ func useAVX2() bool   { return cpu.X86.HasAVX2 }
 // canPair reports whether roMixPair is faster than two roMix calls here.
 func canPair() bool { return blockMix2 != nil }
 
-func roMix(b []byte, r, n int, v []uint32) { roMixGeneric(b, r, n, v) }
-
 // simdOrder lists, for each position of a block in diagonal order, the Salsa20 word it holds:
 // the four vectors are (x0 x5 x10 x15), (x4 x9 x14 x3), (x8 x13 x2 x7) and (x12 x1 x6 x11), so a
 // column round works lane by lane and a row round after rotating three of them. Word 0 stays
 // first, so Integerify reads the same place in either order.
 var simdOrder = [16]int{0, 5, 10, 15, 4, 9, 14, 3, 8, 13, 2, 7, 12, 1, 6, 11}
 
-// roMixPair is roMixGeneric on bA with table vA and on bB with vB at once; only when canPair.
+// roMixPair is roMix on bA with table vA and on bB with vB at once; only when canPair.
 // The first loop writes each BlockMix straight into the next table entry and the second
 // ping-pongs between two buffers, so no block is copied.
 func roMixPair(bA, bB []byte, r, n int, vA, vB []uint32) {

@@ -33,8 +33,8 @@ func TestROMixPairMatchesGeneric(t *testing.T) {
 	for _, tc := range []struct{ r, n int }{{1, 16}, {2, 64}, {3, 32}, {8, 1024}, {16, 256}} {
 		inA, inB := random(128*tc.r), random(128*tc.r)
 		wantA, wantB := bytes.Clone(inA), bytes.Clone(inB)
-		roMixGeneric(wantA, tc.r, tc.n, make([]uint32, 32*tc.n*tc.r))
-		roMixGeneric(wantB, tc.r, tc.n, make([]uint32, 32*tc.n*tc.r))
+		roMix(wantA, tc.r, tc.n, make([]uint32, 32*tc.n*tc.r))
+		roMix(wantB, tc.r, tc.n, make([]uint32, 32*tc.n*tc.r))
 		for name, mix := range variants {
 			blockMix2 = mix
 			gotA, gotB := bytes.Clone(inA), bytes.Clone(inB)

@@ -49,10 +49,10 @@ func scryptKeyPair(pwA string, saltA []byte, pwB string, saltB []byte, n, r, key
 	return keyA, keyB, nil
 }
 
-// roMixGeneric is RFC 7914's scryptROMix on b (128*r bytes), in place, using v (32*n*r words) as
-// the table, in portable Go. Every entry of v is written before it is read, so a reused table
-// needs no clearing; roMix picks this or a vector version for the CPU.
-func roMixGeneric(b []byte, r, n int, v []uint32) {
+// roMix is RFC 7914's scryptROMix on b (128*r bytes), in place, using v (32*n*r words) as the
+// table, in portable Go: for one hash at a time it is the fastest version (see salsa_amd64.go).
+// Every entry of v is written before it is read, so a reused table needs no clearing.
+func roMix(b []byte, r, n int, v []uint32) {
 	words := 32 * r
 	x := make([]uint32, words)
 	y := make([]uint32, words)

@@ -16,8 +16,7 @@ import (
 // answered from the session cache, through the whole handler stack. Run with -benchmem to watch
 // allocations per request, which set how often the collector runs under load.
 func BenchmarkGetSessionCached(b *testing.B) {
-	t := &testing.T{}
-	st := storetest.OpenSQLite(t)
+	st := storetest.OpenSQLite(b)
 	sessions := session.New(session.Config{Secret: []byte(testSecret)}, st)
 	svc := auth.New(auth.Config{}, st, sessions)
 	h := web.New(web.Config{BaseURL: testBaseURL, TrustedOrigins: []string{trusted}}, web.Deps{Store: st, Sessions: sessions, Auth: svc})

@@ -537,29 +537,36 @@ func (h *authHandler) tokenSession(c *call) (*session.Auth, error) {
 	return a, err
 }
 
-// getAccessToken returns a valid provider access token for one of the caller's accounts.
-func (h *authHandler) getAccessToken(c *call) error {
+// tokenAccount is the common start of get-access-token and refresh-token: the account chosen in
+// the body (checked before the session, as Better-Auth does), then the caller's session, then
+// an account to act on. It returns the caller's user ID and the account ID.
+func (h *authHandler) tokenAccount(c *call) (string, string, error) {
 	accountID, err := accountSelection("body", c.body)
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	a, err := h.tokenSession(c)
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	if accountID == "" {
-		return auth.ErrAccountNotFound
+		return "", "", auth.ErrAccountNotFound
 	}
-	res, err := h.auth.Social().AccessToken(c.Request().Context(), a.User.ID, accountID)
+	return a.User.ID, accountID, nil
+}
+
+// getAccessToken returns a valid provider access token for one of the caller's accounts.
+func (h *authHandler) getAccessToken(c *call) error {
+	userID, accountID, err := h.tokenAccount(c)
+	if err != nil {
+		return err
+	}
+	res, err := h.auth.Social().AccessToken(c.Request().Context(), userID, accountID)
 	if err != nil {
 		return socialError(err)
 	}
-	out := accessTokenResponse{AccessToken: res.AccessToken, Scopes: res.Scopes, IDToken: res.IDToken}
-	if res.AccessTokenExpiresAt != nil {
-		t := jsTimeOf(*res.AccessTokenExpiresAt)
-		out.AccessTokenExpiresAt = &t
-	}
-	return ok(c, out)
+	return ok(c, accessTokenResponse{AccessToken: res.AccessToken, AccessTokenExpiresAt: optJSTime(res.AccessTokenExpiresAt),
+		Scopes: res.Scopes, IDToken: res.IDToken})
 }
 
 // accessTokenResponse is get-access-token's body; absent values are left out, as undefined is
@@ -586,32 +593,17 @@ type refreshTokenResponse struct {
 
 // refreshToken refreshes a provider account's tokens now.
 func (h *authHandler) refreshToken(c *call) error {
-	accountID, err := accountSelection("body", c.body)
+	userID, accountID, err := h.tokenAccount(c)
 	if err != nil {
 		return err
 	}
-	a, err := h.tokenSession(c)
-	if err != nil {
-		return err
-	}
-	if accountID == "" {
-		return auth.ErrAccountNotFound
-	}
-	res, err := h.auth.Social().RefreshToken(c.Request().Context(), a.User.ID, accountID)
+	res, err := h.auth.Social().RefreshToken(c.Request().Context(), userID, accountID)
 	if err != nil {
 		return socialError(err)
 	}
-	out := refreshTokenResponse{AccessToken: res.AccessToken, RefreshToken: res.RefreshToken, Scope: res.Scope,
-		IDToken: res.IDToken, ProviderID: res.ProviderID, AccountID: res.AccountID}
-	if res.AccessTokenExpiresAt != nil {
-		t := jsTimeOf(*res.AccessTokenExpiresAt)
-		out.AccessTokenExpiresAt = &t
-	}
-	if res.RefreshTokenExpiresAt != nil {
-		t := jsTimeOf(*res.RefreshTokenExpiresAt)
-		out.RefreshTokenExpiresAt = &t
-	}
-	return ok(c, out)
+	return ok(c, refreshTokenResponse{AccessToken: res.AccessToken, RefreshToken: res.RefreshToken,
+		AccessTokenExpiresAt: optJSTime(res.AccessTokenExpiresAt), RefreshTokenExpiresAt: optJSTime(res.RefreshTokenExpiresAt),
+		Scope: res.Scope, IDToken: res.IDToken, ProviderID: res.ProviderID, AccountID: res.AccountID})
 }
 
 // accountInfo asks the provider who the account is.
@@ -665,3 +657,12 @@ type accountInfoAccount struct {
 }
 
 func jsTimeOf(t time.Time) jsTime { return jsTime(store.NewTime(t)) }
+
+// optJSTime is jsTimeOf for an optional time: nil stays nil (null, or left out with omitempty).
+func optJSTime(t *time.Time) *jsTime {
+	if t == nil {
+		return nil
+	}
+	v := jsTimeOf(*t)
+	return &v
+}

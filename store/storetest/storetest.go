@@ -32,8 +32,9 @@ func Run(t *testing.T, fn func(t *testing.T, st *store.Store)) {
 	})
 }
 
-// OpenSQLite returns a migrated store on a new SQLite file under t.TempDir().
-func OpenSQLite(t *testing.T) *store.Store {
+// OpenSQLite returns a migrated store on a new SQLite file under t.TempDir(); benchmarks may
+// pass their *testing.B.
+func OpenSQLite(t testing.TB) *store.Store {
 	t.Helper()
 	u := "sqlite:" + filepath.Join(t.TempDir(), "test.db")
 	return open(t, u)
@@ -84,7 +85,7 @@ func PostgresURL(t *testing.T) string {
 	return parsed.String()
 }
 
-func open(t *testing.T, u string) *store.Store {
+func open(t testing.TB, u string) *store.Store {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Config{URL: u})

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -602,6 +603,60 @@ func TestSignInBurstIsBounded(t *testing.T) {
 	}
 	if slowest > 2*time.Second {
 		t.Errorf("slowest /ok during the burst took %v", slowest)
+	}
+}
+
+// A burst of sign-ups beyond the hashing bound: each is either created whole (200, with its user
+// and credential account) or refused with 503 SERVER_BUSY and leaves nothing behind.
+func TestSignUpBurstLosesNothing(t *testing.T) {
+	st := storetest.OpenSQLite(t)
+	e := newEnv(t, st, func(o *envOptions) {
+		o.auth.Hasher.Concurrency = 1
+		o.auth.Hasher.Queue = 1
+		o.auth.Hasher.MaxWait = 500 * time.Millisecond
+	})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	status := map[string]*response{}
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			email := fmt.Sprintf("burst-%d@example.com", i)
+			r := e.client().do("POST", "/api/auth/sign-up/email", map[string]any{"email": email, "password": "burst-password-1", "name": "Burst"})
+			mu.Lock()
+			status[email] = r
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	created, busy := 0, 0
+	for email, r := range status {
+		u, err := st.UserByEmail(context.Background(), email)
+		switch r.Status {
+		case 200:
+			created++
+			if err != nil {
+				t.Errorf("%s: 200 but no user: %v", email, err)
+				continue
+			}
+			if _, err := st.CredentialAccount(context.Background(), u.ID); err != nil {
+				t.Errorf("%s: user without its credential account: %v", email, err)
+			}
+		case 503:
+			busy++
+			if r.code() != "SERVER_BUSY" || r.JSON["message"] == "" {
+				t.Errorf("%s: 503 body %s", email, r.Raw)
+			}
+			if err == nil {
+				t.Errorf("%s: refused as busy, yet a user was written", email)
+			}
+		default:
+			t.Errorf("%s: status %d %s", email, r.Status, r.Raw)
+		}
+	}
+	if created == 0 || busy == 0 {
+		t.Errorf("40 sign-ups with one worker and one waiting: %d created, %d refused; want some of each", created, busy)
 	}
 }
 

@@ -28,15 +28,15 @@ func TestCacheAdmitsOnSecondRead(t *testing.T) {
 	}
 	key := cacheKey("twice")
 	c.put(key, testAuth(1), 0, now)
-	if _, ok := c.get(key, now); ok {
+	if _, ok := c.get(key, "tok-1", now); ok {
 		t.Error("a session read once is already cached")
 	}
 	c.put(key, testAuth(1), 0, now)
-	if a, ok := c.get(key, now); !ok || a.User.ID != "user-1" {
+	if a, ok := c.get(key, "tok-1", now); !ok || a.User.ID != "user-1" {
 		t.Error("a session read twice is not cached")
 	}
 	c.put(key, testAuth(1), 0, now) // a cached entry is refreshed without a new admission
-	if _, ok := c.get(key, now); !ok {
+	if _, ok := c.get(key, "tok-1", now); !ok {
 		t.Error("re-putting a cached session dropped it")
 	}
 }

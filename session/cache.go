@@ -18,9 +18,8 @@ type cache struct {
 	ttl time.Duration
 	max int
 
-	mu      sync.Mutex // guards entries and byUser
-	entries map[string]cacheEntry
-	byUser  map[string]map[string]struct{}
+	mu      sync.Mutex // guards entries
+	entries map[entryKey]cacheEntry
 
 	// epoch counts invalidations. A request records it before reading the database and caches what
 	// it read only if no invalidation happened meanwhile, so a revocation that commits during a
@@ -38,14 +37,19 @@ type cache struct {
 	seenCount int
 }
 
+// entryKey is the binary form of a cache key (16 bytes of the token's SHA-256).
+type entryKey [16]byte
+
+// cacheEntry is one cached session, packed (see pack.go). There is no per-user index: dropping a
+// user's sessions scans the entries, which is rare (a password change, a deleted user) and takes
+// well under a millisecond at the default size, while an index would cost a map per user.
 type cacheEntry struct {
-	auth    Auth
-	expires time.Time
+	packed  string
+	expires int64 // unix nanoseconds
 }
 
 func newCache(ttl time.Duration, max int) *cache {
-	c := &cache{ttl: ttl, max: max, entries: map[string]cacheEntry{}, byUser: map[string]map[string]struct{}{},
-		seenSeed: maphash.MakeSeed()}
+	c := &cache{ttl: ttl, max: max, entries: map[entryKey]cacheEntry{}, seenSeed: maphash.MakeSeed()}
 	// 32 bits per key it may hold before a reset (2*max): with two probes, about 0.4% false
 	// positives; 256 KiB at the default size.
 	bits := 1 << 16
@@ -63,26 +67,46 @@ func cacheKey(token string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-func (c *cache) get(key string, now time.Time) (*Auth, bool) {
+// binaryKey turns a cacheKey string back into its 16 bytes; a malformed key (from a foreign
+// invalidation message) maps to a key no token hashes to in practice.
+func binaryKey(key string) (k entryKey) {
+	hex.Decode(k[:], []byte(key))
+	return k
+}
+
+// get returns the cached session of token, whose cacheKey is key.
+func (c *cache) get(key, token string, now time.Time) (*Auth, bool) {
 	if c == nil || !c.healthy.Load() {
 		return nil, false
 	}
+	k := binaryKey(key)
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[key]
+	e, ok := c.entries[k]
+	if ok && now.UnixNano() > e.expires {
+		delete(c.entries, k)
+		ok = false
+	}
+	c.mu.Unlock()
 	if !ok {
 		return nil, false
 	}
-	if now.After(e.expires) {
-		c.removeLocked(key)
-		return nil, false
-	}
-	a := e.auth
-	return &a, true
+	return unpack(e.packed, token), true
 }
 
 func (c *cache) put(key string, a *Auth, epoch uint64, now time.Time) {
 	if c == nil || !c.healthy.Load() || c.epoch.Load() != epoch {
+		return
+	}
+	k := binaryKey(key)
+	c.mu.Lock()
+	_, cached := c.entries[k]
+	admit := cached || c.admitLocked(k)
+	c.mu.Unlock()
+	if !admit {
+		return
+	}
+	p, ok := pack(a) // outside the lock: it allocates
+	if !ok {
 		return
 	}
 	c.mu.Lock()
@@ -90,25 +114,16 @@ func (c *cache) put(key string, a *Auth, epoch uint64, now time.Time) {
 	if c.epoch.Load() != epoch {
 		return
 	}
-	if _, cached := c.entries[key]; !cached && !c.admitLocked(key) {
-		return
-	}
 	if len(c.entries) >= c.max {
 		c.evictLocked(now)
 	}
-	c.entries[key] = cacheEntry{auth: *a, expires: now.Add(c.ttl)}
-	set := c.byUser[a.User.ID]
-	if set == nil {
-		set = map[string]struct{}{}
-		c.byUser[a.User.ID] = set
-	}
-	set[key] = struct{}{}
+	c.entries[k] = cacheEntry{packed: p, expires: now.Add(c.ttl).UnixNano()}
 }
 
 // admitLocked reports whether key was seen before since the doorkeeper's last reset, and marks
 // it seen.
-func (c *cache) admitLocked(key string) bool {
-	h := maphash.String(c.seenSeed, key)
+func (c *cache) admitLocked(key entryKey) bool {
+	h := maphash.Bytes(c.seenSeed, key[:])
 	n := uint32(len(c.seen) * 64) // a power of two
 	b1, b2 := uint32(h)&(n-1), uint32(h>>32)&(n-1)
 	was := c.seen[b1/64]&(1<<(b1%64)) != 0 && c.seen[b2/64]&(1<<(b2%64)) != 0
@@ -124,9 +139,10 @@ func (c *cache) admitLocked(key string) bool {
 // evictLocked drops expired entries, then, if still full, an arbitrary tenth of the rest (map
 // iteration order is random, which is good enough for a bound that should rarely be reached).
 func (c *cache) evictLocked(now time.Time) {
+	t := now.UnixNano()
 	for k, e := range c.entries {
-		if now.After(e.expires) {
-			c.removeLocked(k)
+		if t > e.expires {
+			delete(c.entries, k)
 		}
 	}
 	drop := len(c.entries) - c.max + c.max/10 + 1
@@ -134,22 +150,8 @@ func (c *cache) evictLocked(now time.Time) {
 		if drop <= 0 {
 			break
 		}
-		c.removeLocked(k)
+		delete(c.entries, k)
 		drop--
-	}
-}
-
-func (c *cache) removeLocked(key string) {
-	e, ok := c.entries[key]
-	if !ok {
-		return
-	}
-	delete(c.entries, key)
-	if set := c.byUser[e.auth.User.ID]; set != nil {
-		delete(set, key)
-		if len(set) == 0 {
-			delete(c.byUser, e.auth.User.ID)
-		}
 	}
 }
 
@@ -158,8 +160,9 @@ func (c *cache) dropKey(key string) {
 		return
 	}
 	c.epoch.Add(1)
+	k := binaryKey(key)
 	c.mu.Lock()
-	c.removeLocked(key)
+	delete(c.entries, k)
 	c.mu.Unlock()
 }
 
@@ -169,8 +172,10 @@ func (c *cache) dropUser(userID string) {
 	}
 	c.epoch.Add(1)
 	c.mu.Lock()
-	for k := range c.byUser[userID] {
-		c.removeLocked(k)
+	for k, e := range c.entries {
+		if packedUserID(e.packed) == userID {
+			delete(c.entries, k)
+		}
 	}
 	c.mu.Unlock()
 }
@@ -181,8 +186,7 @@ func (c *cache) clear() {
 	}
 	c.epoch.Add(1)
 	c.mu.Lock()
-	c.entries = map[string]cacheEntry{}
-	c.byUser = map[string]map[string]struct{}{}
+	c.entries = map[entryKey]cacheEntry{}
 	c.mu.Unlock()
 }
 

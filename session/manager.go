@@ -279,7 +279,7 @@ func (m *Manager) Get(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	}
 	noRefresh := m.dontRemember(r) || opt.DisableRefresh || m.cfg.DisableRefresh
 	key := cacheKey(token)
-	if hit, ok := m.cache.get(key, now); ok && hit.Session.ExpiresAt.After(now) && (noRefresh || !m.refreshDue(&hit.Session, now)) {
+	if hit, ok := m.cache.get(key, token, now); ok && hit.Session.ExpiresAt.After(now) && (noRefresh || !m.refreshDue(&hit.Session, now)) {
 		if m.cfg.CookieCache {
 			m.writeCacheCookie(w, hit, m.dontRemember(r), now)
 		}

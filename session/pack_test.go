@@ -1,0 +1,79 @@
+package session
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"authserver/store"
+)
+
+// A packed session comes back field for field: optional fields set or nil, zero and far times,
+// strings long enough for multi-byte lengths, any bytes in them.
+func TestPackRoundTrip(t *testing.T) {
+	full := benchAuth(7)
+	long := strings.Repeat("é", 300)
+	full.User.Name = long
+	full.User.CreatedAt = store.Time{Time: time.Date(1969, 7, 20, 20, 17, 40, 123456789, time.UTC)}
+	full.Session.ExpiresAt = store.Time{Time: time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)}
+
+	bare := benchAuth(8)
+	bare.Session.IPAddress, bare.Session.UserAgent, bare.User.Image = nil, nil, nil
+	bare.User.EmailVerified = false
+	bare.User.UpdatedAt = store.Time{}
+	empty := ""
+	bare.Session.IPAddress = &empty // set but empty is not the same as absent
+
+	for name, a := range map[string]*Auth{"full": full, "bare": bare} {
+		p, ok := pack(a)
+		if !ok {
+			t.Fatalf("%s: not packed", name)
+		}
+		got := unpack(p, a.Session.Token)
+		if !reflect.DeepEqual(got, a) {
+			t.Errorf("%s: round trip changed the session:\n got %+v\nwant %+v", name, got, a)
+		}
+		if packedUserID(p) != a.User.ID {
+			t.Errorf("%s: packed user id %q", name, packedUserID(p))
+		}
+	}
+}
+
+// A session whose user is not the cached user is not packed (it would come back wrong).
+func TestPackRefusesMismatchedUser(t *testing.T) {
+	a := benchAuth(1)
+	a.Session.UserID = "someone-else"
+	if _, ok := pack(a); ok {
+		t.Error("packed a session of another user")
+	}
+	c := newCache(time.Minute, 10)
+	key := cacheKey(a.Session.Token)
+	c.put(key, a, 0, time.Now())
+	c.put(key, a, 0, time.Now())
+	if _, ok := c.get(key, a.Session.Token, time.Now()); ok {
+		t.Error("cached a session it cannot pack")
+	}
+}
+
+// Dropping a user removes that user's sessions and no one else's, without an index.
+func TestCacheDropUser(t *testing.T) {
+	c := newCache(time.Minute, 100)
+	now := time.Now()
+	var keys []string
+	for i := 0; i < 6; i++ {
+		a := benchAuth(i % 2) // two users, three sessions each
+		a.Session.Token = a.Session.Token + string(rune('a'+i))
+		k := cacheKey(a.Session.Token)
+		keys = append(keys, k)
+		c.put(k, a, 0, now)
+		c.put(k, a, 0, now)
+	}
+	c.dropUser(benchAuth(0).User.ID)
+	for i, k := range keys {
+		_, ok := c.get(k, "t", now)
+		if want := i%2 == 1; ok != want {
+			t.Errorf("session %d of user %d cached=%v after dropping user 0", i, i%2, ok)
+		}
+	}
+}

@@ -108,6 +108,9 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	// user changes through triggers; until this instance hears them its cache stands aside.
 	sessions.SetCacheHealthy(st.Dialect() != store.Postgres)
 	go st.Listen(ctx, store.SessionChannel, sessions.HandleInvalidation, sessions.SetCacheHealthy)
+	if cfg.SessionCache {
+		go tuneGC(ctx, os.Getenv, sessions.CacheBytes, time.Second)
+	}
 	var rdb *store.Redis
 	if cfg.RedisURL != "" {
 		if rdb, err = store.OpenRedis(ctx, cfg.RedisURL); err != nil {

@@ -64,3 +64,35 @@ func TestCacheEntryFootprint(t *testing.T) {
 		t.Errorf("%.0f bytes per cached session", per)
 	}
 }
+
+// The cache's own estimate of its size tracks what it really holds, within a quarter, and falls
+// back to zero as entries leave: the collector's headroom is set from it.
+func TestCacheBytesEstimate(t *testing.T) {
+	const n = 20_000
+	c := newCache(time.Minute, n)
+	before := liveHeap()
+	now := time.Now()
+	for i := 0; i < n; i++ {
+		a := benchAuth(i)
+		k := cacheKey(a.Session.Token)
+		c.put(k, a, 0, now)
+		c.put(k, a, 0, now)
+	}
+	real := float64(liveHeap() - before)
+	est := float64(c.bytes())
+	if est < real*0.75 || est > real*1.25 {
+		t.Errorf("estimated %.0f bytes, the heap grew by %.0f", est, real)
+	}
+	for i := 0; i < n; i += 2 {
+		c.dropKey(cacheKey(benchAuth(i).Session.Token))
+	}
+	half := c.bytes()
+	if half < int64(est*0.4) || half > int64(est*0.6) {
+		t.Errorf("half the entries dropped: estimate went from %.0f to %d", est, half)
+	}
+	c.clear()
+	if c.bytes() != 0 {
+		t.Errorf("cleared cache estimated at %d bytes", c.bytes())
+	}
+	runtime.KeepAlive(c)
+}

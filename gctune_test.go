@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"runtime"
+	"runtime/debug"
+	"testing"
+	"time"
+)
+
+func TestGCPercentFor(t *testing.T) {
+	const mib = 1 << 20
+	for _, c := range []struct {
+		name        string
+		live, cache uint64
+		want        int
+	}{
+		{"no cache: the operator's GOGC as it is", 30 * mib, 0, 100},
+		{"half cache: headroom of the other half", 40 * mib, 20 * mib, 50},
+		{"mostly cache: never under the 4 MiB minimum", 20 * mib, 19 * mib, 20},
+		{"small heap: untouched", 3 * mib, 2 * mib, 100},
+		{"estimate above the heap: the minimum", 8 * mib, 9 * mib, 50},
+		{"nothing measured yet", 0, 0, 100},
+	} {
+		if got := gcPercentFor(c.live, c.cache, 100); got != c.want {
+			t.Errorf("%s: gcPercentFor(%d MiB, %d MiB) = %d, want %d", c.name, c.live/mib, c.cache/mib, got, c.want)
+		}
+	}
+	if got := gcPercentFor(40*mib, 20*mib, 200); got != 100 {
+		t.Errorf("base 200, half cache: %d, want 100", got)
+	}
+}
+
+func currentGCPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
+}
+
+// With the session cache holding most of the heap the collector's headroom shrinks, it comes back
+// when the server stops, and an operator's GOGC is never overridden.
+func TestTuneGC(t *testing.T) {
+	debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(100) })
+	noEnv := func(string) string { return "" }
+	huge := func() int64 { return 1 << 40 } // more than any heap: the floor applies
+
+	// A heap well above the 4 MiB floor, measured by a finished collection.
+	ballast := make([]byte, 64<<20)
+	runtime.GC()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { tuneGC(ctx, noEnv, huge, 5*time.Millisecond); close(done) }()
+	deadline := time.Now().Add(2 * time.Second)
+	for currentGCPercent() >= 100 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if p := currentGCPercent(); p > 10 {
+		t.Errorf("GOGC %d with a 64 MiB heap all cache, want about 6 (4 MiB of headroom)", p)
+	}
+	runtime.KeepAlive(ballast)
+	cancel()
+	<-done
+	if p := currentGCPercent(); p != 100 {
+		t.Errorf("GOGC %d after the tuner stopped, want 100 back", p)
+	}
+
+	debug.SetGCPercent(300)
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	go tuneGC(ctx, func(k string) string {
+		if k == "GOGC" {
+			return "300"
+		}
+		return ""
+	}, huge, time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	if p := currentGCPercent(); p != 300 {
+		t.Errorf("the operator's GOGC=300 became %d", p)
+	}
+}

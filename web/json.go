@@ -15,6 +15,16 @@ import (
 // writeJSON writes v as JSON the way JavaScript's JSON.stringify would: no HTML escaping and no
 // trailing newline, so bodies match Better-Auth's byte for byte where the values do.
 func writeJSON(c echo.Context, status int, v any) error {
+	if a, ok := v.(jsonAppender); ok {
+		bp := appendBuffers.Get().(*[]byte)
+		out := a.appendJSON((*bp)[:0])
+		err := c.Blob(status, echo.MIMEApplicationJSON, out)
+		if cap(out) <= 64<<10 {
+			*bp = out
+			appendBuffers.Put(bp)
+		}
+		return err
+	}
 	buf := jsonBuffers.Get().(*bytes.Buffer)
 	defer putJSONBuffer(buf)
 	enc := json.NewEncoder(buf)
@@ -29,6 +39,9 @@ func writeJSON(c echo.Context, status int, v any) error {
 // buffer for each was a good part of what the hot path allocated (so of how often the collector
 // runs under load). The body has been written by the time the buffer goes back.
 var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// appendBuffers does the same for the answers that write their own JSON (jsonAppender).
+var appendBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // putJSONBuffer returns buf to the pool unless an unusually large answer grew it, so one big
 // response does not pin its memory for good.

@@ -7,7 +7,7 @@ import (
 
 // A cached session is kept as one packed string instead of an Auth value. An Auth scanned from
 // the database holds a dozen separately allocated strings and pointers; packed, it is one
-// pointer-free allocation about a third the size, which the garbage collector neither scans nor
+// pointer-free allocation about half the size, which the garbage collector neither scans nor
 // has to double in its heap goal as much. A full cache at the default size is then a few MB
 // rather than the largest part of the server's heap.
 //

@@ -418,7 +418,7 @@ func (b *bench) report() error {
 	}
 	doc.WriteString(fmt.Sprintf("- Quiet machine check: load average %s at start; other processes used at most %.2f cores during any run\n",
 		b.loadAtStart, b.maxOther))
-	doc.WriteString(fmt.Sprintf("- Load: wrk on the same machine, %d threads, constant connections, %s per run (sweep %s), %s warm-up; "+
+	doc.WriteString(fmt.Sprintf("- Load: wrk on the same machine, %d thread(s), constant connections, %s per run (sweep %s), %s warm-up; "+
 		"get-session, feed and mixed at %d connections, sign-in at %d, overload at %d. "+
 		"Session counts %s; users = max(%d signed up through each server, sessions/10).\n",
 		o.threads, o.duration, o.sweepDuration, o.warmup, o.conns, o.signinConns, o.overloadConns, intsText(o.sessions), o.apiUsers))

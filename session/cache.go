@@ -97,11 +97,17 @@ func cacheKey(token string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// binaryKey turns a cacheKey string back into its 16 bytes; a malformed key (from a foreign
-// invalidation message) maps to a key no token hashes to in practice.
-func binaryKey(key string) (k entryKey) {
-	hex.Decode(k[:], []byte(key))
-	return k
+// binaryKey turns a cacheKey string back into its 16 bytes. Keys made by cacheKey always convert;
+// ok is false for anything else, such as the key of an invalidation message from a foreign or
+// newer sender.
+func binaryKey(key string) (k entryKey, ok bool) {
+	if len(key) != 2*len(k) {
+		return k, false
+	}
+	if _, err := hex.Decode(k[:], []byte(key)); err != nil {
+		return k, false
+	}
+	return k, true
 }
 
 // get returns the cached session of token, whose cacheKey is key.
@@ -109,7 +115,10 @@ func (c *cache) get(key, token string, now time.Time) (*Auth, bool) {
 	if c == nil || !c.healthy.Load() {
 		return nil, false
 	}
-	k := binaryKey(key)
+	k, valid := binaryKey(key)
+	if !valid {
+		return nil, false
+	}
 	c.mu.Lock()
 	e, ok := c.entries[k]
 	if ok && now.UnixNano() > e.expires {
@@ -127,7 +136,10 @@ func (c *cache) put(key string, a *Auth, epoch uint64, now time.Time) {
 	if c == nil || !c.healthy.Load() || c.epoch.Load() != epoch {
 		return
 	}
-	k := binaryKey(key)
+	k, valid := binaryKey(key)
+	if !valid {
+		return
+	}
 	c.mu.Lock()
 	_, cached := c.entries[k]
 	admit := cached || c.admitLocked(k)
@@ -189,8 +201,14 @@ func (c *cache) dropKey(key string) {
 	if c == nil {
 		return
 	}
+	k, valid := binaryKey(key)
+	if !valid {
+		// A revocation this instance cannot map to an entry: forget everything rather than
+		// risk serving the revoked session.
+		c.clear()
+		return
+	}
 	c.epoch.Add(1)
-	k := binaryKey(key)
 	c.mu.Lock()
 	c.deleteLocked(k)
 	c.mu.Unlock()

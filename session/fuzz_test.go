@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fuzzSecret signs the values in testdata/fuzz; changing it invalidates the signed seeds.
@@ -84,6 +85,45 @@ func FuzzBearer(f *testing.F) {
 			}
 		case tok != sent || tok == "" || len(tok) > 255:
 			t.Errorf("TokenFrom(Authorization: %q) = %q, want the raw token as sent", authorization, tok)
+		}
+	})
+}
+
+// FuzzHandleInvalidation: no invalidation message, whatever a database role sends on the channel,
+// crashes the listener; and a cached session survives one only when the message clearly names
+// another session or another user (or is not an invalidation at all).
+func FuzzHandleInvalidation(f *testing.F) {
+	a := benchAuth(5)
+	key := cacheKey(a.Session.Token)
+	f.Add("t:" + key)
+	f.Add("t:" + key + ":" + a.User.ID)
+	f.Add("t:" + cacheKey("other"))
+	f.Add("u:" + a.User.ID)
+	f.Add("u:someone-else")
+	f.Add("*")
+	f.Add("t:" + strings.Repeat("ab", 32))
+	f.Fuzz(func(t *testing.T, msg string) {
+		m := &Manager{cache: newCache(time.Minute, 10)}
+		now := time.Now()
+		m.cache.put(key, a, 0, now)
+		m.cache.put(key, a, 0, now)
+		m.HandleInvalidation(msg)
+		_, kept := m.cache.get(key, a.Session.Token, now)
+		if !kept {
+			return
+		}
+		switch {
+		case strings.HasPrefix(msg, msgToken):
+			k := tokenMessageKey(msg)
+			if _, valid := binaryKey(k); !valid || k == key {
+				t.Errorf("%q: session still cached", msg)
+			}
+		case strings.HasPrefix(msg, msgUser):
+			if strings.TrimPrefix(msg, msgUser) == a.User.ID {
+				t.Errorf("%q: the user's session still cached", msg)
+			}
+		case msg == "*":
+			t.Errorf("%q: session still cached", msg)
 		}
 	})
 }

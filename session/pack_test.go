@@ -77,3 +77,22 @@ func TestCacheDropUser(t *testing.T) {
 		}
 	}
 }
+
+// An invalidation message whose key is not one this server makes (too long, not hex, empty) must
+// neither crash the listener nor leave a possibly revoked session cached: the cache is emptied.
+func TestMalformedInvalidationKeyEmptiesCache(t *testing.T) {
+	for _, msg := range []string{"t:" + strings.Repeat("ab", 32), "t:" + strings.Repeat("zz", 16), "t:", "t:abc:user-1"} {
+		m := &Manager{cache: newCache(time.Minute, 10)}
+		a := benchAuth(3)
+		key := cacheKey(a.Session.Token)
+		m.cache.put(key, a, 0, time.Now())
+		m.cache.put(key, a, 0, time.Now())
+		if _, ok := m.cache.get(key, a.Session.Token, time.Now()); !ok {
+			t.Fatal("session not cached")
+		}
+		m.HandleInvalidation(msg)
+		if _, ok := m.cache.get(key, a.Session.Token, time.Now()); ok {
+			t.Errorf("%q: the cache still serves a session after an invalidation it could not read", msg)
+		}
+	}
+}

@@ -149,6 +149,15 @@ func soak(duration time.Duration, rate int, db string, nUsers int) error {
 	})
 	sort.Strings(lines)
 	fmt.Printf("soak: %d requests in %v at %d/s; statuses %s\n", total, duration, rate, strings.Join(lines, ", "))
+	var refused []string
+	refusals.Range(func(k, v any) bool {
+		refused = append(refused, fmt.Sprintf("%s: %d", k, v.(*atomic.Int64).Load()))
+		return true
+	})
+	sort.Strings(refused)
+	for _, r := range refused {
+		fmt.Printf("soak: refused %s\n", r)
+	}
 	mid, end := thirds(rss)
 	fmt.Printf("soak: RSS middle third %.1f MB, last third %.1f MB, peak %.1f MB\n", mid/1024, end/1024, float64(maxOf(rss))/1024)
 	var failures []string
@@ -213,7 +222,34 @@ func call(base string, u *user, method, path string, body any) int {
 	defer res.Body.Close()
 	_, _ = io.Copy(io.Discard, res.Body)
 	u.jar.SetCookies(req.URL, res.Cookies())
+	if res.StatusCode >= 400 {
+		noteRefusal(method, path, res.StatusCode, hasSessionCookie(req))
+	}
 	return res.StatusCode
+}
+
+// refusals counts 4xx and 5xx answers by request and by whether a session cookie was sent, so a
+// report shows whether a refusal is the expected kind: a user's request sent, without a cookie,
+// while another of that user's requests was between sign-out and sign-in (the users' cookie jars
+// are shared by their concurrent requests).
+var refusals sync.Map // string -> *atomic.Int64
+
+func noteRefusal(method, path string, status int, withCookie bool) {
+	cookie := "without a session cookie"
+	if withCookie {
+		cookie = "with a session cookie"
+	}
+	v, _ := refusals.LoadOrStore(fmt.Sprintf("%d %s %s %s", status, method, path, cookie), new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
+}
+
+func hasSessionCookie(req *http.Request) bool {
+	for _, c := range req.Cookies() {
+		if strings.HasSuffix(c.Name, "session_token") && c.Value != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func waitReady(base string) error {

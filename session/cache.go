@@ -92,31 +92,30 @@ func (c *cache) deleteLocked(k entryKey) {
 }
 
 // cacheKey hashes a token so raw tokens are neither kept as map keys nor sent to other instances.
-func cacheKey(token string) string {
+// Computed once per request; the hex form (String) is made only where a key leaves the process.
+func cacheKey(token string) entryKey {
 	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:16])
+	return entryKey(sum[:16])
 }
 
-// binaryKey turns a cacheKey string back into its 16 bytes. Keys made by cacheKey always convert;
-// ok is false for anything else, such as the key of an invalidation message from a foreign or
-// newer sender.
-func binaryKey(key string) (k entryKey, ok bool) {
-	if len(key) != 2*len(k) {
+// String is the key as other instances and the shared store know it: 32 hex digits.
+func (k entryKey) String() string { return hex.EncodeToString(k[:]) }
+
+// parseKey reads a key in String's form; ok is false for anything else, such as the key of an
+// invalidation message from a foreign or newer sender.
+func parseKey(s string) (k entryKey, ok bool) {
+	if len(s) != 2*len(k) {
 		return k, false
 	}
-	if _, err := hex.Decode(k[:], []byte(key)); err != nil {
+	if _, err := hex.Decode(k[:], []byte(s)); err != nil {
 		return k, false
 	}
 	return k, true
 }
 
-// get returns the cached session of token, whose cacheKey is key.
-func (c *cache) get(key, token string, now time.Time) (*Auth, bool) {
+// get returns the cached session of token, whose cacheKey is k.
+func (c *cache) get(k entryKey, token string, now time.Time) (*Auth, bool) {
 	if c == nil || !c.healthy.Load() {
-		return nil, false
-	}
-	k, valid := binaryKey(key)
-	if !valid {
 		return nil, false
 	}
 	c.mu.Lock()
@@ -132,28 +131,21 @@ func (c *cache) get(key, token string, now time.Time) (*Auth, bool) {
 	return unpack(e.packed, token), true
 }
 
-func (c *cache) put(key string, a *Auth, epoch uint64, now time.Time) {
+// put caches a, read after the invalidation epoch was epoch, under k.
+func (c *cache) put(k entryKey, a *Auth, epoch uint64, now time.Time) {
 	if c == nil || !c.healthy.Load() || c.epoch.Load() != epoch {
-		return
-	}
-	k, valid := binaryKey(key)
-	if !valid {
-		return
-	}
-	c.mu.Lock()
-	_, cached := c.entries[k]
-	admit := cached || c.admitLocked(k)
-	c.mu.Unlock()
-	if !admit {
-		return
-	}
-	p, ok := pack(a) // outside the lock: it allocates
-	if !ok {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.epoch.Load() != epoch {
+		return
+	}
+	if _, cached := c.entries[k]; !cached && !c.admitLocked(k) {
+		return
+	}
+	p, ok := pack(a)
+	if !ok {
 		return
 	}
 	if len(c.entries) >= c.max {
@@ -197,15 +189,8 @@ func (c *cache) evictLocked(now time.Time) {
 	}
 }
 
-func (c *cache) dropKey(key string) {
+func (c *cache) dropKey(k entryKey) {
 	if c == nil {
-		return
-	}
-	k, valid := binaryKey(key)
-	if !valid {
-		// A revocation this instance cannot map to an entry: forget everything rather than
-		// risk serving the revoked session.
-		c.clear()
 		return
 	}
 	c.epoch.Add(1)
@@ -250,7 +235,14 @@ func (m *Manager) HandleInvalidation(msg string) {
 	switch {
 	case strings.HasPrefix(msg, msgToken):
 		key := tokenMessageKey(msg)
-		m.cache.dropKey(key)
+		k, ok := parseKey(key)
+		if !ok {
+			// A revocation this instance cannot map to an entry: forget everything rather than
+			// risk serving the revoked session.
+			m.cache.clear()
+			return
+		}
+		m.cache.dropKey(k)
 		m.sharedDrop(key)
 	case strings.HasPrefix(msg, msgUser):
 		id := strings.TrimPrefix(msg, msgUser)
@@ -285,9 +277,9 @@ func (m *Manager) CacheBytes() int64 { return m.cache.bytes() }
 // invalidateToken forgets one session in this process and in the shared cache. Other processes
 // hear of it from the database (the triggers of migration 3).
 func (m *Manager) invalidateToken(token string) {
-	key := cacheKey(token)
-	m.cache.dropKey(key)
-	m.sharedDrop(key)
+	k := cacheKey(token)
+	m.cache.dropKey(k)
+	m.sharedDrop(k.String())
 }
 
 // InvalidateUser forgets every cached session of the user in this process and in the shared

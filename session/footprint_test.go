@@ -37,7 +37,7 @@ func liveHeap() uint64 {
 func TestCacheEntryFootprint(t *testing.T) {
 	const n = 20_000
 	auths := make([]*Auth, n)
-	keys := make([]string, n)
+	keys := make([]entryKey, n)
 	for i := range auths {
 		auths[i] = benchAuth(i)
 		keys[i] = cacheKey(auths[i].Session.Token)

@@ -95,9 +95,9 @@ func FuzzBearer(f *testing.F) {
 func FuzzHandleInvalidation(f *testing.F) {
 	a := benchAuth(5)
 	key := cacheKey(a.Session.Token)
-	f.Add("t:" + key)
-	f.Add("t:" + key + ":" + a.User.ID)
-	f.Add("t:" + cacheKey("other"))
+	f.Add("t:" + key.String())
+	f.Add("t:" + key.String() + ":" + a.User.ID)
+	f.Add("t:" + cacheKey("other").String())
 	f.Add("u:" + a.User.ID)
 	f.Add("u:someone-else")
 	f.Add("*")
@@ -114,8 +114,8 @@ func FuzzHandleInvalidation(f *testing.F) {
 		}
 		switch {
 		case strings.HasPrefix(msg, msgToken):
-			k := tokenMessageKey(msg)
-			if _, valid := binaryKey(k); !valid || k == key {
+			k, valid := parseKey(tokenMessageKey(msg))
+			if !valid || k == key {
 				t.Errorf("%q: session still cached", msg)
 			}
 		case strings.HasPrefix(msg, msgUser):

@@ -320,7 +320,7 @@ func (m *Manager) Get(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		return auth, nil
 	}
 	// Several requests may find the same session due at once: one of them writes.
-	v, err, _ := m.refresh.Do(key, func() (any, error) { return m.extend(ctx, token, sess, now) })
+	v, err, _ := m.refresh.Do(key.String(), func() (any, error) { return m.extend(ctx, token, sess, now) })
 	if err != nil {
 		if errors.Is(err, ErrVanished) {
 			m.ClearCookies(w, r)

@@ -60,7 +60,7 @@ func TestPackRefusesMismatchedUser(t *testing.T) {
 func TestCacheDropUser(t *testing.T) {
 	c := newCache(time.Minute, 100)
 	now := time.Now()
-	var keys []string
+	var keys []entryKey
 	for i := 0; i < 6; i++ {
 		a := benchAuth(i % 2) // two users, three sessions each
 		a.Session.Token = a.Session.Token + string(rune('a'+i))

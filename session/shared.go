@@ -42,11 +42,11 @@ func (m *Manager) sharedEpoch(ctx context.Context) string {
 	return e
 }
 
-func (m *Manager) sharedLoad(ctx context.Context, key, token string) (*Auth, bool) {
+func (m *Manager) sharedLoad(ctx context.Context, key entryKey, token string) (*Auth, bool) {
 	if !m.sharedUsable() {
 		return nil, false
 	}
-	data, ok, err := m.shared.LoadSession(ctx, key)
+	data, ok, err := m.shared.LoadSession(ctx, key.String())
 	if err != nil || !ok {
 		return nil, false
 	}
@@ -57,7 +57,7 @@ func (m *Manager) sharedLoad(ctx context.Context, key, token string) (*Auth, boo
 	return &a, true
 }
 
-func (m *Manager) sharedSave(ctx context.Context, key string, a *Auth, epoch string, now time.Time) {
+func (m *Manager) sharedSave(ctx context.Context, key entryKey, a *Auth, epoch string, now time.Time) {
 	if epoch == "" || !m.sharedUsable() {
 		return
 	}
@@ -72,7 +72,7 @@ func (m *Manager) sharedSave(ctx context.Context, key string, a *Auth, epoch str
 	if err != nil {
 		return
 	}
-	_ = m.shared.SaveSession(ctx, key, a.User.ID, data, ttl, epoch)
+	_ = m.shared.SaveSession(ctx, key.String(), a.User.ID, data, ttl, epoch)
 }
 
 func (m *Manager) sharedDrop(key string) {

@@ -130,24 +130,29 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (*Session, *Us
 	}
 	// One round trip, scanned by hand: this is the query behind every authenticated request that
 	// the session cache does not answer.
-	var sess Session
-	var u User
-	row := s.conn(ctx).Raw(sessionWithUserSQL, token).Row()
-	err := row.Scan(&sess.ID, &sess.ExpiresAt, &sess.Token, &sess.CreatedAt, &sess.UpdatedAt, &sess.IPAddress, &sess.UserAgent, &sess.UserID,
-		&u.ID, &u.Name, &u.Email, &u.EmailVerified, &u.Image, &u.CreatedAt, &u.UpdatedAt)
+	var r SessionWithUser
+	err := r.scan(s.conn(ctx).Raw(sessionWithUserSQL+` = ?`, token).Row())
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, notFound("session")
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: session: %w", classify(err))
 	}
-	return &sess, &u, nil
+	return &r.Session, &r.User, nil
 }
 
-// sessionWithUserSQL reads a session and its user; a session whose user is gone is not found.
+// sessionWithUserSQL reads sessions with their users, up to the condition on the token; a session
+// whose user is gone is not found.
 const sessionWithUserSQL = `select s."id", s."expiresAt", s."token", s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId",
  u."id", u."name", u."email", u."emailVerified", u."image", u."createdAt", u."updatedAt"
- from "session" s join "user" u on u."id" = s."userId" where s."token" = ?`
+ from "session" s join "user" u on u."id" = s."userId" where s."token"`
+
+// scan reads one row of sessionWithUserSQL.
+func (r *SessionWithUser) scan(row interface{ Scan(...any) error }) error {
+	return row.Scan(&r.Session.ID, &r.Session.ExpiresAt, &r.Session.Token, &r.Session.CreatedAt, &r.Session.UpdatedAt,
+		&r.Session.IPAddress, &r.Session.UserAgent, &r.Session.UserID,
+		&r.User.ID, &r.User.Name, &r.User.Email, &r.User.EmailVerified, &r.User.Image, &r.User.CreatedAt, &r.User.UpdatedAt)
+}
 
 // SessionWithUser is a session and the user it belongs to, as one lookup returns them.
 type SessionWithUser struct {
@@ -176,16 +181,14 @@ func (s *Store) SessionsByTokens(ctx context.Context, tokens []string) (map[stri
 	if len(uniq) == 0 {
 		return out, nil
 	}
-	rows, err := s.conn(ctx).Raw(sessionsWithUserSQL, uniq).Rows()
+	rows, err := s.conn(ctx).Raw(sessionWithUserSQL+` in ?`, uniq).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("store: sessions by token: %w", classify(err))
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var r SessionWithUser
-		if err := rows.Scan(&r.Session.ID, &r.Session.ExpiresAt, &r.Session.Token, &r.Session.CreatedAt, &r.Session.UpdatedAt,
-			&r.Session.IPAddress, &r.Session.UserAgent, &r.Session.UserID,
-			&r.User.ID, &r.User.Name, &r.User.Email, &r.User.EmailVerified, &r.User.Image, &r.User.CreatedAt, &r.User.UpdatedAt); err != nil {
+		if err := r.scan(rows); err != nil {
 			return nil, fmt.Errorf("store: sessions by token: %w", classify(err))
 		}
 		out[r.Session.Token] = r
@@ -195,11 +198,6 @@ func (s *Store) SessionsByTokens(ctx context.Context, tokens []string) (map[stri
 	}
 	return out, nil
 }
-
-// sessionsWithUserSQL is sessionWithUserSQL for a list of tokens (GORM expands the slice).
-const sessionsWithUserSQL = `select s."id", s."expiresAt", s."token", s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId",
- u."id", u."name", u."email", u."emailVerified", u."image", u."createdAt", u."updatedAt"
- from "session" s join "user" u on u."id" = s."userId" where s."token" in ?`
 
 // SessionsByUser lists the user's sessions that expire after the given time, oldest first.
 func (s *Store) SessionsByUser(ctx context.Context, userID string, expiringAfter Time) ([]Session, error) {

@@ -1375,17 +1375,7 @@ func (s *Social) AccountInfo(ctx context.Context, userID, accountID string) (*Ac
 	if tok.IDToken != nil {
 		t.IDToken = *tok.IDToken
 	}
-	var prof *profile
-	switch p.kind {
-	case ProviderGoogle, ProviderMicrosoft, ProviderApple:
-		// The stored ID token is read as Better-Auth reads it: it was verified when it arrived
-		// and has long expired since, so it is decoded, not verified again.
-		if claims := unverifiedClaims(t.IDToken); claims != nil {
-			prof = p.profileFromClaims(ctx, claims, t, nil)
-		}
-	default:
-		prof = p.fetchProfile(ctx, t, nil, "")
-	}
+	prof := p.storedProfile(ctx, t)
 	if prof == nil {
 		return nil, ErrFailedToGetUserInfo
 	}

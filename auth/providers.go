@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -22,19 +21,42 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Provider types: the built-in providers Better-Auth ships under these ids, and "oidc" for any
-// OpenID Connect provider found through its discovery document (Better-Auth's generic OAuth).
-const (
-	ProviderGoogle    = "google"
-	ProviderGitHub    = "github"
-	ProviderMicrosoft = "microsoft"
-	ProviderApple     = "apple"
-	ProviderDiscord   = "discord"
-	ProviderGitLab    = "gitlab"
-	ProviderOIDC      = "oidc"
-)
+// providerTypes are the provider implementations, one provider_<type>.go each, in the order
+// LoadProvidersFromEnv reads them. Adding a provider is its file and one line here.
+var providerTypes = []struct {
+	name string
+	typ  providerType
+}{
+	{ProviderGoogle, googleType{}},
+	{ProviderGitHub, githubType{}},
+	{ProviderMicrosoft, microsoftType{}},
+	{ProviderApple, appleType{}},
+	{ProviderDiscord, discordType{}},
+	{ProviderGitLab, gitlabType{}},
+	{ProviderOIDC, oidcType{}},
+}
 
-var builtinProviders = []string{ProviderGoogle, ProviderGitHub, ProviderMicrosoft, ProviderApple, ProviderDiscord, ProviderGitLab}
+// builtinProviders are the types a provider id names by itself, each configured from the
+// environment by <TYPE>_CLIENT_ID: every type but the generic "oidc".
+var builtinProviders = func() []string {
+	var names []string
+	for _, t := range providerTypes {
+		if t.name != ProviderOIDC {
+			names = append(names, t.name)
+		}
+	}
+	return names
+}()
+
+// typeNamed returns the implementation of a provider type, nil for an unknown one.
+func typeNamed(name string) providerType {
+	for _, t := range providerTypes {
+		if t.name == name {
+			return t.typ
+		}
+	}
+	return nil
+}
 
 // ProviderConfig configures one social provider. Field names follow Better-Auth's provider
 // options (socialProviders.<id> and genericOAuth's config) so a Better-Auth configuration
@@ -194,19 +216,7 @@ func LoadProvidersFromEnv(getenv func(string) string) (SocialConfig, error) {
 		}
 		p := ProviderConfig{Type: id, ClientID: clientID}
 		common(prefix, &p)
-		switch id {
-		case ProviderGoogle:
-			p.AccessType = env("GOOGLE_ACCESS_TYPE")
-			p.HostedDomain = env("GOOGLE_HD")
-			p.Audiences = splitList(env("GOOGLE_AUDIENCES"))
-		case ProviderMicrosoft:
-			p.TenantID = env("MICROSOFT_TENANT_ID")
-			p.Authority = env("MICROSOFT_AUTHORITY")
-		case ProviderApple:
-			p.Audiences = splitList(env("APPLE_AUDIENCES"))
-		case ProviderGitLab:
-			p.Issuer = env("GITLAB_ISSUER")
-		}
+		typeNamed(id).loadEnv(env, &p)
 		cfg.Providers[id] = p
 	}
 	for _, id := range splitList(env("OIDC_PROVIDERS")) {
@@ -244,23 +254,19 @@ func (c SocialConfig) Validate() error {
 	var errs []error
 	for _, id := range sortedKeys(c.Providers) {
 		p := c.Providers[id]
-		kind := providerKind(id, p)
+		typ := typeNamed(providerKind(id, p))
 		if !validProviderID.MatchString(id) {
 			errs = append(errs, fmt.Errorf("social provider %q: ids are letters, digits, '-', '_' and '.'", id))
 		}
-		if !slices.Contains(builtinProviders, kind) && kind != ProviderOIDC {
+		if typ == nil {
 			errs = append(errs, fmt.Errorf("social provider %q: unknown type %q", id, p.Type))
 			continue
 		}
 		if p.ClientID == "" {
 			errs = append(errs, fmt.Errorf("social provider %q: the client id is required", id))
 		}
-		if (kind == ProviderGoogle || kind == ProviderApple) && p.ClientSecret == "" {
-			// Better-Auth refuses to build the authorization URL without one.
-			errs = append(errs, fmt.Errorf("social provider %q: the client secret is required", id))
-		}
-		if kind == ProviderOIDC && p.DiscoveryURL == "" && (p.AuthorizationURL == "" || p.TokenURL == "") {
-			errs = append(errs, fmt.Errorf("social provider %q: a discovery URL (or authorization and token URLs) is required", id))
+		if err := typ.validate(p); err != nil {
+			errs = append(errs, fmt.Errorf("social provider %q: %w", id, err))
 		}
 		for _, u := range []string{p.DiscoveryURL, p.AuthorizationURL, p.TokenURL, p.UserInfoURL, p.JWKSURL, p.Issuer, p.Authority} {
 			if u == "" {
@@ -319,11 +325,79 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// providerType is what one kind of provider adds to the machinery every provider shares
+// (discovery, PKCE, the code exchange, refresh, ID-token verification), each as Better-Auth's
+// provider of that name does. Embed baseType for the hooks a type does not need, or
+// idTokenUser when the user's profile is the ID token.
+type providerType interface {
+	// loadEnv reads a built-in type's own environment variables into cfg
+	// (LoadProvidersFromEnv, after the ones every provider reads).
+	loadEnv(env func(string) string, cfg *ProviderConfig)
+	// validate reports what cfg lacks for this type beyond a client id, nil when nothing.
+	validate(cfg ProviderConfig) error
+	// configure sets p's endpoints, ID-token rules (p.idToken; nil means no ID-token sign-in)
+	// and PKCE from p.cfg.
+	configure(p *provider)
+	// scopes is the scope list of an authorization request, in Better-Auth's order.
+	scopes(p *provider, requested []string) []string
+	// authorize sets the type's own authorization-URL parameters on q, which holds the
+	// defaults.
+	authorize(p *provider, q *authQuirks)
+	// profile turns the tokens of a code exchange into the user's profile, or nil when the
+	// provider gives none; an ID token among them is verified first, with nonce if not empty.
+	profile(ctx context.Context, p *provider, t *tokenSet, au *appleUser, nonce string) *profile
+	// claimsProfile builds the profile of a verified ID token's claims, or nil.
+	claimsProfile(ctx context.Context, p *provider, claims map[string]any, t *tokenSet, au *appleUser) *profile
+	// storedProfile reads the profile behind an account's stored tokens (account-info).
+	storedProfile(ctx context.Context, p *provider, t *tokenSet) *profile
+}
+
+// baseType is the default of the optional hooks: no environment variables of its own, nothing
+// to require, Better-Auth's default authorization URL, no ID tokens, and account-info asking
+// the provider again with the stored access token.
+type baseType struct{}
+
+func (baseType) loadEnv(func(string) string, *ProviderConfig) {}
+func (baseType) validate(ProviderConfig) error                { return nil }
+func (baseType) authorize(*provider, *authQuirks)             {}
+func (baseType) claimsProfile(context.Context, *provider, map[string]any, *tokenSet, *appleUser) *profile {
+	return nil
+}
+func (baseType) storedProfile(ctx context.Context, p *provider, t *tokenSet) *profile {
+	return p.typ.profile(ctx, p, t, nil, "")
+}
+
+// idTokenUser is the base of the types whose user is their ID token (Google, Microsoft, Apple):
+// the code flow verifies the token the exchange returned and reads its claims.
+type idTokenUser struct{ baseType }
+
+func (idTokenUser) profile(ctx context.Context, p *provider, t *tokenSet, au *appleUser, nonce string) *profile {
+	if t.IDToken == "" {
+		return nil
+	}
+	claims, ok := p.verifiedClaims(ctx, t.IDToken, nonce)
+	if !ok {
+		return nil
+	}
+	return p.typ.claimsProfile(ctx, p, claims, t, au)
+}
+
+// storedProfile reads the stored ID token as Better-Auth reads it: it was verified when it
+// arrived and has long expired since, so it is decoded, not verified again.
+func (idTokenUser) storedProfile(ctx context.Context, p *provider, t *tokenSet) *profile {
+	claims := unverifiedClaims(t.IDToken)
+	if claims == nil {
+		return nil
+	}
+	return p.typ.claimsProfile(ctx, p, claims, t, nil)
+}
+
 // provider is one configured provider at run time: its endpoints and how it turns tokens into a
 // user, mirroring Better-Auth's provider objects.
 type provider struct {
 	id     string
 	kind   string
+	typ    providerType
 	cfg    ProviderConfig
 	social *Social
 
@@ -336,6 +410,8 @@ type provider struct {
 	// requiresNonce binds the ID token of the redirect flow to the sign-in with a nonce.
 	requiresNonce bool
 	pkce          bool
+	// discovery: the endpoints come from cfg.DiscoveryURL, fetched on first use (ready).
+	discovery bool
 	// isOIDC: the discovery document lists ID-token signing algorithms (generic providers).
 	isOIDC bool
 	// endSession is the provider's RP-initiated logout endpoint (generic OIDC, from discovery).
@@ -350,24 +426,6 @@ type provider struct {
 	lastErr error
 }
 
-const (
-	googleAuthURL    = "https://accounts.google.com/o/oauth2/v2/auth"
-	googleTokenURL   = "https://oauth2.googleapis.com/token"
-	googleJWKSURL    = "https://www.googleapis.com/oauth2/v3/certs"
-	githubAuthURL    = "https://github.com/login/oauth/authorize"
-	githubTokenURL   = "https://github.com/login/oauth/access_token"
-	githubUserURL    = "https://api.github.com/user"
-	appleAuthURL     = "https://appleid.apple.com/auth/authorize"
-	appleTokenURL    = "https://appleid.apple.com/auth/token"
-	appleJWKSURL     = "https://appleid.apple.com/auth/keys"
-	appleIssuer      = "https://appleid.apple.com"
-	discordAuthURL   = "https://discord.com/api/oauth2/authorize"
-	discordTokenURL  = "https://discord.com/api/oauth2/token"
-	discordUserURL   = "https://discord.com/api/users/@me"
-	microsoftGraph   = "https://graph.microsoft.com/v1.0/me/photos/"
-	msConsumerTenant = "9188040d-6c67-4c5b-b112-36a304b66dad"
-)
-
 func or(v, def string) string {
 	if v != "" {
 		return v
@@ -375,94 +433,66 @@ func or(v, def string) string {
 	return def
 }
 
-// newProvider builds a provider from its configuration. Generic OIDC providers discover their
-// endpoints later, on first use.
+// newProvider builds a provider from its configuration, which Validate has accepted (so its
+// type is known). Providers with a discovery document find their endpoints later, on first use.
 func newProvider(s *Social, id string, cfg ProviderConfig) *provider {
-	p := &provider{id: id, kind: providerKind(id, cfg), cfg: cfg, social: s, pkce: true}
-	audiences := append([]string{cfg.ClientID}, cfg.Audiences...)
-	switch p.kind {
-	case ProviderGoogle:
-		p.authURL, p.tokenURL = or(cfg.AuthorizationURL, googleAuthURL), or(cfg.TokenURL, googleTokenURL)
-		hd := cfg.HostedDomain
-		p.idToken = &idTokenSpec{jwksURL: or(cfg.JWKSURL, googleJWKSURL), issuers: []string{"https://accounts.google.com", "accounts.google.com"},
-			audiences: audiences, algs: []string{"RS256"}, maxAge: time.Hour}
-		if hd != "" {
-			p.idToken.verifyClaims = func(c map[string]any) bool { return googleHostedDomainAllowed(hd, c["hd"]) }
-		}
-	case ProviderGitHub:
-		p.authURL, p.tokenURL, p.userInfoURL = or(cfg.AuthorizationURL, githubAuthURL), or(cfg.TokenURL, githubTokenURL), or(cfg.UserInfoURL, githubUserURL)
-	case ProviderMicrosoft:
-		tenant := or(cfg.TenantID, "common")
-		authority := strings.TrimRight(or(cfg.Authority, "https://login.microsoftonline.com"), "/")
-		p.authURL = or(cfg.AuthorizationURL, authority+"/"+tenant+"/oauth2/v2.0/authorize")
-		p.tokenURL = or(cfg.TokenURL, authority+"/"+tenant+"/oauth2/v2.0/token")
-		spec := &idTokenSpec{jwksURL: or(cfg.JWKSURL, authority+"/"+tenant+"/discovery/v2.0/keys"), audiences: audiences,
-			algs: []string{"RS256"}, maxAge: time.Hour}
-		if tenant != "common" && tenant != "organizations" && tenant != "consumers" {
-			spec.issuers = []string{authority + "/" + tenant + "/v2.0"}
-		}
-		// The multi-tenant endpoints cannot name one issuer, so bind the token to its own
-		// tenant and to the configured account class, as Better-Auth does.
-		spec.verifyClaims = func(c map[string]any) bool {
-			tid, _ := c["tid"].(string)
-			if tid == "" || c["iss"] != authority+"/"+tid+"/v2.0" {
-				return false
-			}
-			if tenant == "organizations" && tid == msConsumerTenant {
-				return false
-			}
-			if tenant == "consumers" && tid != msConsumerTenant {
-				return false
-			}
-			return true
-		}
-		p.idToken = spec
-	case ProviderApple:
-		p.authURL, p.tokenURL = or(cfg.AuthorizationURL, appleAuthURL), or(cfg.TokenURL, appleTokenURL)
-		p.idToken = &idTokenSpec{jwksURL: or(cfg.JWKSURL, appleJWKSURL), issuers: []string{appleIssuer}, audiences: audiences,
-			algs: []string{"RS256"}, maxAge: time.Hour, nonceSHA256: true}
-	case ProviderDiscord:
-		p.authURL, p.tokenURL, p.userInfoURL = or(cfg.AuthorizationURL, discordAuthURL), or(cfg.TokenURL, discordTokenURL), or(cfg.UserInfoURL, discordUserURL)
-		p.pkce = false // Better-Auth sends Discord no code challenge
-	case ProviderGitLab:
-		base := or(cfg.Issuer, "https://gitlab.com")
-		p.authURL = or(cfg.AuthorizationURL, cleanDoubleSlashes(base+"/oauth/authorize"))
-		p.tokenURL = or(cfg.TokenURL, cleanDoubleSlashes(base+"/oauth/token"))
-		p.userInfoURL = or(cfg.UserInfoURL, cleanDoubleSlashes(base+"/api/v4/user"))
-	case ProviderOIDC:
-		p.pkce = cfg.PKCE == nil || *cfg.PKCE
-		p.authURL, p.tokenURL, p.userInfoURL = cfg.AuthorizationURL, cfg.TokenURL, cfg.UserInfoURL
-		if cfg.DiscoveryURL == "" {
-			p.discovered = true
-			p.issuer = cfg.Issuer
-			if cfg.JWKSURL != "" && cfg.Issuer != "" {
-				p.idToken = &idTokenSpec{jwksURL: cfg.JWKSURL, issuers: []string{cfg.Issuer}, audiences: []string{cfg.ClientID}}
-				p.requiresNonce = !cfg.DisableIDTokenNonceBinding
-			}
-		}
+	kind := providerKind(id, cfg)
+	typ := typeNamed(kind)
+	if typ == nil {
+		panic("auth: provider " + strconv.Quote(id) + " has unknown type " + strconv.Quote(cfg.Type) + "; Validate refuses it")
 	}
+	p := &provider{id: id, kind: kind, typ: typ, cfg: cfg, social: s, pkce: true}
+	typ.configure(p)
 	return p
 }
 
-func cleanDoubleSlashes(s string) string {
-	parts := strings.Split(s, "://")
-	for i := range parts {
-		for strings.Contains(parts[i], "//") {
-			parts[i] = strings.ReplaceAll(parts[i], "//", "/")
-		}
+func requireClientSecret(cfg ProviderConfig) error {
+	if cfg.ClientSecret == "" {
+		return errors.New("the client secret is required")
 	}
-	return strings.Join(parts, "://")
+	return nil
 }
 
-func googleHostedDomainAllowed(want string, got any) bool {
-	if want == "" {
-		return true
+// endpoints sets the type's default endpoints, each replaced by its ProviderConfig override.
+func (p *provider) endpoints(authURL, tokenURL, userInfoURL string) {
+	p.authURL, p.tokenURL, p.userInfoURL = or(p.cfg.AuthorizationURL, authURL), or(p.cfg.TokenURL, tokenURL), or(p.cfg.UserInfoURL, userInfoURL)
+}
+
+// platformIDToken is the ID-token rule set Better-Auth gives Google, Microsoft and Apple: RS256
+// only, issued within the hour, to the client id or one of the configured Audiences.
+func (p *provider) platformIDToken(jwksURL string, issuers ...string) *idTokenSpec {
+	return &idTokenSpec{jwksURL: jwksURL, issuers: issuers, audiences: append([]string{p.cfg.ClientID}, p.cfg.Audiences...),
+		algs: []string{"RS256"}, maxAge: time.Hour}
+}
+
+// defaultScopesFirst is Better-Auth's usual scope order: the type's defaults (unless
+// DisableDefaultScope), the configured scopes, then the request's.
+func (p *provider) defaultScopesFirst(defaults, requested []string) []string {
+	if p.cfg.DisableDefaultScope {
+		defaults = nil
 	}
-	hd, _ := got.(string)
-	if hd == "" {
+	return append(append(defaults, p.cfg.Scopes...), requested...)
+}
+
+// verifiedClaims verifies an ID token from the code exchange; a rejected one is logged and ok
+// is false.
+func (p *provider) verifiedClaims(ctx context.Context, raw, nonce string) (map[string]any, bool) {
+	claims, err := p.verifyIDToken(ctx, raw, nonce)
+	if err != nil {
+		p.social.log.LogAttrs(ctx, slog.LevelWarn, "oauth id token rejected", slog.String("provider", p.id), slog.String("error", err.Error()))
+		return nil, false
+	}
+	return claims, true
+}
+
+// fetchUser fetches the provider's user document from userInfoURL into dst; a failure is logged
+// and reported as false.
+func (p *provider) fetchUser(ctx context.Context, h http.Header, dst any) bool {
+	if err := p.social.getJSON(ctx, p.userInfoURL, h, dst); err != nil {
+		p.social.log.LogAttrs(ctx, slog.LevelWarn, p.kind+" user failed", slog.String("error", err.Error()))
 		return false
 	}
-	return want == "*" || hd == want
+	return true
 }
 
 // discoveryDoc is the part of an OpenID provider's metadata the server uses.
@@ -480,7 +510,7 @@ type discoveryDoc struct {
 // has not been fetched yet. A failed fetch is retried by the next request, as Better-Auth
 // retries a provider whose startup discovery failed.
 func (p *provider) ready(ctx context.Context) error {
-	if p.kind != ProviderOIDC {
+	if !p.discovery {
 		return nil
 	}
 	p.mu.Lock()
@@ -555,36 +585,7 @@ func (p *provider) redirectURI() string {
 }
 
 // scopes is the scope list of an authorization request, in Better-Auth's order per provider.
-func (p *provider) scopes(requested []string) []string {
-	var defaults []string
-	switch p.kind {
-	case ProviderGoogle:
-		defaults = []string{"email", "profile", "openid"}
-	case ProviderGitHub:
-		defaults = []string{"read:user", "user:email"}
-	case ProviderMicrosoft:
-		defaults = []string{"openid", "profile", "email", "User.Read", "offline_access"}
-	case ProviderApple:
-		defaults = []string{"email", "name"}
-	case ProviderDiscord:
-		defaults = []string{"identify", "email"}
-	case ProviderGitLab:
-		defaults = []string{"read_user"}
-	case ProviderOIDC:
-		out := append(append([]string{}, requested...), p.cfg.Scopes...)
-		if p.isOIDC && !slices.Contains(out, "openid") {
-			out = append([]string{"openid"}, out...)
-		}
-		return out
-	}
-	if p.cfg.DisableDefaultScope {
-		defaults = nil
-	}
-	if p.kind == ProviderDiscord {
-		return append(append(defaults, requested...), p.cfg.Scopes...)
-	}
-	return append(append(defaults, p.cfg.Scopes...), requested...)
-}
+func (p *provider) scopes(requested []string) []string { return p.typ.scopes(p, requested) }
 
 // authRequest is what an authorization URL is built from.
 type authRequest struct {
@@ -600,61 +601,55 @@ var reservedAuthParams = []string{"state", "client_id", "redirect_uri", "respons
 // IsReservedAuthParam reports whether an additionalParams key is one Better-Auth refuses.
 func IsReservedAuthParam(key string) bool { return slices.Contains(reservedAuthParams, key) }
 
+// authQuirks are the parts of an authorization URL a provider type decides.
+type authQuirks struct {
+	responseType, responseMode, prompt, accessType, display, hd string
+	// noLoginHint drops the request's login hint.
+	noLoginHint bool
+	// extra are the type's own further parameters (with the configured ones), which go before
+	// the request's additionalParams.
+	extra params
+}
+
 // authorizationURL builds the provider's authorization URL with Better-Auth's parameters, in
 // its order, so the URL matches the one Node would send byte for byte.
 func (p *provider) authorizationURL(r authRequest) (string, error) {
 	var q params
-	responseType, responseMode, prompt, accessType, display, hd := "code", "", p.cfg.Prompt, "", "", ""
+	a := authQuirks{responseType: "code", prompt: p.cfg.Prompt}
+	p.typ.authorize(p, &a)
 	// Extra parameters in Better-Auth's order: the provider's own, the configured ones, then
 	// the request's (a later one replaces an earlier one of the same name in place).
-	var additional params
-	switch p.kind {
-	case ProviderGoogle:
-		accessType, display, hd = p.cfg.AccessType, p.cfg.Display, p.cfg.HostedDomain
-		additional.set("include_granted_scopes", "true")
-	case ProviderApple:
-		responseType, responseMode = "code id_token", "form_post"
-		prompt = ""
-	case ProviderDiscord:
-		prompt = or(p.cfg.Prompt, "none")
-	case ProviderGitLab:
-		prompt = "" // Better-Auth sends GitLab no prompt
-	case ProviderOIDC:
-		accessType = p.cfg.AccessType
-		for _, k := range sortedKeys(p.cfg.AuthorizationURLParams) {
-			additional.set(k, p.cfg.AuthorizationURLParams[k])
-		}
-	}
+	additional := a.extra
 	for _, k := range sortedKeys(r.additional) {
 		additional.set(k, r.additional[k])
 	}
-	q.set("response_type", responseType)
+	q.set("response_type", a.responseType)
 	q.set("client_id", p.cfg.ClientID)
 	q.set("state", r.state)
 	if len(r.scopes) > 0 {
 		q.set("scope", strings.Join(r.scopes, " "))
 	}
 	q.set("redirect_uri", p.redirectURI())
-	if display != "" {
-		q.set("display", display)
+	if a.display != "" {
+		q.set("display", a.display)
 	}
-	if r.loginHint != "" && p.kind != ProviderApple && p.kind != ProviderDiscord {
+	if r.loginHint != "" && !a.noLoginHint {
 		q.set("login_hint", r.loginHint)
 	}
 	if r.nonce != "" {
 		q.set("nonce", r.nonce)
 	}
-	if prompt != "" {
-		q.set("prompt", prompt)
+	if a.prompt != "" {
+		q.set("prompt", a.prompt)
 	}
-	if hd != "" {
-		q.set("hd", hd)
+	if a.hd != "" {
+		q.set("hd", a.hd)
 	}
-	if accessType != "" {
-		q.set("access_type", accessType)
+	if a.accessType != "" {
+		q.set("access_type", a.accessType)
 	}
-	if responseMode != "" {
-		q.set("response_mode", responseMode)
+	if a.responseMode != "" {
+		q.set("response_mode", a.responseMode)
 	}
 	if p.pkce && r.codeVerifier != "" {
 		q.set("code_challenge_method", "S256")
@@ -898,263 +893,22 @@ type profile struct {
 	Subject string
 }
 
-// appleUser is the "user" JSON Apple posts on the first sign-in (the only time it sends the
-// user's name).
-type appleUser struct {
-	Name *struct {
-		FirstName string `json:"firstName"`
-		LastName  string `json:"lastName"`
-	} `json:"name"`
-	Email string `json:"email"`
-}
-
 // fetchProfile turns tokens from the code exchange into a profile, or nil when the provider
 // gives none (Better-Auth's unable_to_get_user_info). ID tokens in the exchange response are
 // verified before they are read; nonce is the one bound to this sign-in, if any.
 func (p *provider) fetchProfile(ctx context.Context, t *tokenSet, au *appleUser, nonce string) *profile {
-	switch p.kind {
-	case ProviderGoogle, ProviderMicrosoft, ProviderApple:
-		if t.IDToken == "" {
-			return nil
-		}
-		claims, err := p.verifyIDToken(ctx, t.IDToken, nonce)
-		if err != nil {
-			p.social.log.LogAttrs(ctx, slog.LevelWarn, "oauth id token rejected", slog.String("provider", p.id), slog.String("error", err.Error()))
-			return nil
-		}
-		return p.profileFromClaims(ctx, claims, t, au)
-	case ProviderGitHub:
-		return p.githubProfile(ctx, t)
-	case ProviderDiscord:
-		return p.discordProfile(ctx, t)
-	case ProviderGitLab:
-		return p.gitlabProfile(ctx, t)
-	case ProviderOIDC:
-		if t.IDToken == "" || p.idToken == nil {
-			return p.genericProfile(ctx, t, nil)
-		}
-		claims, err := p.verifyIDToken(ctx, t.IDToken, nonce)
-		if err != nil {
-			p.social.log.LogAttrs(ctx, slog.LevelWarn, "oauth id token rejected", slog.String("provider", p.id), slog.String("error", err.Error()))
-			return nil
-		}
-		return p.genericProfile(ctx, t, claims)
-	}
-	return nil
+	return p.typ.profile(ctx, p, t, au, nonce)
 }
 
 // profileFromClaims builds the profile of a verified ID token (the ID-token sign-in path, and
 // the code flow of providers whose profile is the ID token).
 func (p *provider) profileFromClaims(ctx context.Context, claims map[string]any, t *tokenSet, au *appleUser) *profile {
-	switch p.kind {
-	case ProviderGoogle:
-		if !googleHostedDomainAllowed(p.cfg.HostedDomain, claims["hd"]) {
-			return nil
-		}
-		return &profile{Name: strPtr(claims["name"]), Email: strPtr(claims["email"]), Image: strPtr(claims["picture"]),
-			EmailVerified: stringBool(claims["email_verified"]), Data: claims, Subject: jsString(claims["sub"])}
-	case ProviderMicrosoft:
-		oid, _ := claims["oid"].(string)
-		if strings.TrimSpace(oid) == "" {
-			return nil
-		}
-		if !p.cfg.DisableProfilePhoto && t.AccessToken != "" {
-			if pic := p.microsoftPhoto(ctx, t.AccessToken); pic != "" {
-				claims["picture"] = pic
-			}
-		}
-		email, _ := claims["email"].(string)
-		verified := false
-		if v, present := claims["email_verified"]; present {
-			verified = stringBool(v)
-		} else if email != "" {
-			verified = listContains(claims["verified_primary_email"], email) || listContains(claims["verified_secondary_email"], email)
-		}
-		return &profile{Name: strPtr(claims["name"]), Email: strPtr(claims["email"]), Image: strPtr(claims["picture"]),
-			EmailVerified: verified, Data: claims, Subject: oid}
-	case ProviderApple:
-		name := ""
-		if au != nil && au.Name != nil {
-			name = strings.TrimSpace(au.Name.FirstName + " " + au.Name.LastName)
-		} else if n, ok := claims["name"].(string); ok {
-			name = n
-		}
-		claims["name"] = name
-		return &profile{Name: &name, Email: strPtr(claims["email"]), EmailVerified: stringBool(claims["email_verified"]),
-			Data: claims, Subject: jsString(claims["sub"])}
-	case ProviderOIDC:
-		return p.genericProfile(ctx, &tokenSet{IDToken: t.IDToken}, claims)
-	}
-	return nil
+	return p.typ.claimsProfile(ctx, p, claims, t, au)
 }
 
-// genericProfile is Better-Auth's generic-OAuth user info: the ID token's claims when they carry
-// sub and email, else the userinfo endpoint, whose sub must then match the ID token's.
-func (p *provider) genericProfile(ctx context.Context, t *tokenSet, claims map[string]any) *profile {
-	var raw map[string]any
-	decoded := claims
-	if decoded == nil && t.IDToken != "" {
-		decoded = unverifiedClaims(t.IDToken)
-	}
-	if decoded != nil && truthyClaim(decoded["sub"]) && truthyClaim(decoded["email"]) {
-		raw = map[string]any{"id": decoded["sub"], "emailVerified": stringBool(decoded["email_verified"])}
-		if pic, ok := decoded["picture"]; ok {
-			raw["image"] = pic
-		}
-		for k, v := range decoded {
-			raw[k] = v
-		}
-	} else {
-		if p.userInfoURL == "" || t.AccessToken == "" {
-			return nil
-		}
-		var info map[string]any
-		if err := p.social.getJSON(ctx, p.userInfoURL, bearer(t.AccessToken), &info); err != nil {
-			p.social.log.LogAttrs(ctx, slog.LevelWarn, "oauth userinfo failed", slog.String("provider", p.id), slog.String("error", err.Error()))
-			return nil
-		}
-		raw = info
-		raw["emailVerified"] = stringBool(info["email_verified"])
-		delete(raw, "image")
-		if pic, ok := info["picture"]; ok {
-			raw["image"] = pic
-		}
-	}
-	if claims != nil {
-		if sub, present := claims["sub"]; present && jsString(raw["sub"]) != jsString(sub) {
-			return nil
-		}
-	}
-	prof := &profile{Name: strPtr(raw["name"]), Email: strPtr(raw["email"]), Image: strPtr(raw["image"]),
-		EmailVerified: stringBool(raw["emailVerified"]), Data: raw}
-	switch {
-	case !p.isOIDC:
-		prof.Subject = jsString(raw["id"])
-	case p.idToken != nil && t.IDToken != "":
-		src := claims
-		if src == nil {
-			src = unverifiedClaims(t.IDToken)
-		}
-		prof.Subject = jsString(src["sub"])
-	default:
-		prof.Subject = jsString(raw["sub"])
-	}
-	return prof
-}
-
-func (p *provider) githubProfile(ctx context.Context, t *tokenSet) *profile {
-	h := bearer(t.AccessToken)
-	h.Set("User-Agent", "better-auth")
-	var prof map[string]any
-	if err := p.social.getJSON(ctx, p.userInfoURL, h, &prof); err != nil {
-		p.social.log.LogAttrs(ctx, slog.LevelWarn, "github user failed", slog.String("error", err.Error()))
-		return nil
-	}
-	var emails []map[string]any
-	_ = p.social.getJSON(ctx, p.userInfoURL+"/emails", h, &emails)
-	email, _ := prof["email"].(string)
-	if email == "" && len(emails) > 0 {
-		pick := emails[0]
-		for _, e := range emails {
-			if e["primary"] == true {
-				pick = e
-				break
-			}
-		}
-		if e, ok := pick["email"].(string); ok {
-			email = e
-			prof["email"] = e
-		}
-	}
-	verified := false
-	for _, e := range emails {
-		if e["email"] == email {
-			verified = e["verified"] == true
-			break
-		}
-	}
-	name, _ := prof["name"].(string)
-	if name == "" {
-		name, _ = prof["login"].(string)
-	}
-	return &profile{Name: &name, Email: strPtr(prof["email"]), Image: strPtr(prof["avatar_url"]), EmailVerified: verified,
-		Data: prof, Subject: jsString(prof["id"])}
-}
-
-func (p *provider) discordProfile(ctx context.Context, t *tokenSet) *profile {
-	var prof map[string]any
-	if err := p.social.getJSON(ctx, p.userInfoURL, bearer(t.AccessToken), &prof); err != nil {
-		p.social.log.LogAttrs(ctx, slog.LevelWarn, "discord user failed", slog.String("error", err.Error()))
-		return nil
-	}
-	id := jsString(prof["id"])
-	if avatar, ok := prof["avatar"].(string); ok {
-		format := "png"
-		if strings.HasPrefix(avatar, "a_") {
-			format = "gif"
-		}
-		prof["image_url"] = "https://cdn.discordapp.com/avatars/" + id + "/" + avatar + "." + format
-	} else if prof["avatar"] == nil {
-		index := int64(0)
-		if disc := jsString(prof["discriminator"]); disc == "0" {
-			if n, ok := new(big.Int).SetString(id, 10); ok {
-				index = new(big.Int).Rsh(n, 22).Int64() % 6
-			}
-		} else if d, err := strconv.Atoi(disc); err == nil {
-			index = int64(d % 5)
-		}
-		prof["image_url"] = fmt.Sprintf("https://cdn.discordapp.com/embed/avatars/%d.png", index)
-	}
-	name, _ := prof["global_name"].(string)
-	if name == "" {
-		name, _ = prof["username"].(string)
-	}
-	return &profile{Name: &name, Email: strPtr(prof["email"]), Image: strPtr(prof["image_url"]), EmailVerified: prof["verified"] == true,
-		Data: prof, Subject: id}
-}
-
-func (p *provider) gitlabProfile(ctx context.Context, t *tokenSet) *profile {
-	var prof map[string]any
-	if err := p.social.getJSON(ctx, p.userInfoURL, bearer(t.AccessToken), &prof); err != nil {
-		p.social.log.LogAttrs(ctx, slog.LevelWarn, "gitlab user failed", slog.String("error", err.Error()))
-		return nil
-	}
-	if prof["state"] != "active" || prof["locked"] == true {
-		return nil
-	}
-	name, ok := prof["name"].(string)
-	if !ok {
-		name, _ = prof["username"].(string)
-	}
-	return &profile{Name: &name, Email: strPtr(prof["email"]), Image: strPtr(prof["avatar_url"]), EmailVerified: prof["email_verified"] == true,
-		Data: prof, Subject: jsString(prof["id"])}
-}
-
-// microsoftPhoto returns the user's Graph photo as the data URL Better-Auth stores (including
-// its space after the comma), or "" when there is none.
-func (p *provider) microsoftPhoto(ctx context.Context, accessToken string) string {
-	size := p.cfg.ProfilePhotoSize
-	if size <= 0 {
-		size = 48
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s%dx%d/$value", microsoftGraph, size, size), nil)
-	if err != nil {
-		return ""
-	}
-	req.Header.Set("Authorization", "Bearer "+accessToken)
-	res, err := p.social.http.Do(req)
-	if err != nil {
-		return ""
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return ""
-	}
-	body, err := io.ReadAll(io.LimitReader(res.Body, 4<<20))
-	if err != nil {
-		return ""
-	}
-	return "data:image/jpeg;base64, " + base64.StdEncoding.EncodeToString(body)
+// storedProfile reads the profile behind an account's stored tokens, for account-info.
+func (p *provider) storedProfile(ctx context.Context, t *tokenSet) *profile {
+	return p.typ.storedProfile(ctx, p, t)
 }
 
 func bearer(token string) http.Header {
@@ -1228,23 +982,6 @@ func strPtr(v any) *string {
 	return nil
 }
 
-// truthyClaim is JavaScript truthiness for a decoded claim.
-func truthyClaim(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case string:
-		return x != ""
-	case bool:
-		return x
-	case float64:
-		return x != 0
-	case json.Number:
-		return x.String() != "0"
-	}
-	return true
-}
-
 // jsString is JavaScript's String(v) for the values a provider uses as an account id; nil
 // gives "" (an unusable id).
 func jsString(v any) string {
@@ -1259,14 +996,4 @@ func jsString(v any) string {
 		return strconv.FormatBool(x)
 	}
 	return ""
-}
-
-func listContains(list any, s string) bool {
-	items, _ := list.([]any)
-	for _, it := range items {
-		if it == s {
-			return true
-		}
-	}
-	return false
 }

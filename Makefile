@@ -50,8 +50,8 @@ lint: ## go vet and a gofmt check
 	go vet ./...
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && echo "gofmt: files above need formatting" && exit 1)
 
-docker: ## build the container image (needs a Docker engine)
-	docker build -t authserver:$(VERSION) .
+docker: ## build the container image authserver:<version> and authserver:latest (needs a Docker engine)
+	docker build --build-arg VERSION=$(VERSION) -t authserver:$(VERSION) -t authserver:latest .
 
 clean: ## remove build output
 	rm -rf bin

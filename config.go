@@ -65,6 +65,11 @@ type Config struct {
 	RateLimitRules    []web.RateRule
 	SessionCacheTTL   time.Duration
 
+	// AllowInsecureBaseURL lets production start with an http:// BETTER_AUTH_URL (with a warning).
+	AllowInsecureBaseURL bool
+
+	// AppName names the application in emails (APP_NAME). The default is the web app this binary
+	// serves, so mail names the app the person signed up in rather than the auth library.
 	AppName          string
 	SMTPURL          string
 	MailFrom         string
@@ -85,6 +90,9 @@ type Config struct {
 	DeleteUserEnabled             bool
 	DeleteUserVerification        bool
 }
+
+// defaultAppName is the name of the web app in web/dist, which the binary serves at "/".
+const defaultAppName = "Pathway"
 
 // minSecretLen is the shortest secret accepted in production, as Better-Auth recommends.
 const minSecretLen = 32
@@ -109,7 +117,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		RedisURL:    env("REDIS_URL", ""),
 		ContentDir:  env("CONTENT_DIR", ""),
 		ListenURL:   env("DATABASE_LISTEN_URL", ""),
-		AppName:     env("APP_NAME", "Better Auth"),
+		AppName:     env("APP_NAME", defaultAppName),
 		SMTPURL:     env("SMTP_URL", ""),
 		MailFrom:    env("MAIL_FROM", ""),
 
@@ -312,6 +320,15 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("SECURE_COOKIES: %w", err))
 		}
 		c.SecureCookies = &b
+	}
+	c.AllowInsecureBaseURL, err = parseBool(env("ALLOW_INSECURE_BASE_URL", ""))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("ALLOW_INSECURE_BASE_URL: %w", err))
+	}
+	if c.Production && strings.HasPrefix(c.BaseURL, "http://") && !c.AllowInsecureBaseURL {
+		// An http:// base URL means cookies without Secure or the __Secure- prefix and links in
+		// mail that travel in the clear; behind a TLS proxy the public URL is still https://.
+		errs = append(errs, fmt.Errorf("BETTER_AUTH_URL is %q: production needs the public https:// URL (cookies are Secure only then); set ALLOW_INSECURE_BASE_URL=true to run on plain http anyway", c.BaseURL))
 	}
 	if c.Production {
 		switch {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,14 +32,52 @@ import (
 var version = "dev"
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
-		// The container image has no shell or curl; the binary checks itself.
-		os.Exit(healthcheck(os.Getenv))
+	if code, serve := command(os.Args[1:], os.Stdout, os.Stderr, os.Getenv); !serve {
+		os.Exit(code)
 	}
 	if err := run(context.Background(), os.Getenv, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "authserver:", err)
 		os.Exit(1)
 	}
+}
+
+const usage = `authserver: a Better-Auth-compatible authentication server (the /api/auth protocol of
+Better-Auth 1.7.25), a personalized content API (/content) and the Pathway web app, in one binary.
+
+Usage:
+  authserver               start the server
+  authserver healthcheck   ask the running server's /healthz on $PORT; exit 0 when it answers 200
+  authserver version       print the version
+  authserver help          print this help (also -h, --help)
+
+The server is configured by environment variables only (PORT, DATA_DIR, DATABASE_URL,
+BETTER_AUTH_SECRET, BETTER_AUTH_URL, APP_ENV, SMTP_URL, ...). With none set it serves
+http://localhost:8000 with SQLite in ./data. README.md lists every variable under
+"Configuration" and what to set before going live under "Production checklist".
+`
+
+// command handles the command-line arguments. serve is true when there are none, and the caller
+// starts the server; otherwise the command has run and code is the process's exit status (2 for
+// an argument it does not know, after printing the usage).
+func command(args []string, stdout, stderr io.Writer, getenv func(string) string) (code int, serve bool) {
+	if len(args) == 0 {
+		return 0, true
+	}
+	if len(args) == 1 {
+		switch args[0] {
+		case "healthcheck":
+			// The container image has no shell or curl; the binary checks itself.
+			return healthcheck(getenv), false
+		case "version", "-version", "--version":
+			fmt.Fprintln(stdout, "authserver", version)
+			return 0, false
+		case "help", "-h", "-help", "--help":
+			fmt.Fprint(stdout, usage)
+			return 0, false
+		}
+	}
+	fmt.Fprintf(stderr, "authserver: unknown argument %q\n\n%s", strings.Join(args, " "), usage)
+	return 2, false
 }
 
 // run starts the server and blocks until SIGINT/SIGTERM (or ctx ends), then drains in-flight
@@ -56,6 +96,10 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	log := newLogger(cfg, stderr)
 	started := time.Now()
 	setMemoryLimit(cfg)
+	if cfg.Production && !cfg.secureCookies() {
+		log.Warn("production without Secure cookies: session cookies can travel over plain http; set BETTER_AUTH_URL to the public https:// URL",
+			slog.String("base_url", cfg.BaseURL))
+	}
 
 	secret, generated, err := resolveSecret(cfg)
 	if err != nil {
@@ -77,10 +121,12 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
+	warnOpenFolders(log, cfg)
 
 	sender, err := mail.New(mail.Config{
 		SMTPURL: cfg.SMTPURL, From: cfg.MailFrom, Timeout: cfg.MailSendTimeout,
 		OutboxDir: filepath.Join(cfg.DataDir, "outbox"), Logger: log,
+		LogLinks: !cfg.Production, // in production a link in a log is a credential anyone reading logs could use
 	})
 	if err != nil {
 		return err
@@ -177,6 +223,12 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 		rateLimit.Store = web.DatabaseRateLimitStore{St: st}
 	case "redis":
 		rateLimit.Store = web.RedisRateLimitStore{R: rdb}
+	}
+	if !cfg.Production {
+		// A separate frontend (a Vite dev server on another port) fails with a bare "Failed to
+		// fetch" when its origin is not here; say up front which ones are.
+		log.Info("trusted origins; add others to BETTER_AUTH_TRUSTED_ORIGINS (comma-separated)",
+			slog.String("origins", strings.Join(append([]string{cfg.BaseURL}, cfg.TrustedOrigins...), ",")))
 	}
 	e := web.New(web.Config{
 		BaseURL: cfg.BaseURL, TrustedOrigins: cfg.TrustedOrigins, TrustedProxies: cfg.TrustedProxies,
@@ -275,6 +327,27 @@ func reloadContent(ctx context.Context, svc *content.Service, interval time.Dura
 			log.Info("content reloaded", slog.Int("items", res.Items), slog.Int("added", res.Added),
 				slog.Int("updated", res.Updated), slog.Int("removed", res.Removed))
 		}
+	}
+}
+
+// warnOpenFolders warns about a data folder (DATA_DIR, and the SQLite database's folder) that
+// other local users may enter or list. The server creates its own files there 0600, but a folder
+// the operator made 0755 (as Docker volumes and mkdir usually are) still exposes their names and
+// anything else put there, such as backups.
+func warnOpenFolders(log *slog.Logger, cfg Config) {
+	dirs := []string{filepath.Clean(cfg.DataDir)}
+	if p, ok := store.SQLiteFile(cfg.DatabaseURL); ok {
+		if d := filepath.Clean(filepath.Dir(p)); d != dirs[0] {
+			dirs = append(dirs, d)
+		}
+	}
+	for _, d := range dirs {
+		info, err := os.Stat(d)
+		if err != nil || info.Mode().Perm()&0o007 == 0 {
+			continue
+		}
+		log.Warn("data folder is open to other local users; restrict it with chmod 700",
+			slog.String("folder", d), slog.String("mode", fmt.Sprintf("%04o", info.Mode().Perm())))
 	}
 }
 

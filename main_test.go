@@ -26,6 +26,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if c.secureCookies() {
 		t.Error("http base URL gave secure cookies")
 	}
+	if c.AppName != "Pathway" {
+		t.Errorf("APP_NAME default = %q, want the web app's name Pathway", c.AppName)
+	}
 	c, err = loadConfig(envMap(map[string]string{"BETTER_AUTH_URL": "https://auth.example.com/", "BETTER_AUTH_TRUSTED_ORIGINS": "https://a.example.com, https://b.example.com"}))
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +49,11 @@ func TestLoadConfigRefusesUnsafeProduction(t *testing.T) {
 		{"bad url", map[string]string{"BETTER_AUTH_URL": "ftp://x"}, "BETTER_AUTH_URL"},
 		{"bad duration", map[string]string{"SESSION_EXPIRES_IN": "soon"}, "SESSION_EXPIRES_IN"},
 		{"bad proxy", map[string]string{"TRUSTED_PROXIES": "nope"}, "TRUSTED_PROXIES"},
+		// Plain http means cookies without Secure: production refuses it unless told otherwise.
+		{"http base url", map[string]string{"APP_ENV": "production", "BETTER_AUTH_SECRET": strings.Repeat("s", 32)}, "ALLOW_INSECURE_BASE_URL=true"},
+		{"explicit http base url", map[string]string{"APP_ENV": "production", "BETTER_AUTH_SECRET": strings.Repeat("s", 32),
+			"BETTER_AUTH_URL": "http://auth.example.com"}, "https://"},
+		{"bad override", map[string]string{"ALLOW_INSECURE_BASE_URL": "maybe"}, "ALLOW_INSECURE_BASE_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,8 +63,14 @@ func TestLoadConfigRefusesUnsafeProduction(t *testing.T) {
 			}
 		})
 	}
-	if _, err := loadConfig(envMap(map[string]string{"APP_ENV": "production", "BETTER_AUTH_SECRET": strings.Repeat("s", 32)})); err != nil {
-		t.Errorf("valid production config refused: %v", err)
+	for _, env := range []map[string]string{
+		{"APP_ENV": "production", "BETTER_AUTH_SECRET": strings.Repeat("s", 32), "BETTER_AUTH_URL": "https://auth.example.com"},
+		{"APP_ENV": "production", "BETTER_AUTH_SECRET": strings.Repeat("s", 32), "ALLOW_INSECURE_BASE_URL": "true"},
+		{"BETTER_AUTH_URL": "http://auth.example.com"}, // development on plain http is fine
+	} {
+		if _, err := loadConfig(envMap(env)); err != nil {
+			t.Errorf("valid config %v refused: %v", env, err)
+		}
 	}
 }
 
@@ -124,3 +138,43 @@ func TestRunServesAndShutsDown(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// The binary's arguments: help and version print and exit 0 without starting the server; anything
+// else is a usage error (exit 2) that also does not start it.
+func TestCommandLine(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantServe  bool
+		wantStdout string
+		wantStderr string
+	}{
+		{"no arguments serve", nil, 0, true, "", ""},
+		{"help", []string{"help"}, 0, false, "Usage:", ""},
+		{"-h", []string{"-h"}, 0, false, "Production checklist", ""},
+		{"--help", []string{"--help"}, 0, false, "BETTER_AUTH_URL", ""},
+		{"version", []string{"version"}, 0, false, "authserver " + version + "\n", ""},
+		{"--version", []string{"--version"}, 0, false, "authserver " + version + "\n", ""},
+		{"unknown", []string{"serve"}, 2, false, "", `unknown argument "serve"`},
+		{"extra argument", []string{"version", "now"}, 2, false, "", `unknown argument "version now"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr strings.Builder
+			code, serve := command(tt.args, &stdout, &stderr, envMap(nil))
+			if code != tt.wantCode || serve != tt.wantServe {
+				t.Errorf("command(%q) = %d, %v; want %d, %v", tt.args, code, serve, tt.wantCode, tt.wantServe)
+			}
+			if !strings.Contains(stdout.String(), tt.wantStdout) || (tt.wantStdout == "" && stdout.Len() > 0) {
+				t.Errorf("command(%q) stdout = %q, want %q", tt.args, stdout.String(), tt.wantStdout)
+			}
+			if !strings.Contains(stderr.String(), tt.wantStderr) || (tt.wantStderr == "" && stderr.Len() > 0) {
+				t.Errorf("command(%q) stderr = %q, want %q", tt.args, stderr.String(), tt.wantStderr)
+			}
+			if tt.wantCode == 2 && !strings.Contains(stderr.String(), "Usage:") {
+				t.Errorf("command(%q): a usage error without the usage: %q", tt.args, stderr.String())
+			}
+		})
+	}
+}

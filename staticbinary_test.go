@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"debug/elf"
 	"io"
 	"net"
@@ -22,8 +23,8 @@ const (
 )
 
 // The container image holds the binary and nothing else (distroless static). This proves what it
-// relies on: a CGO_ENABLED=0 build, made as the Dockerfile makes it, is statically linked, fits
-// the image budget, and started in an empty folder with an empty environment it creates its
+// relies on: a CGO_ENABLED=0 build, made as the Dockerfile makes it (version stamped), is
+// statically linked, fits the image budget, reports its version, and started in an empty folder with an empty environment it creates its
 // database, migrates, and serves the API and the web app.
 func TestStaticBinaryRunsAlone(t *testing.T) {
 	if testing.Short() {
@@ -31,7 +32,8 @@ func TestStaticBinaryRunsAlone(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "authserver")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
+	const stamp = "v0.0.0-stamped"
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version="+stamp, "-o", bin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
@@ -56,6 +58,29 @@ func TestStaticBinaryRunsAlone(t *testing.T) {
 		t.Fatalf("binary imports shared libraries %v", libs)
 	}
 	f.Close()
+
+	// The commands answer and exit without starting a server (a server would outlive the timeout).
+	for _, tt := range []struct {
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{[]string{"version"}, 0, "authserver " + stamp + "\n"},
+		{[]string{"--help"}, 0, "Usage:"},
+		{[]string{"-h"}, 0, "Usage:"},
+		{[]string{"nonsense"}, 2, `unknown argument "nonsense"`},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		cmd := exec.CommandContext(ctx, bin, tt.args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		timedOut := ctx.Err() != nil
+		cancel()
+		code := cmd.ProcessState.ExitCode()
+		if timedOut || code != tt.wantCode || !strings.Contains(string(out), tt.want) {
+			t.Errorf("authserver %s = exit %d (%v), output %q; want exit %d and %q", strings.Join(tt.args, " "), code, err, out, tt.wantCode, tt.want)
+		}
+	}
 
 	run := filepath.Join(dir, "empty")
 	if err := os.Mkdir(run, 0o755); err != nil {

@@ -4,7 +4,8 @@
 // Delivery goes through SMTP when a URL is configured, otherwise every
 // message is written as an .eml file into an outbox directory so development
 // setups work without a mail server. Message bodies carry secret links, so
-// this package never logs a body, link or token: only recipient and subject.
+// this package logs recipient and subject only, and the links only when
+// Config.LogLinks asks for them (development).
 package mail
 
 import (
@@ -16,6 +17,8 @@ import (
 	"log/slog"
 	netmail "net/mail"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +57,10 @@ type Config struct {
 	OutboxDir string
 	// Logger receives delivery logs; nil discards them.
 	Logger *slog.Logger
+	// LogLinks adds the links of each message's text part to its delivery
+	// log line, so a developer can copy them from the console. Links are
+	// credentials (verification, reset, deletion): never set it in production.
+	LogLinks bool
 	// TLSConfig, when set, replaces the default TLS client configuration
 	// (system roots). It exists for tests and private CAs; ServerName is
 	// filled from the URL host when empty.
@@ -85,6 +92,7 @@ func New(cfg Config) (Sender, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.logLinks = cfg.LogLinks
 	if cfg.SMTPURL == "" {
 		return newOutbox(cfg.OutboxDir, b, logger)
 	}
@@ -158,8 +166,9 @@ func parseSMTPURL(raw string) (endpoint, error) {
 // builder turns a Message into a go-mail Msg; SMTP and outbox share it so
 // both produce byte-identical structure.
 type builder struct {
-	from   *netmail.Address
-	domain string // for Message-ID, so it does not leak the local hostname
+	from     *netmail.Address
+	domain   string // for Message-ID, so it does not leak the local hostname
+	logLinks bool
 }
 
 func newBuilder(from string) (builder, error) {
@@ -175,8 +184,11 @@ func newBuilder(from string) (builder, error) {
 }
 
 // build makes a multipart/alternative message (text, then HTML when set)
-// with From, To, Subject, Date and Message-ID headers.
-func (b builder) build(m Message) (*gomail.Msg, error) {
+// with From, To, Subject, Date and Message-ID headers. With readable, the
+// text part is written as 8-bit text rather than quoted-printable, so a
+// person reading the file sees each link whole on one line; a line too long
+// for 8-bit transport (998 bytes) keeps quoted-printable.
+func (b builder) build(m Message, readable bool) (*gomail.Msg, error) {
 	if strings.ContainsAny(m.Subject, "\r\n") {
 		return nil, errors.New("mail: subject contains a line break")
 	}
@@ -188,9 +200,47 @@ func (b builder) build(m Message) (*gomail.Msg, error) {
 	msg.Subject(m.Subject)
 	msg.SetDate()
 	msg.SetMessageIDWithValue(rand.Text() + "@" + b.domain)
-	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+	if text, ok := eightBit(m.Text); readable && ok {
+		msg.SetBodyString(gomail.TypeTextPlain, text, gomail.WithPartEncoding(gomail.NoEncoding))
+	} else {
+		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+	}
 	if m.HTML != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
 	}
 	return msg, nil
+}
+
+// eightBit returns text with CRLF line ends, as 8-bit MIME needs (go-mail
+// writes such a part as it is), and whether every line fits RFC 5322's
+// 998-byte limit.
+func eightBit(text string) (string, bool) {
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+	for _, l := range lines {
+		if len(l) > 998 || strings.ContainsRune(l, '\r') {
+			return "", false
+		}
+	}
+	return strings.Join(lines, "\r\n"), true
+}
+
+var linkPattern = regexp.MustCompile(`https?://[^\s<>"]+`)
+
+// logArgs is what a delivery log line says about m: recipient and subject,
+// and with logLinks the distinct links of the text part.
+func (b builder) logArgs(m Message) []any {
+	args := []any{"to", m.To, "subject", m.Subject}
+	if !b.logLinks {
+		return args
+	}
+	var links []string
+	for _, l := range linkPattern.FindAllString(m.Text, -1) {
+		if !slices.Contains(links, l) {
+			links = append(links, l)
+		}
+	}
+	if len(links) > 0 {
+		args = append(args, "links", strings.Join(links, " "))
+	}
+	return args
 }

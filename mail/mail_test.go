@@ -529,6 +529,71 @@ func TestOutbox(t *testing.T) {
 	}
 }
 
+// A developer copies the link out of the outbox file or the log: in both it must be whole, on one
+// line, exactly as rendered (quoted-printable would wrap it with "=" breaks and turn "=" into "=3D").
+func TestOutboxLinksAreWholeLines(t *testing.T) {
+	tpl, err := LoadTemplates("", "Acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := "http://localhost:8000/api/auth/verify-email?token=" + strings.Repeat("eyJhbGciOiJIUzI1NiJ9.", 12) + "sig&callbackURL=%2Ffeed"
+	tests := []struct {
+		name      string
+		link      string
+		logLinks  bool
+		wantWhole bool // the link is one line of the file
+	}{
+		{"development", link, true, true},
+		{"production", link, false, true},
+		// 8-bit lines may not exceed 998 bytes: such a text stays quoted-printable, still intact.
+		{"line too long for 8-bit", link + strings.Repeat("x", 1000), true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "outbox")
+			var logs bytes.Buffer
+			s, err := New(Config{OutboxDir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil)), LogLinks: tt.logLinks})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := tpl.Render(KindVerifyEmail, "alice@example.com", Data{URL: tt.link, ExpiresIn: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Send(t.Context(), m); err != nil {
+				t.Fatal(err)
+			}
+			entries, err := os.ReadDir(dir)
+			if err != nil || len(entries) != 1 {
+				t.Fatalf("outbox: %v, %d files", err, len(entries))
+			}
+			raw, err := os.ReadFile(filepath.Join(dir, entries[0].Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole := false
+			for _, line := range strings.Split(string(raw), "\r\n") {
+				whole = whole || line == tt.link
+			}
+			if whole != tt.wantWhole {
+				t.Errorf("link on one line of the file = %v, want %v:\n%s", whole, tt.wantWhole, raw)
+			}
+			if p := parseMessage(t, raw); !strings.Contains(p.text, tt.link) {
+				t.Errorf("decoded text part lacks the link:\n%s", p.text)
+			}
+			if bytes.Count(raw, []byte("\n")) != bytes.Count(raw, []byte("\r\n")) {
+				t.Error("file has bare LF line endings")
+			}
+			if got := strings.Contains(logs.String(), tt.link); got != tt.logLinks {
+				t.Errorf("log has the link = %v, want %v:\n%s", got, tt.logLinks, logs.String())
+			}
+			if !strings.Contains(logs.String(), "alice@example.com") {
+				t.Errorf("log lacks the recipient:\n%s", logs.String())
+			}
+		})
+	}
+}
+
 func TestOutboxRequiresDir(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Fatal("New with neither SMTP URL nor outbox succeeded")

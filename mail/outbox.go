@@ -13,7 +13,8 @@ import (
 )
 
 // outboxSender writes each message as an RFC 5322 .eml file, so development
-// setups can "receive" mail without a server and open it in any mail client.
+// setups can "receive" mail without a server and open it in any mail client
+// or read it as text: the text part is 8-bit, so links are not wrapped.
 type outboxSender struct {
 	dir string
 	b   builder
@@ -38,7 +39,7 @@ func (o *outboxSender) Send(ctx context.Context, m Message) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("mail: outbox: %w", err)
 	}
-	msg, err := o.b.build(m)
+	msg, err := o.b.build(m, true)
 	if err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func (o *outboxSender) Send(ctx context.Context, m Message) error {
 		_ = os.Remove(path)
 		return fmt.Errorf("mail: write outbox file: %w", err)
 	}
-	o.log.InfoContext(ctx, "mail written to outbox", "to", m.To, "subject", m.Subject, "file", path)
+	o.log.InfoContext(ctx, "mail written to outbox", append(o.b.logArgs(m), "file", path)...)
 	return nil
 }
 

@@ -25,7 +25,7 @@ type smtpSender struct {
 // Send delivers m, bounded by min(ctx deadline, configured timeout) from dial
 // to QUIT.
 func (s *smtpSender) Send(ctx context.Context, m Message) error {
-	msg, err := s.b.build(m)
+	msg, err := s.b.build(m, false)
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (s *smtpSender) Send(ctx context.Context, m Message) error {
 		}
 		return fmt.Errorf("mail: smtp send: %w", err)
 	}
-	s.log.InfoContext(ctx, "mail sent", "to", m.To, "subject", m.Subject)
+	s.log.InfoContext(ctx, "mail sent", s.b.logArgs(m)...)
 	return nil
 }
 

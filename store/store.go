@@ -98,10 +98,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	case Postgres:
 		dialector = postgres.New(postgres.Config{DSN: dsn, PreferSimpleProtocol: cfg.SimpleProtocol})
 	case SQLite:
-		if dir := filepath.Dir(sqlitePath(dsn)); dir != "" {
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return nil, fmt.Errorf("store: create sqlite folder: %w", err)
-			}
+		if err := prepareSQLiteFile(sqlitePath(dsn), log); err != nil {
+			return nil, err
 		}
 		dialector = sqlite.Open(dsn)
 	}
@@ -216,8 +214,60 @@ func sqliteDSN(path string) string {
 }
 
 func sqlitePath(dsn string) string {
-	p, _, _ := strings.Cut(dsn, "?")
+	p, q, _ := strings.Cut(dsn, "?")
+	if p == "" || strings.HasPrefix(p, ":memory:") || strings.Contains(q, "mode=memory") {
+		return ""
+	}
 	return p
+}
+
+// SQLiteFile returns the database file a configured URL names, and false for PostgreSQL or an
+// in-memory SQLite database. It lets the caller check the permissions of the folder holding it.
+func SQLiteFile(url string) (string, bool) {
+	dialect, dsn, err := parseURL(url)
+	if err != nil || dialect != SQLite {
+		return "", false
+	}
+	p := sqlitePath(dsn)
+	return p, p != ""
+}
+
+// prepareSQLiteFile creates the database's folder (0700) and the empty database file (0600) before
+// SQLite opens it. SQLite would create the file 0644 under the usual umask, and it gives the -wal
+// and -shm files the mode of the database file, so this keeps all three, which hold live session
+// and reset tokens, away from other local users. Files an older version left readable by others
+// lose that access, with a warning.
+func prepareSQLiteFile(path string, log *slog.Logger) error {
+	if path == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("store: create sqlite folder: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("store: create sqlite file: %w", err)
+		}
+	case !errors.Is(err, os.ErrExist):
+		return fmt.Errorf("store: create sqlite file: %w", err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		info, err := os.Stat(p)
+		if err != nil || info.Mode().Perm()&0o007 == 0 {
+			continue
+		}
+		mode := info.Mode().Perm() &^ 0o007
+		if err := os.Chmod(p, mode); err != nil {
+			log.Warn("database file is readable by other users and its mode cannot be changed", slog.String("file", p),
+				slog.String("mode", fmt.Sprintf("%04o", info.Mode().Perm())), slog.String("error", err.Error()))
+			continue
+		}
+		log.Warn("database file was readable by other users: their access is removed", slog.String("file", p),
+			slog.String("mode", fmt.Sprintf("%04o", mode)))
+	}
+	return nil
 }
 
 // classify maps driver errors onto the store's error kinds, keeping the original for logs.

@@ -26,6 +26,7 @@ type authHandler struct {
 	origins    Origins
 	baseOrigin string
 	log        *slog.Logger
+	refused    *refusedOrigins
 }
 
 // registerAuthRoutes is the route table of /api/auth; each entry's stages are described on

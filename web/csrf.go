@@ -31,6 +31,7 @@ func (h *authHandler) checkOrigin(r *http.Request, force bool) error {
 		return errMissingOrigin
 	}
 	if !h.origins.Trusted(candidate, false) {
+		h.refused.note(r.Context(), candidate)
 		return errInvalidOrigin
 	}
 	return nil

@@ -75,6 +75,7 @@ func New(cfg Config, d Deps) *echo.Echo {
 	}
 	baseOrigin := baseOriginOf(cfg.BaseURL)
 	origins := NewOrigins(append([]string{baseOrigin}, cfg.TrustedOrigins...)...)
+	refused := newRefusedOrigins(log, cfg.TrustedOrigins)
 
 	e := echo.New()
 	e.HideBanner = true
@@ -99,7 +100,11 @@ func New(cfg Config, d Deps) *echo.Echo {
 	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOriginFunc: func(o string) (bool, error) {
 			oo, okOrigin := originOf(o)
-			return okOrigin && oo == o && origins.Trusted(o, false), nil
+			if okOrigin && oo == o && origins.Trusted(o, false) {
+				return true, nil
+			}
+			refused.note(context.Background(), o)
+			return false, nil
 		},
 		AllowMethods:     []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions},
 		AllowHeaders:     []string{"Content-Type", "Authorization", "X-Requested-With"},
@@ -120,7 +125,7 @@ func New(cfg Config, d Deps) *echo.Echo {
 		return ok(c, map[string]string{"status": "ready"})
 	})
 
-	h := &authHandler{cfg: cfg, auth: d.Auth, sessions: d.Sessions, origins: origins, baseOrigin: baseOrigin, log: log}
+	h := &authHandler{cfg: cfg, auth: d.Auth, sessions: d.Sessions, origins: origins, baseOrigin: baseOrigin, log: log, refused: refused}
 	h.registerAuthRoutes(e.Group(strings.TrimRight(cfg.BasePath, "/")))
 	if d.Content != nil {
 		registerContentRoutes(e, d.Content, d.Sessions)

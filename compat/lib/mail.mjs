@@ -4,7 +4,7 @@
 // hands the list out (and clears it) at GET /__compat/mail.
 // Go server: without SMTP_URL it writes each message as an .eml file into
 // $DATA_DIR/outbox/ (file names start with a UTC timestamp, so they sort in send
-// order); the files are parsed here (headers + the quoted-printable text/plain part).
+// order); the files are parsed here (headers + the text/plain part, 8-bit or quoted-printable).
 //
 // Both are wrapped in a Mailbox that polls its source and keeps the messages not yet
 // taken, so that a scenario can say "the next mail to X" on either server.

@@ -5,7 +5,10 @@
 //      REF_OPTIONS_JSON (optional, deep-merged into the options),
 //      REF_GENERIC_OAUTH_JSON (optional: the `config` array of the genericOAuth plugin,
 //      e.g. [{"providerId":"idp","discoveryUrl":"…","clientId":"app",…}]; the plugin is
-//      added next to bearer() only when this is set).
+//      added next to bearer() only when this is set),
+//      BETTER_AUTH_PLUGINS (optional: Better-Auth plugin names, comma separated, the same
+//      list the Go server reads; bearer is always on). Codes the plugins send (two-factor
+//      OTP) are recorded in the mailbox like mail, with kind `<plugin>-otp` and the code in `token`.
 // Prints "ready <port>" on stdout once listening.
 //
 // Mail: the four mail callbacks record {kind, to, url, token, newEmail} in memory;
@@ -27,6 +30,7 @@ const { betterAuth } = await import('better-auth');
 const { bearer } = await import('better-auth/plugins');
 const { genericOAuth } = await import('better-auth/plugins/generic-oauth');
 const { toNodeHandler } = await import('better-auth/node');
+const { pluginsFromList } = await import('./ref-plugins.mjs');
 const { getMigrations } = await import('better-auth/db/migration');
 
 function isPlainObject(v) {
@@ -69,6 +73,9 @@ if (process.env.REF_GENERIC_OAUTH_JSON) {
 }
 
 const mailbox = [];
+if (process.env.BETTER_AUTH_PLUGINS) {
+  options.plugins = [...options.plugins, ...(await pluginsFromList(process.env.BETTER_AUTH_PLUGINS, mailbox))];
+}
 function recorder(kind) {
   return async (data) => {
     mailbox.push({ kind, to: data.user?.email, url: data.url, token: data.token, newEmail: data.newEmail ?? null, at: Date.now() });

@@ -1,0 +1,33 @@
+// Builds the reference server's plugin list from BETTER_AUTH_PLUGINS, the same comma-separated
+// Better-Auth plugin names the Go server reads, so both servers run one configuration.
+// Plugins that send a code (two-factor's OTP) record it in the shared mailbox, where the
+// suite reads it as it reads mail.
+
+const BUILDERS = {
+  username: async () => (await import('better-auth/plugins')).username(),
+  anonymous: async () => (await import('better-auth/plugins')).anonymous(),
+  'last-login-method': async () => (await import('better-auth/plugins')).lastLoginMethod(),
+  'two-factor': async (mailbox) =>
+    (await import('better-auth/plugins')).twoFactor({
+      otpOptions: {
+        sendOTP: async ({ user, otp }) => {
+          mailbox.push({ kind: 'two-factor-otp', to: user?.email, url: null, token: otp, newEmail: null, at: Date.now() });
+        },
+      },
+    }),
+};
+
+/** Names the reference server can run; anything else is refused, as the Go server refuses it. */
+export const KNOWN_PLUGINS = Object.keys(BUILDERS);
+
+/** Returns the plugin instances for a comma-separated list; bearer is not in it (always on). */
+export async function pluginsFromList(list, mailbox) {
+  const out = [];
+  for (const name of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (name === 'bearer') continue;
+    const build = BUILDERS[name];
+    if (!build) throw new Error(`unknown plugin ${JSON.stringify(name)}: known are ${KNOWN_PLUGINS.join(', ')}`);
+    out.push(await build(mailbox));
+  }
+  return out;
+}

@@ -324,7 +324,7 @@ func (h *authHandler) updateUser(c *call) error {
 		if !isText {
 			return validationError("[body.name] Invalid input: expected string, received " + string(jsKind(v)))
 		}
-		if strings.IndexByte(s, 0) >= 0 {
+		if !store.ValidText(s) {
 			return validationError("[body.name] " + nulMessage)
 		}
 		in.Name = &s
@@ -333,7 +333,7 @@ func (h *authHandler) updateUser(c *call) error {
 		if v == nil {
 			in.ClearImage = true
 		} else if s, isText := jsString(v); isText {
-			if strings.IndexByte(s, 0) >= 0 {
+			if !store.ValidText(s) {
 				return validationError("[body.image] " + nulMessage)
 			}
 			in.Image = &s

@@ -232,9 +232,7 @@ func (h *authHandler) signOut(c *call) error {
 
 // getSession answers the client's session poll: the session and user, or null when signed out.
 func (h *authHandler) getSession(c *call) error {
-	hd := c.Response().Header()
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("Pragma", "no-cache")
+	c.Response().Header().Set("Pragma", "no-cache") // Better-Auth's; Cache-Control is set for every endpoint
 	q := c.Request().URL.Query()
 	// Better-Auth coerces with JS Boolean(): any non-empty value, "false" included, is true.
 	opts := session.GetOptions{DisableRefresh: q.Get("disableRefresh") != "", DisableCookieCache: q.Get("disableCookieCache") != ""}
@@ -257,7 +255,6 @@ func (h *authHandler) getSession(c *call) error {
 // postGetSession exists because Better-Auth routes POST /get-session only to refuse it unless
 // deferred refresh is on (it is not, here).
 func (h *authHandler) postGetSession(c *call) error {
-	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set("Pragma", "no-cache")
 	return errPostGetSession
 }

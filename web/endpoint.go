@@ -28,8 +28,9 @@ const (
 	needFreshSession
 )
 
-// endpoint describes one Better-Auth route. Its request passes the same stages, in the same
-// order, as in Better-Auth's router, because the order decides which error a bad request gets:
+// endpoint describes one Better-Auth route. Every answer is Cache-Control: no-store. Its request
+// passes the same stages, in the same order, as in Better-Auth's router, because the order
+// decides which error a bad request gets:
 // body parsing (415, 400), the origin and callback-URL check (403), schema validation (400
 // VALIDATION_ERROR), the sign-in CSRF check (403), the session check (401/403), then the handler.
 type endpoint struct {
@@ -78,6 +79,10 @@ func (h *authHandler) route(g *echo.Group, ep endpoint) {
 	g.Add(ep.method, ep.path, func(ec echo.Context) error {
 		c := &call{Context: ec, h: h}
 		r := ec.Request()
+		// Answers here carry session tokens, provider tokens and personal data (and redirects set
+		// cookies), so no cache may keep one. Better-Auth marks only get-session; its client
+		// cannot tell the difference.
+		ec.Response().Header().Set("Cache-Control", "no-store")
 		c.kind = bodyAbsent
 		if !ep.noBody {
 			body, kind, err := readBody(r, ep.form)

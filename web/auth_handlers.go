@@ -25,7 +25,9 @@ type authHandler struct {
 	sessions   *session.Manager
 	origins    Origins
 	baseOrigin string
-	log        *slog.Logger
+	// limiter also keeps each user's budget of password checks; nil when rate limiting is off.
+	limiter *rateLimiter
+	log     *slog.Logger
 }
 
 // registerAuthRoutes is the route table of /api/auth; each entry's stages are described on
@@ -64,10 +66,10 @@ func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 		{method: http.MethodPost, path: "/revoke-sessions", session: needSensitiveSession, handle: h.revokeSessions},
 		{method: http.MethodPost, path: "/revoke-other-sessions", session: needSensitiveSession, handle: h.revokeOtherSessions},
 		{method: http.MethodPost, path: "/update-user", schema: record, session: needSession, handle: h.updateUser},
-		{method: http.MethodPost, path: "/change-password", schema: changePassword, session: needSensitiveSession, handle: h.changePassword},
+		{method: http.MethodPost, path: "/change-password", schema: changePassword, session: needSensitiveSession, checksPassword: always, handle: h.changePassword},
 		{method: http.MethodGet, path: "/list-accounts", session: needSession, handle: h.listAccounts},
 		{method: http.MethodPost, path: "/unlink-account", schema: &schema{fields: []field{{name: "accountId", kind: kString}}}, session: needFreshSession, handle: h.unlinkAccount},
-		{method: http.MethodPost, path: "/verify-password", schema: &schema{fields: []field{{name: "password", kind: kString}}}, session: needSensitiveSession, handle: h.verifyPassword},
+		{method: http.MethodPost, path: "/verify-password", schema: &schema{fields: []field{{name: "password", kind: kString}}}, session: needSensitiveSession, checksPassword: always, handle: h.verifyPassword},
 		{method: http.MethodPost, path: "/update-session", schema: record, session: needSession, handle: h.updateSession},
 	} {
 		h.route(g, ep)

@@ -35,6 +35,9 @@ var (
 	ErrConflict = errors.New("store: conflict")
 	// ErrUnavailable means the database could not be reached or refused the connection.
 	ErrUnavailable = errors.New("store: database unavailable")
+	// ErrInvalidText means PostgreSQL refused a text value (a NUL character or invalid UTF-8).
+	// Callers check client text with ValidText first; this kind keeps a missed check a 400, not a 500.
+	ErrInvalidText = errors.New("store: text with NUL characters or invalid UTF-8")
 )
 
 // Dialect names the SQL flavour behind a Store.
@@ -276,7 +279,7 @@ func classify(err error) error {
 		return nil
 	}
 	switch {
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict), errors.Is(err, ErrUnavailable):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict), errors.Is(err, ErrUnavailable), errors.Is(err, ErrInvalidText):
 		return err
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		return fmt.Errorf("%w: %v", ErrNotFound, err)
@@ -288,6 +291,8 @@ func classify(err error) error {
 		switch {
 		case pgErr.Code == "23505":
 			return fmt.Errorf("%w: %v", ErrConflict, err)
+		case pgErr.Code == "22021", pgErr.Code == "22P05": // character_not_in_repertoire, untranslatable_character
+			return fmt.Errorf("%w: %v", ErrInvalidText, err)
 		case strings.HasPrefix(pgErr.Code, "08"), pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", pgErr.Code == "53300":
 			return fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}

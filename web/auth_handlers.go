@@ -25,8 +25,10 @@ type authHandler struct {
 	sessions   *session.Manager
 	origins    Origins
 	baseOrigin string
-	log        *slog.Logger
-	refused    *refusedOrigins
+	// limiter also keeps each user's budget of password checks; nil when rate limiting is off.
+	limiter *rateLimiter
+	log     *slog.Logger
+	refused *refusedOrigins
 }
 
 // registerAuthRoutes is the route table of /api/auth; each entry's stages are described on
@@ -65,10 +67,10 @@ func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 		{method: http.MethodPost, path: "/revoke-sessions", session: needSensitiveSession, handle: h.revokeSessions},
 		{method: http.MethodPost, path: "/revoke-other-sessions", session: needSensitiveSession, handle: h.revokeOtherSessions},
 		{method: http.MethodPost, path: "/update-user", schema: record, session: needSession, handle: h.updateUser},
-		{method: http.MethodPost, path: "/change-password", schema: changePassword, session: needSensitiveSession, handle: h.changePassword},
+		{method: http.MethodPost, path: "/change-password", schema: changePassword, session: needSensitiveSession, checksPassword: always, handle: h.changePassword},
 		{method: http.MethodGet, path: "/list-accounts", session: needSession, handle: h.listAccounts},
 		{method: http.MethodPost, path: "/unlink-account", schema: &schema{fields: []field{{name: "accountId", kind: kString}}}, session: needFreshSession, handle: h.unlinkAccount},
-		{method: http.MethodPost, path: "/verify-password", schema: &schema{fields: []field{{name: "password", kind: kString}}}, session: needSensitiveSession, handle: h.verifyPassword},
+		{method: http.MethodPost, path: "/verify-password", schema: &schema{fields: []field{{name: "password", kind: kString}}}, session: needSensitiveSession, checksPassword: always, handle: h.verifyPassword},
 		{method: http.MethodPost, path: "/update-session", schema: record, session: needSession, handle: h.updateSession},
 	} {
 		h.route(g, ep)
@@ -233,9 +235,7 @@ func (h *authHandler) signOut(c *call) error {
 
 // getSession answers the client's session poll: the session and user, or null when signed out.
 func (h *authHandler) getSession(c *call) error {
-	hd := c.Response().Header()
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("Pragma", "no-cache")
+	c.Response().Header().Set("Pragma", "no-cache") // Better-Auth's; Cache-Control is set for every endpoint
 	q := c.Request().URL.Query()
 	// Better-Auth coerces with JS Boolean(): any non-empty value, "false" included, is true.
 	opts := session.GetOptions{DisableRefresh: q.Get("disableRefresh") != "", DisableCookieCache: q.Get("disableCookieCache") != ""}
@@ -258,7 +258,6 @@ func (h *authHandler) getSession(c *call) error {
 // postGetSession exists because Better-Auth routes POST /get-session only to refuse it unless
 // deferred refresh is on (it is not, here).
 func (h *authHandler) postGetSession(c *call) error {
-	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set("Pragma", "no-cache")
 	return errPostGetSession
 }
@@ -325,7 +324,7 @@ func (h *authHandler) updateUser(c *call) error {
 		if !isText {
 			return validationError("[body.name] Invalid input: expected string, received " + string(jsKind(v)))
 		}
-		if strings.IndexByte(s, 0) >= 0 {
+		if !store.ValidText(s) {
 			return validationError("[body.name] " + nulMessage)
 		}
 		in.Name = &s
@@ -334,7 +333,7 @@ func (h *authHandler) updateUser(c *call) error {
 		if v == nil {
 			in.ClearImage = true
 		} else if s, isText := jsString(v); isText {
-			if strings.IndexByte(s, 0) >= 0 {
+			if !store.ValidText(s) {
 				return validationError("[body.image] " + nulMessage)
 			}
 			in.Image = &s

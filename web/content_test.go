@@ -45,7 +45,7 @@ var testCatalog = map[string]string{
 // feedOrder is the full ranking of testCatalog for the profile above.
 var feedOrder = []string{"a", "b", "c", "levels", "xss", "e", "d"}
 
-func writeCatalog(t *testing.T, files map[string]string) string {
+func writeCatalog(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, body := range files {

@@ -28,7 +28,7 @@ func (h *authHandler) registerEmailRoutes(g *echo.Group) {
 			{name: "newEmail", kind: kEmail}, {name: "callbackURL", kind: kString, optional: true}}}, session: needSensitiveSession, handle: h.changeEmail},
 		{method: http.MethodPost, path: "/delete-user", schema: &schema{fields: []field{
 			{name: "callbackURL", kind: kString, optional: true}, {name: "password", kind: kString, optional: true},
-			{name: "token", kind: kString, optional: true}}}, session: needSensitiveSession, handle: h.deleteUser},
+			{name: "token", kind: kString, optional: true}}}, session: needSensitiveSession, checksPassword: sendsPassword, handle: h.deleteUser},
 		{method: http.MethodGet, path: "/delete-user/callback", handle: h.deleteUserCallback},
 	} {
 		h.route(g, ep)

@@ -28,10 +28,12 @@ const (
 	needFreshSession
 )
 
-// endpoint describes one Better-Auth route. Its request passes the same stages, in the same
-// order, as in Better-Auth's router, because the order decides which error a bad request gets:
-// body parsing (415, 400), the origin and callback-URL check (403), schema validation (400
-// VALIDATION_ERROR), the sign-in CSRF check (403), the session check (401/403), then the handler.
+// endpoint describes one Better-Auth route. Every answer is Cache-Control: no-store. Its request
+// passes the same stages, in the same order, as in Better-Auth's router, because the order
+// decides which error a bad request gets: body parsing (415, 400), the origin and callback-URL
+// check (403), schema validation (400 VALIDATION_ERROR), the sign-in CSRF check (403), the
+// session check (401/403), then (not in Better-Auth, and only with rate limiting on) the user's
+// budget of password checks (429), then the handler.
 type endpoint struct {
 	method   string
 	path     string
@@ -40,7 +42,19 @@ type endpoint struct {
 	schema   *schema // nil: no body validation
 	formCSRF bool    // fetch-metadata CSRF check of sign-in and sign-up
 	session  sessionNeed
-	handle   func(c *call) error
+	// checksPassword reports whether the request has the signed-in user's password checked; such
+	// requests also count against the user's own rate-limit budget (rateLimiter.limitPasswordCheck).
+	checksPassword func(c *call) bool
+	handle         func(c *call) error
+}
+
+// always is checksPassword for endpoints whose schema requires the password.
+func always(*call) bool { return true }
+
+// sendsPassword is checksPassword for delete-user, which checks a password only when one is sent.
+func sendsPassword(c *call) bool {
+	pw, _ := c.str("password")
+	return pw != ""
 }
 
 // call is one request on its way through an endpoint.
@@ -78,6 +92,10 @@ func (h *authHandler) route(g *echo.Group, ep endpoint) {
 	g.Add(ep.method, ep.path, func(ec echo.Context) error {
 		c := &call{Context: ec, h: h}
 		r := ec.Request()
+		// Answers here carry session tokens, provider tokens and personal data (and redirects set
+		// cookies), so no cache may keep one. Better-Auth marks only get-session; its client
+		// cannot tell the difference.
+		ec.Response().Header().Set("Cache-Control", "no-store")
 		c.kind = bodyAbsent
 		if !ep.noBody {
 			body, kind, err := readBody(r, ep.form)
@@ -110,6 +128,11 @@ func (h *authHandler) route(g *echo.Group, ep endpoint) {
 				return err
 			}
 			c.auth = a
+		}
+		if h.limiter != nil && ep.checksPassword != nil && ep.checksPassword(c) {
+			if err := h.limiter.limitPasswordCheck(r.Context(), ep.path, c.auth.User.ID); err != nil {
+				return err
+			}
 		}
 		return ep.handle(c)
 	})

@@ -106,6 +106,7 @@ var errorTable = []struct {
 	{auth.ErrAccessTokenNotFound, newAPIError(400, "ACCESS_TOKEN_NOT_FOUND", "Access token not found")},
 	// Store kinds come last: a service error that wraps one of the kinds above wins.
 	{store.ErrUnavailable, errUnavailable},
+	{store.ErrInvalidText, validationError("Invalid input: " + textMessage)},
 }
 
 // lookupError finds the wire answer for err, or nil when err is not a known kind.

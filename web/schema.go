@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"authserver/auth"
+	"authserver/store"
 )
 
 // fieldKind is the type a body field must have.
@@ -63,7 +64,7 @@ func (s *schema) validate(body map[string]any, kind bodyKind) error {
 		}
 		if msg := checkKind(f.kind, v); msg != "" {
 			issues = append(issues, issue(f, msg))
-		} else if str, isStr := v.(string); isStr && f.stored && strings.IndexByte(str, 0) >= 0 {
+		} else if str, isStr := v.(string); isStr && f.stored && !store.ValidText(str) {
 			issues = append(issues, issue(f, nulMessage))
 		}
 	}
@@ -112,5 +113,10 @@ func checkKind(k fieldKind, v any) string {
 	return ""
 }
 
-// nulMessage is the validation issue for a NUL character in stored text.
+// nulMessage is the validation issue for a NUL character in stored text. JSON and form bodies
+// arrive as valid UTF-8 (invalid bytes become U+FFFD), so NUL is the only character they can
+// carry that a text column refuses.
 const nulMessage = "Invalid input: text must not contain NUL characters"
+
+// textMessage describes text no column can hold, wherever it comes from.
+const textMessage = "text must not contain NUL characters or invalid UTF-8"

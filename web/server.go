@@ -81,6 +81,7 @@ func New(cfg Config, d Deps) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(log)
+	var limiter *rateLimiter // nil when rate limiting is off
 	if cfg.RateLimit.Enabled {
 		rl := cfg.RateLimit
 		if rl.Window <= 0 {
@@ -92,7 +93,8 @@ func New(cfg Config, d Deps) *echo.Echo {
 		if rl.Store == nil {
 			rl.Store = NewMemoryRateLimitStore()
 		}
-		e.Pre((&rateLimiter{cfg: rl, basePath: strings.TrimRight(cfg.BasePath, "/"), trusted: cfg.TrustedProxies, log: log}).middleware)
+		limiter = &rateLimiter{cfg: rl, basePath: strings.TrimRight(cfg.BasePath, "/"), trusted: cfg.TrustedProxies, log: log}
+		e.Pre(limiter.middleware)
 	}
 	e.Use(recoverer(log))
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: func() string { return session.RandomString(16) }}))
@@ -125,7 +127,7 @@ func New(cfg Config, d Deps) *echo.Echo {
 		return ok(c, map[string]string{"status": "ready"})
 	})
 
-	h := &authHandler{cfg: cfg, auth: d.Auth, sessions: d.Sessions, origins: origins, baseOrigin: baseOrigin, log: log, refused: refused}
+	h := &authHandler{cfg: cfg, auth: d.Auth, sessions: d.Sessions, origins: origins, baseOrigin: baseOrigin, limiter: limiter, log: log, refused: refused}
 	h.registerAuthRoutes(e.Group(strings.TrimRight(cfg.BasePath, "/")))
 	if d.Content != nil {
 		registerContentRoutes(e, d.Content, d.Sessions)

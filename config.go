@@ -51,6 +51,7 @@ type Config struct {
 	SecureCookies     *bool
 	SessionCache      bool
 	SessionCacheSize  int
+	SessionCacheBytes int
 	CookieCache       bool
 	CookieCacheMaxAge time.Duration
 	RejectCommon      bool
@@ -217,6 +218,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"RATE_LIMIT_MAX", 100, &c.RateLimitMax},
 		{"LOCKOUT_THRESHOLD", 5, &c.LockoutThreshold},
 		{"SESSION_CACHE_SIZE", 20_000, &c.SessionCacheSize},
+		{"SESSION_CACHE_BYTES", 16 << 20, &c.SessionCacheBytes},
 	}
 	for _, n := range ints {
 		v, err := parseInt(env(n.key, ""), n.def)

@@ -51,9 +51,12 @@ type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// CacheTTL is how long a validated session is served from memory (default 60 s); DisableCache
-	// turns the in-process cache off. CacheSize bounds it (default 20,000 sessions, about 25 MB).
+	// turns the in-process cache off. CacheSize bounds its entries (default 20,000 sessions, about
+	// 9 MB) and CacheBytes its estimated memory (default 16 MiB), whichever is reached first; a
+	// session whose entry would take more than 8 KiB is never cached.
 	CacheTTL     time.Duration
 	CacheSize    int
+	CacheBytes   int64
 	DisableCache bool
 	// CookieCache turns on Better-Auth's session_data cookie cache (compact strategy), valid for
 	// CookieCacheMaxAge (default 5 minutes). Off by default: see cookiecache.go for the trade-off.
@@ -108,6 +111,9 @@ func New(cfg Config, st *store.Store) *Manager {
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = 20_000
 	}
+	if cfg.CacheBytes <= 0 {
+		cfg.CacheBytes = defaultCacheBytes
+	}
 	if cfg.CookieCacheMaxAge <= 0 {
 		cfg.CookieCacheMaxAge = 5 * time.Minute
 	}
@@ -117,7 +123,7 @@ func New(cfg Config, st *store.Store) *Manager {
 	}
 	var c *cache
 	if !cfg.DisableCache {
-		c = newCache(cfg.CacheTTL, cfg.CacheSize)
+		c = newCache(cfg.CacheTTL, cfg.CacheSize, cfg.CacheBytes)
 	}
 	return &Manager{cfg: cfg, st: st, cache: c, lookups: newLookups(st, max(2, runtime.GOMAXPROCS(0)/2)), names: cookieNames{
 		token:        pre + cfg.CookiePrefix + ".session_token",

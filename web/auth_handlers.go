@@ -32,10 +32,10 @@ type authHandler struct {
 // endpoint.
 func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 	signUp := &schema{fields: []field{
-		{name: "name", kind: kString, stored: true},
+		{name: "name", kind: kString, stored: true, max: auth.MaxNameLength},
 		{name: "email", kind: kEmail},
 		{name: "password", kind: kNonEmptyString, stored: true},
-		{name: "image", kind: kString, optional: true, stored: true},
+		{name: "image", kind: kString, optional: true, stored: true, max: auth.MaxImageLength},
 		{name: "callbackURL", kind: kString, optional: true},
 		{name: "rememberMe", kind: kBool, optional: true},
 	}, andRecord: true}
@@ -327,6 +327,9 @@ func (h *authHandler) updateUser(c *call) error {
 		if strings.IndexByte(s, 0) >= 0 {
 			return validationError("[body.name] " + nulMessage)
 		}
+		if msg := lengthIssue(s, auth.MaxNameLength); msg != "" {
+			return validationError("[body.name] " + msg)
+		}
 		in.Name = &s
 	}
 	if v, present := c.body["image"]; present {
@@ -335,6 +338,9 @@ func (h *authHandler) updateUser(c *call) error {
 		} else if s, isText := jsString(v); isText {
 			if strings.IndexByte(s, 0) >= 0 {
 				return validationError("[body.image] " + nulMessage)
+			}
+			if msg := lengthIssue(s, auth.MaxImageLength); msg != "" {
+				return validationError("[body.image] " + msg)
 			}
 			in.Image = &s
 		} else {

@@ -40,6 +40,7 @@ type Config struct {
 	SessionExpiresIn  time.Duration
 	SessionUpdateAge  time.Duration
 	SessionFreshAge   time.Duration
+	SessionMaxAge     time.Duration
 	MinPasswordLength int
 	MaxPasswordLength int
 	DisableSignUp     bool
@@ -184,6 +185,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"SESSION_EXPIRES_IN", 7 * 24 * time.Hour, &c.SessionExpiresIn},
 		{"SESSION_UPDATE_AGE", 24 * time.Hour, &c.SessionUpdateAge},
 		{"SESSION_FRESH_AGE", 24 * time.Hour, &c.SessionFreshAge},
+		{"SESSION_MAX_AGE", 0, &c.SessionMaxAge},
 		{"SHUTDOWN_TIMEOUT", 20 * time.Second, &c.ShutdownTimeout},
 		{"MAIL_SEND_TIMEOUT", 10 * time.Second, &c.MailSendTimeout},
 		{"SESSION_CACHE_TTL", time.Minute, &c.SessionCacheTTL},

@@ -35,10 +35,10 @@ type authHandler struct {
 // endpoint.
 func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 	signUp := &schema{fields: []field{
-		{name: "name", kind: kString, stored: true},
+		{name: "name", kind: kString, stored: true, max: auth.MaxNameLength},
 		{name: "email", kind: kEmail},
 		{name: "password", kind: kNonEmptyString, stored: true},
-		{name: "image", kind: kString, optional: true, stored: true},
+		{name: "image", kind: kString, optional: true, stored: true, max: auth.MaxImageLength},
 		{name: "callbackURL", kind: kString, optional: true},
 		{name: "rememberMe", kind: kBool, optional: true},
 	}, andRecord: true}
@@ -63,14 +63,14 @@ func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 		{method: http.MethodGet, path: "/get-session", noBody: true, handle: h.getSession},
 		{method: http.MethodPost, path: "/get-session", noBody: true, handle: h.postGetSession},
 		{method: http.MethodGet, path: "/list-sessions", session: needFreshSession, handle: h.listSessions},
-		{method: http.MethodPost, path: "/revoke-session", schema: &schema{fields: []field{{name: "token", kind: kString}}}, session: needSensitiveSession, handle: h.revokeSession},
-		{method: http.MethodPost, path: "/revoke-sessions", session: needSensitiveSession, handle: h.revokeSessions},
-		{method: http.MethodPost, path: "/revoke-other-sessions", session: needSensitiveSession, handle: h.revokeOtherSessions},
+		{method: http.MethodPost, path: "/revoke-session", schema: &schema{fields: []field{{name: "token", kind: kString}}}, session: needSession, handle: h.revokeSession},
+		{method: http.MethodPost, path: "/revoke-sessions", session: needSession, handle: h.revokeSessions},
+		{method: http.MethodPost, path: "/revoke-other-sessions", session: needSession, handle: h.revokeOtherSessions},
 		{method: http.MethodPost, path: "/update-user", schema: record, session: needSession, handle: h.updateUser},
-		{method: http.MethodPost, path: "/change-password", schema: changePassword, session: needSensitiveSession, checksPassword: always, handle: h.changePassword},
+		{method: http.MethodPost, path: "/change-password", schema: changePassword, session: needSession, checksPassword: always, handle: h.changePassword},
 		{method: http.MethodGet, path: "/list-accounts", session: needSession, handle: h.listAccounts},
 		{method: http.MethodPost, path: "/unlink-account", schema: &schema{fields: []field{{name: "accountId", kind: kString}}}, session: needFreshSession, handle: h.unlinkAccount},
-		{method: http.MethodPost, path: "/verify-password", schema: &schema{fields: []field{{name: "password", kind: kString}}}, session: needSensitiveSession, checksPassword: always, handle: h.verifyPassword},
+		{method: http.MethodPost, path: "/verify-password", schema: &schema{fields: []field{{name: "password", kind: kString}}}, session: needSession, checksPassword: always, handle: h.verifyPassword},
 		{method: http.MethodPost, path: "/update-session", schema: record, session: needSession, handle: h.updateSession},
 	} {
 		h.route(g, ep)
@@ -106,14 +106,14 @@ func (h *authHandler) requireSession(c echo.Context, fresh bool) (*session.Auth,
 	if fresh {
 		return h.sessionFor(c, needFreshSession)
 	}
-	return h.sessionFor(c, needSensitiveSession)
+	return h.sessionFor(c, needSession)
 }
 
-// sessionFor validates the caller's session as the endpoint needs it: possibly from the cookie
-// cache, authoritatively, or authoritatively and recent.
+// sessionFor validates the caller's session as the endpoint needs it: authoritatively (never
+// from the cookie cache), and for needFreshSession recent.
 func (h *authHandler) sessionFor(c echo.Context, need sessionNeed) (*session.Auth, error) {
 	fresh := need == needFreshSession
-	a, err := h.sessions.Get(c.Request().Context(), c.Response(), c.Request(), session.GetOptions{DisableCookieCache: need != needSession})
+	a, err := h.sessions.Get(c.Request().Context(), c.Response(), c.Request(), session.GetOptions{DisableCookieCache: true})
 	if errors.Is(err, session.ErrVanished) {
 		return nil, errUnauthorized
 	}
@@ -327,6 +327,9 @@ func (h *authHandler) updateUser(c *call) error {
 		if !store.ValidText(s) {
 			return validationError("[body.name] " + nulMessage)
 		}
+		if msg := lengthIssue(s, auth.MaxNameLength); msg != "" {
+			return validationError("[body.name] " + msg)
+		}
 		in.Name = &s
 	}
 	if v, present := c.body["image"]; present {
@@ -336,12 +339,18 @@ func (h *authHandler) updateUser(c *call) error {
 			if !store.ValidText(s) {
 				return validationError("[body.image] " + nulMessage)
 			}
+			if msg := lengthIssue(s, auth.MaxImageLength); msg != "" {
+				return validationError("[body.image] " + msg)
+			}
 			in.Image = &s
 		} else {
 			return validationError("[body.image] Invalid input: expected string, received " + string(jsKind(v)))
 		}
 	}
 	if _, err := h.auth.UpdateUser(c.Request().Context(), c.auth.User.ID, in); err != nil {
+		if errors.Is(err, auth.ErrUserNotFound) {
+			return errUnauthorized // deleted after its session was checked: its session is gone too
+		}
 		return err
 	}
 	h.sessions.SetCookie(c.Response(), c.Request(), c.auth.Session.Token, nil)

@@ -20,11 +20,11 @@ type sessionNeed int
 
 const (
 	noSession sessionNeed = iota
-	// needSession may be answered from the session_data cookie cache.
+	// needSession reads the session from the database or the in-process cache, which every
+	// revocation reaches at once, never from the session_data cookie cache: that cookie answers
+	// get-session only, so a revoked session can at worst be displayed, never used.
 	needSession
-	// needSensitiveSession reads the session authoritatively (never from the cookie cache), for
-	// endpoints that change credentials or sessions.
-	needSensitiveSession
+	// needFreshSession also demands a recent sign-in (SESSION_FRESH_AGE).
 	needFreshSession
 )
 

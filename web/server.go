@@ -142,11 +142,12 @@ const authKey = "auth.session"
 // RequireSession is the validate-session middleware for routes outside /api/auth (such as
 // /content): it accepts the signed session cookie or "Authorization: Bearer <token>" (raw or
 // signed), slides the session like Better-Auth does, and answers 401 {"message":"Unauthorized",
-// "code":"UNAUTHORIZED"} when there is no live session. Handlers read the result with AuthFrom.
+// "code":"UNAUTHORIZED"} when there is no live session. It never trusts the session_data cookie
+// cache, so a revoked session is refused at once. Handlers read the result with AuthFrom.
 func RequireSession(m *session.Manager) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			a, err := m.Get(c.Request().Context(), c.Response(), c.Request(), session.GetOptions{})
+			a, err := m.Get(c.Request().Context(), c.Response(), c.Request(), session.GetOptions{DisableCookieCache: true})
 			if err != nil && err != session.ErrVanished {
 				return err
 			}

@@ -91,6 +91,9 @@ func New(cfg Config, d Deps) *echo.Echo {
 		if rl.Store == nil {
 			rl.Store = NewMemoryRateLimitStore()
 		}
+		if rl.Now == nil {
+			rl.Now = time.Now
+		}
 		e.Pre((&rateLimiter{cfg: rl, basePath: strings.TrimRight(cfg.BasePath, "/"), trusted: cfg.TrustedProxies, log: log}).middleware)
 	}
 	e.Use(recoverer(log))

@@ -42,6 +42,9 @@ type RateLimitConfig struct {
 	Rules []RateRule
 	// Store holds the counters; nil means in this process's memory.
 	Store RateLimitStore
+	// Now is the clock windows are measured with; nil means time.Now. Tests set it to move time
+	// past a window without waiting.
+	Now func() time.Time
 }
 
 // builtinRules are Better-Auth 1.7.25's special rules: credential endpoints get 3 requests per
@@ -164,7 +167,7 @@ func (rl *rateLimiter) limitPasswordCheck(ctx context.Context, path, userID stri
 // consume records one request under key and returns nil when it is allowed, or Better-Auth's
 // 429: {"message":"Too many requests. Please try again later."} (no code) with X-Retry-After.
 func (rl *rateLimiter) consume(ctx context.Context, key string, window time.Duration, limit int) error {
-	allowed, retry, err := rl.cfg.Store.Consume(ctx, key, window, limit, time.Now())
+	allowed, retry, err := rl.cfg.Store.Consume(ctx, key, window, limit, rl.cfg.Now())
 	if err != nil {
 		// A broken counter store must not take sign-in down with it: let the request through.
 		rl.log.LogAttrs(ctx, slog.LevelWarn, "rate limit store failed; request allowed", slog.String("error", err.Error()))

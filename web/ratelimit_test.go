@@ -86,6 +86,7 @@ func TestRateLimitRedis(t *testing.T) {
 	}
 	defer r.Close()
 	checkRateLimitRules(t, web.RedisRateLimitStore{R: r}, storetest.OpenSQLite(t))
+	checkRateLimitWindow(t, storetest.OpenSQLite(t), web.RedisRateLimitStore{R: r})
 }
 
 // IPv6 clients share a bucket per /64, so rotating the interface id does not escape the limit.

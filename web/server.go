@@ -93,6 +93,9 @@ func New(cfg Config, d Deps) *echo.Echo {
 		if rl.Store == nil {
 			rl.Store = NewMemoryRateLimitStore()
 		}
+		if rl.Now == nil {
+			rl.Now = time.Now
+		}
 		limiter = &rateLimiter{cfg: rl, basePath: strings.TrimRight(cfg.BasePath, "/"), trusted: cfg.TrustedProxies, log: log}
 		e.Pre(limiter.middleware)
 	}

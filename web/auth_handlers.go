@@ -26,6 +26,8 @@ type authHandler struct {
 	origins    Origins
 	baseOrigin string
 	log        *slog.Logger
+	// limiter is the rate limiter, nil when rate limiting is off; handlers use it for the mail rule.
+	limiter *rateLimiter
 }
 
 // registerAuthRoutes is the route table of /api/auth; each entry's stages are described on

@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"authserver/auth"
 	"authserver/session"
 	"authserver/store"
 )
@@ -45,6 +46,16 @@ type RateLimitConfig struct {
 	Store RateLimitStore
 }
 
+// The mail rule: Better-Auth's limit on the endpoints that send email, which mailGate also applies
+// to every other request that mails.
+const (
+	mailWindow = time.Minute
+	mailMax    = 3
+)
+
+// tooManyRequests is the 429 body Better-Auth's limiter answers with (no code).
+const tooManyRequests = "Too many requests. Please try again later."
+
 // builtinRules are Better-Auth 1.7.25's special rules: credential endpoints get 3 requests per
 // 10 s, and endpoints that send email 3 per minute.
 var builtinRules = []struct {
@@ -59,7 +70,7 @@ var builtinRules = []struct {
 	{func(p string) bool {
 		return p == "/request-password-reset" || p == "/send-verification-email" || strings.HasPrefix(p, "/forget-password") ||
 			p == "/email-otp/send-verification-otp" || p == "/email-otp/request-password-reset"
-	}, time.Minute, 3},
+	}, mailWindow, mailMax},
 }
 
 // rateLimiter is the middleware state.
@@ -114,15 +125,52 @@ func (rl *rateLimiter) rule(path string) (time.Duration, int, bool) {
 			break
 		}
 	}
-	for _, r := range rl.cfg.Rules {
-		if r.Path == path || (strings.Contains(r.Path, "*") && wildcardMatch(r.Path, path)) {
-			if r.Off {
-				return 0, 0, false
-			}
-			return r.Window, r.Max, true
-		}
+	if r, ok := rl.customRule(path); ok {
+		return r.Window, r.Max, !r.Off
 	}
 	return window, max, true
+}
+
+// customRule is the operator's rule for path (RATE_LIMIT_RULES), if one matches.
+func (rl *rateLimiter) customRule(path string) (RateRule, bool) {
+	for _, r := range rl.cfg.Rules {
+		if r.Path == path || (strings.Contains(r.Path, "*") && wildcardMatch(r.Path, path)) {
+			return r, true
+		}
+	}
+	return RateRule{}, false
+}
+
+// mailGate returns the check a handler runs right before r sends mail: one request of r's client
+// counted against the mail rule (3 per minute, or the operator's rule for the path), in a counter
+// of its own beside the path's. So an endpoint that mails only sometimes (verify-email,
+// delete-user) or sits under another rule (change-email) sends no more mail than the email
+// endpoints do. Over the limit the check answers the limiter's 429 with X-Retry-After. It is nil
+// when rate limiting is off.
+func (rl *rateLimiter) mailGate(r *http.Request) auth.MailGate {
+	if rl == nil {
+		return nil
+	}
+	path := normalizeRatePath(r.URL.Path, rl.basePath)
+	window, limit := mailWindow, mailMax
+	if cr, ok := rl.customRule(path); ok {
+		if cr.Off {
+			return nil
+		}
+		window, limit = cr.Window, cr.Max
+	}
+	key := rateKeyIP(ClientIP(r, rl.trusted)) + "|mail|" + path
+	return func(ctx context.Context) error {
+		allowed, retry, err := rl.cfg.Store.Consume(ctx, key, window, limit, time.Now())
+		if err != nil {
+			rl.log.LogAttrs(ctx, slog.LevelWarn, "rate limit store failed; mail allowed", slog.String("error", err.Error()))
+			return nil
+		}
+		if allowed {
+			return nil
+		}
+		return &apiError{Status: http.StatusTooManyRequests, Message: tooManyRequests, retryAfter: max(retry, 1)}
+	}
 }
 
 // middleware runs before routing, as Better-Auth's limiter does, so unknown paths count too.
@@ -154,7 +202,7 @@ func (rl *rateLimiter) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			retry = 1
 		}
 		c.Response().Header().Set("X-Retry-After", strconv.Itoa(retry))
-		return c.Blob(http.StatusTooManyRequests, echo.MIMEApplicationJSON, []byte(`{"message":"Too many requests. Please try again later."}`))
+		return c.Blob(http.StatusTooManyRequests, echo.MIMEApplicationJSON, []byte(`{"message":"`+tooManyRequests+`"}`))
 	}
 }
 

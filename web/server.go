@@ -80,6 +80,7 @@ func New(cfg Config, d Deps) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(log)
+	var limiter *rateLimiter
 	if cfg.RateLimit.Enabled {
 		rl := cfg.RateLimit
 		if rl.Window <= 0 {
@@ -91,7 +92,8 @@ func New(cfg Config, d Deps) *echo.Echo {
 		if rl.Store == nil {
 			rl.Store = NewMemoryRateLimitStore()
 		}
-		e.Pre((&rateLimiter{cfg: rl, basePath: strings.TrimRight(cfg.BasePath, "/"), trusted: cfg.TrustedProxies, log: log}).middleware)
+		limiter = &rateLimiter{cfg: rl, basePath: strings.TrimRight(cfg.BasePath, "/"), trusted: cfg.TrustedProxies, log: log}
+		e.Pre(limiter.middleware)
 	}
 	e.Use(recoverer(log))
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: func() string { return session.RandomString(16) }}))
@@ -120,7 +122,7 @@ func New(cfg Config, d Deps) *echo.Echo {
 		return ok(c, map[string]string{"status": "ready"})
 	})
 
-	h := &authHandler{cfg: cfg, auth: d.Auth, sessions: d.Sessions, origins: origins, baseOrigin: baseOrigin, log: log}
+	h := &authHandler{cfg: cfg, auth: d.Auth, sessions: d.Sessions, origins: origins, baseOrigin: baseOrigin, log: log, limiter: limiter}
 	h.registerAuthRoutes(e.Group(strings.TrimRight(cfg.BasePath, "/")))
 	if d.Content != nil {
 		registerContentRoutes(e, d.Content, d.Sessions)

@@ -450,16 +450,13 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		return err
 	}
 	err = s.st.Tx(ctx, func(tx *store.Store) error {
-		used, err := tx.ConsumeVerification(ctx, id, s.now())
-		if errors.Is(err, store.ErrNotFound) || (err == nil && used.Value != v.Value) {
-			return ErrInvalidToken
-		}
+		// The token is used, and any other reset link the user still has dies with it.
+		live, err := tx.ConsumeResetToken(ctx, v.Value, id, s.now())
 		if err != nil {
 			return err
 		}
-		// Any other reset link the user still has dies with this reset.
-		if err := tx.DeleteResetTokens(ctx, v.Value); err != nil {
-			return err
+		if !live {
+			return ErrInvalidToken
 		}
 		if s.email.RevokeSessionsOnPasswordReset {
 			if err := s.sessions.RevokeAll(ctx, tx, v.Value); err != nil {

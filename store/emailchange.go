@@ -81,6 +81,26 @@ func (s *Store) DeleteResetTokens(ctx context.Context, userID string) error {
 	return nil
 }
 
+// ConsumeResetToken uses the password-reset token identifier of the user: it deletes every reset
+// token of the user in one statement and reports whether identifier was among them and live.
+// Being one statement, two requests racing with the user's tokens wait on each other's rows
+// instead of locking them in opposite orders; the loser finds nothing and gets false. Inside a
+// transaction that then fails, the tokens come back.
+func (s *Store) ConsumeResetToken(ctx context.Context, userID, identifier string, now Time) (bool, error) {
+	var rows []Verification
+	err := s.conn(ctx).Raw(`delete from "verification" where "value" = ? and "identifier" like ? returning "identifier", "expiresAt"`,
+		userID, resetIdentifiers).Scan(&rows).Error
+	if err != nil {
+		return false, fmt.Errorf("store: consume reset token: %w", classify(err))
+	}
+	for _, r := range rows {
+		if r.Identifier == identifier && r.ExpiresAt.After(now.Time) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // KeepNewestResetToken deletes every password-reset token of the user but the newest (by
 // createdAt, then identifier). Run as its own statement after each insert, it leaves one token
 // whatever the order in which concurrent requests commit: the last statement to run sees every

@@ -331,6 +331,44 @@ func TestResetTokensEndWithChanges(t *testing.T) {
 			expect(t, resetWith(e, resetToken(t, e, sink, "other@example.com"), "password-reset1"), 200, "")
 			expect(t, resetWith(e, "fromelsewhere", "password-reset2"), 400, "INVALID_TOKEN")
 		})
+		t.Run("two tokens used at once: one wins, the other is spent", func(t *testing.T) {
+			e, _ := mailEnv(t, st, func(o *envOptions) {
+				o.auth.Hasher = auth.HasherConfig{Concurrency: 2, Queue: 2, MaxWait: time.Minute}
+			})
+			signUp(t, e.client(), "twice@example.com", "password123")
+			u, err := st.UserByEmail(context.Background(), "twice@example.com")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Two live tokens, as a Better-Auth server on the same database leaves them.
+			now := store.NewTime(e.clock.Now())
+			for _, tok := range []string{"tokenone", "tokentwo"} {
+				if err := st.CreateVerification(context.Background(), &store.Verification{ID: session.NewID(), Identifier: "reset-password:" + tok, Value: u.ID,
+					ExpiresAt: store.NewTime(e.clock.Now().Add(time.Hour)), CreatedAt: now, UpdatedAt: now}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			statuses := make([]int, 2)
+			var wg sync.WaitGroup
+			for i, tok := range []string{"tokenone", "tokentwo"} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					body, _ := json.Marshal(map[string]any{"token": tok, "newPassword": "password-" + tok})
+					req, _ := http.NewRequest("POST", e.srv.URL+"/api/auth/reset-password", bytes.NewReader(body))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Origin", trusted)
+					if res, err := http.DefaultClient.Do(req); err == nil {
+						statuses[i] = res.StatusCode
+						res.Body.Close()
+					}
+				}()
+			}
+			wg.Wait()
+			if !(statuses[0] == 200 && statuses[1] == 400) && !(statuses[0] == 400 && statuses[1] == 200) {
+				t.Fatalf("two tokens used at once answered %v, want one 200 and one 400", statuses)
+			}
+		})
 		for _, revoke := range []bool{true, false} {
 			name := "change-password"
 			if revoke {

@@ -83,7 +83,7 @@ func New(cfg Config, st *store.Store, sessions *session.Manager) *Service {
 		e.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{cfg: cfg, email: e, st: st, sessions: sessions, hasher: NewHasher(cfg.Hasher),
-		mail: &mailer{cfg: e, log: e.Logger}, lockout: newLockout(cfg.Lockout)}
+		mail: newMailer(e), lockout: newLockout(cfg.Lockout)}
 }
 
 // sendOnSignUp follows Better-Auth: emailVerification.sendOnSignUp, defaulting to
@@ -352,9 +352,10 @@ type ChangePasswordInput struct {
 	Meta                session.Meta
 }
 
-// ChangePassword replaces the user's password after checking the current one. With
-// RevokeOtherSessions every session of the user is deleted and a new one is returned; the
-// password write, the revocation and the new session commit together.
+// ChangePassword replaces the user's password after checking the current one and ends every
+// outstanding reset token of the user. With RevokeOtherSessions every session of the user is
+// deleted and a new one is returned; the password write, the end of the reset tokens, the
+// revocation and the new session commit together.
 func (s *Service) ChangePassword(ctx context.Context, userID string, in ChangePasswordInput) (*store.Session, error) {
 	if err := s.checkNewPassword(in.NewPassword); err != nil {
 		return nil, err
@@ -388,6 +389,10 @@ func (s *Service) ChangePassword(ctx context.Context, userID string, in ChangePa
 			}
 		}
 		if err := tx.SetAccountPassword(ctx, acct.ID, hash, s.now()); err != nil {
+			return err
+		}
+		// A reset link sent before the change must not undo it.
+		if err := tx.DeleteResetTokens(ctx, userID); err != nil {
 			return err
 		}
 		if !in.RevokeOtherSessions {

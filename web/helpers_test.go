@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"authserver/auth"
+	"authserver/content"
 	"authserver/session"
 	"authserver/store"
 	"authserver/web"
@@ -60,6 +62,8 @@ type envOptions struct {
 	session session.Config
 	logger  *slog.Logger
 	extra   func(e *env, h http.Handler) http.Handler
+	// contentDir, when set, serves the content API over the catalog in that folder.
+	contentDir string
 }
 
 func newEnv(t *testing.T, st *store.Store, opts ...func(*envOptions)) *env {
@@ -77,7 +81,14 @@ func newEnv(t *testing.T, st *store.Store, opts ...func(*envOptions)) *env {
 	sessions := session.New(o.session, st)
 	svc := auth.New(o.auth, st, sessions)
 	e := &env{t: t, st: st, clock: clk, sessions: sessions}
-	handler := web.New(o.web, web.Deps{Store: st, Sessions: sessions, Auth: svc, Logger: o.logger})
+	var contentSvc *content.Service
+	if o.contentDir != "" {
+		contentSvc = content.New(content.Config{Dir: o.contentDir, Now: clk.Now}, st)
+		if _, err := contentSvc.Sync(context.Background()); err != nil {
+			t.Fatalf("content Sync: %v", err)
+		}
+	}
+	handler := web.New(o.web, web.Deps{Store: st, Sessions: sessions, Auth: svc, Content: contentSvc, Logger: o.logger})
 	var h http.Handler = handler
 	if o.extra != nil {
 		h = o.extra(e, handler)

@@ -34,7 +34,7 @@ export const transparent = (css) => rgba(css)[3] === 0;
 export async function chipLook(page, name) {
   const chip = page.locator("label.chip", { has: page.getByRole("checkbox", { name, exact: true }) });
   const mark = chip.locator(".chip-mark");
-  const label = chip.locator(".chip-label");
+  const label = chip.locator("xpath=./span"); // the visible pill: the label's own span
   const markVisible = await mark.isVisible();
   const [labelStyle, markStyle] = await Promise.all([
     label.evaluate((el) => {

@@ -113,8 +113,9 @@ for (const db of databases) {
     if (once) test("the sessions page names the IPv6 loopback in words", async () => {
       await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sessions" }).click();
       await page.getByRole("heading", { name: "Active sessions" }).waitFor();
-      const ip = page.locator(".session.current .session-ip");
-      assert.equal(await ip.innerText(), "This computer (local)");
+      const line = page.locator(".session.current .small").filter({ hasText: "signed in" });
+      assert.match(await line.innerText(), /^This computer \(local\) · signed in/);
+      const ip = line.locator(".session-ip");
       // The stored form stays available on hover.
       assert.equal(await ip.getAttribute("title"), "0000:0000:0000:0000:0000:0000:0000:0000");
     });

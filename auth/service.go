@@ -98,6 +98,23 @@ func (s *Service) sendOnSignUp() bool {
 // Hasher exposes the service's bounded password hasher.
 func (s *Service) Hasher() *Hasher { return s.hasher }
 
+// Rules are the account rules a client's forms need before they send anything: none of it is
+// secret, and a form that knows them can say "at least 12 characters" instead of failing.
+type Rules struct {
+	MinPasswordLength        int
+	MaxPasswordLength        int
+	SignUpDisabled           bool
+	RequireEmailVerification bool
+	RejectCommonPasswords    bool
+}
+
+// Rules returns the rules this service enforces, with defaults filled in.
+func (s *Service) Rules() Rules {
+	return Rules{MinPasswordLength: s.cfg.MinPasswordLength, MaxPasswordLength: s.cfg.MaxPasswordLength,
+		SignUpDisabled: s.cfg.DisableSignUp, RequireEmailVerification: s.cfg.RequireEmailVerification,
+		RejectCommonPasswords: s.cfg.RejectCommonPasswords}
+}
+
 func (s *Service) now() store.Time { return store.NewTime(s.cfg.Now()) }
 
 // emailPattern is zod v4's z.email() pattern, which Better-Auth validates emails with: ASCII only,
@@ -169,6 +186,10 @@ type SignUpInput struct {
 	// CallbackURL is where the verification link sends the browser afterwards.
 	CallbackURL string
 	Meta        session.Meta
+	// OnCreate, when set, runs inside the transaction that creates the user, after the user and
+	// account rows, with that transaction's store: what it writes exists exactly when the user
+	// does, and its error undoes the sign-up. It never runs for the answer to a duplicate email.
+	OnCreate func(ctx context.Context, tx *store.Store, userID string) error
 }
 
 // SignUpResult is the created (or, in generic-duplicate mode, synthetic) user and the session
@@ -231,6 +252,11 @@ func (s *Service) SignUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 		}
 		if err := tx.CreateAccount(ctx, &acct); err != nil {
 			return err
+		}
+		if in.OnCreate != nil {
+			if err := in.OnCreate(ctx, tx, u.ID); err != nil {
+				return err
+			}
 		}
 		if s.cfg.DisableAutoSignIn || s.cfg.RequireEmailVerification {
 			return nil

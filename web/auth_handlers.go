@@ -75,6 +75,7 @@ func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 	}
 	h.registerEmailRoutes(g)
 	h.registerSocialRoutes(g)
+	h.registerPluginRoutes(g)
 }
 
 func (h *authHandler) meta(c echo.Context) session.Meta {

@@ -12,20 +12,22 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"authserver/auth/plugin"
 	"authserver/session"
 )
 
-// sessionNeed says what an endpoint requires of the caller's session.
-type sessionNeed int
+// sessionNeed says what an endpoint requires of the caller's session; plugin endpoints declare
+// the same needs.
+type sessionNeed = plugin.Need
 
 const (
-	noSession sessionNeed = iota
+	noSession = plugin.NoSession
 	// needSession may be answered from the session_data cookie cache.
-	needSession
+	needSession = plugin.NeedSession
 	// needSensitiveSession reads the session authoritatively (never from the cookie cache), for
 	// endpoints that change credentials or sessions.
-	needSensitiveSession
-	needFreshSession
+	needSensitiveSession = plugin.NeedSensitiveSession
+	needFreshSession     = plugin.NeedFreshSession
 )
 
 // endpoint describes one Better-Auth route. Its request passes the same stages, in the same

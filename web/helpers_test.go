@@ -52,6 +52,7 @@ type env struct {
 	srv      *httptest.Server
 	clock    *clock
 	sessions *session.Manager
+	svc      *auth.Service
 }
 
 type envOptions struct {
@@ -76,7 +77,7 @@ func newEnv(t *testing.T, st *store.Store, opts ...func(*envOptions)) *env {
 	o.auth.Now = clk.Now
 	sessions := session.New(o.session, st)
 	svc := auth.New(o.auth, st, sessions)
-	e := &env{t: t, st: st, clock: clk, sessions: sessions}
+	e := &env{t: t, st: st, clock: clk, sessions: sessions, svc: svc}
 	handler := web.New(o.web, web.Deps{Store: st, Sessions: sessions, Auth: svc, Logger: o.logger})
 	var h http.Handler = handler
 	if o.extra != nil {

@@ -41,6 +41,7 @@ type Config struct {
 	SessionExpiresIn  time.Duration
 	SessionUpdateAge  time.Duration
 	SessionFreshAge   time.Duration
+	SessionMaxAge     time.Duration
 	MinPasswordLength int
 	MaxPasswordLength int
 	DisableSignUp     bool
@@ -52,6 +53,7 @@ type Config struct {
 	SecureCookies     *bool
 	SessionCache      bool
 	SessionCacheSize  int
+	SessionCacheBytes int
 	CookieCache       bool
 	CookieCacheMaxAge time.Duration
 	RejectCommon      bool
@@ -195,6 +197,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"SESSION_EXPIRES_IN", 7 * 24 * time.Hour, &c.SessionExpiresIn},
 		{"SESSION_UPDATE_AGE", 24 * time.Hour, &c.SessionUpdateAge},
 		{"SESSION_FRESH_AGE", 24 * time.Hour, &c.SessionFreshAge},
+		{"SESSION_MAX_AGE", 0, &c.SessionMaxAge},
 		{"SHUTDOWN_TIMEOUT", 20 * time.Second, &c.ShutdownTimeout},
 		{"MAIL_SEND_TIMEOUT", 10 * time.Second, &c.MailSendTimeout},
 		{"SESSION_CACHE_TTL", time.Minute, &c.SessionCacheTTL},
@@ -229,6 +232,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"RATE_LIMIT_MAX", 100, &c.RateLimitMax},
 		{"LOCKOUT_THRESHOLD", 5, &c.LockoutThreshold},
 		{"SESSION_CACHE_SIZE", 20_000, &c.SessionCacheSize},
+		{"SESSION_CACHE_BYTES", 16 << 20, &c.SessionCacheBytes},
 	}
 	for _, n := range ints {
 		v, err := parseInt(env(n.key, ""), n.def)

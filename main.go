@@ -148,6 +148,7 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 		Secret: []byte(secret), ExpiresIn: cfg.SessionExpiresIn, UpdateAge: cfg.SessionUpdateAge,
 		FreshAge: cfg.SessionFreshAge, Secure: cfg.secureCookies(),
 		DisableCache: !cfg.SessionCache, CacheTTL: cfg.SessionCacheTTL, CacheSize: cfg.SessionCacheSize,
+		CacheBytes: int64(cfg.SessionCacheBytes), MaxAge: cfg.SessionMaxAge,
 		CookieCache: cfg.CookieCache, CookieCacheMaxAge: cfg.CookieCacheMaxAge,
 	}, st)
 	// Other instances (and Better-Auth servers) sharing a PostgreSQL database announce session and

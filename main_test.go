@@ -29,6 +29,12 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if c.AppName != "Pathway" {
 		t.Errorf("APP_NAME default = %q, want the web app's name Pathway", c.AppName)
 	}
+	if c.SessionMaxAge != 0 || c.SessionCacheBytes != 16<<20 {
+		t.Errorf("SESSION_MAX_AGE = %v, SESSION_CACHE_BYTES = %d, want off and 16 MiB", c.SessionMaxAge, c.SessionCacheBytes)
+	}
+	if c, _ := loadConfig(envMap(map[string]string{"SESSION_MAX_AGE": "720h"})); c.SessionMaxAge != 30*24*time.Hour {
+		t.Errorf("SESSION_MAX_AGE=720h read as %v", c.SessionMaxAge)
+	}
 	c, err = loadConfig(envMap(map[string]string{"BETTER_AUTH_URL": "https://auth.example.com/", "BETTER_AUTH_TRUSTED_ORIGINS": "https://a.example.com, https://b.example.com"}))
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +54,8 @@ func TestLoadConfigRefusesUnsafeProduction(t *testing.T) {
 		{"short secret", map[string]string{"APP_ENV": "production", "BETTER_AUTH_SECRET": "short"}, "at least 32 characters"},
 		{"bad url", map[string]string{"BETTER_AUTH_URL": "ftp://x"}, "BETTER_AUTH_URL"},
 		{"bad duration", map[string]string{"SESSION_EXPIRES_IN": "soon"}, "SESSION_EXPIRES_IN"},
+		{"bad max age", map[string]string{"SESSION_MAX_AGE": "forever"}, "SESSION_MAX_AGE"},
+		{"bad cache budget", map[string]string{"SESSION_CACHE_BYTES": "16MB"}, "SESSION_CACHE_BYTES"},
 		{"bad proxy", map[string]string{"TRUSTED_PROXIES": "nope"}, "TRUSTED_PROXIES"},
 		// Plain http means cookies without Secure: production refuses it unless told otherwise.
 		{"http base url", map[string]string{"APP_ENV": "production", "BETTER_AUTH_SECRET": strings.Repeat("s", 32)}, "ALLOW_INSECURE_BASE_URL=true"},

@@ -575,15 +575,34 @@ type oauthUser struct {
 	emailVerified bool
 }
 
+// userFromProfile keeps a provider's name and picture within the bounds sign-up sets (a provider,
+// or Apple's client-posted name, can send anything): a longer name is cut, a longer picture URL,
+// which cut would be broken, is left out.
 func userFromProfile(p *profile) oauthUser {
-	u := oauthUser{image: p.Image, emailVerified: p.EmailVerified}
+	u := oauthUser{emailVerified: p.EmailVerified}
+	if p.Image != nil && TextLength(*p.Image) <= MaxImageLength {
+		u.image = p.Image
+	}
 	if p.Email != nil {
 		u.email = *p.Email
 	}
 	if p.Name != nil {
-		u.name = *p.Name
+		u.name = cutText(*p.Name, MaxNameLength)
 	}
 	return u
+}
+
+// cutText returns the longest prefix of s of at most max UTF-16 code units, whole characters only.
+func cutText(s string, max int) string {
+	n := 0
+	for i, r := range s {
+		w := utf16Units(r)
+		if n+w > max {
+			return s[:i]
+		}
+		n += w
+	}
+	return s
 }
 
 // oauthAccount is the account row a sign-in creates or refreshes, tokens in clear.

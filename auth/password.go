@@ -11,7 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf16"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -247,7 +246,7 @@ var dummyHash = "8a3f1c0e5b7d9a2e4c6f8b0d1e3a5c7f:" + strings.Repeat("0", 128)
 
 // passwordLength counts UTF-16 code units, as JavaScript's String.length does, which is what
 // Better-Auth's minimum and maximum lengths are measured in.
-func passwordLength(p string) int { return len(utf16.Encode([]rune(p))) }
+func passwordLength(p string) int { return TextLength(p) }
 
 // ErrBusy means the password hashing capacity is exhausted; the client should retry shortly.
 var ErrBusy = errors.New("auth: password hashing busy")

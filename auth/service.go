@@ -111,6 +111,33 @@ var emailPattern = regexp.MustCompile(`^(?:[A-Za-z0-9_'+\-]+\.)*[A-Za-z0-9_'+\-]
 // ValidEmail reports whether s passes Better-Auth's email check.
 func ValidEmail(s string) bool { return len(s) <= 320 && emailPattern.MatchString(s) }
 
+// MaxNameLength and MaxImageLength bound the name and image URL a user may store (sign-up and
+// update-user), in UTF-16 code units as zod counts. Better-Auth sets no bound; these are far above
+// any real name or avatar URL, and keep what one account adds to its sessions (read on every
+// request, cached in memory and in the session_data cookie) small.
+const (
+	MaxNameLength  = 256
+	MaxImageLength = 2048
+)
+
+// TextLength is s's length in UTF-16 code units, as JavaScript's String.length counts it (an
+// invalid UTF-8 byte counts as one U+FFFD, as Node decodes it).
+func TextLength(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16Units(r)
+	}
+	return n
+}
+
+// utf16Units is how many UTF-16 code units r takes: two for a surrogate pair.
+func utf16Units(r rune) int {
+	if r >= 0x10000 {
+		return 2
+	}
+	return 1
+}
+
 // NormalizeEmail lower-cases an email as Better-Auth does before every lookup and write. It does
 // not trim: Better-Auth rejects surrounding spaces rather than removing them.
 func NormalizeEmail(s string) string { return strings.ToLower(s) }

@@ -3,6 +3,7 @@ package content
 import (
 	"encoding/base64"
 	"encoding/json"
+	"math"
 
 	"authserver/store"
 )
@@ -45,6 +46,12 @@ func decodeCursor(raw, list string) (*cursor, error) {
 	}
 	var c cursor
 	if err := json.Unmarshal(b, &c); err != nil || c.List != list || c.Slug == "" || c.At == "" {
+		return nil, ErrInvalidCursor
+	}
+	// The server never hands out a cursor the database cannot compare with: a slug no column can
+	// hold, or a score no sum of weights reaches (negative, or past the 32-bit integer PostgreSQL
+	// may compare it as).
+	if !store.ValidText(c.Slug) || c.Score < 0 || c.Score > math.MaxInt32 {
 		return nil, ErrInvalidCursor
 	}
 	var t store.Time

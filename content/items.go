@@ -45,8 +45,11 @@ type ItemPage struct {
 }
 
 // PublicItems lists visible items for visitors, newest first (then by slug), optionally only those
-// with a tag.
+// with a tag. A tag no column can hold is a *ValidationError.
 func (s *Service) PublicItems(ctx context.Context, tag string, page PageRequest) (ItemPage, error) {
+	if !store.ValidText(tag) {
+		return ItemPage{}, invalid("query.tag", textMessage)
+	}
 	c, err := decodeCursor(page.Cursor, listItems)
 	if err != nil {
 		return ItemPage{}, err

@@ -36,11 +36,11 @@ func DefaultProfile() Profile {
 // client may send only what changed; an empty Topics list (not nil) clears the topics. The json
 // names are the wire names, used in validation messages.
 type ProfileUpdate struct {
-	Level      *string  `json:"level" validate:"omitnil,oneof=beginner intermediate advanced"`
-	Topics     []string `json:"topics" validate:"omitnil,max=20,unique,dive,catalogtag"`
-	Language   *string  `json:"language" validate:"omitnil,bcp47_language_tag"`
-	Background *string  `json:"background" validate:"omitnil,max=500"`
-	Goals      *string  `json:"goals" validate:"omitnil,max=500"`
+	Level      *string  `json:"level" validate:"omitnil,text,oneof=beginner intermediate advanced"`
+	Topics     []string `json:"topics" validate:"omitnil,max=20,unique,dive,text,catalogtag"`
+	Language   *string  `json:"language" validate:"omitnil,text,bcp47_language_tag"`
+	Background *string  `json:"background" validate:"omitnil,text,max=500"`
+	Goals      *string  `json:"goals" validate:"omitnil,text,max=500"`
 }
 
 // Profile returns the reader's profile, or DefaultProfile when they never saved one.
@@ -156,6 +156,9 @@ func newValidator() *validator.Validate {
 		}
 		return f.Name
 	})
+	// text: the value can be stored (store.ValidText); checked first, so no other rule or query
+	// ever sees text the database would refuse.
+	_ = v.RegisterValidation("text", func(fl validator.FieldLevel) bool { return store.ValidText(fl.Field().String()) })
 	// catalogtag: the value is a tag of the visible catalog. The set travels in the context, read
 	// from the database for each update, so every replica checks against the same catalog.
 	_ = v.RegisterValidationCtx("catalogtag", func(ctx context.Context, fl validator.FieldLevel) bool {
@@ -164,6 +167,9 @@ func newValidator() *validator.Validate {
 	})
 	return v
 }
+
+// textMessage is the issue of a text no database column can hold.
+const textMessage = "must not contain NUL characters or invalid UTF-8"
 
 // Issue is one invalid field: Field is its path as the client wrote it ("body.topics[2]").
 type Issue struct {
@@ -231,6 +237,8 @@ func describe(fe validator.FieldError) string {
 		return fmt.Sprintf("must be %s %s", bound, fe.Param())
 	case "unique":
 		return "must not repeat an entry"
+	case "text":
+		return textMessage
 	case "catalogtag":
 		return fmt.Sprintf("%q is not a tag of the catalog", fe.Value())
 	case "bcp47_language_tag":

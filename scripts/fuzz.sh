@@ -3,7 +3,8 @@
 # go test accepts one -fuzz target per invocation. Each run starts with the committed seed corpus
 # (<package>/testdata/fuzz/<FuzzName>/); a failing input is written there too, so it becomes a
 # regular test case. Exits non-zero if any target failed. Optional arguments restrict the run to
-# those packages (default ./...).
+# those packages (default ./...). With TEST_DATABASE_URL set, the targets that go through the
+# server (web's) run on a throwaway PostgreSQL database instead of SQLite.
 set -u
 cd "$(dirname "$0")/.."
 fuzztime=${FUZZTIME:-10s}

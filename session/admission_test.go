@@ -17,7 +17,7 @@ func testAuth(i int) *Auth {
 // the cache empty instead of filling it (and paying evictions) with entries nobody asks for
 // again, while any session read twice is then served from memory.
 func TestCacheAdmitsOnSecondRead(t *testing.T) {
-	c := newCache(time.Minute, 1000)
+	c := newCache(time.Minute, 1000, defaultCacheBytes)
 	now := time.Now()
 	for i := 0; i < 5000; i++ {
 		c.put(cacheKey(fmt.Sprintf("once-%d", i)), testAuth(i), 0, now)

@@ -11,12 +11,13 @@ import (
 )
 
 // cache keeps validated sessions in memory so most authenticated requests touch no database. It
-// is bounded, entries expire after ttl, and it is only trusted while the invalidation channel to
+// is bounded by entries and by estimated bytes, entries expire after ttl, and it is only trusted while the invalidation channel to
 // other instances is known to work: without that signal a revocation elsewhere could go unseen,
 // so the cache then stands aside and every request reads the database.
 type cache struct {
-	ttl time.Duration
-	max int
+	ttl      time.Duration
+	max      int
+	maxBytes int64
 
 	mu      sync.Mutex // guards entries and size
 	entries map[entryKey]cacheEntry
@@ -49,8 +50,8 @@ type cacheEntry struct {
 	expires int64 // unix nanoseconds
 }
 
-func newCache(ttl time.Duration, max int) *cache {
-	c := &cache{ttl: ttl, max: max, entries: map[entryKey]cacheEntry{}, seenSeed: maphash.MakeSeed()}
+func newCache(ttl time.Duration, max int, maxBytes int64) *cache {
+	c := &cache{ttl: ttl, max: max, maxBytes: maxBytes, entries: map[entryKey]cacheEntry{}, seenSeed: maphash.MakeSeed()}
 	// 32 bits per key it may hold before a reset (2*max): with two probes, about 0.4% false
 	// positives; 256 KiB at the default size.
 	bits := 1 << 16
@@ -65,6 +66,19 @@ func newCache(ttl time.Duration, max int) *cache {
 // entryOverhead estimates what an entry costs beyond its packed bytes: its map slot and the
 // size-class rounding of its string (measured: about 85 bytes of map per entry at 20k).
 const entryOverhead = 96
+
+// defaultCacheBytes is the default byte budget: twice what 20,000 browser sessions (the default
+// entry bound, about 450 bytes each) take, so the entry bound is what normally applies.
+const defaultCacheBytes = 16 << 20
+
+// maxEntryBytes is the largest entry the cache (and the shared cache) keeps. A browser session
+// with the longest name and image URL a user may set is about 3 KiB; only an oversized user agent
+// or a row written by another program gets past this, and such a session is simply read from the
+// database each time, so no one account can fill the cache.
+const maxEntryBytes = 8 << 10
+
+// entrySize bounds what caching a would cost, before anything is built.
+func entrySize(a *Auth) int { return packedSize(a) + entryOverhead }
 
 // bytes estimates the heap the cached entries hold.
 func (c *cache) bytes() int64 {
@@ -141,6 +155,10 @@ func (c *cache) put(k entryKey, a *Auth, epoch uint64, now time.Time) {
 	if c.epoch.Load() != epoch {
 		return
 	}
+	if size := entrySize(a); size > maxEntryBytes || int64(size) > c.maxBytes {
+		c.deleteLocked(k) // nor may an older, smaller copy stay behind
+		return
+	}
 	if _, cached := c.entries[k]; !cached && !c.admitLocked(k) {
 		return
 	}
@@ -148,8 +166,9 @@ func (c *cache) put(k entryKey, a *Auth, epoch uint64, now time.Time) {
 	if !ok {
 		return
 	}
-	if len(c.entries) >= c.max {
-		c.evictLocked(now)
+	need := int64(len(p) + entryOverhead)
+	if len(c.entries) >= c.max || c.size.Load()+need > c.maxBytes {
+		c.evictLocked(now, need)
 	}
 	c.setLocked(k, cacheEntry{packed: p, expires: now.Add(c.ttl).UnixNano()})
 }
@@ -170,22 +189,23 @@ func (c *cache) admitLocked(key entryKey) bool {
 	return was
 }
 
-// evictLocked drops expired entries, then, if still full, an arbitrary tenth of the rest (map
-// iteration order is random, which is good enough for a bound that should rarely be reached).
-func (c *cache) evictLocked(now time.Time) {
+// evictLocked makes room for an entry of incoming bytes: it drops expired entries, then, if still
+// over either bound, arbitrary entries until a tenth of each bound is free (map iteration order is
+// random, which is good enough for a bound that should rarely be reached).
+func (c *cache) evictLocked(now time.Time, incoming int64) {
 	t := now.UnixNano()
 	for k, e := range c.entries {
 		if t > e.expires {
 			c.deleteLocked(k)
 		}
 	}
-	drop := len(c.entries) - c.max + c.max/10 + 1
+	keepEntries := c.max - c.max/10 - 1
+	keepBytes := c.maxBytes - c.maxBytes/10 - incoming
 	for k := range c.entries {
-		if drop <= 0 {
+		if len(c.entries) <= keepEntries && c.size.Load() <= keepBytes {
 			break
 		}
 		c.deleteLocked(k)
-		drop--
 	}
 }
 

@@ -159,7 +159,7 @@ func (m *Manager) readCacheCookie(raw, token string, now time.Time) (*Auth, bool
 			return nil, false
 		}
 	}
-	if a.Session.ExpiresAt.Before(now) {
+	if !m.live(&a.Session, now) {
 		return nil, false
 	}
 	return &a, true

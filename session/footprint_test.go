@@ -42,7 +42,7 @@ func TestCacheEntryFootprint(t *testing.T) {
 		auths[i] = benchAuth(i)
 		keys[i] = cacheKey(auths[i].Session.Token)
 	}
-	c := newCache(time.Minute, n)
+	c := newCache(time.Minute, n, defaultCacheBytes)
 	now := time.Now()
 	for i := range auths {
 		c.put(keys[i], auths[i], 0, now)
@@ -69,7 +69,7 @@ func TestCacheEntryFootprint(t *testing.T) {
 // back to zero as entries leave: the collector's headroom is set from it.
 func TestCacheBytesEstimate(t *testing.T) {
 	const n = 20_000
-	c := newCache(time.Minute, n)
+	c := newCache(time.Minute, n, defaultCacheBytes)
 	before := liveHeap()
 	now := time.Now()
 	for i := 0; i < n; i++ {

@@ -103,7 +103,7 @@ func FuzzHandleInvalidation(f *testing.F) {
 	f.Add("*")
 	f.Add("t:" + strings.Repeat("ab", 32))
 	f.Fuzz(func(t *testing.T, msg string) {
-		m := &Manager{cache: newCache(time.Minute, 10)}
+		m := &Manager{cache: newCache(time.Minute, 10, defaultCacheBytes)}
 		now := time.Now()
 		m.cache.put(key, a, 0, now)
 		m.cache.put(key, a, 0, now)

@@ -51,14 +51,21 @@ type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// CacheTTL is how long a validated session is served from memory (default 60 s); DisableCache
-	// turns the in-process cache off. CacheSize bounds it (default 20,000 sessions, about 25 MB).
+	// turns the in-process cache off. CacheSize bounds its entries (default 20,000 sessions, about
+	// 9 MB) and CacheBytes its estimated memory (default 16 MiB), whichever is reached first; a
+	// session whose entry would take more than 8 KiB is never cached.
 	CacheTTL     time.Duration
 	CacheSize    int
+	CacheBytes   int64
 	DisableCache bool
 	// CookieCache turns on Better-Auth's session_data cookie cache (compact strategy), valid for
 	// CookieCacheMaxAge (default 5 minutes). Off by default: see cookiecache.go for the trade-off.
 	CookieCache       bool
 	CookieCacheMaxAge time.Duration
+	// MaxAge, when positive, is an absolute lifetime counted from a session's creation: refreshes
+	// never extend a session past createdAt+MaxAge, and there it expires however recently it was
+	// used. Zero keeps Better-Auth's sliding sessions, which never end while used within ExpiresIn.
+	MaxAge time.Duration
 }
 
 // Manager creates, reads, refreshes and revokes sessions. It is safe for concurrent use.
@@ -108,6 +115,9 @@ func New(cfg Config, st *store.Store) *Manager {
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = 20_000
 	}
+	if cfg.CacheBytes <= 0 {
+		cfg.CacheBytes = defaultCacheBytes
+	}
 	if cfg.CookieCacheMaxAge <= 0 {
 		cfg.CookieCacheMaxAge = 5 * time.Minute
 	}
@@ -117,7 +127,7 @@ func New(cfg Config, st *store.Store) *Manager {
 	}
 	var c *cache
 	if !cfg.DisableCache {
-		c = newCache(cfg.CacheTTL, cfg.CacheSize)
+		c = newCache(cfg.CacheTTL, cfg.CacheSize, cfg.CacheBytes)
 	}
 	return &Manager{cfg: cfg, st: st, cache: c, lookups: newLookups(st, max(2, runtime.GOMAXPROCS(0)/2)), names: cookieNames{
 		token:        pre + cfg.CookiePrefix + ".session_token",
@@ -189,7 +199,7 @@ func (m *Manager) Create(ctx context.Context, db *store.Store, userID string, me
 		UserID:    userID,
 		CreatedAt: now,
 		UpdatedAt: now,
-		ExpiresAt: store.NewTime(now.Add(life)),
+		ExpiresAt: store.NewTime(m.capExpiry(now.Time, now.Add(life))),
 		IPAddress: &ip,
 		UserAgent: &ua,
 	}
@@ -279,7 +289,7 @@ func (m *Manager) Get(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	}
 	noRefresh := m.dontRemember(r) || opt.DisableRefresh || m.cfg.DisableRefresh
 	key := cacheKey(token)
-	if hit, ok := m.cache.get(key, token, now); ok && hit.Session.ExpiresAt.After(now) && (noRefresh || !m.refreshDue(&hit.Session, now)) {
+	if hit, ok := m.cache.get(key, token, now); ok && m.live(&hit.Session, now) && (noRefresh || !m.refreshDue(&hit.Session, now)) {
 		if m.cfg.CookieCache {
 			m.writeCacheCookie(w, hit, m.dontRemember(r), now)
 		}
@@ -289,7 +299,7 @@ func (m *Manager) Get(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	if m.cache != nil {
 		epoch = m.cache.epoch.Load()
 	}
-	if hit, ok := m.sharedLoad(ctx, key, token); ok && hit.Session.ExpiresAt.After(now) && (noRefresh || !m.refreshDue(&hit.Session, now)) {
+	if hit, ok := m.sharedLoad(ctx, key, token); ok && m.live(&hit.Session, now) && (noRefresh || !m.refreshDue(&hit.Session, now)) {
 		m.cache.put(key, hit, epoch, now)
 		return hit, nil
 	}
@@ -302,7 +312,7 @@ func (m *Manager) Get(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return nil, err
 	}
-	if !sess.ExpiresAt.After(now) {
+	if !m.live(sess, now) {
 		m.ClearCookies(w, r)
 		if err := m.st.DeleteSession(ctx, sess.Token); err != nil {
 			return nil, err
@@ -335,8 +345,27 @@ func (m *Manager) Get(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	return auth, nil
 }
 
-// refreshDue reports whether the last refresh (or creation) is at least UpdateAge ago.
+// live reports whether s is valid at now: not expired and, with MaxAge, not older than that.
+func (m *Manager) live(s *store.Session, now time.Time) bool {
+	return s.ExpiresAt.After(now) && (m.cfg.MaxAge <= 0 || now.Before(s.CreatedAt.Add(m.cfg.MaxAge)))
+}
+
+// capExpiry returns exp, or createdAt+MaxAge when that comes first.
+func (m *Manager) capExpiry(createdAt, exp time.Time) time.Time {
+	if m.cfg.MaxAge > 0 {
+		if end := createdAt.Add(m.cfg.MaxAge); exp.After(end) {
+			return end
+		}
+	}
+	return exp
+}
+
+// refreshDue reports whether the last refresh (or creation) is at least UpdateAge ago and a
+// refresh could still move the expiry (it cannot once it has reached createdAt+MaxAge).
 func (m *Manager) refreshDue(s *store.Session, now time.Time) bool {
+	if m.cfg.MaxAge > 0 && !s.ExpiresAt.Before(s.CreatedAt.Add(m.cfg.MaxAge)) {
+		return false
+	}
 	lastRefresh := s.ExpiresAt.Add(-m.cfg.ExpiresIn)
 	return !now.Before(lastRefresh.Add(m.cfg.UpdateAge))
 }
@@ -345,7 +374,7 @@ func (m *Manager) refreshDue(s *store.Session, now time.Time) bool {
 // it returns what is stored now.
 func (m *Manager) extend(ctx context.Context, token string, sess *store.Session, now time.Time) (*Auth, error) {
 	nowT := store.NewTime(now)
-	newExp := store.NewTime(now.Add(m.cfg.ExpiresIn))
+	newExp := store.NewTime(m.capExpiry(sess.CreatedAt.Time, now.Add(m.cfg.ExpiresIn)))
 	wrote, err := m.st.ExtendSession(ctx, token, sess.ExpiresAt, newExp, nowT)
 	if err != nil {
 		return nil, err
@@ -383,9 +412,20 @@ func (m *Manager) IsFresh(s *store.Session) bool {
 	return m.now().Sub(s.CreatedAt.Time) < m.cfg.FreshAge
 }
 
-// List returns the user's sessions that have not expired.
+// List returns the user's sessions that have not expired (nor outlived MaxAge).
 func (m *Manager) List(ctx context.Context, userID string) ([]store.Session, error) {
-	return m.st.SessionsByUser(ctx, userID, store.NewTime(m.now()))
+	now := m.now()
+	list, err := m.st.SessionsByUser(ctx, userID, store.NewTime(now))
+	if err != nil || m.cfg.MaxAge <= 0 {
+		return list, err
+	}
+	live := list[:0]
+	for i := range list {
+		if m.live(&list[i], now) {
+			live = append(live, list[i])
+		}
+	}
+	return live, nil
 }
 
 // Revoke deletes one session by token; every instance stops accepting it.

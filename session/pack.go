@@ -43,11 +43,7 @@ func pack(a *Auth) (string, bool) {
 	}
 	ip, ua, img := opt(s.IPAddress, flagIP), opt(s.UserAgent, flagUA), opt(u.Image, flagImage)
 	strs := [...]string{s.ID, ip, ua, u.Name, u.Email, img}
-	n := 1 + len(u.ID) + 1 + 5*12
-	for _, v := range strs {
-		n += binary.MaxVarintLen32 + len(v)
-	}
-	b := make([]byte, 0, n)
+	b := make([]byte, 0, packedSize(a))
 	b = append(b, byte(len(u.ID)))
 	b = append(b, u.ID...)
 	b = append(b, flags)
@@ -60,6 +56,19 @@ func pack(a *Auth) (string, bool) {
 		b = append(b, v...)
 	}
 	return string(b), true
+}
+
+// packedSize is an upper bound of len(pack(a)), found without building it: the header, the five
+// times, and the six strings with the longest length prefix each may need.
+func packedSize(a *Auth) int {
+	s, u := &a.Session, &a.User
+	n := 1 + len(u.ID) + 1 + 5*12 + 6*binary.MaxVarintLen32 + len(s.ID) + len(u.Name) + len(u.Email)
+	for _, p := range [...]*string{s.IPAddress, s.UserAgent, u.Image} {
+		if p != nil {
+			n += len(*p)
+		}
+	}
+	return n
 }
 
 // packedUserID is the user id of a packed entry.

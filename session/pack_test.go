@@ -47,7 +47,7 @@ func TestPackRefusesMismatchedUser(t *testing.T) {
 	if _, ok := pack(a); ok {
 		t.Error("packed a session of another user")
 	}
-	c := newCache(time.Minute, 10)
+	c := newCache(time.Minute, 10, defaultCacheBytes)
 	key := cacheKey(a.Session.Token)
 	c.put(key, a, 0, time.Now())
 	c.put(key, a, 0, time.Now())
@@ -58,7 +58,7 @@ func TestPackRefusesMismatchedUser(t *testing.T) {
 
 // Dropping a user removes that user's sessions and no one else's, without an index.
 func TestCacheDropUser(t *testing.T) {
-	c := newCache(time.Minute, 100)
+	c := newCache(time.Minute, 100, defaultCacheBytes)
 	now := time.Now()
 	var keys []entryKey
 	for i := 0; i < 6; i++ {
@@ -82,7 +82,7 @@ func TestCacheDropUser(t *testing.T) {
 // neither crash the listener nor leave a possibly revoked session cached: the cache is emptied.
 func TestMalformedInvalidationKeyEmptiesCache(t *testing.T) {
 	for _, msg := range []string{"t:" + strings.Repeat("ab", 32), "t:" + strings.Repeat("zz", 16), "t:", "t:abc:user-1"} {
-		m := &Manager{cache: newCache(time.Minute, 10)}
+		m := &Manager{cache: newCache(time.Minute, 10, defaultCacheBytes)}
 		a := benchAuth(3)
 		key := cacheKey(a.Session.Token)
 		m.cache.put(key, a, 0, time.Now())

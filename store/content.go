@@ -173,6 +173,9 @@ const itemColumns = `i."slug", i."title", i."summary", i."level", i."language", 
 // ContentItemBySlug returns a visible item without its Markdown source (Body is empty). Hidden and
 // unknown slugs give ErrNotFound.
 func (s *Store) ContentItemBySlug(ctx context.Context, slug string) (*ContentItem, error) {
+	if !ValidText(slug) {
+		return nil, notFound("content item")
+	}
 	var it ContentItem
 	err := s.conn(ctx).Table(`"content_item" i`).Select(itemColumns).
 		Where(`i."slug" = ? and i."removed" = ?`, slug, false).Take(&it).Error
@@ -184,6 +187,9 @@ func (s *Store) ContentItemBySlug(ctx context.Context, slug string) (*ContentIte
 
 // ContentItemTitle returns the title of a visible item. Hidden and unknown slugs give ErrNotFound.
 func (s *Store) ContentItemTitle(ctx context.Context, slug string) (string, error) {
+	if !ValidText(slug) {
+		return "", notFound("content item title")
+	}
 	var titles []string
 	err := s.conn(ctx).Model(&ContentItem{}).Where(`"slug" = ? and "removed" = ?`, slug, false).Limit(1).Pluck("title", &titles).Error
 	if err != nil {
@@ -197,6 +203,9 @@ func (s *Store) ContentItemTitle(ctx context.Context, slug string) (string, erro
 
 // ContentItemExists reports whether a row for the slug exists, visible or hidden.
 func (s *Store) ContentItemExists(ctx context.Context, slug string) (bool, error) {
+	if !ValidText(slug) {
+		return false, nil
+	}
 	var n int64
 	if err := s.conn(ctx).Model(&ContentItem{}).Where(`"slug" = ?`, slug).Count(&n).Error; err != nil {
 		return false, fmt.Errorf("store: content item exists: %w", classify(err))
@@ -217,6 +226,9 @@ type ContentItemView struct {
 // ContentItemForUser returns a visible item (without its Markdown source) together with the
 // user's progress and bookmark, in one query. Hidden and unknown slugs give ErrNotFound.
 func (s *Store) ContentItemForUser(ctx context.Context, userID, slug string) (*ContentItemView, error) {
+	if !ValidText(slug) {
+		return nil, notFound("content item for user")
+	}
 	var out []ContentItemView
 	err := s.conn(ctx).Raw(`select `+itemColumns+`, p."percent" as "progressPercent", p."completed" as "progressCompleted",
 		p."completedAt" as "progressCompletedAt", p."updatedAt" as "progressUpdatedAt", b."createdAt" as "bookmarkedAt"
@@ -433,6 +445,9 @@ func (s *Store) SaveContentProfile(ctx context.Context, p *ContentProfile) error
 
 // ContentProgressOf returns the user's progress on one item, or ErrNotFound.
 func (s *Store) ContentProgressOf(ctx context.Context, userID, slug string) (*ContentProgress, error) {
+	if !ValidText(slug) {
+		return nil, notFound("content progress")
+	}
 	var p ContentProgress
 	if err := s.conn(ctx).Where(`"userId" = ? and "slug" = ?`, userID, slug).Take(&p).Error; err != nil {
 		return nil, fmt.Errorf("store: content progress: %w", classify(err))
@@ -501,6 +516,9 @@ func (s *Store) AddContentBookmark(ctx context.Context, b *ContentBookmark) (*Co
 
 // DeleteContentBookmark removes a bookmark and reports whether there was one.
 func (s *Store) DeleteContentBookmark(ctx context.Context, userID, slug string) (bool, error) {
+	if !ValidText(slug) {
+		return false, nil
+	}
 	res := s.conn(ctx).Where(`"userId" = ? and "slug" = ?`, userID, slug).Delete(&ContentBookmark{})
 	if res.Error != nil {
 		return false, fmt.Errorf("store: delete content bookmark: %w", classify(res.Error))

@@ -27,16 +27,17 @@ func (s *Store) CreateAccount(ctx context.Context, a *Account) error {
 	return nil
 }
 
-// lookupable reports whether s can be a key at all: PostgreSQL rejects invalid UTF-8 and NUL in
-// text parameters with an error, but no stored key contains them, so such a lookup is simply not
-// found, on both databases.
-func lookupable(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+// ValidText reports whether s can be stored in, or compared with, a text column: PostgreSQL
+// rejects invalid UTF-8 and NUL characters in text parameters with an error (SQLite takes them),
+// so every text that comes from a client is checked with this before it reaches a query. Lookups
+// by such a key are simply not found, on both databases; writes are refused by the caller.
+func ValidText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
 
 func notFound(what string) error { return fmt.Errorf("store: %s: %w", what, ErrNotFound) }
 
 // UserByEmail finds the user with exactly this (already lower-cased) email.
 func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
-	if !lookupable(email) {
+	if !ValidText(email) {
 		return nil, notFound("user by email")
 	}
 	var u User
@@ -125,7 +126,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *Session) error {
 // SessionByToken finds a session and its user by the raw session token. A session whose user is
 // gone counts as not found.
 func (s *Store) SessionByToken(ctx context.Context, token string) (*Session, *User, error) {
-	if !lookupable(token) {
+	if !ValidText(token) {
 		return nil, nil, notFound("session")
 	}
 	// One round trip, scanned by hand: this is the query behind every authenticated request that
@@ -172,7 +173,7 @@ func (s *Store) SessionsByTokens(ctx context.Context, tokens []string) (map[stri
 	uniq := make([]string, 0, len(tokens))
 	seen := make(map[string]bool, len(tokens))
 	for _, t := range tokens {
-		if !seen[t] && lookupable(t) {
+		if !seen[t] && ValidText(t) {
 			seen[t] = true
 			uniq = append(uniq, t)
 		}
@@ -225,7 +226,7 @@ func (s *Store) ExtendSession(ctx context.Context, token string, readExpiresAt, 
 
 // DeleteSession removes the session with this token; a missing one is not an error.
 func (s *Store) DeleteSession(ctx context.Context, token string) error {
-	if !lookupable(token) {
+	if !ValidText(token) {
 		return nil
 	}
 	if err := s.conn(ctx).Where(`"token" = ?`, token).Delete(&Session{}).Error; err != nil {
@@ -273,7 +274,7 @@ func (s *Store) CreateVerification(ctx context.Context, v *Verification) error {
 
 // FindVerification returns the newest unexpired row with this identifier, without consuming it.
 func (s *Store) FindVerification(ctx context.Context, identifier string, now Time) (*Verification, error) {
-	if !lookupable(identifier) {
+	if !ValidText(identifier) {
 		return nil, notFound("find verification")
 	}
 	var v Verification
@@ -290,7 +291,7 @@ func (s *Store) FindVerification(ctx context.Context, identifier string, now Tim
 // gets it; expired rows are deleted too, so they can never be replayed. ErrNotFound means the
 // token is unknown, used or expired.
 func (s *Store) ConsumeVerification(ctx context.Context, identifier string, now Time) (*Verification, error) {
-	if !lookupable(identifier) {
+	if !ValidText(identifier) {
 		return nil, notFound("consume verification")
 	}
 	var rows []Verification

@@ -3,7 +3,7 @@
 //
 // It is the only package that imports GORM and the database drivers, and it imports nothing else
 // from this module. Callers pass a context to every method; errors come back as kinds that
-// errors.Is can match (ErrNotFound, ErrConflict, ErrUnavailable), never as driver errors.
+// errors.Is can match (ErrNotFound, ErrConflict, ErrGone, ErrUnavailable), never as driver errors.
 package store
 
 import (
@@ -33,8 +33,15 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	// ErrConflict means a unique constraint refused the write (for example a duplicate email).
 	ErrConflict = errors.New("store: conflict")
+	// ErrGone means a foreign key refused the write: the row it refers to no longer exists. Every
+	// foreign key to a table a request writes (session, account, the content tables) points at the
+	// user, so this is a write for a user deleted meanwhile.
+	ErrGone = errors.New("store: referenced row gone")
 	// ErrUnavailable means the database could not be reached or refused the connection.
 	ErrUnavailable = errors.New("store: database unavailable")
+	// ErrInvalidText means PostgreSQL refused a text value (a NUL character or invalid UTF-8).
+	// Callers check client text with ValidText first; this kind keeps a missed check a 400, not a 500.
+	ErrInvalidText = errors.New("store: text with NUL characters or invalid UTF-8")
 )
 
 // Dialect names the SQL flavour behind a Store.
@@ -276,18 +283,24 @@ func classify(err error) error {
 		return nil
 	}
 	switch {
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict), errors.Is(err, ErrUnavailable):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict), errors.Is(err, ErrGone), errors.Is(err, ErrUnavailable), errors.Is(err, ErrInvalidText):
 		return err
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		return fmt.Errorf("%w: %v", ErrNotFound, err)
 	case errors.Is(err, gorm.ErrDuplicatedKey):
 		return fmt.Errorf("%w: %v", ErrConflict, err)
+	case errors.Is(err, gorm.ErrForeignKeyViolated):
+		return fmt.Errorf("%w: %v", ErrGone, err)
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch {
 		case pgErr.Code == "23505":
 			return fmt.Errorf("%w: %v", ErrConflict, err)
+		case pgErr.Code == "22021", pgErr.Code == "22P05": // character_not_in_repertoire, untranslatable_character
+			return fmt.Errorf("%w: %v", ErrInvalidText, err)
+		case pgErr.Code == "23503":
+			return fmt.Errorf("%w: %v", ErrGone, err)
 		case strings.HasPrefix(pgErr.Code, "08"), pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", pgErr.Code == "53300":
 			return fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
@@ -308,6 +321,8 @@ func classify(err error) error {
 	switch {
 	case strings.Contains(msg, "UNIQUE constraint failed"):
 		return fmt.Errorf("%w: %v", ErrConflict, err)
+	case strings.Contains(msg, "FOREIGN KEY constraint failed"):
+		return fmt.Errorf("%w: %v", ErrGone, err)
 	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "bad connection"),
 		strings.Contains(msg, "conn closed"), strings.Contains(msg, "broken pipe"),
 		strings.Contains(msg, "failed to connect"), strings.Contains(msg, "unexpected EOF"):

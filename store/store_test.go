@@ -214,3 +214,37 @@ func TestSessionsByTokens(t *testing.T) {
 		}
 	})
 }
+
+// TestInvalidText: a lookup by a key no column can hold (NUL, invalid UTF-8) is not
+// found on both databases, and a write of such text that got past the callers' ValidText checks
+// is ErrInvalidText on PostgreSQL (which refuses it), never an unclassified driver error.
+func TestInvalidText(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := store.NewTime(time.Now())
+		if err := st.CreateUser(ctx, newUser("u1", "text@example.com", now)); err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range []string{"a\x00b", "a\xffb"} {
+			if store.ValidText(bad) {
+				t.Errorf("ValidText(%q) = true", bad)
+			}
+			if _, err := st.UserByEmail(ctx, bad); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("UserByEmail(%q) = %v, want ErrNotFound", bad, err)
+			}
+			if _, err := st.ContentItemBySlug(ctx, bad); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("ContentItemBySlug(%q) = %v, want ErrNotFound", bad, err)
+			}
+			if _, err := st.ContentProgressOf(ctx, "u1", bad); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("ContentProgressOf(%q) = %v, want ErrNotFound", bad, err)
+			}
+			_, err := st.UpdateUser(ctx, "u1", map[string]any{"name": bad}, now)
+			if st.Dialect() == store.Postgres && !errors.Is(err, store.ErrInvalidText) {
+				t.Errorf("UpdateUser name %q on PostgreSQL = %v, want ErrInvalidText", bad, err)
+			}
+		}
+		if !store.ValidText("ünïcödé ✓") {
+			t.Error("ValidText refuses ordinary Unicode")
+		}
+	})
+}

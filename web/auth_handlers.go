@@ -25,18 +25,20 @@ type authHandler struct {
 	sessions   *session.Manager
 	origins    Origins
 	baseOrigin string
-	log        *slog.Logger
-	refused    *refusedOrigins
+	// limiter also keeps each user's budget of password checks; nil when rate limiting is off.
+	limiter *rateLimiter
+	log     *slog.Logger
+	refused *refusedOrigins
 }
 
 // registerAuthRoutes is the route table of /api/auth; each entry's stages are described on
 // endpoint.
 func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 	signUp := &schema{fields: []field{
-		{name: "name", kind: kString, stored: true},
+		{name: "name", kind: kString, stored: true, max: auth.MaxNameLength},
 		{name: "email", kind: kEmail},
 		{name: "password", kind: kNonEmptyString, stored: true},
-		{name: "image", kind: kString, optional: true, stored: true},
+		{name: "image", kind: kString, optional: true, stored: true, max: auth.MaxImageLength},
 		{name: "callbackURL", kind: kString, optional: true},
 		{name: "rememberMe", kind: kBool, optional: true},
 	}, andRecord: true}
@@ -61,14 +63,14 @@ func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 		{method: http.MethodGet, path: "/get-session", noBody: true, handle: h.getSession},
 		{method: http.MethodPost, path: "/get-session", noBody: true, handle: h.postGetSession},
 		{method: http.MethodGet, path: "/list-sessions", session: needFreshSession, handle: h.listSessions},
-		{method: http.MethodPost, path: "/revoke-session", schema: &schema{fields: []field{{name: "token", kind: kString}}}, session: needSensitiveSession, handle: h.revokeSession},
-		{method: http.MethodPost, path: "/revoke-sessions", session: needSensitiveSession, handle: h.revokeSessions},
-		{method: http.MethodPost, path: "/revoke-other-sessions", session: needSensitiveSession, handle: h.revokeOtherSessions},
+		{method: http.MethodPost, path: "/revoke-session", schema: &schema{fields: []field{{name: "token", kind: kString}}}, session: needSession, handle: h.revokeSession},
+		{method: http.MethodPost, path: "/revoke-sessions", session: needSession, handle: h.revokeSessions},
+		{method: http.MethodPost, path: "/revoke-other-sessions", session: needSession, handle: h.revokeOtherSessions},
 		{method: http.MethodPost, path: "/update-user", schema: record, session: needSession, handle: h.updateUser},
-		{method: http.MethodPost, path: "/change-password", schema: changePassword, session: needSensitiveSession, handle: h.changePassword},
+		{method: http.MethodPost, path: "/change-password", schema: changePassword, session: needSession, checksPassword: always, handle: h.changePassword},
 		{method: http.MethodGet, path: "/list-accounts", session: needSession, handle: h.listAccounts},
 		{method: http.MethodPost, path: "/unlink-account", schema: &schema{fields: []field{{name: "accountId", kind: kString}}}, session: needFreshSession, handle: h.unlinkAccount},
-		{method: http.MethodPost, path: "/verify-password", schema: &schema{fields: []field{{name: "password", kind: kString}}}, session: needSensitiveSession, handle: h.verifyPassword},
+		{method: http.MethodPost, path: "/verify-password", schema: &schema{fields: []field{{name: "password", kind: kString}}}, session: needSession, checksPassword: always, handle: h.verifyPassword},
 		{method: http.MethodPost, path: "/update-session", schema: record, session: needSession, handle: h.updateSession},
 	} {
 		h.route(g, ep)
@@ -105,14 +107,14 @@ func (h *authHandler) requireSession(c echo.Context, fresh bool) (*session.Auth,
 	if fresh {
 		return h.sessionFor(c, needFreshSession)
 	}
-	return h.sessionFor(c, needSensitiveSession)
+	return h.sessionFor(c, needSession)
 }
 
-// sessionFor validates the caller's session as the endpoint needs it: possibly from the cookie
-// cache, authoritatively, or authoritatively and recent.
+// sessionFor validates the caller's session as the endpoint needs it: authoritatively (never
+// from the cookie cache), and for needFreshSession recent.
 func (h *authHandler) sessionFor(c echo.Context, need sessionNeed) (*session.Auth, error) {
 	fresh := need == needFreshSession
-	a, err := h.sessions.Get(c.Request().Context(), c.Response(), c.Request(), session.GetOptions{DisableCookieCache: need != needSession})
+	a, err := h.sessions.Get(c.Request().Context(), c.Response(), c.Request(), session.GetOptions{DisableCookieCache: true})
 	if errors.Is(err, session.ErrVanished) {
 		return nil, errUnauthorized
 	}
@@ -232,9 +234,7 @@ func (h *authHandler) signOut(c *call) error {
 
 // getSession answers the client's session poll: the session and user, or null when signed out.
 func (h *authHandler) getSession(c *call) error {
-	hd := c.Response().Header()
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("Pragma", "no-cache")
+	c.Response().Header().Set("Pragma", "no-cache") // Better-Auth's; Cache-Control is set for every endpoint
 	q := c.Request().URL.Query()
 	// Better-Auth coerces with JS Boolean(): any non-empty value, "false" included, is true.
 	opts := session.GetOptions{DisableRefresh: q.Get("disableRefresh") != "", DisableCookieCache: q.Get("disableCookieCache") != ""}
@@ -257,7 +257,6 @@ func (h *authHandler) getSession(c *call) error {
 // postGetSession exists because Better-Auth routes POST /get-session only to refuse it unless
 // deferred refresh is on (it is not, here).
 func (h *authHandler) postGetSession(c *call) error {
-	c.Response().Header().Set("Cache-Control", "no-store")
 	c.Response().Header().Set("Pragma", "no-cache")
 	return errPostGetSession
 }
@@ -324,8 +323,11 @@ func (h *authHandler) updateUser(c *call) error {
 		if !isText {
 			return validationError("[body.name] Invalid input: expected string, received " + string(jsKind(v)))
 		}
-		if strings.IndexByte(s, 0) >= 0 {
+		if !store.ValidText(s) {
 			return validationError("[body.name] " + nulMessage)
+		}
+		if msg := lengthIssue(s, auth.MaxNameLength); msg != "" {
+			return validationError("[body.name] " + msg)
 		}
 		in.Name = &s
 	}
@@ -333,8 +335,11 @@ func (h *authHandler) updateUser(c *call) error {
 		if v == nil {
 			in.ClearImage = true
 		} else if s, isText := jsString(v); isText {
-			if strings.IndexByte(s, 0) >= 0 {
+			if !store.ValidText(s) {
 				return validationError("[body.image] " + nulMessage)
+			}
+			if msg := lengthIssue(s, auth.MaxImageLength); msg != "" {
+				return validationError("[body.image] " + msg)
 			}
 			in.Image = &s
 		} else {
@@ -342,6 +347,9 @@ func (h *authHandler) updateUser(c *call) error {
 		}
 	}
 	if _, err := h.auth.UpdateUser(c.Request().Context(), c.auth.User.ID, in); err != nil {
+		if errors.Is(err, auth.ErrUserNotFound) {
+			return errUnauthorized // deleted after its session was checked: its session is gone too
+		}
 		return err
 	}
 	h.sessions.SetCookie(c.Response(), c.Request(), c.auth.Session.Token, nil)

@@ -8,6 +8,7 @@ package web_test
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -611,6 +612,199 @@ func TestBadInputSQLInjection(t *testing.T) {
 		var users int
 		if err := st.RawRow(context.Background(), &users, `select count(*) from "user"`); err != nil || users != 1+len(payloads) {
 			t.Errorf("%d users (err %v), want %d", users, err, 1+len(payloads))
+		}
+	})
+}
+
+// cursorOf encodes a content cursor as the server hands them out: base64url of its JSON.
+func cursorOf(json string) string { return base64.RawURLEncoding.EncodeToString([]byte(json)) }
+
+// TestBadInputContentText: bytes no database text column can hold (NUL, invalid UTF-8) and
+// numbers no column type can hold, arriving in a content slug, query, cursor or body, get the
+// answer any other impossible value gets (404 for a slug, 400 for a query, cursor or field),
+// never a 500, on both databases, signed in or not.
+func TestBadInputContentText(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ce := newContentEnv(t, st, 50)
+		c, _ := ce.reader(t, "badtext@example.com")
+		anon := ce.client()
+		expect(t, c.do("PUT", "/content/items/a/progress", map[string]any{"percent": 40}), 200, "")
+		expect(t, c.do("PUT", "/content/items/a/bookmark", nil), 200, "")
+
+		for _, slug := range []string{"a%00", "%00", "%ff", "a%C0%AF", "%ED%A0%80", "a%00%ff"} {
+			for _, rt := range []struct {
+				who          *client
+				method, path string
+				body         any
+			}{
+				{anon, "GET", "/content/public/items/" + slug, nil},
+				{c, "GET", "/content/items/" + slug, nil},
+				{c, "PUT", "/content/items/" + slug + "/progress", map[string]any{"percent": 10}},
+				{c, "PUT", "/content/items/" + slug + "/bookmark", nil},
+				{c, "DELETE", "/content/items/" + slug + "/bookmark", nil},
+			} {
+				r := rt.who.do(rt.method, rt.path, rt.body)
+				if r.Status != 404 || r.code() != "NOT_FOUND" || r.JSON["message"] != "Content not found" {
+					t.Errorf("%s %s = %d %s, want 404 NOT_FOUND Content not found", rt.method, rt.path, r.Status, r.Raw)
+				}
+			}
+		}
+
+		for _, tag := range []string{"security%00", "%00", "%ff", "secur%C0%AFity"} {
+			path := "/content/public/items?tag=" + tag
+			r := anon.do("GET", path, nil)
+			wantErrorShape(t, "GET "+path, r, 400, "VALIDATION_ERROR")
+			if r.JSON["message"] != "[query.tag] must not contain NUL characters or invalid UTF-8" {
+				t.Errorf("GET %s message = %v", path, r.JSON["message"])
+			}
+		}
+
+		at := `"t":"2025-01-01T00:00:00.000Z"`
+		for _, cur := range []struct{ name, lists, json string }{
+			{"huge score", "feed", `{"l":"feed","s":4611686018427387904,` + at + `,"k":"a"}`},
+			{"score past int64", "feed", `{"l":"feed","s":18446744073709551616,` + at + `,"k":"a"}`},
+			{"negative score", "feed", `{"l":"feed","s":-4611686018427387904,` + at + `,"k":"a"}`},
+			{"NUL slug", "feed items progress bookmarks", `{"l":"%s",` + at + `,"k":"a\u0000"}`},
+			{"NUL in time", "feed items progress bookmarks", `{"l":"%s","t":"2025-01-01T00:00:00.000Z\u0000","k":"a"}`},
+		} {
+			for _, list := range strings.Fields(cur.lists) {
+				raw := strings.ReplaceAll(cur.json, "%s", list)
+				path := map[string]string{"feed": "/content/feed", "items": "/content/public/items", "progress": "/content/progress", "bookmarks": "/content/bookmarks"}[list]
+				r := c.do("GET", path+"?cursor="+cursorOf(raw), nil)
+				wantErrorShape(t, "GET "+path+" with a "+cur.name+" cursor "+raw, r, 400, "INVALID_CURSOR")
+			}
+		}
+		for _, raw := range []string{"%00", "%ff%fe", "a%00b"} {
+			wantErrorShape(t, "GET /content/feed?cursor="+raw, c.do("GET", "/content/feed?cursor="+raw, nil), 400, "INVALID_CURSOR")
+			wantErrorShape(t, "GET /content/feed?limit="+raw, c.do("GET", "/content/feed?limit="+raw, nil), 400, "VALIDATION_ERROR")
+		}
+
+		for _, field := range []string{"goals", "background", "level", "language"} {
+			for _, v := range []string{"a\x00b", "\x00"} {
+				r := c.do("PUT", "/content/profile", map[string]any{field: v})
+				wantErrorShape(t, "PUT /content/profile "+field+" "+strconv.Quote(v), r, 400, "VALIDATION_ERROR")
+				if want := "[body." + field + "] must not contain NUL characters or invalid UTF-8"; r.JSON["message"] != want {
+					t.Errorf("PUT /content/profile %s %q message = %v, want %s", field, v, r.JSON["message"], want)
+				}
+			}
+		}
+		wantErrorShape(t, "PUT /content/profile topics with NUL", c.do("PUT", "/content/profile", map[string]any{"topics": []string{"sql\x00"}}), 400, "VALIDATION_ERROR")
+		for _, pct := range []string{"4611686018427387904", "9223372036854775808", "-9223372036854775809", "1e400"} {
+			r := c.do("PUT", "/content/items/a/progress", `{"percent":`+pct+`}`)
+			if r.Status != 400 || r.JSON["message"] == nil {
+				t.Errorf("PUT progress percent %s = %d %s, want 400", pct, r.Status, r.Raw)
+			}
+		}
+
+		// Nothing was half-written and the reader's state is intact.
+		r := c.do("GET", "/content/profile", nil)
+		expect(t, r, 200, "")
+		if r.JSON["goals"] != "" || r.JSON["background"] != "" {
+			t.Errorf("profile changed: %s", r.Raw)
+		}
+		if r := c.do("GET", "/content/items/a", nil); r.Status != 200 || r.JSON["bookmarked"] != true {
+			t.Errorf("item a = %d %s, want 200 bookmarked", r.Status, r.Raw)
+		}
+	})
+}
+
+// TestBadInputAuthText sends text no database column can hold (NUL, invalid UTF-8) in every
+// string a /api/auth endpoint reads from a body, query, path or header, signed in and with social
+// sign-in configured, so each reaches as deep as it can: never a 500, always Better-Auth's error
+// shape when refused, on both databases.
+func TestBadInputAuthText(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		se := newSocialEnv(t, st, func(o *socialOptions) {
+			o.auth.Email.DeleteUserEnabled = true
+			o.auth.Email.ChangeEmailEnabled = true
+		})
+		c := se.client()
+		signUp(t, c, "authtext@example.com", secPassword)
+		bad := []string{"a\x00b", "\x00", "a\xffb", "\xc0\xaf"}
+		escaped := []string{"a%00b", "%00", "a%FFb", "%C0%AF"}
+		bodies := []struct {
+			path   string
+			fields []string
+			fixed  map[string]any
+		}{
+			{"/api/auth/change-password", []string{"currentPassword", "newPassword"}, map[string]any{"currentPassword": secPassword, "newPassword": "another-secret-1"}},
+			{"/api/auth/verify-password", []string{"password"}, nil},
+			{"/api/auth/change-email", []string{"newEmail", "callbackURL"}, map[string]any{"newEmail": "new@example.com"}},
+			{"/api/auth/send-verification-email", []string{"email", "callbackURL"}, map[string]any{"email": "authtext@example.com"}},
+			{"/api/auth/request-password-reset", []string{"email", "redirectTo"}, map[string]any{"email": "authtext@example.com"}},
+			{"/api/auth/reset-password", []string{"newPassword", "token"}, map[string]any{"newPassword": "another-secret-1", "token": "x"}},
+			{"/api/auth/revoke-session", []string{"token"}, nil},
+			{"/api/auth/unlink-account", []string{"accountId"}, nil},
+			{"/api/auth/update-session", []string{"name"}, nil},
+			{"/api/auth/sign-out", []string{"callbackURL", "state"}, nil},
+			{"/api/auth/sign-in/social", []string{"provider", "callbackURL", "errorCallbackURL", "newUserCallbackURL", "loginHint"}, map[string]any{"provider": "idp"}},
+			{"/api/auth/link-social", []string{"provider", "callbackURL", "loginHint"}, map[string]any{"provider": "idp"}},
+			{"/api/auth/get-access-token", []string{"providerId", "accountId", "userId"}, map[string]any{"providerId": "idp"}},
+			{"/api/auth/refresh-token", []string{"providerId", "accountId", "userId"}, map[string]any{"providerId": "idp"}},
+			{"/api/auth/callback/idp", []string{"state", "code", "error", "user"}, nil},
+		}
+		for _, b := range bodies {
+			for _, f := range b.fields {
+				for _, v := range bad {
+					body := map[string]any{}
+					for k, x := range b.fixed {
+						body[k] = x
+					}
+					body[f] = v
+					raw, _ := json.Marshal(body)
+					// Go's encoder turns invalid UTF-8 into U+FFFD; put the raw bytes back.
+					r := send(t, c, b.path, "application/json", strings.ReplaceAll(string(raw), `\ufffd`, v), false)
+					if r.Status >= 500 || (r.Status >= 400 && r.JSON["message"] == nil && len(r.Raw) > 0) {
+						t.Errorf("POST %s %s=%q = %d %.200s", b.path, f, v, r.Status, r.Raw)
+					}
+				}
+			}
+		}
+		// An ID token sign-in stores the provider's tokens and the user's name as sent.
+		se.idp.addUser("textuser", "textuser@example.com", true)
+		for _, v := range bad {
+			for _, f := range []string{"accessToken", "refreshToken", "nonce"} {
+				tok := se.idp.directIDToken(t, idpClientID, idpClientSecret, "textuser", "")
+				idt := map[string]any{"token": tok, f: v, "expiresAt": 1e300,
+					"user": map[string]any{"name": map[string]any{"firstName": v, "lastName": v}, "email": v}}
+				raw, _ := json.Marshal(map[string]any{"provider": "idp", "idToken": idt})
+				r := send(t, se.client(), "/api/auth/sign-in/social", "application/json", strings.ReplaceAll(string(raw), `\ufffd`, v), false)
+				if r.Status >= 500 {
+					t.Errorf("sign-in/social with idToken.%s=%q = %d %.200s", f, v, r.Status, r.Raw)
+				}
+			}
+		}
+		for _, q := range escaped {
+			for _, path := range []string{
+				"/api/auth/verify-email?token=" + q,
+				"/api/auth/verify-email?token=x&callbackURL=" + q,
+				"/api/auth/reset-password/" + q + "?callbackURL=/x",
+				"/api/auth/reset-password/x?callbackURL=" + q,
+				"/api/auth/delete-user/callback?token=" + q,
+				"/api/auth/delete-user/callback?token=x&callbackURL=" + q,
+				"/api/auth/callback/" + q + "?state=x&code=y",
+				"/api/auth/callback/idp?state=" + q + "&code=y",
+				"/api/auth/callback/idp?state=x&code=" + q,
+				"/api/auth/account-info?accountId=" + q,
+				"/api/auth/get-session?disableCookieCache=" + q,
+				"/api/auth/error?error=" + q + "&error_description=" + q,
+				"/api/auth/" + q,
+			} {
+				if r := c.do("GET", path, nil); r.Status >= 500 {
+					t.Errorf("GET %s = %d %.200s", path, r.Status, r.Raw)
+				}
+			}
+		}
+		for _, v := range []string{"a\xffb", "\xc0\xaf"} {
+			for _, h := range []string{"User-Agent", "X-Forwarded-For", "Origin", "Referer", "Authorization", "Sec-Fetch-Site"} {
+				r := se.client().do("POST", "/api/auth/sign-in/email", map[string]any{"email": "authtext@example.com", "password": secPassword}, h, v)
+				if r.Status >= 500 {
+					t.Errorf("sign-in with %s %q = %d %.200s", h, v, r.Status, r.Raw)
+				}
+				if r := c.do("GET", "/api/auth/list-sessions", nil, h, v); r.Status >= 500 {
+					t.Errorf("list-sessions with %s %q = %d %.200s", h, v, r.Status, r.Raw)
+				}
+			}
 		}
 	})
 }

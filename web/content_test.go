@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,12 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"authserver/auth"
 	"authserver/content"
-	"authserver/session"
 	"authserver/store"
 	"authserver/store/storetest"
-	"authserver/web"
 )
 
 // testCatalog is the CONTENT_DIR of these tests. With the profile {beginner, [databases, sql], en}
@@ -45,7 +41,7 @@ var testCatalog = map[string]string{
 // feedOrder is the full ranking of testCatalog for the profile above.
 var feedOrder = []string{"a", "b", "c", "levels", "xss", "e", "d"}
 
-func writeCatalog(t *testing.T, files map[string]string) string {
+func writeCatalog(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, body := range files {
@@ -63,22 +59,13 @@ type contentEnv struct {
 	dir string
 }
 
-func newContentEnv(t *testing.T, st *store.Store, maxPage int) *contentEnv {
+func newContentEnv(t *testing.T, st *store.Store, maxPage int, opts ...func(*envOptions)) *contentEnv {
 	t.Helper()
 	dir := writeCatalog(t, testCatalog)
-	clk := &clock{now: time.Now().UTC().Truncate(time.Millisecond)}
-	sessions := session.New(session.Config{Secret: []byte(testSecret), Now: clk.Now}, st)
-	authSvc := auth.New(auth.Config{Now: clk.Now}, st, sessions)
-	svc := content.New(content.Config{Dir: dir, PageSize: 3, MaxPageSize: maxPage, Now: clk.Now}, st)
-	if _, err := svc.Sync(context.Background()); err != nil {
-		t.Fatalf("Sync: %v", err)
-	}
-	h := web.New(web.Config{BaseURL: testBaseURL, TrustedOrigins: []string{trusted}},
-		web.Deps{Store: st, Sessions: sessions, Auth: authSvc, Content: svc})
-	e := &env{t: t, st: st, clock: clk, sessions: sessions}
-	e.srv = httptest.NewServer(h)
-	t.Cleanup(e.srv.Close)
-	return &contentEnv{env: e, svc: svc, dir: dir}
+	e := newEnv(t, st, append(opts, func(o *envOptions) {
+		o.content = &content.Config{Dir: dir, PageSize: 3, MaxPageSize: maxPage}
+	})...)
+	return &contentEnv{env: e, svc: e.content, dir: dir}
 }
 
 // reader signs a new user up and returns their cookie client and user id.

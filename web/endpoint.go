@@ -22,18 +22,20 @@ type sessionNeed = plugin.Need
 
 const (
 	noSession = plugin.NoSession
-	// needSession may be answered from the session_data cookie cache.
+	// needSession reads the session from the database or the in-process cache, which every
+	// revocation reaches at once, never from the session_data cookie cache: that cookie answers
+	// get-session only, so a revoked session can at worst be displayed, never used.
 	needSession = plugin.NeedSession
-	// needSensitiveSession reads the session authoritatively (never from the cookie cache), for
-	// endpoints that change credentials or sessions.
-	needSensitiveSession = plugin.NeedSensitiveSession
-	needFreshSession     = plugin.NeedFreshSession
+	// needFreshSession also demands a recent sign-in (SESSION_FRESH_AGE).
+	needFreshSession = plugin.NeedFreshSession
 )
 
-// endpoint describes one Better-Auth route. Its request passes the same stages, in the same
-// order, as in Better-Auth's router, because the order decides which error a bad request gets:
-// body parsing (415, 400), the origin and callback-URL check (403), schema validation (400
-// VALIDATION_ERROR), the sign-in CSRF check (403), the session check (401/403), then the handler.
+// endpoint describes one Better-Auth route. Every answer is Cache-Control: no-store. Its request
+// passes the same stages, in the same order, as in Better-Auth's router, because the order
+// decides which error a bad request gets: body parsing (415, 400), the origin and callback-URL
+// check (403), schema validation (400 VALIDATION_ERROR), the sign-in CSRF check (403), the
+// session check (401/403), then (not in Better-Auth, and only with rate limiting on) the user's
+// budget of password checks (429), then the handler.
 type endpoint struct {
 	method   string
 	path     string
@@ -42,7 +44,19 @@ type endpoint struct {
 	schema   *schema // nil: no body validation
 	formCSRF bool    // fetch-metadata CSRF check of sign-in and sign-up
 	session  sessionNeed
-	handle   func(c *call) error
+	// checksPassword reports whether the request has the signed-in user's password checked; such
+	// requests also count against the user's own rate-limit budget (rateLimiter.limitPasswordCheck).
+	checksPassword func(c *call) bool
+	handle         func(c *call) error
+}
+
+// always is checksPassword for endpoints whose schema requires the password.
+func always(*call) bool { return true }
+
+// sendsPassword is checksPassword for delete-user, which checks a password only when one is sent.
+func sendsPassword(c *call) bool {
+	pw, _ := c.str("password")
+	return pw != ""
 }
 
 // call is one request on its way through an endpoint.
@@ -80,6 +94,10 @@ func (h *authHandler) route(g *echo.Group, ep endpoint) {
 	g.Add(ep.method, ep.path, func(ec echo.Context) error {
 		c := &call{Context: ec, h: h}
 		r := ec.Request()
+		// Answers here carry session tokens, provider tokens and personal data (and redirects set
+		// cookies), so no cache may keep one. Better-Auth marks only get-session; its client
+		// cannot tell the difference.
+		ec.Response().Header().Set("Cache-Control", "no-store")
 		c.kind = bodyAbsent
 		if !ep.noBody {
 			body, kind, err := readBody(r, ep.form)
@@ -112,6 +130,11 @@ func (h *authHandler) route(g *echo.Group, ep endpoint) {
 				return err
 			}
 			c.auth = a
+		}
+		if h.limiter != nil && ep.checksPassword != nil && ep.checksPassword(c) {
+			if err := h.limiter.limitPasswordCheck(r.Context(), ep.path, c.auth.User.ID); err != nil {
+				return err
+			}
 		}
 		return ep.handle(c)
 	})

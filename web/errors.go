@@ -107,6 +107,10 @@ var errorTable = []struct {
 	{auth.ErrAccessTokenNotFound, newAPIError(400, "ACCESS_TOKEN_NOT_FOUND", "Access token not found")},
 	// Store kinds come last: a service error that wraps one of the kinds above wins.
 	{store.ErrUnavailable, errUnavailable},
+	{store.ErrInvalidText, validationError("Invalid input: " + textMessage)},
+	// A write for a user deleted after its session was checked: the session is gone too, so the
+	// answer is the one a moment later's session check would give.
+	{store.ErrGone, errUnauthorized},
 }
 
 // lookupError finds the wire answer for err, or nil when err is not a known kind.

@@ -3,36 +3,36 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"authserver/auth"
+	"authserver/content"
 	"authserver/session"
-	"authserver/store"
+	"authserver/store/storetest"
 	"authserver/web"
 )
 
-// fuzzServer is the whole handler over a fresh SQLite database, with one signed-up user whose
-// session cookie it returns. Fuzz targets cannot use newEnv (it wants a *testing.T).
+// fuzzServer is the whole handler, the content API over testCatalog included, with one
+// signed-up user whose session cookie it returns. It runs on PostgreSQL when TEST_DATABASE_URL is
+// set (each fuzz worker gets its own database), otherwise on SQLite: PostgreSQL refuses text that
+// SQLite stores, so both must be fuzzed. Fuzz targets cannot use newEnv (it wants a *testing.T).
 func fuzzServer(f *testing.F) (http.Handler, string) {
 	f.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, store.Config{URL: "sqlite:" + filepath.Join(f.TempDir(), "fuzz.db")})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		f.Fatal(err)
-	}
+	st := storetest.Open(f)
 	sessions := session.New(session.Config{Secret: []byte(testSecret)}, st)
+	svc := content.New(content.Config{Dir: writeCatalog(f, testCatalog)}, st)
+	if _, err := svc.Sync(context.Background()); err != nil {
+		f.Fatal(err)
+	}
 	h := web.New(web.Config{BaseURL: testBaseURL, TrustedOrigins: []string{trusted}},
-		web.Deps{Store: st, Sessions: sessions, Auth: auth.New(auth.Config{}, st, sessions)})
+		web.Deps{Store: st, Sessions: sessions, Auth: auth.New(auth.Config{}, st, sessions), Content: svc})
 	req := httptest.NewRequest("POST", "/api/auth/sign-up/email",
 		strings.NewReader(`{"name":"Fuzz","email":"fuzz@example.com","password":"`+secPassword+`"}`))
 	req.Header.Set("Content-Type", "application/json")
@@ -127,6 +127,72 @@ func FuzzRedirectValidation(f *testing.F) {
 		case scheme == "https" && strings.HasSuffix(host, ".example.org") && !strings.Contains(host, ":"):
 		default:
 			t.Fatalf("Trusted(%q) resolves to origin %s, which is not trusted", raw, origin)
+		}
+	})
+}
+
+// contentFuzzRoutes are the content endpoints FuzzContentInput reaches; %s is the slug.
+var contentFuzzRoutes = []struct{ method, pattern string }{
+	{"GET", "/content/public/items/%s"},
+	{"GET", "/content/items/%s"},
+	{"PUT", "/content/items/%s/progress"},
+	{"PUT", "/content/items/%s/bookmark"},
+	{"DELETE", "/content/items/%s/bookmark"},
+	{"GET", "/content/public/items"},
+	{"GET", "/content/feed"},
+	{"GET", "/content/progress"},
+	{"GET", "/content/bookmarks"},
+	{"PUT", "/content/profile"},
+}
+
+// FuzzContentInput sends arbitrary slugs, query values (tag, limit), cursors (the JSON inside the
+// base64url) and JSON bodies to the content API, signed in, through the whole handler: the answer
+// is 200, or 400/404 in Better-Auth's error shape, never a 500, whatever the bytes (NUL, invalid
+// UTF-8, numbers past any column). Only a path the router cannot match (an empty slug, or one
+// with a slash) may be the router's bare 404.
+func FuzzContentInput(f *testing.F) {
+	h, cookie := fuzzServer(f)
+	f.Add(uint8(0), "a", "", "", []byte(nil), []byte(nil))
+	f.Fuzz(func(t *testing.T, route uint8, slug, tag, limit string, cursorJSON, body []byte) {
+		rt := contentFuzzRoutes[int(route)%len(contentFuzzRoutes)]
+		target := strings.Replace(rt.pattern, "%s", url.PathEscape(slug), 1)
+		q := url.Values{}
+		if tag != "" {
+			q.Set("tag", tag)
+		}
+		if limit != "" {
+			q.Set("limit", limit)
+		}
+		if len(cursorJSON) > 0 {
+			q.Set("cursor", base64.RawURLEncoding.EncodeToString(cursorJSON))
+		}
+		if len(q) > 0 {
+			target += "?" + q.Encode()
+		}
+		req := httptest.NewRequest(rt.method, target, bytes.NewReader(body))
+		if len(body) > 0 {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		req.Header.Set("Origin", trusted)
+		req.Header.Set("Cookie", cookie)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		what := fmt.Sprintf("%s %s %q", rt.method, target, body)
+		if rec.Code == 404 && rec.Body.Len() == 0 && strings.Contains(rt.pattern, "%s") && (slug == "" || strings.Contains(slug, "/")) {
+			return
+		}
+		if rec.Code != 200 && rec.Code != 400 && rec.Code != 404 {
+			t.Fatalf("%s = %d %s", what, rec.Code, rec.Body)
+		}
+		var v any
+		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+			t.Fatalf("%s = %d with a body that is not JSON: %q", what, rec.Code, rec.Body)
+		}
+		if rec.Code == 200 {
+			return
+		}
+		if m, _ := v.(map[string]any); m == nil || m["message"] == nil || m["message"] == "" || m["code"] == nil || m["code"] == "" {
+			t.Fatalf("%s = %d without a message and code: %s", what, rec.Code, rec.Body)
 		}
 	})
 }

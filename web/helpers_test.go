@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"authserver/auth"
+	"authserver/content"
 	"authserver/session"
 	"authserver/store"
 	"authserver/web"
@@ -53,6 +55,7 @@ type env struct {
 	clock    *clock
 	sessions *session.Manager
 	svc      *auth.Service
+	content  *content.Service // nil unless envOptions.content is set
 }
 
 type envOptions struct {
@@ -61,6 +64,8 @@ type envOptions struct {
 	session session.Config
 	logger  *slog.Logger
 	extra   func(e *env, h http.Handler) http.Handler
+	// content, when set, mounts the content API over a catalog synced from content.Dir.
+	content *content.Config
 }
 
 func newEnv(t *testing.T, st *store.Store, opts ...func(*envOptions)) *env {
@@ -78,7 +83,14 @@ func newEnv(t *testing.T, st *store.Store, opts ...func(*envOptions)) *env {
 	sessions := session.New(o.session, st)
 	svc := auth.New(o.auth, st, sessions)
 	e := &env{t: t, st: st, clock: clk, sessions: sessions, svc: svc}
-	handler := web.New(o.web, web.Deps{Store: st, Sessions: sessions, Auth: svc, Logger: o.logger})
+	if o.content != nil {
+		o.content.Now = clk.Now
+		e.content = content.New(*o.content, st)
+		if _, err := e.content.Sync(context.Background()); err != nil {
+			t.Fatalf("Sync: %v", err)
+		}
+	}
+	handler := web.New(o.web, web.Deps{Store: st, Sessions: sessions, Auth: svc, Content: e.content, Logger: o.logger})
 	var h http.Handler = handler
 	if o.extra != nil {
 		h = o.extra(e, handler)

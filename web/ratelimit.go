@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -43,10 +42,15 @@ type RateLimitConfig struct {
 	Rules []RateRule
 	// Store holds the counters; nil means in this process's memory.
 	Store RateLimitStore
+	// Now is the clock windows are measured with; nil means time.Now. Tests set it to move time
+	// past a window without waiting.
+	Now func() time.Time
 }
 
 // builtinRules are Better-Auth 1.7.25's special rules: credential endpoints get 3 requests per
-// 10 s, and endpoints that send email 3 per minute.
+// 10 s, and endpoints that send email 3 per minute. verify-password and delete-user are added to
+// the credential rule (Better-Auth leaves them at the default 100), because each checks the
+// password: with the default rule a stolen session could guess it 100 times per 10 s.
 var builtinRules = []struct {
 	match  func(path string) bool
 	window time.Duration
@@ -54,7 +58,8 @@ var builtinRules = []struct {
 }{
 	{func(p string) bool {
 		return strings.HasPrefix(p, "/sign-in") || strings.HasPrefix(p, "/sign-up") ||
-			strings.HasPrefix(p, "/change-password") || strings.HasPrefix(p, "/change-email")
+			strings.HasPrefix(p, "/change-password") || strings.HasPrefix(p, "/change-email") ||
+			p == "/verify-password" || p == "/delete-user"
 	}, 10 * time.Second, 3},
 	{func(p string) bool {
 		return p == "/request-password-reset" || p == "/send-verification-email" || strings.HasPrefix(p, "/forget-password") ||
@@ -140,22 +145,39 @@ func (rl *rateLimiter) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if !on {
 			return next(c)
 		}
-		key := rateKeyIP(ClientIP(r, rl.trusted)) + "|" + path
-		allowed, retry, err := rl.cfg.Store.Consume(r.Context(), key, window, max, time.Now())
-		if err != nil {
-			// A broken counter store must not take sign-in down with it: let the request through.
-			rl.log.LogAttrs(r.Context(), slog.LevelWarn, "rate limit store failed; request allowed", slog.String("error", err.Error()))
-			return next(c)
+		if err := rl.consume(r.Context(), rateKeyIP(ClientIP(r, rl.trusted))+"|"+path, window, max); err != nil {
+			return err
 		}
-		if allowed {
-			return next(c)
-		}
-		if retry < 1 {
-			retry = 1
-		}
-		c.Response().Header().Set("X-Retry-After", strconv.Itoa(retry))
-		return c.Blob(http.StatusTooManyRequests, echo.MIMEApplicationJSON, []byte(`{"message":"Too many requests. Please try again later."}`))
+		return next(c)
 	}
+}
+
+// limitPasswordCheck counts a check of userID's password, made through the endpoint at path,
+// against a budget of the user's own under that path's rule. The budget is shared by every
+// endpoint that checks the password, and is kept on top of the per-address one, so an attacker
+// holding a stolen session gets no more guesses by rotating addresses or endpoints.
+func (rl *rateLimiter) limitPasswordCheck(ctx context.Context, path, userID string) error {
+	window, max, on := rl.rule(path)
+	if !on {
+		return nil
+	}
+	return rl.consume(ctx, "user:"+userID+"|password-check", window, max)
+}
+
+// consume records one request under key and returns nil when it is allowed, or Better-Auth's
+// 429: {"message":"Too many requests. Please try again later."} (no code) with X-Retry-After.
+func (rl *rateLimiter) consume(ctx context.Context, key string, window time.Duration, limit int) error {
+	allowed, retry, err := rl.cfg.Store.Consume(ctx, key, window, limit, rl.cfg.Now())
+	if err != nil {
+		// A broken counter store must not take sign-in down with it: let the request through.
+		rl.log.LogAttrs(ctx, slog.LevelWarn, "rate limit store failed; request allowed", slog.String("error", err.Error()))
+		return nil
+	}
+	if allowed {
+		return nil
+	}
+	// A 429 never says "retry after 0 seconds".
+	return &apiError{Status: http.StatusTooManyRequests, Message: "Too many requests. Please try again later.", retryAfter: max(retry, 1)}
 }
 
 // MemoryRateLimitStore keeps counters in this process. It is bounded: expired entries are pruned,

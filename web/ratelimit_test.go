@@ -86,6 +86,7 @@ func TestRateLimitRedis(t *testing.T) {
 	}
 	defer r.Close()
 	checkRateLimitRules(t, web.RedisRateLimitStore{R: r}, storetest.OpenSQLite(t))
+	checkRateLimitWindow(t, storetest.OpenSQLite(t), web.RedisRateLimitStore{R: r})
 }
 
 // IPv6 clients share a bucket per /64, so rotating the interface id does not escape the limit.
@@ -131,5 +132,78 @@ func TestRateLimitCustomRules(t *testing.T) {
 	c.do("GET", "/api/auth/ok", nil)
 	if r := c.do("GET", "/api/auth/ok", nil); r.Status != 429 {
 		t.Errorf("3rd /ok with max 2 = %d", r.Status)
+	}
+}
+
+// TestRateLimitPasswordChecksPerUser: an attacker holding a stolen session cannot guess the
+// password through the signed-in endpoints that check it. verify-password, change-password and
+// delete-user with a password share one budget per user (3 per 10 s) that rotating client
+// addresses does not renew, on top of the per-address rule; other users are not affected.
+func TestRateLimitPasswordChecksPerUser(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		if err := st.EnsureRateLimitTable(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		e := newEnv(t, st, rateLimited(web.DatabaseRateLimitStore{St: st}), func(o *envOptions) { o.auth.Email.DeleteUserEnabled = true })
+		// Each sign-up comes from its own address: sign-up has its own limit of 3.
+		signUpFrom := func(c *client, email, addr string) {
+			t.Helper()
+			expect(t, c.do("POST", "/api/auth/sign-up/email", map[string]any{"name": "N", "email": email, "password": secPassword}, "X-Forwarded-For", addr), 200, "")
+		}
+		victim := e.client()
+		signUpFrom(victim, "victim@example.com", "198.51.100.1")
+		ip := func(i int) string { return "203.0.113." + strconv.Itoa(i) }
+		wrong := map[string]any{"password": "wrong-password-1"}
+		for i := 1; i <= 3; i++ {
+			r := victim.do("POST", "/api/auth/verify-password", wrong, "X-Forwarded-For", ip(i))
+			expect(t, r, 400, "INVALID_PASSWORD")
+		}
+		for i, g := range []struct {
+			path string
+			body map[string]any
+		}{
+			{"/api/auth/verify-password", wrong},
+			{"/api/auth/verify-password", map[string]any{"password": secPassword}},
+			{"/api/auth/change-password", map[string]any{"currentPassword": "wrong-password-1", "newPassword": "another-secret-1"}},
+			{"/api/auth/delete-user", wrong},
+		} {
+			r := victim.do("POST", g.path, g.body, "X-Forwarded-For", ip(10+i))
+			if r.Status != 429 || string(r.Raw) != `{"message":"Too many requests. Please try again later."}` {
+				t.Errorf("%s from a fresh address after 3 guesses = %d %s, want 429", g.path, r.Status, r.Raw)
+			}
+			if ra, _ := strconv.Atoi(r.Header.Get("X-Retry-After")); ra < 1 || ra > 10 {
+				t.Errorf("%s: X-Retry-After = %q, want 1..10", g.path, r.Header.Get("X-Retry-After"))
+			}
+		}
+		// The session itself still works, and so does everyone else.
+		if r := victim.do("GET", "/api/auth/get-session", nil, "X-Forwarded-For", ip(20)); r.Status != 200 || r.JSON == nil {
+			t.Errorf("get-session of the limited user = %d %s", r.Status, r.Raw)
+		}
+		other := e.client()
+		signUpFrom(other, "other@example.com", "198.51.100.2")
+		expect(t, other.do("POST", "/api/auth/verify-password", map[string]any{"password": secPassword}, "X-Forwarded-For", ip(21)), 200, "")
+
+		// Per address as well: one address guessing for many users is stopped at 3 too.
+		shared := "192.0.2.50"
+		for i := 1; i <= 4; i++ {
+			c := e.client()
+			signUpFrom(c, "u"+strconv.Itoa(i)+"@example.com", "198.51.100."+strconv.Itoa(10+i))
+			r := c.do("POST", "/api/auth/delete-user", wrong, "X-Forwarded-For", shared)
+			if want := map[bool]int{true: 400, false: 429}[i <= 3]; r.Status != want {
+				t.Errorf("delete-user %d from one address = %d %s, want %d", i, r.Status, r.Raw, want)
+			}
+		}
+	})
+}
+
+// TestRateLimitOffLeavesPasswordChecksAlone: with rate limiting off (the default outside
+// production, as in Better-Auth) no password check is limited either, so clients and test suites
+// see exactly what Better-Auth answers.
+func TestRateLimitOffLeavesPasswordChecksAlone(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	c := e.client()
+	signUp(t, c, "free@example.com", secPassword)
+	for i := 0; i < 6; i++ {
+		expect(t, c.do("POST", "/api/auth/verify-password", map[string]any{"password": "wrong-password-1"}), 400, "INVALID_PASSWORD")
 	}
 }

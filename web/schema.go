@@ -2,10 +2,12 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"authserver/auth"
 	"authserver/auth/plugin"
+	"authserver/store"
 )
 
 // fieldKind is the type a body field must have; plugins declare theirs with the same kinds.
@@ -26,6 +28,8 @@ type field struct {
 	// stored marks text that is written to the database as is (names, emails, passwords):
 	// PostgreSQL cannot store NUL characters, so they are refused on both databases alike.
 	stored bool
+	// max, when positive, bounds a string's length in UTF-16 code units (zod's .max()).
+	max int
 }
 
 // schema checks a request body the way Better-Auth's zod schemas do and reports failures with the
@@ -64,8 +68,10 @@ func (s *schema) validate(body map[string]any, kind bodyKind) error {
 		}
 		if msg := checkKind(f.kind, v); msg != "" {
 			issues = append(issues, issue(f, msg))
-		} else if str, isStr := v.(string); isStr && f.stored && strings.IndexByte(str, 0) >= 0 {
+		} else if str, isStr := v.(string); isStr && f.stored && !store.ValidText(str) {
 			issues = append(issues, issue(f, nulMessage))
+		} else if msg := lengthIssue(str, f.max); isStr && msg != "" {
+			issues = append(issues, issue(f, msg))
 		}
 	}
 	if len(issues) > 0 {
@@ -113,5 +119,19 @@ func checkKind(k fieldKind, v any) string {
 	return ""
 }
 
-// nulMessage is the validation issue for a NUL character in stored text.
+// nulMessage is the validation issue for a NUL character in stored text. JSON and form bodies
+// arrive as valid UTF-8 (invalid bytes become U+FFFD), so NUL is the only character they can
+// carry that a text column refuses.
 const nulMessage = "Invalid input: text must not contain NUL characters"
+
+// textMessage describes text no column can hold, wherever it comes from.
+const textMessage = "text must not contain NUL characters or invalid UTF-8"
+
+// lengthIssue is zod's message for a string longer than max UTF-16 code units, or "" when it is
+// not (or max is 0).
+func lengthIssue(s string, max int) string {
+	if max <= 0 || len(s) <= max || auth.TextLength(s) <= max { // never more units than bytes
+		return ""
+	}
+	return "Too big: expected string to have <=" + strconv.Itoa(max) + " characters"
+}

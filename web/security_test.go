@@ -1313,3 +1313,52 @@ func TestErrorPageReflectsNoMarkup(t *testing.T) {
 		t.Errorf("/error reflected markup: %d %s", r.Status, r.Raw)
 	}
 }
+
+// TestNoStoreOnAuthAnswers: every /api/auth answer, above all those carrying a session token,
+// provider tokens or personal data, says Cache-Control: no-store, so no shared or browser cache
+// keeps it. (Better-Auth sends it on get-session only; the header is invisible to its client.)
+func TestNoStoreOnAuthAnswers(t *testing.T) {
+	se := newSocialEnv(t, storetest.OpenSQLite(t), func(o *socialOptions) { o.auth.Email.DeleteUserEnabled = true })
+	type answer struct {
+		name   string
+		r      *response
+		status int
+	}
+	var got []answer
+	add := func(name string, r *response, status int) { got = append(got, answer{name, r, status}) }
+
+	c := se.browser()
+	add("sign-up", c.do("POST", "/api/auth/sign-up/email", map[string]any{"name": "N", "email": "nostore@example.com", "password": secPassword}), 200)
+	add("sign-in", se.browser().do("POST", "/api/auth/sign-in/email", map[string]any{"email": "nostore@example.com", "password": secPassword}), 200)
+	add("sign-in refused", se.browser().do("POST", "/api/auth/sign-in/email", map[string]any{"email": "nostore@example.com", "password": "wrong-password-1"}), 401)
+	add("get-session", c.do("GET", "/api/auth/get-session", nil), 200)
+	add("list-sessions", c.do("GET", "/api/auth/list-sessions", nil), 200)
+	add("list-accounts", c.do("GET", "/api/auth/list-accounts", nil), 200)
+	add("update-user", c.do("POST", "/api/auth/update-user", map[string]any{"name": "M"}), 200)
+	add("verify-password", c.do("POST", "/api/auth/verify-password", map[string]any{"password": secPassword}), 200)
+	add("change-password", c.do("POST", "/api/auth/change-password", map[string]any{"currentPassword": secPassword, "newPassword": "another-" + secPassword, "revokeOtherSessions": true}), 200)
+	add("list-sessions signed out", se.browser().do("GET", "/api/auth/list-sessions", nil), 401)
+
+	user := "nostore" + session.RandomString(4)
+	se.idp.addUser(user, user+"@example.com", true)
+	s := se.browser()
+	wantLanding(t, se.signInVia(t, s, user, map[string]any{"callbackURL": appURL("/dashboard")}), appURL("/dashboard"))
+	accts := s.do("GET", "/api/auth/list-accounts", nil)
+	if len(accts.Array) != 1 {
+		t.Fatalf("list-accounts = %s", accts.Raw)
+	}
+	id := accts.Array[0].(map[string]any)["id"].(string)
+	add("get-access-token", s.do("POST", "/api/auth/get-access-token", map[string]any{"accountId": id}), 200)
+	add("refresh-token", s.do("POST", "/api/auth/refresh-token", map[string]any{"accountId": id}), 200)
+	add("account-info", s.do("GET", "/api/auth/account-info?accountId="+id, nil), 200)
+	add("delete-user", c.do("POST", "/api/auth/delete-user", map[string]any{"password": "another-" + secPassword}), 200)
+
+	for _, a := range got {
+		if a.r.Status != a.status {
+			t.Errorf("%s = %d %.200s, want %d", a.name, a.r.Status, a.r.Raw, a.status)
+		}
+		if cc := a.r.Header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("%s: Cache-Control = %q, want no-store", a.name, cc)
+		}
+	}
+}

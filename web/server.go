@@ -81,6 +81,7 @@ func New(cfg Config, d Deps) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(log)
+	var limiter *rateLimiter // nil when rate limiting is off
 	if cfg.RateLimit.Enabled {
 		rl := cfg.RateLimit
 		if rl.Window <= 0 {
@@ -92,7 +93,11 @@ func New(cfg Config, d Deps) *echo.Echo {
 		if rl.Store == nil {
 			rl.Store = NewMemoryRateLimitStore()
 		}
-		e.Pre((&rateLimiter{cfg: rl, basePath: strings.TrimRight(cfg.BasePath, "/"), trusted: cfg.TrustedProxies, log: log}).middleware)
+		if rl.Now == nil {
+			rl.Now = time.Now
+		}
+		limiter = &rateLimiter{cfg: rl, basePath: strings.TrimRight(cfg.BasePath, "/"), trusted: cfg.TrustedProxies, log: log}
+		e.Pre(limiter.middleware)
 	}
 	e.Use(recoverer(log))
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: func() string { return session.RandomString(16) }}))
@@ -125,7 +130,7 @@ func New(cfg Config, d Deps) *echo.Echo {
 		return ok(c, map[string]string{"status": "ready"})
 	})
 
-	h := &authHandler{cfg: cfg, auth: d.Auth, sessions: d.Sessions, origins: origins, baseOrigin: baseOrigin, log: log, refused: refused}
+	h := &authHandler{cfg: cfg, auth: d.Auth, sessions: d.Sessions, origins: origins, baseOrigin: baseOrigin, limiter: limiter, log: log, refused: refused}
 	h.registerAuthRoutes(e.Group(strings.TrimRight(cfg.BasePath, "/")))
 	if d.Content != nil {
 		registerContentRoutes(e, d.Content, d.Sessions)
@@ -140,11 +145,12 @@ const authKey = "auth.session"
 // RequireSession is the validate-session middleware for routes outside /api/auth (such as
 // /content): it accepts the signed session cookie or "Authorization: Bearer <token>" (raw or
 // signed), slides the session like Better-Auth does, and answers 401 {"message":"Unauthorized",
-// "code":"UNAUTHORIZED"} when there is no live session. Handlers read the result with AuthFrom.
+// "code":"UNAUTHORIZED"} when there is no live session. It never trusts the session_data cookie
+// cache, so a revoked session is refused at once. Handlers read the result with AuthFrom.
 func RequireSession(m *session.Manager) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			a, err := m.Get(c.Request().Context(), c.Response(), c.Request(), session.GetOptions{})
+			a, err := m.Get(c.Request().Context(), c.Response(), c.Request(), session.GetOptions{DisableCookieCache: true})
 			if err != nil && err != session.ErrVanished {
 				return err
 			}

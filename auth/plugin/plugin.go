@@ -85,10 +85,9 @@ type Need int
 // The session needs, as the core endpoints have them.
 const (
 	NoSession Need = iota
-	// NeedSession may be answered from the session_data cookie cache.
+	// NeedSession reads the session from the database or the in-process cache, never from the
+	// session_data cookie cache.
 	NeedSession
-	// NeedSensitiveSession reads the session authoritatively.
-	NeedSensitiveSession
 	// NeedFreshSession also demands a recent sign-in (SESSION_NOT_FRESH otherwise).
 	NeedFreshSession
 )

@@ -40,9 +40,20 @@ func OpenSQLite(t testing.TB) *store.Store {
 	return open(t, u)
 }
 
-// OpenPostgres returns a migrated store on a new PostgreSQL database that is dropped at cleanup.
+// Open returns a migrated store on PostgreSQL when TEST_DATABASE_URL names a server (and the run
+// is not -short), otherwise on SQLite: for callers, such as fuzz targets, that run on one database.
+func Open(t testing.TB) *store.Store {
+	t.Helper()
+	if os.Getenv(EnvPostgres) != "" && !testing.Short() {
+		return OpenPostgres(t)
+	}
+	return OpenSQLite(t)
+}
+
+// OpenPostgres returns a migrated store on a new PostgreSQL database that is dropped at cleanup;
+// fuzz targets may pass their *testing.F.
 // It skips the test when TEST_DATABASE_URL is unset or under -short.
-func OpenPostgres(t *testing.T) *store.Store {
+func OpenPostgres(t testing.TB) *store.Store {
 	t.Helper()
 	u := PostgresURL(t)
 	return open(t, u)
@@ -50,7 +61,7 @@ func OpenPostgres(t *testing.T) *store.Store {
 
 // PostgresURL creates an empty PostgreSQL database, registers its removal with t.Cleanup, and
 // returns its URL. It skips the test when TEST_DATABASE_URL is unset or under -short.
-func PostgresURL(t *testing.T) string {
+func PostgresURL(t testing.TB) string {
 	t.Helper()
 	admin := os.Getenv(EnvPostgres)
 	if admin == "" {

@@ -9,6 +9,9 @@ import (
 // registerPluginRoutes mounts the enabled plugins' endpoints. Each passes the same stages as a
 // core endpoint (see endpoint); web only adapts the request and the answer.
 func (h *authHandler) registerPluginRoutes(g *echo.Group) {
+	if h.auth == nil {
+		return // a server without the auth service (static-only tests) has no plugins either
+	}
 	for _, p := range h.auth.Plugins() {
 		for _, pe := range p.Endpoints {
 			h.route(g, h.pluginEndpoint(pe))

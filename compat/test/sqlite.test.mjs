@@ -94,7 +94,7 @@ describe('Go server on SQLite', { skip }, () => {
     assert.ok(goDB && existsSync(goDB), `no *.db file in DATA_DIR (${go.dataDir}): ${readdirSync(go.dataDir).join(', ')}`);
   });
 
-  it('the SQLite schema matches better-auth 1.7.25 (plus schema_migrations and content_* tables)', () => {
+  it('the SQLite schema matches better-auth 1.7.25 (plus schema_migrations, content_* and authserver_* tables)', () => {
     if (startError) throw startError;
     assert.ok(goDB, 'no database file');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'compat-sqlite-ref-'));
@@ -104,8 +104,9 @@ describe('Go server on SQLite', { skip }, () => {
       const want = sqliteSchema(refFile);
       const got = sqliteSchema(goDB);
       for (const t of TABLES) assert.ok(got.tables.includes(t), `missing table ${t}`);
-      // allowed: migration bookkeeping and the Go server's own content API (content_*)
-      const extra = got.tables.filter((t) => !TABLES.includes(t) && t !== 'schema_migrations' && !t.startsWith('content_'));
+      // allowed: migration bookkeeping, the Go server's own content API (content_*) and its
+      // security bookkeeping (authserver_*)
+      const extra = got.tables.filter((t) => !TABLES.includes(t) && t !== 'schema_migrations' && !t.startsWith('content_') && !t.startsWith('authserver_'));
       assert.deepEqual(extra, [], `unexpected extra tables: ${extra.join(', ')}`);
       const problems = [];
       for (const k of ['columns', 'indexes', 'foreignKeys']) {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"authserver/auth/plugin"
 	"authserver/web"
 )
 
@@ -91,6 +92,9 @@ type Config struct {
 	ChangeEmailConfirmation       bool
 	DeleteUserEnabled             bool
 	DeleteUserVerification        bool
+
+	// Plugins are the Better-Auth plugins named in BETTER_AUTH_PLUGINS, built with their options.
+	Plugins []plugin.Plugin
 }
 
 // defaultAppName is the name of the web app in web/dist, which the binary serves at "/".
@@ -333,6 +337,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		// An http:// base URL means cookies without Secure or the __Secure- prefix and links in
 		// mail that travel in the clear; behind a TLS proxy the public URL is still https://.
 		errs = append(errs, fmt.Errorf("BETTER_AUTH_URL is %q: production needs the public https:// URL (cookies are Secure only then); set ALLOW_INSECURE_BASE_URL=true to run on plain http anyway", c.BaseURL))
+	}
+	if c.Plugins, err = loadPlugins(getenv); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Production {
 		switch {

@@ -179,6 +179,7 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 		Hasher:                   auth.HasherConfig{Concurrency: cfg.HashConcurrency},
 		RequireEmailVerification: cfg.RequireEmailVerification,
 		RejectCommonPasswords:    cfg.RejectCommon,
+		Plugins:                  cfg.Plugins,
 		Lockout: auth.LockoutConfig{Enabled: cfg.LockoutEnabled, Threshold: cfg.LockoutThreshold,
 			Base: cfg.LockoutBase, Max: cfg.LockoutMax},
 		Email: auth.EmailConfig{
@@ -254,7 +255,8 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	log.Info("server ready",
 		slog.String("addr", ln.Addr().String()), slog.String("version", version),
 		slog.String("database", string(st.Dialect())), slog.String("base_url", cfg.BaseURL),
-		slog.Bool("production", cfg.Production), slog.Duration("startup", time.Since(started)))
+		slog.Bool("production", cfg.Production), slog.String("plugins", pluginIDs(cfg.Plugins)),
+		slog.Duration("startup", time.Since(started)))
 
 	// Start-up (migrations, rendering the catalog, compiling templates and sanitizer rules) leaves
 	// garbage behind; hand it back to the OS now rather than whenever the scavenger gets to it.

@@ -5,12 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/url"
 	"sync"
 	"time"
 
+	"authserver/auth/plugin"
 	"authserver/mail"
 	"authserver/session"
 	"authserver/store"
@@ -212,8 +212,8 @@ func (s *Service) SendVerificationEmail(ctx context.Context, caller *store.User,
 type VerifyResult struct {
 	// User is set for the email-change steps that Better-Auth answers with the user.
 	User *store.User
-	// Session is a session created by auto sign-in after verification, to be set as the cookie.
-	Session *store.Session
+	// SignIn is the auto sign-in after verification, to be answered like any sign-in.
+	SignIn *plugin.SignIn
 	// Refresh asks the caller to re-issue the current session cookie (the user changed).
 	Refresh bool
 	// NoUser marks the answer that has no user key at all (the confirmation step of an email
@@ -265,18 +265,19 @@ func (s *Service) VerifyEmail(ctx context.Context, token, callbackURL string, cu
 	if u.EmailVerified {
 		return &VerifyResult{}, nil
 	}
-	if _, err := s.st.UpdateUser(ctx, u.ID, map[string]any{"emailVerified": true}, s.now()); err != nil {
+	u, err = s.st.UpdateUser(ctx, u.ID, map[string]any{"emailVerified": true}, s.now())
+	if err != nil {
 		return nil, err
 	}
 	s.sessions.InvalidateUser(u.ID)
 	res := &VerifyResult{}
 	if s.email.AutoSignInAfterVerification {
 		if current == nil || current.User.Email != c.Email {
-			sess, err := s.sessions.Create(ctx, nil, u.ID, meta, false)
+			// Better-Auth's last-login-method names no method for this path.
+			res.SignIn, err = s.CompleteSignIn(ctx, nil, SignInRequest{User: *u, Meta: meta})
 			if err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrCreateSession, err)
+				return nil, err
 			}
-			res.Session = sess
 		} else {
 			res.Refresh = true
 		}

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"authserver/auth/plugin"
 	"authserver/session"
 	"authserver/store"
 )
@@ -479,12 +480,11 @@ type SocialSignInInput struct {
 }
 
 // SocialSignInResult is either a redirect (URL, and State for the state cookie) or, for the
-// ID-token flow, the signed-in user and their new session.
+// ID-token flow, the completed sign-in.
 type SocialSignInResult struct {
-	URL     string
-	State   string
-	User    *store.User
-	Session *store.Session
+	URL    string
+	State  string
+	SignIn *plugin.SignIn
 }
 
 // SignIn starts a social sign-in, or completes one at once when the client brings an ID token.
@@ -552,7 +552,8 @@ func (s *Social) signInWithIDToken(ctx context.Context, p *provider, in SocialSi
 		callbackURL = *in.CallbackURL
 	}
 	disableSignUp := (p.cfg.DisableImplicitSignUp && (in.RequestSignUp == nil || !*in.RequestSignUp)) || p.cfg.DisableSignUp
-	out, reason, err := s.handleUserInfo(ctx, p, userFromProfile(prof), acct, callbackURL, disableSignUp, false, in.Meta)
+	// Better-Auth's last-login-method names no method for /sign-in/social.
+	out, reason, err := s.handleUserInfo(ctx, p, userFromProfile(prof), acct, callbackURL, disableSignUp, false, "", in.Meta)
 	if err != nil {
 		return nil, err
 	}
@@ -563,7 +564,7 @@ func (s *Social) signInWithIDToken(ctx context.Context, p *provider, in SocialSi
 	default:
 		return nil, &LinkError{Reason: reason}
 	}
-	return &SocialSignInResult{User: &out.user, Session: &out.session}, nil
+	return &SocialSignInResult{SignIn: out.signIn}, nil
 }
 
 // oauthUser is the provider's user as handleUserInfo takes it.
@@ -680,8 +681,7 @@ func (s *Social) tokenColumns(a oauthAccount) (map[string]any, error) {
 
 // signInOutcome is a resolved sign-in.
 type signInOutcome struct {
-	user       store.User
-	session    store.Session
+	signIn     *plugin.SignIn
 	isRegister bool
 }
 
@@ -689,11 +689,11 @@ var errAmbiguousAccount = errors.New("auth: several accounts have the same provi
 
 // handleUserInfo is Better-Auth's handleOAuthUserInfo: find the user the provider account
 // belongs to (or the user with its email, or nobody), link or create as the rules allow, and
-// create a session. Unlike Better-Auth it does not link implicitly to an account whose address
-// came through change-email (the victim of a change to their address would join the changer's
-// account), unless AccountLinking.AllowChangedEmail says so. A refusal comes back as reason (Better-Auth's wording), a database failure
-// as err.
-func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a oauthAccount, callbackURL string, disableSignUp, override bool, meta session.Meta) (*signInOutcome, string, error) {
+// complete the sign-in with method (see plugin.SignIn). Unlike Better-Auth it does not link
+// implicitly to an account whose address came through change-email (the victim of a change to
+// their address would join the changer's account), unless AccountLinking.AllowChangedEmail says
+// so. A refusal comes back as reason (Better-Auth's wording), a database failure as err.
+func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a oauthAccount, callbackURL string, disableSignUp, override bool, method string, meta session.Meta) (*signInOutcome, string, error) {
 	email := NormalizeEmail(u.email)
 	owners, err := s.st.AccountsByKey(ctx, a.ProviderID, a.AccountID)
 	if err != nil {
@@ -839,12 +839,12 @@ func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a
 		}
 		return nil, cbEmailNotVerified, nil
 	}
-	sess, err := s.sessions.Create(ctx, nil, user.ID, meta, false)
+	in, err := s.svc.CompleteSignIn(ctx, nil, SignInRequest{User: *user, Method: method, Meta: meta})
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "oauth session creation failed", slog.String("error", err.Error()))
 		return nil, reasonCreateSession, nil
 	}
-	return &signInOutcome{user: *user, session: *sess, isRegister: isRegister}, "", nil
+	return &signInOutcome{signIn: in, isRegister: isRegister}, "", nil
 }
 
 // upgradeVerified marks the user's email verified when the provider vouches for that very
@@ -892,11 +892,11 @@ type CallbackInput struct {
 	Meta        session.Meta
 }
 
-// CallbackResult says how to answer a callback: always a 302 to Location, with the session
-// cookie set when Session is not nil and the state cookie expired when ClearStateCookie is set.
+// CallbackResult says how to answer a callback: always a 302 to Location, answered as a sign-in
+// when SignIn is not nil, and with the state cookie expired when ClearStateCookie is set.
 type CallbackResult struct {
 	Location         string
-	Session          *store.Session
+	SignIn           *plugin.SignIn
 	ClearStateCookie bool
 }
 
@@ -907,7 +907,7 @@ func (s *Social) Callback(ctx context.Context, in CallbackInput) *CallbackResult
 	res := &CallbackResult{}
 	fail := func(base, code, desc string) *CallbackResult {
 		res.Location = s.errorLocation(base, code, desc)
-		res.Session = nil
+		res.SignIn = nil
 		return res
 	}
 	pr := in.Params
@@ -977,7 +977,7 @@ func (s *Social) Callback(ctx context.Context, in CallbackInput) *CallbackResult
 		return fail(errURL, cbEmailNotFound, "")
 	}
 	disableSignUp := (p.cfg.DisableImplicitSignUp && (d.RequestSignUp == nil || !*d.RequestSignUp)) || p.cfg.DisableSignUp
-	out, reason, err := s.handleUserInfo(ctx, p, u, acct, d.CallbackURL, disableSignUp, p.cfg.OverrideUserInfoOnSignIn, in.Meta)
+	out, reason, err := s.handleUserInfo(ctx, p, u, acct, d.CallbackURL, disableSignUp, p.cfg.OverrideUserInfoOnSignIn, p.id, in.Meta)
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "oauth sign-in failed", slog.String("error", err.Error()))
 		return fail("", cbInternal, "")
@@ -985,7 +985,7 @@ func (s *Social) Callback(ctx context.Context, in CallbackInput) *CallbackResult
 	if reason != "" {
 		return fail(errURL, strings.ReplaceAll(reason, " ", "_"), "")
 	}
-	res.Session = &out.session
+	res.SignIn = out.signIn
 	res.Location = d.CallbackURL
 	if out.isRegister && d.NewUserURL != nil && *d.NewUserURL != "" {
 		res.Location = *d.NewUserURL

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"authserver/auth/plugin"
 	"authserver/session"
 	"authserver/store"
 )
@@ -41,6 +42,8 @@ type Config struct {
 	Lockout LockoutConfig
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Plugins are the enabled plugins, whose hooks run on every sign-in (see CompleteSignIn).
+	Plugins []plugin.Plugin
 }
 
 // Service runs the email-and-password flows. It is safe for concurrent use.
@@ -53,6 +56,7 @@ type Service struct {
 	mail     *mailer
 	lockout  *lockout
 	social   atomic.Pointer[Social] // set by EnableSocial; empty (no providers) until then
+	plugins  []plugin.Plugin
 }
 
 // New returns a Service with cfg's defaults filled in.
@@ -83,7 +87,7 @@ func New(cfg Config, st *store.Store, sessions *session.Manager) *Service {
 		e.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{cfg: cfg, email: e, st: st, sessions: sessions, hasher: NewHasher(cfg.Hasher),
-		mail: newMailer(e), lockout: newLockout(cfg.Lockout)}
+		mail: newMailer(e), lockout: newLockout(cfg.Lockout), plugins: cfg.Plugins}
 }
 
 // sendOnSignUp follows Better-Auth: emailVerification.sendOnSignUp, defaulting to
@@ -192,12 +196,11 @@ type SignUpInput struct {
 	OnCreate func(ctx context.Context, tx *store.Store, userID string) error
 }
 
-// SignUpResult is the created (or, in generic-duplicate mode, synthetic) user and the session
-// created for it; Session is nil when sign-up does not sign in.
+// SignUpResult is the created (or, in generic-duplicate mode, synthetic) user and the sign-in
+// that followed; SignIn is nil when sign-up does not sign in.
 type SignUpResult struct {
-	User         store.User
-	Session      *store.Session
-	DontRemember bool
+	User   store.User
+	SignIn *plugin.SignIn
 }
 
 // genericDuplicates reports whether a duplicate email must be answered like a success, so that
@@ -245,7 +248,7 @@ func (s *Service) SignUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 	u := store.User{ID: session.NewID(), Name: in.Name, Email: email, Image: in.Image, CreatedAt: now, UpdatedAt: now}
 	acct := store.Account{ID: session.NewID(), AccountID: u.ID, ProviderID: store.CredentialProvider, UserID: u.ID,
 		Password: &hash, CreatedAt: now, UpdatedAt: now}
-	res := &SignUpResult{User: u, DontRemember: in.RememberMe != nil && !*in.RememberMe}
+	res := &SignUpResult{User: u}
 	err = s.st.Tx(ctx, func(tx *store.Store) error {
 		if err := tx.CreateUser(ctx, &u); err != nil {
 			return err
@@ -261,12 +264,9 @@ func (s *Service) SignUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 		if s.cfg.DisableAutoSignIn || s.cfg.RequireEmailVerification {
 			return nil
 		}
-		sess, err := s.sessions.Create(ctx, tx, u.ID, in.Meta, res.DontRemember)
-		if err != nil {
-			return err
-		}
-		res.Session = sess
-		return nil
+		res.SignIn, err = s.CompleteSignIn(ctx, tx, SignInRequest{User: u, Method: MethodEmail, Meta: in.Meta,
+			DontRemember: dontRemember(in.RememberMe)})
+		return err
 	})
 	if errors.Is(err, store.ErrConflict) {
 		// Another sign-up with this email committed first.
@@ -302,17 +302,19 @@ type SignInInput struct {
 	Meta        session.Meta
 }
 
-// SignInResult is the signed-in user and the new session.
-type SignInResult struct {
-	User         store.User
-	Session      store.Session
-	DontRemember bool
+// dontRemember is Better-Auth's rememberMe === false: only an explicit false forgets.
+func dontRemember(rememberMe *bool) *bool {
+	dr := rememberMe != nil && !*rememberMe
+	return &dr
 }
+
+// MethodEmail is the sign-in method of e-mail sign-in and sign-up.
+const MethodEmail = "email"
 
 // SignInEmail checks an email and password and creates a session. An unknown email, a user
 // without a password and a wrong password all give ErrInvalidCredentials after the same scrypt
 // work, so neither the answer nor its timing tells which.
-func (s *Service) SignInEmail(ctx context.Context, in SignInInput) (*SignInResult, error) {
+func (s *Service) SignInEmail(ctx context.Context, in SignInInput) (*plugin.SignIn, error) {
 	if !ValidEmail(in.Email) {
 		return nil, ErrInvalidEmail
 	}
@@ -362,12 +364,8 @@ func (s *Service) SignInEmail(ctx context.Context, in SignInInput) (*SignInResul
 		}
 		return nil, ErrEmailNotVerified
 	}
-	dr := in.RememberMe != nil && !*in.RememberMe
-	sess, err := s.sessions.Create(ctx, nil, u.ID, in.Meta, dr)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCreateSession, err)
-	}
-	return &SignInResult{User: *u, Session: *sess, DontRemember: dr}, nil
+	return s.CompleteSignIn(ctx, nil, SignInRequest{User: *u, Method: MethodEmail, Meta: in.Meta,
+		DontRemember: dontRemember(in.RememberMe)})
 }
 
 // ChangePasswordInput is a validated change-password request.
@@ -380,9 +378,10 @@ type ChangePasswordInput struct {
 
 // ChangePassword replaces the user's password after checking the current one and ends every
 // outstanding reset token of the user. With RevokeOtherSessions every session of the user is
-// deleted and a new one is returned; the password write, the end of the reset tokens, the
+// deleted and a new sign-in is returned; the password write, the end of the reset tokens, the
 // revocation and the new session commit together.
-func (s *Service) ChangePassword(ctx context.Context, userID string, in ChangePasswordInput) (*store.Session, error) {
+func (s *Service) ChangePassword(ctx context.Context, user *store.User, in ChangePasswordInput) (*plugin.SignIn, error) {
+	userID := user.ID
 	if err := s.checkNewPassword(in.NewPassword); err != nil {
 		return nil, err
 	}
@@ -407,7 +406,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID string, in ChangePa
 	if !ok {
 		return nil, ErrInvalidPassword
 	}
-	var created *store.Session
+	var created *plugin.SignIn
 	err = s.st.Tx(ctx, func(tx *store.Store) error {
 		if in.RevokeOtherSessions {
 			if err := s.sessions.RevokeAll(ctx, tx, userID); err != nil {
@@ -424,7 +423,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID string, in ChangePa
 		if !in.RevokeOtherSessions {
 			return nil
 		}
-		created, err = s.sessions.Create(ctx, tx, userID, in.Meta, false)
+		created, err = s.CompleteSignIn(ctx, tx, SignInRequest{User: *user, Meta: in.Meta})
 		return err
 	})
 	if err != nil {

@@ -100,6 +100,8 @@ type cookieAttrs struct {
 	maxAge int // seconds; -1 omits Max-Age (a browser-session cookie)
 	secure bool
 	domain string
+	// script leaves HttpOnly off, for cookies a client plugin reads from document.cookie.
+	script bool
 }
 
 // formatSetCookie writes a Set-Cookie value with better-call's attribute order:
@@ -117,7 +119,10 @@ func formatSetCookie(name, value string, a cookieAttrs) string {
 		b.WriteString("; Domain=")
 		b.WriteString(a.domain)
 	}
-	b.WriteString("; Path=/; HttpOnly")
+	b.WriteString("; Path=/")
+	if !a.script {
+		b.WriteString("; HttpOnly")
+	}
 	if a.secure {
 		b.WriteString("; Secure")
 	}

@@ -51,6 +51,16 @@ func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, token string
 	}
 }
 
+// SetPlainCookie writes a cookie with the session cookie's Domain, Path, Secure and SameSite
+// but its own Max-Age and HttpOnly, under name exactly as given: no prefix and no __Secure-, as
+// Better-Auth writes plugin cookies set under a literal name (last-login-method's). The value is
+// percent-encoded as JavaScript's encodeURIComponent would.
+func (m *Manager) SetPlainCookie(w http.ResponseWriter, name, value string, maxAge int, httpOnly bool) {
+	a := m.attrs(maxAge)
+	a.script = !httpOnly
+	m.replaceCookie(w, name, EncodeURIComponent(value), a)
+}
+
 // readChunked reads a cookie that may have been split into name.0, name.1, ... chunks.
 func readChunked(r *http.Request, name string) (string, bool) {
 	if v, ok := ReadCookie(r, name); ok && v != "" {

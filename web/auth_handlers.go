@@ -80,6 +80,7 @@ func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 	}
 	h.registerEmailRoutes(g)
 	h.registerSocialRoutes(g)
+	h.registerPluginRoutes(g)
 }
 
 func (h *authHandler) meta(c echo.Context) session.Meta {
@@ -180,10 +181,9 @@ func (h *authHandler) signUpEmail(c *call) error {
 		Token *string      `json:"token"`
 		User  userResponse `json:"user"`
 	}{User: newUserResponse(&res.User)}
-	if res.Session != nil {
-		dr := res.DontRemember
-		h.sessions.SetCookie(c.Response(), c.Request(), res.Session.Token, &dr)
-		body.Token = &res.Session.Token
+	if res.SignIn != nil {
+		h.writeSignIn(c, res.SignIn)
+		body.Token = &res.SignIn.Session.Token
 	}
 	return ok(c, body)
 }
@@ -229,8 +229,7 @@ func (h *authHandler) signInEmail(c *call) error {
 	if err != nil {
 		return err
 	}
-	dr := res.DontRemember
-	h.sessions.SetCookie(c.Response(), c.Request(), res.Session.Token, &dr)
+	h.writeSignIn(c, res)
 	callback := c.strPtr("callbackURL")
 	if callback != nil && *callback != "" {
 		c.Response().Header().Set("Location", *callback)
@@ -401,7 +400,7 @@ func (h *authHandler) changePassword(c *call) error {
 	cur, _ := c.str("currentPassword")
 	next, _ := c.str("newPassword")
 	revoke := c.boolPtr("revokeOtherSessions")
-	created, err := h.auth.ChangePassword(c.Request().Context(), c.auth.User.ID, auth.ChangePasswordInput{
+	created, err := h.auth.ChangePassword(c.Request().Context(), &c.auth.User, auth.ChangePasswordInput{
 		CurrentPassword: cur, NewPassword: next, RevokeOtherSessions: revoke != nil && *revoke, Meta: h.meta(c),
 	})
 	if err != nil {
@@ -412,8 +411,8 @@ func (h *authHandler) changePassword(c *call) error {
 		User  userResponse `json:"user"`
 	}{User: newUserResponse(&c.auth.User)}
 	if created != nil {
-		h.sessions.SetCookie(c.Response(), c.Request(), created.Token, nil)
-		body.Token = &created.Token
+		h.writeSignIn(c, created)
+		body.Token = &created.Session.Token
 	}
 	return ok(c, body)
 }

@@ -126,8 +126,8 @@ func (h *authHandler) verifyEmail(c *call) error {
 		return &apiError{Status: http.StatusUnauthorized, Code: api.Code, Message: api.Message}
 	}
 	switch {
-	case res.Session != nil:
-		h.sessions.SetCookie(c.Response(), c.Request(), res.Session.Token, nil)
+	case res.SignIn != nil:
+		h.writeSignIn(c, res.SignIn)
 	case res.Refresh && current != nil:
 		h.sessions.SetCookie(c.Response(), c.Request(), current.Session.Token, nil)
 	}

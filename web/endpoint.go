@@ -12,20 +12,22 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"authserver/auth/plugin"
 	"authserver/session"
 )
 
-// sessionNeed says what an endpoint requires of the caller's session.
-type sessionNeed int
+// sessionNeed says what an endpoint requires of the caller's session; plugin endpoints declare
+// the same needs.
+type sessionNeed = plugin.Need
 
 const (
-	noSession sessionNeed = iota
+	noSession = plugin.NoSession
 	// needSession reads the session from the database or the in-process cache, which every
 	// revocation reaches at once, never from the session_data cookie cache: that cookie answers
 	// get-session only, so a revoked session can at worst be displayed, never used.
-	needSession
+	needSession = plugin.NeedSession
 	// needFreshSession also demands a recent sign-in (SESSION_FRESH_AGE).
-	needFreshSession
+	needFreshSession = plugin.NeedFreshSession
 )
 
 // endpoint describes one Better-Auth route. Every answer is Cache-Control: no-store. Its request

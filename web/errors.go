@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"authserver/auth"
+	"authserver/auth/plugin"
 	"authserver/content"
 	"authserver/session"
 	"authserver/store"
@@ -117,6 +118,10 @@ func lookupError(err error) *apiError {
 	var api *apiError
 	if errors.As(err, &api) {
 		return api
+	}
+	var pe *plugin.Error
+	if errors.As(err, &pe) {
+		return newAPIError(pe.Status, pe.Code, pe.Message)
 	}
 	var locked *auth.LockedError
 	if errors.As(err, &locked) {

@@ -54,6 +54,7 @@ type env struct {
 	srv      *httptest.Server
 	clock    *clock
 	sessions *session.Manager
+	svc      *auth.Service
 	content  *content.Service // nil unless envOptions.content is set
 }
 
@@ -81,7 +82,7 @@ func newEnv(t *testing.T, st *store.Store, opts ...func(*envOptions)) *env {
 	o.auth.Now = clk.Now
 	sessions := session.New(o.session, st)
 	svc := auth.New(o.auth, st, sessions)
-	e := &env{t: t, st: st, clock: clk, sessions: sessions}
+	e := &env{t: t, st: st, clock: clk, sessions: sessions, svc: svc}
 	if o.content != nil {
 		o.content.Now = clk.Now
 		e.content = content.New(*o.content, st)

@@ -6,18 +6,19 @@ import (
 	"strings"
 
 	"authserver/auth"
+	"authserver/auth/plugin"
 	"authserver/store"
 )
 
-// fieldKind is the type a body field must have.
-type fieldKind int
+// fieldKind is the type a body field must have; plugins declare theirs with the same kinds.
+type fieldKind = plugin.Kind
 
 const (
-	kString         fieldKind = iota // z.string()
-	kNonEmptyString                  // z.string().nonempty()
-	kEmail                           // z.email()
-	kBool                            // z.boolean()
-	kNullableString                  // z.string().nullable()
+	kString         = plugin.String
+	kNonEmptyString = plugin.NonEmptyString
+	kEmail          = plugin.Email
+	kBool           = plugin.Bool
+	kNullableString = plugin.NullableString
 )
 
 type field struct {

@@ -400,15 +400,15 @@ func (h *authHandler) signInSocial(c *call) error {
 	if err != nil {
 		return socialError(err)
 	}
-	if res.Session == nil {
+	if res.SignIn == nil {
 		return h.redirectResponse(c, res.URL, res.State)
 	}
-	h.sessions.SetCookie(c.Response(), c.Request(), res.Session.Token, nil)
+	h.writeSignIn(c, res.SignIn)
 	return ok(c, struct {
 		Redirect bool         `json:"redirect"`
 		Token    string       `json:"token"`
 		User     userResponse `json:"user"`
-	}{false, res.Session.Token, newUserResponse(res.User)})
+	}{false, res.SignIn.Session.Token, newUserResponse(&res.SignIn.User)})
 }
 
 // callbackQuery reads the callback parameters from the query; a repeated parameter is a
@@ -446,8 +446,8 @@ func (h *authHandler) oauthCallback(c *call) error {
 	if res.ClearStateCookie {
 		h.sessions.ClearStateCookie(c.Response())
 	}
-	if res.Session != nil {
-		h.sessions.SetCookie(c.Response(), c.Request(), res.Session.Token, nil)
+	if res.SignIn != nil {
+		h.writeSignIn(c, res.SignIn)
 	}
 	return redirect(c, res.Location)
 }

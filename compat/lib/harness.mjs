@@ -287,9 +287,11 @@ export async function runScenario(pair, name, body) {
  * configures it on both servers as the provider "idp": the reference through the
  * genericOAuth plugin (REF_GENERIC_OAUTH_JSON), the Go server through OIDC_PROVIDERS=idp
  * and OIDC_IDP_*; `true` or extra genericOAuth config keys (e.g. {scopes: [...]}).
+ * suiteOpts.env sets environment variables both servers read alike: BETTER_AUTH_PLUGINS
+ * (the same plugin list on both sides) and the plugins' options.
  */
 export function compatSuite(title, define, suiteOpts = {}) {
-  const { options = {}, skip, idp } = suiteOpts;
+  const { options = {}, skip, idp, env = {} } = suiteOpts;
   describe(title, () => {
     let pair;
     let startError;
@@ -304,7 +306,7 @@ export function compatSuite(title, define, suiteOpts = {}) {
           idpProc = await startIdp();
           genericOAuth = [{ providerId: IDP_PROVIDER_ID, discoveryUrl: idpProc.discoveryUrl, ...IDP_CLIENT, ...(idp === true ? {} : idp) }];
         }
-        pair = await startPair({ options, genericOAuth });
+        pair = await startPair({ options, genericOAuth, env });
         pair.idp = idpProc;
       } catch (e) {
         startError = e;

@@ -6,7 +6,12 @@
 const BUILDERS = {
   username: async () => (await import('better-auth/plugins')).username(),
   anonymous: async () => (await import('better-auth/plugins')).anonymous(),
-  'last-login-method': async () => (await import('better-auth/plugins')).lastLoginMethod(),
+  // Options come from the same variables the Go server reads, so both sides run one configuration.
+  'last-login-method': async () =>
+    (await import('better-auth/plugins')).lastLoginMethod({
+      ...(process.env.LAST_LOGIN_METHOD_COOKIE_NAME && { cookieName: process.env.LAST_LOGIN_METHOD_COOKIE_NAME }),
+      ...(process.env.LAST_LOGIN_METHOD_MAX_AGE && { maxAge: Number(process.env.LAST_LOGIN_METHOD_MAX_AGE) }),
+    }),
   'two-factor': async (mailbox) =>
     (await import('better-auth/plugins')).twoFactor({
       otpOptions: {

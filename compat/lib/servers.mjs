@@ -198,10 +198,12 @@ async function httpOK(url) {
 
 /**
  * Starts the reference Better-Auth server; options are deep-merged into its
- * configuration (REF_OPTIONS_JSON). Returns {name, url, stop(), logTail()}.
+ * configuration (REF_OPTIONS_JSON); env adds variables read by both servers alike
+ * (BETTER_AUTH_PLUGINS and the plugins' options). Returns {name, url, stop(), logTail()}.
  */
-export async function startReference({ databaseUrl, options, genericOAuth, name = 'ref' } = {}) {
+export async function startReference({ databaseUrl, options, genericOAuth, env: extraEnv = {}, name = 'ref' } = {}) {
   const env = commonEnv(databaseUrl, 0);
+  Object.assign(env, extraEnv);
   env.NODE_ENV = 'development';
   if (options) env.REF_OPTIONS_JSON = JSON.stringify(options);
   if (genericOAuth?.length) env.REF_GENERIC_OAUTH_JSON = JSON.stringify(genericOAuth);
@@ -476,12 +478,12 @@ export async function startGo({ databaseUrl, name = 'go', env: extraEnv = {} } =
  * Starts the candidate server: the Go server, or (COMPAT_SELF=1) a second
  * reference server so the comparison machinery can be exercised on its own.
  */
-export async function startCandidate({ databaseUrl, options = {}, genericOAuth }) {
+export async function startCandidate({ databaseUrl, options = {}, genericOAuth, env = {} }) {
   if (SELF) {
     const extra = process.env.COMPAT_SELF_OPTIONS ? JSON.parse(process.env.COMPAT_SELF_OPTIONS) : {};
-    return startReference({ databaseUrl, name: 'self', options: deepMerge(options, extra), genericOAuth });
+    return startReference({ databaseUrl, name: 'self', options: deepMerge(options, extra), genericOAuth, env });
   }
-  return startGo({ databaseUrl, env: { ...goEnvFor(options), ...goEnvForGenericOAuth(genericOAuth) } });
+  return startGo({ databaseUrl, env: { ...goEnvFor(options), ...goEnvForGenericOAuth(genericOAuth), ...env } });
 }
 
 /** The redirect URI both servers send to the test provider (BETTER_AUTH_URL + /api/auth/callback/<id>). */
@@ -520,7 +522,7 @@ export const CANDIDATE_NAME = SELF ? 'self' : 'go';
  * Returns {ref: {server, db}, other: {server, db}, stop()}; stop() is safe to
  * call more than once and after a partial start.
  */
-export async function startPair({ options = {}, genericOAuth } = {}) {
+export async function startPair({ options = {}, genericOAuth, env = {} } = {}) {
   const resources = [];
   const pair = {
     async stop() {
@@ -540,8 +542,8 @@ export async function startPair({ options = {}, genericOAuth } = {}) {
     const [dbA, dbB] = await Promise.all([createDatabase(), createDatabase()]);
     resources.push(() => dbA.drop(), () => dbB.drop());
     const [refSrv, otherSrv] = await Promise.allSettled([
-      startReference({ databaseUrl: dbA.url, options, genericOAuth }),
-      startCandidate({ databaseUrl: dbB.url, options, genericOAuth }),
+      startReference({ databaseUrl: dbA.url, options, genericOAuth, env }),
+      startCandidate({ databaseUrl: dbB.url, options, genericOAuth, env }),
     ]);
     for (const s of [refSrv, otherSrv]) if (s.status === 'fulfilled') resources.push(() => s.value.stop());
     if (refSrv.status === 'rejected') throw refSrv.reason;

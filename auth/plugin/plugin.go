@@ -1,0 +1,149 @@
+// Package plugin is the contract between the server's core and the Better-Auth plugins it
+// implements: what a plugin contributes (endpoints, error kinds, hooks into the sign-in path) in
+// terms that need no web framework, so package web stays the only adapter to HTTP.
+//
+// It imports only session and store. Plugin packages (auth/lastloginmethod, …) import it and
+// auth; auth runs the hooks, web mounts the endpoints and writes the answers.
+package plugin
+
+import (
+	"context"
+	"net/url"
+
+	"authserver/session"
+	"authserver/store"
+)
+
+// Plugin is one enabled Better-Auth plugin. A plugin that is not enabled is not built at all, so
+// it adds no route, no cookie and no column.
+type Plugin struct {
+	// ID is Better-Auth's name for the plugin, as written in BETTER_AUTH_PLUGINS
+	// ("last-login-method").
+	ID string
+	// Endpoints are mounted under the auth base path next to the core endpoints and pass the same
+	// request stages (body parsing, origin check, schema, session check) before Handle runs.
+	Endpoints []Endpoint
+	// Hooks join the sign-in path that every way of signing in ends in.
+	Hooks Hooks
+}
+
+// Hooks are the plugin's places in the sign-in path. Nil hooks are skipped. Hooks of several
+// plugins run in the order the plugins were enabled.
+type Hooks struct {
+	// BeforeSession runs once the user is known and before the session is created; an error
+	// (typically an *Error) refuses the sign-in and no session is created.
+	BeforeSession func(ctx context.Context, u *store.User, method string) error
+	// AfterSession runs after the session is created; it may add cookies to the answer. An error
+	// fails the sign-in answer (the session already exists).
+	AfterSession func(ctx context.Context, s *SignIn) error
+}
+
+// SignIn is a completed sign-in: the user, their new session, and what the answer must carry
+// besides the session cookie.
+type SignIn struct {
+	// Method is how the user signed in, as Better-Auth's last-login-method names it: "email" for
+	// e-mail sign-in and sign-up, the provider id after an OAuth callback, and empty where
+	// Better-Auth names no method (an ID token sent to /sign-in/social, auto sign-in after e-mail
+	// verification, the new session of change-password).
+	Method  string
+	User    store.User
+	Session store.Session
+	// DontRemember is the client's rememberMe choice inverted: true gives a one-day session, a
+	// browser-session cookie and the dont_remember cookie. Nil means the flow asks no such choice
+	// (OAuth callback, verification, change-password): a full-term session whose cookie follows
+	// the request's dont_remember cookie, as Better-Auth's setSessionCookie does.
+	DontRemember *bool
+	// Cookies are the plugins' cookies for the answer, written after the session cookie.
+	Cookies []Cookie
+}
+
+// Cookie is a cookie a plugin adds to a sign-in answer. It gets the session cookie's Path,
+// SameSite, Domain and Secure attributes; Name is written as given (no __Secure- prefix).
+type Cookie struct {
+	Name  string
+	Value string
+	// MaxAge in seconds.
+	MaxAge int
+	// HTTPOnly hides the cookie from scripts; false when the client plugin reads document.cookie.
+	HTTPOnly bool
+}
+
+// Error is an error kind of a plugin together with Better-Auth's answer for it, so a plugin
+// declares its status, code and message beside the kind instead of in the core error table.
+// Compare with errors.Is against the declared *Error value.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Need says what an endpoint requires of the caller's session.
+type Need int
+
+// The session needs, as the core endpoints have them.
+const (
+	NoSession Need = iota
+	// NeedSession reads the session from the database or the in-process cache, never from the
+	// session_data cookie cache.
+	NeedSession
+	// NeedFreshSession also demands a recent sign-in (SESSION_NOT_FRESH otherwise).
+	NeedFreshSession
+)
+
+// Kind is the type a body field must have; the messages follow zod's.
+type Kind int
+
+// The field kinds the core's validator knows.
+const (
+	String         Kind = iota // z.string()
+	NonEmptyString             // z.string().nonempty()
+	Email                      // z.email()
+	Bool                       // z.boolean()
+	NullableString             // z.string().nullable()
+)
+
+// Field is one body field of an endpoint's schema.
+type Field struct {
+	Name     string
+	Kind     Kind
+	Optional bool
+	// Stored marks text written to the database as is: a NUL character is refused.
+	Stored bool
+}
+
+// Schema is an endpoint's body schema (z.object of Fields); nil means no body validation.
+type Schema struct {
+	Fields []Field
+	// OptionalBody lets the whole body be absent.
+	OptionalBody bool
+}
+
+// Endpoint is one route a plugin adds, relative to the auth base path.
+type Endpoint struct {
+	Method string
+	Path   string
+	Body   *Schema
+	// Session is checked before Handle; Request.Auth is set when it is not NoSession.
+	Session Need
+	Handle  func(ctx context.Context, r *Request) (*Response, error)
+}
+
+// Request is what an endpoint handler sees of a request that passed every stage.
+type Request struct {
+	// Body is the decoded JSON object (nil when absent).
+	Body  map[string]any
+	Query url.Values
+	// Auth is the caller's session when the endpoint needs one.
+	Auth *session.Auth
+	// Meta is the client's address and user agent, for sessions the endpoint creates.
+	Meta session.Meta
+}
+
+// Response is an endpoint's answer: Body as JSON with status 200 and, when SignIn is set, the
+// session cookie, set-auth-token and the plugins' sign-in cookies, as after any sign-in.
+type Response struct {
+	Body   any
+	SignIn *SignIn
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLoadConfigPlugins(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantIDs string // the enabled plugins, comma-separated
+		wantErr []string
+	}{
+		{name: "none", env: nil, wantIDs: ""},
+		{name: "bearer is always on and accepted", env: map[string]string{"BETTER_AUTH_PLUGINS": "bearer"}, wantIDs: ""},
+		{name: "last-login-method", env: map[string]string{"BETTER_AUTH_PLUGINS": " bearer , Last-Login-Method,last-login-method"}, wantIDs: "last-login-method"},
+		{name: "unknown name lists the known ones", env: map[string]string{"BETTER_AUTH_PLUGINS": "last-login-method,lastLoginMethod"},
+			wantErr: []string{`unknown plugin "lastloginmethod"`, "bearer, last-login-method"}},
+		{name: "a Better-Auth plugin not implemented yet", env: map[string]string{"BETTER_AUTH_PLUGINS": "two-factor"},
+			wantErr: []string{"two-factor plugin is not implemented yet"}},
+		{name: "generic-oauth points to OIDC_PROVIDERS", env: map[string]string{"BETTER_AUTH_PLUGINS": "generic-oauth"},
+			wantErr: []string{"OIDC_PROVIDERS"}},
+		{name: "storeInDatabase is refused, not ignored", env: map[string]string{"BETTER_AUTH_PLUGINS": "last-login-method", "LAST_LOGIN_METHOD_STORE_IN_DATABASE": "true"},
+			wantErr: []string{"LAST_LOGIN_METHOD_STORE_IN_DATABASE is not implemented yet"}},
+		{name: "bad max age", env: map[string]string{"BETTER_AUTH_PLUGINS": "last-login-method", "LAST_LOGIN_METHOD_MAX_AGE": "34560001"},
+			wantErr: []string{"LAST_LOGIN_METHOD_MAX_AGE"}},
+		{name: "bad cookie name", env: map[string]string{"BETTER_AUTH_PLUGINS": "last-login-method", "LAST_LOGIN_METHOD_COOKIE_NAME": "a;b"},
+			wantErr: []string{"LAST_LOGIN_METHOD_COOKIE_NAME"}},
+		{name: "options of a plugin that is off are not read", env: map[string]string{"LAST_LOGIN_METHOD_MAX_AGE": "soon"}, wantIDs: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadConfig(envMap(tt.env))
+			if len(tt.wantErr) > 0 {
+				for _, w := range tt.wantErr {
+					if err == nil || !strings.Contains(err.Error(), w) {
+						t.Errorf("loadConfig err = %v, want it to mention %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, p := range c.Plugins {
+				ids = append(ids, p.ID)
+			}
+			if got := strings.Join(ids, ","); got != tt.wantIDs {
+				t.Errorf("plugins = %q, want %q", got, tt.wantIDs)
+			}
+		})
+	}
+}

@@ -1,0 +1,43 @@
+package web
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"authserver/auth/plugin"
+)
+
+// registerPluginRoutes mounts the enabled plugins' endpoints. Each passes the same stages as a
+// core endpoint (see endpoint); web only adapts the request and the answer.
+func (h *authHandler) registerPluginRoutes(g *echo.Group) {
+	if h.auth == nil {
+		return // a server without the auth service (static-only tests) has no plugins either
+	}
+	for _, p := range h.auth.Plugins() {
+		for _, pe := range p.Endpoints {
+			h.route(g, h.pluginEndpoint(pe))
+		}
+	}
+}
+
+func (h *authHandler) pluginEndpoint(pe plugin.Endpoint) endpoint {
+	ep := endpoint{method: pe.Method, path: pe.Path, session: pe.Session}
+	if pe.Body != nil {
+		ep.schema = &schema{optionalBody: pe.Body.OptionalBody}
+		for _, f := range pe.Body.Fields {
+			ep.schema.fields = append(ep.schema.fields, field{name: f.Name, kind: f.Kind, optional: f.Optional, stored: f.Stored})
+		}
+	}
+	ep.handle = func(c *call) error {
+		res, err := pe.Handle(c.Request().Context(), &plugin.Request{
+			Body: c.body, Query: c.QueryParams(), Auth: c.auth, Meta: h.meta(c),
+		})
+		if err != nil {
+			return err
+		}
+		if res.SignIn != nil {
+			h.writeSignIn(c, res.SignIn)
+		}
+		return ok(c, res.Body)
+	}
+	return ep
+}

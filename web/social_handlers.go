@@ -408,7 +408,7 @@ func (h *authHandler) signInSocial(c *call) error {
 		Redirect bool         `json:"redirect"`
 		Token    string       `json:"token"`
 		User     userResponse `json:"user"`
-	}{false, res.Session.Token, newUserResponse(res.User)})
+	}{false, res.Session.Token, h.newUserResponse(res.User)})
 }
 
 // callbackQuery reads the callback parameters from the query; a repeated parameter is a

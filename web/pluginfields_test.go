@@ -57,7 +57,7 @@ var (
 
 // Fields a plugin registers on the user and session rows flow through every body that carries a
 // user or session, after the core fields and before "id" as Better-Auth prints them: sign-up and
-// sign-in, get-session (from the cookie cache, the database and the memory cache) and
+// sign-in, get-session (from the database, the memory cache and the cookie cache alone) and
 // list-sessions. A hidden (returned:false) field is read but never printed; an unset field gets
 // its default on insert, or null.
 func TestPluginFieldsFlowThroughBodies(t *testing.T) {
@@ -167,5 +167,21 @@ func TestPluginFieldsFlowThroughBodies(t *testing.T) {
 				pluginObject(t, "sign-up session", s, pluginSessionKeys, map[string]any{"activeTeam": "team-1", "hops": float64(7), "seenAt": seen})
 			}
 		}
+
+		// Without the memory cache, get-session is answered from the cookie cache alone: with the
+		// session rows gone, the added fields still come back from the cookie.
+		e2 := newEnv(t, st, func(o *envOptions) { o.session.CookieCache, o.session.DisableCache = true, true })
+		c2 := e2.client()
+		expect(t, c2.do("POST", "/api/auth/sign-in/email", map[string]any{"email": "plug@example.com", "password": "password123"}), 200, "")
+		if err := st.ExecAdmin(ctx, `delete from "session"`); err != nil {
+			t.Fatal(err)
+		}
+		g := c2.do("GET", "/api/auth/get-session", nil)
+		var gs struct{ Session, User json.RawMessage }
+		if err := json.Unmarshal(g.Raw, &gs); err != nil || gs.Session == nil {
+			t.Fatalf("get-session from the cookie cache: %s", g.Raw)
+		}
+		pluginObject(t, "cookie-cached session", gs.Session, pluginSessionKeys, wantSession)
+		pluginObject(t, "cookie-cached user", gs.User, pluginUserKeys, wantUser)
 	})
 }

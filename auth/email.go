@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -75,6 +77,41 @@ type mailer struct {
 	cfg     EmailConfig
 	log     *slog.Logger
 	pending sync.WaitGroup
+	// queued holds a place for every background job waiting or running, running one for every job
+	// running; both bound what a flood of requests can pile up.
+	queued, running chan struct{}
+}
+
+// Bounds of mailer.background: jobs waiting or running at once, and jobs running at once.
+const (
+	maxQueuedJobs  = 1024
+	maxRunningJobs = 8
+)
+
+func newMailer(cfg EmailConfig) *mailer {
+	return &mailer{cfg: cfg, log: cfg.Logger, queued: make(chan struct{}, maxQueuedJobs), running: make(chan struct{}, maxRunningJobs)}
+}
+
+// background runs job after the caller has answered, so that the answer's timing does not depend
+// on the job's work (database writes, rendering). Shutdown waits for it like for mail. Beyond
+// maxQueuedJobs waiting jobs a new one is dropped and logged (as kind) rather than held in memory.
+func (m *mailer) background(kind string, job func(ctx context.Context)) {
+	select {
+	case m.queued <- struct{}{}:
+	default:
+		m.log.Error("mail job dropped: queue full", slog.String("kind", kind))
+		return
+	}
+	m.pending.Add(1)
+	go func() {
+		defer m.pending.Done()
+		defer func() { <-m.queued }()
+		m.running <- struct{}{}
+		defer func() { <-m.running }()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*m.cfg.SendTimeout)
+		defer cancel()
+		job(ctx)
+	}()
 }
 
 // deliver renders a message and sends it without holding up the caller. Failures are logged with
@@ -184,10 +221,25 @@ type VerifyResult struct {
 	NoUser bool
 }
 
+// MailGate is asked right before a request sends mail that its caller could repeat at will (the
+// web layer's mail rate limit). A non-nil error stops the request before it changes anything and
+// is returned unchanged.
+type MailGate func(ctx context.Context) error
+
+// Check runs the gate; a nil gate lets everything through.
+func (g MailGate) Check(ctx context.Context) error {
+	if g == nil {
+		return nil
+	}
+	return g(ctx)
+}
+
 // VerifyEmail follows a verification link: it marks the email verified, or carries out a step of
-// an email change. current is the caller's session, if any. Errors are ErrInvalidToken,
-// ErrTokenExpired, ErrUserNotFound and ErrInvalidUser.
-func (s *Service) VerifyEmail(ctx context.Context, token, callbackURL string, current *session.Auth, meta session.Meta) (*VerifyResult, error) {
+// an email change. current is the caller's session, if any; gate is asked before a step that
+// mails. The approval link of an email change works once (Better-Auth's JWT would work until it
+// expires). Errors are ErrInvalidToken, ErrTokenExpired, ErrUserNotFound, ErrInvalidUser and
+// whatever gate returns.
+func (s *Service) VerifyEmail(ctx context.Context, token, callbackURL string, current *session.Auth, meta session.Meta, gate MailGate) (*VerifyResult, error) {
 	c, err := verifyJWT(s.email.Secret, token, s.cfg.Now())
 	switch {
 	case errors.Is(err, errTokenExpired):
@@ -198,7 +250,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token, callbackURL string, cu
 		return nil, ErrInvalidToken
 	}
 	if c.UpdateTo != "" {
-		return s.verifyEmailChange(ctx, c, callbackURL, current)
+		return s.verifyEmailChange(ctx, token, c, callbackURL, current, gate)
 	}
 	u, err := s.st.UserByEmail(ctx, c.Email)
 	if errors.Is(err, store.ErrNotFound) {
@@ -232,7 +284,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token, callbackURL string, cu
 	return res, nil
 }
 
-func (s *Service) verifyEmailChange(ctx context.Context, c *verificationClaims, callbackURL string, current *session.Auth) (*VerifyResult, error) {
+func (s *Service) verifyEmailChange(ctx context.Context, token string, c *verificationClaims, callbackURL string, current *session.Auth, gate MailGate) (*VerifyResult, error) {
 	if c.UserID == "" {
 		return nil, ErrInvalidToken
 	}
@@ -252,59 +304,111 @@ func (s *Service) verifyEmailChange(ctx context.Context, c *verificationClaims, 
 	}
 	switch c.RequestType {
 	case "change-email-confirmation":
-		// The current address approved the change; now prove the new one.
+		// The current address approved the change; now prove the new one. The approval link is
+		// spent here, so one link mails the new address once, not once per click.
+		if err := gate.Check(ctx); err != nil {
+			return nil, err
+		}
+		// A token without exp (none of ours) stays valid, so its mark must stay too.
+		until := time.Unix(c.ExpiresAt, 0)
+		if c.ExpiresAt == 0 {
+			until = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		sum := sha256.Sum256([]byte(token))
+		fresh, err := s.st.SpendLink(ctx, hex.EncodeToString(sum[:]), store.NewTime(until), s.now())
+		if err != nil {
+			return nil, err
+		}
+		if !fresh {
+			return nil, ErrInvalidToken
+		}
 		tok := s.verificationToken(u.Email, c.UpdateTo, "change-email-verification", u.ID)
-		s.mail.deliver("verify-email", c.UpdateTo, mail.Data{URL: s.verifyLink(tok, callbackURL), Email: c.UpdateTo, ExpiresIn: s.email.VerificationExpiresIn})
+		s.mail.deliver("verify-email", c.UpdateTo, mail.Data{URL: s.verifyLink(tok, callbackURL), Email: c.UpdateTo,
+			AccountEmail: u.Email, ExpiresIn: s.email.VerificationExpiresIn})
 		return &VerifyResult{NoUser: true}, nil
 	case "change-email-verification":
-		updated, err := s.st.UpdateUser(ctx, u.ID, map[string]any{"email": c.UpdateTo, "emailVerified": u.EmailVerified}, s.now())
+		updated, err := s.changeEmailTo(ctx, u.ID, map[string]any{"email": c.UpdateTo, "emailVerified": u.EmailVerified})
 		if errors.Is(err, store.ErrConflict) {
 			return nil, ErrInvalidToken
 		}
 		if err != nil {
 			return nil, err
 		}
-		s.sessions.InvalidateUser(u.ID)
 		return &VerifyResult{User: updated, Refresh: current != nil}, nil
 	default:
 		// Better-Auth's legacy one-step change: switch now, then verify the new address.
-		updated, err := s.st.UpdateUser(ctx, u.ID, map[string]any{"email": c.UpdateTo, "emailVerified": false}, s.now())
+		if err := gate.Check(ctx); err != nil {
+			return nil, err
+		}
+		updated, err := s.changeEmailTo(ctx, u.ID, map[string]any{"email": c.UpdateTo, "emailVerified": false})
 		if errors.Is(err, store.ErrConflict) {
 			return nil, ErrInvalidToken
 		}
 		if err != nil {
 			return nil, err
 		}
-		s.sessions.InvalidateUser(u.ID)
-		s.sendVerification(updated, callbackURL)
+		tok := s.verificationToken(updated.Email, "", "", updated.ID)
+		s.mail.deliver("verify-email", updated.Email, mail.Data{URL: s.verifyLink(tok, callbackURL), Email: updated.Email,
+			AccountEmail: u.Email, ExpiresIn: s.email.VerificationExpiresIn})
 		return &VerifyResult{User: updated, Refresh: current != nil}, nil
 	}
+}
+
+// changeEmailTo writes a user's new address (cols: email and maybe emailVerified) together with
+// what must go with it, in one transaction: the note that the account took this address through
+// change-email (which stops implicit social linking to it, see Social.handleUserInfo), and the
+// end of every reset token sent to the old address. The session cache forgets the user after.
+func (s *Service) changeEmailTo(ctx context.Context, userID string, cols map[string]any) (*store.User, error) {
+	now := s.now()
+	var updated *store.User
+	err := s.st.Tx(ctx, func(tx *store.Store) error {
+		var err error
+		if updated, err = tx.UpdateUser(ctx, userID, cols, now); err != nil {
+			return err
+		}
+		if err := tx.RecordEmailChange(ctx, userID, updated.Email, now); err != nil {
+			return err
+		}
+		return tx.DeleteResetTokens(ctx, userID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.sessions.InvalidateUser(userID)
+	return updated, nil
 }
 
 // ResetMessage is Better-Auth's answer to request-password-reset, the same for every address.
 const ResetMessage = "If this email exists in our system, check your email for the reset link"
 
-// RequestPasswordReset stores a single-use reset token and mails its link. The answer and the work
-// done are the same whether or not the address has an account.
+// RequestPasswordReset stores a single-use reset token, ends the user's older ones, and mails the
+// link. Before it answers it does the same work whether or not the address has an account (one
+// user lookup): storing the token and rendering the mail happen in the background afterwards, so
+// the answer's timing does not tell which addresses exist.
 func (s *Service) RequestPasswordReset(ctx context.Context, email, redirectTo string) error {
 	u, err := s.st.UserByEmail(ctx, NormalizeEmail(email))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	token := session.RandomString(24)
-	now := s.now()
 	if u == nil {
-		// Match the known-user path's database round trip.
-		_, _ = s.st.FindVerification(ctx, "reset-password:"+token, now)
 		return nil
 	}
-	v := &store.Verification{ID: session.NewID(), Identifier: "reset-password:" + token, Value: u.ID,
-		ExpiresAt: store.NewTime(now.Add(s.email.ResetPasswordExpiresIn)), CreatedAt: now, UpdatedAt: now}
-	if err := s.st.CreateVerification(ctx, v); err != nil {
-		return err
-	}
-	link := s.email.APIURL + "/reset-password/" + token + "?callbackURL=" + url.QueryEscape(redirectTo)
-	s.mail.deliver("reset-password", u.Email, mail.Data{URL: link, Email: u.Email, ExpiresIn: s.email.ResetPasswordExpiresIn})
+	// The request's time orders the tokens: the newest request's token is the one that stays.
+	now := s.now()
+	s.mail.background("reset-password", func(ctx context.Context) {
+		token := session.RandomString(24)
+		v := &store.Verification{ID: session.NewID(), Identifier: "reset-password:" + token, Value: u.ID,
+			ExpiresAt: store.NewTime(now.Add(s.email.ResetPasswordExpiresIn)), CreatedAt: now, UpdatedAt: now}
+		if err := s.st.CreateVerification(ctx, v); err != nil {
+			s.mail.log.Error("reset token not stored; no mail sent", slog.String("error", err.Error()))
+			return
+		}
+		if err := s.st.KeepNewestResetToken(ctx, u.ID); err != nil {
+			s.mail.log.Error("older reset tokens not ended", slog.String("error", err.Error()))
+		}
+		link := s.email.APIURL + "/reset-password/" + token + "?callbackURL=" + url.QueryEscape(redirectTo)
+		s.mail.deliver("reset-password", u.Email, mail.Data{URL: link, Email: u.Email, ExpiresIn: s.email.ResetPasswordExpiresIn})
+	})
 	return nil
 }
 
@@ -318,9 +422,9 @@ func (s *Service) CheckResetToken(ctx context.Context, token string) error {
 	return err
 }
 
-// ResetPassword sets a new password with a reset token. The token is consumed, the password
-// written and (if configured) every session revoked in one transaction: a failure leaves all
-// three unchanged and the token usable.
+// ResetPassword sets a new password with a reset token. The token is consumed, the user's other
+// reset tokens ended, the password written and (if configured) every session revoked in one
+// transaction: a failure leaves all of it unchanged and the token usable.
 func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) error {
 	if token == "" {
 		return ErrInvalidToken
@@ -346,12 +450,13 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		return err
 	}
 	err = s.st.Tx(ctx, func(tx *store.Store) error {
-		used, err := tx.ConsumeVerification(ctx, id, s.now())
-		if errors.Is(err, store.ErrNotFound) || (err == nil && used.Value != v.Value) {
-			return ErrInvalidToken
-		}
+		// The token is used, and any other reset link the user still has dies with it.
+		live, err := tx.ConsumeResetToken(ctx, v.Value, id, s.now())
 		if err != nil {
 			return err
+		}
+		if !live {
+			return ErrInvalidToken
 		}
 		if s.email.RevokeSessionsOnPasswordReset {
 			if err := s.sessions.RevokeAll(ctx, tx, v.Value); err != nil {
@@ -398,15 +503,15 @@ func (s *Service) ChangeEmail(ctx context.Context, u *store.User, newEmail, call
 	}
 	switch {
 	case !u.EmailVerified && s.email.ChangeEmailWithoutVerification:
-		if _, err := s.st.UpdateUser(ctx, u.ID, map[string]any{"email": newEmail}, s.now()); err != nil {
+		if _, err := s.changeEmailTo(ctx, u.ID, map[string]any{"email": newEmail}); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return &ChangeEmailResult{}, nil
 			}
 			return nil, err
 		}
-		s.sessions.InvalidateUser(u.ID)
 		tok := s.verificationToken(newEmail, "", "", u.ID)
-		s.mail.deliver("verify-email", newEmail, mail.Data{URL: s.verifyLink(tok, callbackURL), Email: newEmail, ExpiresIn: s.email.VerificationExpiresIn})
+		s.mail.deliver("verify-email", newEmail, mail.Data{URL: s.verifyLink(tok, callbackURL), Email: newEmail,
+			AccountEmail: u.Email, ExpiresIn: s.email.VerificationExpiresIn})
 		return &ChangeEmailResult{Changed: true}, nil
 	case u.EmailVerified && s.email.ChangeEmailConfirmation:
 		tok := s.verificationToken(u.Email, newEmail, "change-email-confirmation", u.ID)
@@ -414,7 +519,8 @@ func (s *Service) ChangeEmail(ctx context.Context, u *store.User, newEmail, call
 		return &ChangeEmailResult{}, nil
 	default:
 		tok := s.verificationToken(u.Email, newEmail, "change-email-verification", u.ID)
-		s.mail.deliver("verify-email", newEmail, mail.Data{URL: s.verifyLink(tok, callbackURL), Email: newEmail, ExpiresIn: s.email.VerificationExpiresIn})
+		s.mail.deliver("verify-email", newEmail, mail.Data{URL: s.verifyLink(tok, callbackURL), Email: newEmail,
+			AccountEmail: u.Email, ExpiresIn: s.email.VerificationExpiresIn})
 		return &ChangeEmailResult{}, nil
 	}
 }
@@ -428,11 +534,12 @@ const (
 	DeleteEmailSent
 )
 
-// DeleteUserInput is a delete-user request.
+// DeleteUserInput is a delete-user request. MailGate is asked before the confirmation mail is sent.
 type DeleteUserInput struct {
 	Password    *string
 	Token       string
 	CallbackURL string
+	MailGate    MailGate
 }
 
 // DeleteUser deletes the signed-in user's account, as Better-Auth 1.7.25 allows: with the
@@ -466,6 +573,9 @@ func (s *Service) DeleteUser(ctx context.Context, a *session.Auth, in DeleteUser
 		return UserDeleted, tokens, err
 	}
 	if s.email.DeleteUserVerification {
+		if err := in.MailGate.Check(ctx); err != nil {
+			return 0, nil, err
+		}
 		token := randomLowerAlnum(32)
 		now := s.now()
 		v := &store.Verification{ID: session.NewID(), Identifier: "delete-account-" + token, Value: a.User.ID,

@@ -689,7 +689,9 @@ var errAmbiguousAccount = errors.New("auth: several accounts have the same provi
 
 // handleUserInfo is Better-Auth's handleOAuthUserInfo: find the user the provider account
 // belongs to (or the user with its email, or nobody), link or create as the rules allow, and
-// create a session. A refusal comes back as reason (Better-Auth's wording), a database failure
+// create a session. Unlike Better-Auth it does not link implicitly to an account whose address
+// came through change-email (the victim of a change to their address would join the changer's
+// account), unless AccountLinking.AllowChangedEmail says so. A refusal comes back as reason (Better-Auth's wording), a database failure
 // as err.
 func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a oauthAccount, callbackURL string, disableSignUp, override bool, meta session.Meta) (*signInOutcome, string, error) {
 	email := NormalizeEmail(u.email)
@@ -730,6 +732,19 @@ func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a
 				// Never attach a provider account to a user on an email nobody proved: not the
 				// provider's (unverified) and not the local user's.
 				return nil, reasonNotLinked, nil
+			}
+			// An address the account took through change-email was verified by a click in its
+			// mailbox, which proves nothing about who owns the account: its owner may be someone
+			// else. Whoever holds the address signs in through the provider, not into that account
+			// (the owner can still link the provider explicitly with link-social).
+			if !link.AllowChangedEmail {
+				fromChange, err := s.st.EmailFromChange(ctx, user.ID, user.Email)
+				if err != nil {
+					return nil, "", err
+				}
+				if fromChange {
+					return nil, reasonNotLinked, nil
+				}
 			}
 			row, err := s.newAccountRow(user.ID, a)
 			if err == nil {
@@ -776,6 +791,12 @@ func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a
 				cols["emailVerified"] = u.emailVerified
 			}
 			if nu, err := s.st.UpdateUser(ctx, user.ID, cols, s.storeNow()); err == nil {
+				if nu.Email != user.Email {
+					// Reset links went to the old address; they end with it.
+					if err := s.st.DeleteResetTokens(ctx, user.ID); err != nil {
+						return nil, "", err
+					}
+				}
 				user = nu
 			} else {
 				s.log.LogAttrs(ctx, slog.LevelWarn, "could not update user info during oauth sign-in", slog.String("error", err.Error()))

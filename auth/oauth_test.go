@@ -172,6 +172,7 @@ func TestLoadProvidersFromEnv(t *testing.T) {
 		"OIDC_CORP_SSO_DISCOVERY_URL": "https://sso.corp.example/.well-known/openid-configuration", "OIDC_CORP_SSO_CLIENT_ID": "corp",
 		"OIDC_CORP_SSO_PKCE": "false",
 		"TRUSTED_PROVIDERS":  "google,keycloak", "ENCRYPT_OAUTH_TOKENS": "true", "ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS": "yes",
+		"ACCOUNT_LINKING_ALLOW_CHANGED_EMAIL": "true",
 	}
 	cfg, err := LoadProvidersFromEnv(func(k string) string { return env[k] })
 	if err != nil {
@@ -196,7 +197,8 @@ func TestLoadProvidersFromEnv(t *testing.T) {
 		t.Errorf("corp-sso PKCE = %v, want false", p.PKCE)
 	}
 	if !cfg.EncryptOAuthTokens || !cfg.AccountLinking.AllowDifferentEmails || strings.Join(cfg.TrustedProviders, ",") != "google,keycloak" ||
-		cfg.AccountLinking.Disabled || cfg.AccountLinking.RequireLocalEmailVerified == nil || !*cfg.AccountLinking.RequireLocalEmailVerified {
+		cfg.AccountLinking.Disabled || cfg.AccountLinking.RequireLocalEmailVerified == nil || !*cfg.AccountLinking.RequireLocalEmailVerified ||
+		!cfg.AccountLinking.AllowChangedEmail {
 		t.Errorf("account options = %+v", cfg)
 	}
 

@@ -132,6 +132,10 @@ type AccountLinkingConfig struct {
 	RequireLocalEmailVerified *bool `json:"requireLocalEmailVerified,omitempty" yaml:"requireLocalEmailVerified,omitempty"`
 	// UpdateUserInfoOnLink copies the provider's name and image onto the user when linking.
 	UpdateUserInfoOnLink bool `json:"updateUserInfoOnLink,omitempty" yaml:"updateUserInfoOnLink,omitempty"`
+	// AllowChangedEmail restores Better-Auth's implicit linking to a user whose address came
+	// through change-email. Off by default: whoever verified that address by clicking a link may
+	// not own the account, and would sign in to it through the provider.
+	AllowChangedEmail bool `json:"allowChangedEmail,omitempty" yaml:"allowChangedEmail,omitempty"`
 }
 
 // SocialConfig configures social sign-in: the providers by id (the id is the {providerId} in
@@ -181,7 +185,8 @@ type SocialConfig struct {
 // OIDC_<ID> (the id upper-cased, "-" and "." as "_"). A provider is on when its client id is
 // set. Account linking: ACCOUNT_LINKING_ENABLED (default true), ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS,
 // ACCOUNT_LINKING_DISABLE_IMPLICIT, ACCOUNT_LINKING_REQUIRE_LOCAL_EMAIL_VERIFIED (default true),
-// ACCOUNT_LINKING_UPDATE_USER_INFO; OAUTH_ERROR_URL replaces the default error page.
+// ACCOUNT_LINKING_UPDATE_USER_INFO, ACCOUNT_LINKING_ALLOW_CHANGED_EMAIL; OAUTH_ERROR_URL replaces
+// the default error page.
 func LoadProvidersFromEnv(getenv func(string) string) (SocialConfig, error) {
 	env := func(k string) string { return strings.TrimSpace(getenv(k)) }
 	var errs []error
@@ -240,6 +245,7 @@ func LoadProvidersFromEnv(getenv func(string) string) (SocialConfig, error) {
 	cfg.AccountLinking.AllowDifferentEmails = flag("ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS", false)
 	cfg.AccountLinking.DisableImplicitLinking = flag("ACCOUNT_LINKING_DISABLE_IMPLICIT", false)
 	cfg.AccountLinking.UpdateUserInfoOnLink = flag("ACCOUNT_LINKING_UPDATE_USER_INFO", false)
+	cfg.AccountLinking.AllowChangedEmail = flag("ACCOUNT_LINKING_ALLOW_CHANGED_EMAIL", false)
 	requireLocal := flag("ACCOUNT_LINKING_REQUIRE_LOCAL_EMAIL_VERIFIED", true)
 	cfg.AccountLinking.RequireLocalEmailVerified = &requireLocal
 	cfg.ErrorURL = env("OAUTH_ERROR_URL")

@@ -83,7 +83,7 @@ func New(cfg Config, st *store.Store, sessions *session.Manager) *Service {
 		e.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{cfg: cfg, email: e, st: st, sessions: sessions, hasher: NewHasher(cfg.Hasher),
-		mail: &mailer{cfg: e, log: e.Logger}, lockout: newLockout(cfg.Lockout)}
+		mail: newMailer(e), lockout: newLockout(cfg.Lockout)}
 }
 
 // sendOnSignUp follows Better-Auth: emailVerification.sendOnSignUp, defaulting to
@@ -97,6 +97,23 @@ func (s *Service) sendOnSignUp() bool {
 
 // Hasher exposes the service's bounded password hasher.
 func (s *Service) Hasher() *Hasher { return s.hasher }
+
+// Rules are the account rules a client's forms need before they send anything: none of it is
+// secret, and a form that knows them can say "at least 12 characters" instead of failing.
+type Rules struct {
+	MinPasswordLength        int
+	MaxPasswordLength        int
+	SignUpDisabled           bool
+	RequireEmailVerification bool
+	RejectCommonPasswords    bool
+}
+
+// Rules returns the rules this service enforces, with defaults filled in.
+func (s *Service) Rules() Rules {
+	return Rules{MinPasswordLength: s.cfg.MinPasswordLength, MaxPasswordLength: s.cfg.MaxPasswordLength,
+		SignUpDisabled: s.cfg.DisableSignUp, RequireEmailVerification: s.cfg.RequireEmailVerification,
+		RejectCommonPasswords: s.cfg.RejectCommonPasswords}
+}
 
 func (s *Service) now() store.Time { return store.NewTime(s.cfg.Now()) }
 
@@ -169,6 +186,10 @@ type SignUpInput struct {
 	// CallbackURL is where the verification link sends the browser afterwards.
 	CallbackURL string
 	Meta        session.Meta
+	// OnCreate, when set, runs inside the transaction that creates the user, after the user and
+	// account rows, with that transaction's store: what it writes exists exactly when the user
+	// does, and its error undoes the sign-up. It never runs for the answer to a duplicate email.
+	OnCreate func(ctx context.Context, tx *store.Store, userID string) error
 }
 
 // SignUpResult is the created (or, in generic-duplicate mode, synthetic) user and the session
@@ -232,6 +253,11 @@ func (s *Service) SignUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 		res.User = u // as stored: with the defaults of the fields plugins added
 		if err := tx.CreateAccount(ctx, &acct); err != nil {
 			return err
+		}
+		if in.OnCreate != nil {
+			if err := in.OnCreate(ctx, tx, u.ID); err != nil {
+				return err
+			}
 		}
 		if s.cfg.DisableAutoSignIn || s.cfg.RequireEmailVerification {
 			return nil
@@ -355,9 +381,10 @@ type ChangePasswordInput struct {
 	Meta                session.Meta
 }
 
-// ChangePassword replaces the user's password after checking the current one. With
-// RevokeOtherSessions every session of the user is deleted and a new one is returned; the
-// password write, the revocation and the new session commit together.
+// ChangePassword replaces the user's password after checking the current one and ends every
+// outstanding reset token of the user. With RevokeOtherSessions every session of the user is
+// deleted and a new one is returned; the password write, the end of the reset tokens, the
+// revocation and the new session commit together.
 func (s *Service) ChangePassword(ctx context.Context, userID string, in ChangePasswordInput) (*store.Session, error) {
 	if err := s.checkNewPassword(in.NewPassword); err != nil {
 		return nil, err
@@ -391,6 +418,10 @@ func (s *Service) ChangePassword(ctx context.Context, userID string, in ChangePa
 			}
 		}
 		if err := tx.SetAccountPassword(ctx, acct.ID, hash, s.now()); err != nil {
+			return err
+		}
+		// A reset link sent before the change must not undo it.
+		if err := tx.DeleteResetTokens(ctx, userID); err != nil {
 			return err
 		}
 		if !in.RevokeOtherSessions {

@@ -59,12 +59,45 @@ func (s *Service) Profile(ctx context.Context, userID string) (Profile, error) {
 // must be tags of the visible catalog. A *ValidationError (kind ErrInvalid) names each bad field
 // as "body.<json name>".
 func (s *Service) UpdateProfile(ctx context.Context, userID string, in ProfileUpdate) (Profile, error) {
+	if err := s.checkUpdate(ctx, &in, "body."); err != nil {
+		return Profile{}, err
+	}
+	cur, err := s.Profile(ctx, userID)
+	if err != nil {
+		return Profile{}, err
+	}
+	if err := saveProfile(ctx, s.st, userID, in.apply(cur), s.now()); err != nil {
+		return Profile{}, err
+	}
+	return s.Profile(ctx, userID)
+}
+
+// NewProfile checks a profile chosen before its reader has an account (at sign-up) with the
+// rules of UpdateProfile, and returns DefaultProfile with the update applied, for SaveNewProfile
+// to store once the user exists. A *ValidationError names each bad field as prefix + json name
+// (such as "body.contentProfile.level"), so a client can tell which part of its request failed.
+func (s *Service) NewProfile(ctx context.Context, in ProfileUpdate, prefix string) (Profile, error) {
+	if err := s.checkUpdate(ctx, &in, prefix); err != nil {
+		return Profile{}, err
+	}
+	return in.apply(DefaultProfile()), nil
+}
+
+// SaveNewProfile stores p (from NewProfile) as the profile of the user userID through st, which
+// may be the transaction that creates the user, so the user and their profile exist together or
+// not at all.
+func (s *Service) SaveNewProfile(ctx context.Context, st *store.Store, userID string, p Profile) error {
+	return saveProfile(ctx, st, userID, p, s.now())
+}
+
+// checkUpdate normalizes in and validates it; topics are checked against the visible catalog.
+func (s *Service) checkUpdate(ctx context.Context, in *ProfileUpdate, prefix string) error {
 	in.normalize()
 	vctx := ctx
 	if in.Topics != nil {
 		tags, err := s.st.ContentCatalogTags(ctx)
 		if err != nil {
-			return Profile{}, err
+			return err
 		}
 		known := make(map[string]bool, len(tags))
 		for _, t := range tags {
@@ -72,39 +105,40 @@ func (s *Service) UpdateProfile(ctx context.Context, userID string, in ProfileUp
 		}
 		vctx = context.WithValue(ctx, catalogTagsKey{}, known)
 	}
-	if err := s.validate.StructCtx(vctx, in); err != nil {
-		return Profile{}, describeAll(err, "body.")
+	if err := s.validate.StructCtx(vctx, *in); err != nil {
+		return describeAll(err, prefix)
 	}
-	cur, err := s.Profile(ctx, userID)
+	return nil
+}
+
+// apply returns cur with the fields the (checked) update sets.
+func (u ProfileUpdate) apply(cur Profile) Profile {
+	if u.Level != nil {
+		cur.Level = Level(*u.Level)
+	}
+	if u.Topics != nil {
+		cur.Topics = u.Topics
+	}
+	if u.Language != nil {
+		cur.Language = baseLanguage(*u.Language)
+	}
+	if u.Background != nil {
+		cur.Background = *u.Background
+	}
+	if u.Goals != nil {
+		cur.Goals = *u.Goals
+	}
+	return cur
+}
+
+// saveProfile inserts or replaces the user's profile row.
+func saveProfile(ctx context.Context, st *store.Store, userID string, p Profile, now store.Time) error {
+	topics, err := json.Marshal(p.Topics)
 	if err != nil {
-		return Profile{}, err
+		return err
 	}
-	if in.Level != nil {
-		cur.Level = Level(*in.Level)
-	}
-	if in.Topics != nil {
-		cur.Topics = in.Topics
-	}
-	if in.Language != nil {
-		cur.Language = baseLanguage(*in.Language)
-	}
-	if in.Background != nil {
-		cur.Background = *in.Background
-	}
-	if in.Goals != nil {
-		cur.Goals = *in.Goals
-	}
-	topics, err := json.Marshal(cur.Topics)
-	if err != nil {
-		return Profile{}, err
-	}
-	now := s.now()
-	row := &store.ContentProfile{UserID: userID, Level: string(cur.Level), Topics: string(topics), Language: cur.Language,
-		Background: cur.Background, Goals: cur.Goals, CreatedAt: now, UpdatedAt: now}
-	if err := s.st.SaveContentProfile(ctx, row); err != nil {
-		return Profile{}, err
-	}
-	return s.Profile(ctx, userID)
+	return st.SaveContentProfile(ctx, &store.ContentProfile{UserID: userID, Level: string(p.Level), Topics: string(topics),
+		Language: p.Language, Background: p.Background, Goals: p.Goals, CreatedAt: now, UpdatedAt: now})
 }
 
 // normalize trims the text fields and lower-cases the enumerations, so "Beginner" or " SQL " are

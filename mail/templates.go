@@ -37,9 +37,13 @@ var embedded embed.FS
 // Data is what templates see. AppName defaults to the name given to
 // LoadTemplates and Email to the recipient; ExpiresIn is rendered by the
 // "human" template function (e.g. "1 hour", "15 minutes"), zero = not shown.
+// AccountEmail is set on a verify-email message only when Email is to become
+// the address of an existing account (change-email): it is that account's
+// address before the change, so the recipient learns whose account they would
+// join. It is empty when a user verifies their own address.
 type Data struct {
-	AppName, URL, Email, NewEmail string
-	ExpiresIn                     time.Duration
+	AppName, URL, Email, NewEmail, AccountEmail string
+	ExpiresIn                                   time.Duration
 }
 
 // Templates renders account emails. It is immutable after LoadTemplates and

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"html"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"authserver/auth"
+	"authserver/content"
 	"authserver/session"
 	"authserver/store"
 )
@@ -23,6 +25,7 @@ type authHandler struct {
 	cfg        Config
 	auth       *auth.Service
 	sessions   *session.Manager
+	content    *content.Service // nil without the content API
 	origins    Origins
 	baseOrigin string
 	// limiter also keeps each user's budget of password checks; nil when rate limiting is off.
@@ -163,9 +166,14 @@ func (h *authHandler) signUpEmail(c *call) error {
 	name, _ := c.str("name")
 	email, _ := c.str("email")
 	password, _ := c.str("password")
+	onCreate, err := h.signUpProfile(c)
+	if err != nil {
+		return err
+	}
 	res, err := h.auth.SignUpEmail(c.Request().Context(), auth.SignUpInput{
 		Name: name, Email: email, Password: password, Image: c.strPtr("image"),
 		RememberMe: c.boolPtr("rememberMe"), CallbackURL: strOr(c.strPtr("callbackURL")), Meta: h.meta(c),
+		OnCreate: onCreate,
 	})
 	if err != nil {
 		return err
@@ -180,6 +188,38 @@ func (h *authHandler) signUpEmail(c *call) error {
 		body.Token = &res.Session.Token
 	}
 	return ok(c, body)
+}
+
+// signUpProfileField is our own sign-up body field (Better-Auth ignores fields it does not
+// know): the reading profile chosen on the sign-up form. Stored with the new user, it survives an
+// email verification that the sign-up answer cannot sign in past, even on another device.
+const signUpProfileField = "contentProfile"
+
+// signUpProfile checks the optional reading profile of a sign-up body before anything is written,
+// so a bad profile is a 400 VALIDATION_ERROR naming the field ("[body.contentProfile.level] ...")
+// and no half-made account. It returns what saves the profile inside the sign-up transaction, or
+// nil when there is no profile (absent or null) or no content API.
+func (h *authHandler) signUpProfile(c *call) (func(context.Context, *store.Store, string) error, error) {
+	raw, present := c.body[signUpProfileField]
+	if !present || raw == nil || h.content == nil {
+		return nil, nil
+	}
+	path := "body." + signUpProfileField
+	obj, isObject := raw.(map[string]any)
+	if !isObject {
+		return nil, validationError("[" + path + "] Invalid input: expected object, received " + string(jsKind(raw)))
+	}
+	var req profileRequest
+	if err := decodeObject(obj, &req, path); err != nil {
+		return nil, err
+	}
+	p, err := h.content.NewProfile(c.Request().Context(), req.toUpdate(), path+".")
+	if err != nil {
+		return nil, contentError(err)
+	}
+	return func(ctx context.Context, tx *store.Store, userID string) error {
+		return h.content.SaveNewProfile(ctx, tx, userID, p)
+	}, nil
 }
 
 func (h *authHandler) signInEmail(c *call) error {

@@ -222,8 +222,7 @@ func pageRequest(c echo.Context) (content.PageRequest, error) {
 
 // bindContentJSON decodes a JSON object body into dst (a request DTO with pointer fields, where
 // absent and null both mean "not sent"). It reuses the auth endpoints' body reader, so the
-// content type (415), malformed JSON (400) and body size rules are the same, and reports a value
-// of the wrong type as "[body.<field>] Invalid input: expected <type>, received <type>".
+// content type (415), malformed JSON (400) and body size rules are the same.
 func bindContentJSON(c echo.Context, dst any) error {
 	body, kind, err := readBody(c.Request(), false)
 	if err != nil {
@@ -232,7 +231,14 @@ func bindContentJSON(c echo.Context, dst any) error {
 	if kind != "object" {
 		return validationError("[body] Invalid input: expected object, received " + string(kind))
 	}
-	raw, err := json.Marshal(body)
+	return decodeObject(body, dst, "body")
+}
+
+// decodeObject fills dst from a decoded JSON object found at path (such as "body" or
+// "body.contentProfile"), and reports a value of the wrong type as "[<path>.<field>] Invalid
+// input: expected <type>, received <type>".
+func decodeObject(obj map[string]any, dst any, path string) error {
+	raw, err := json.Marshal(obj)
 	if err != nil {
 		return errBadJSON
 	}
@@ -252,7 +258,7 @@ func bindContentJSON(c echo.Context, dst any) error {
 			if got == "bool" {
 				got = "boolean"
 			}
-			return validationError("[body." + te.Field + "] Invalid input: expected " + want + ", received " + got)
+			return validationError("[" + path + "." + te.Field + "] Invalid input: expected " + want + ", received " + got)
 		}
 		return errBadJSON
 	}

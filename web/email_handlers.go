@@ -110,9 +110,13 @@ func (h *authHandler) verifyEmail(c *call) error {
 	if err != nil {
 		return err
 	}
-	res, err := h.auth.VerifyEmail(c.Request().Context(), token, cb, current, h.meta(c))
+	res, err := h.auth.VerifyEmail(c.Request().Context(), token, cb, current, h.meta(c), h.limiter.mailGate(c.Request()))
 	if err != nil {
 		api := lookupError(err)
+		if api != nil && api.Status == http.StatusTooManyRequests {
+			// The mail rule refused: the limiter's own 429, not a redirect carrying an error.
+			return api
+		}
 		if api == nil || api.Status >= 500 {
 			return err
 		}
@@ -188,6 +192,11 @@ func (h *authHandler) resetPassword(c *call) error {
 func (h *authHandler) changeEmail(c *call) error {
 	email, _ := c.str("newEmail")
 	cb, _ := c.str("callbackURL")
+	// Every request counts against the mail rule, not only those that mail: otherwise a 429
+	// arriving only for free addresses would tell which addresses have accounts.
+	if err := h.limiter.mailGate(c.Request()).Check(c.Request().Context()); err != nil {
+		return err
+	}
 	res, err := h.auth.ChangeEmail(c.Request().Context(), &c.auth.User, email, cb)
 	if err != nil {
 		return err
@@ -202,7 +211,7 @@ func (h *authHandler) deleteUser(c *call) error {
 	token, _ := c.str("token")
 	cb, _ := c.str("callbackURL")
 	out, _, err := h.auth.DeleteUser(c.Request().Context(), c.auth, auth.DeleteUserInput{
-		Password: c.strPtr("password"), Token: token, CallbackURL: cb,
+		Password: c.strPtr("password"), Token: token, CallbackURL: cb, MailGate: h.limiter.mailGate(c.Request()),
 	})
 	if err != nil {
 		if errors.Is(err, auth.ErrInvalidToken) {

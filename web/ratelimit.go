@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"authserver/auth"
 	"authserver/session"
 	"authserver/store"
 )
@@ -47,6 +48,16 @@ type RateLimitConfig struct {
 	Now func() time.Time
 }
 
+// The mail rule: Better-Auth's limit on the endpoints that send email, which mailGate also applies
+// to every other request that mails.
+const (
+	mailWindow = time.Minute
+	mailMax    = 3
+)
+
+// tooManyRequests is the 429 body Better-Auth's limiter answers with (no code).
+const tooManyRequests = "Too many requests. Please try again later."
+
 // builtinRules are Better-Auth 1.7.25's special rules: credential endpoints get 3 requests per
 // 10 s, and endpoints that send email 3 per minute. verify-password and delete-user are added to
 // the credential rule (Better-Auth leaves them at the default 100), because each checks the
@@ -64,7 +75,7 @@ var builtinRules = []struct {
 	{func(p string) bool {
 		return p == "/request-password-reset" || p == "/send-verification-email" || strings.HasPrefix(p, "/forget-password") ||
 			p == "/email-otp/send-verification-otp" || p == "/email-otp/request-password-reset"
-	}, time.Minute, 3},
+	}, mailWindow, mailMax},
 }
 
 // rateLimiter is the middleware state.
@@ -119,15 +130,42 @@ func (rl *rateLimiter) rule(path string) (time.Duration, int, bool) {
 			break
 		}
 	}
-	for _, r := range rl.cfg.Rules {
-		if r.Path == path || (strings.Contains(r.Path, "*") && wildcardMatch(r.Path, path)) {
-			if r.Off {
-				return 0, 0, false
-			}
-			return r.Window, r.Max, true
-		}
+	if r, ok := rl.customRule(path); ok {
+		return r.Window, r.Max, !r.Off
 	}
 	return window, max, true
+}
+
+// customRule is the operator's rule for path (RATE_LIMIT_RULES), if one matches.
+func (rl *rateLimiter) customRule(path string) (RateRule, bool) {
+	for _, r := range rl.cfg.Rules {
+		if r.Path == path || (strings.Contains(r.Path, "*") && wildcardMatch(r.Path, path)) {
+			return r, true
+		}
+	}
+	return RateRule{}, false
+}
+
+// mailGate returns the check a handler runs right before r sends mail: one request of r's client
+// counted against the mail rule (3 per minute, or the operator's rule for the path), in a counter
+// of its own beside the path's. So an endpoint that mails only sometimes (verify-email,
+// delete-user) or sits under another rule (change-email) sends no more mail than the email
+// endpoints do. Over the limit the check answers the limiter's 429 with X-Retry-After. It is nil
+// when rate limiting is off.
+func (rl *rateLimiter) mailGate(r *http.Request) auth.MailGate {
+	if rl == nil {
+		return nil
+	}
+	path := normalizeRatePath(r.URL.Path, rl.basePath)
+	window, limit := mailWindow, mailMax
+	if cr, ok := rl.customRule(path); ok {
+		if cr.Off {
+			return nil
+		}
+		window, limit = cr.Window, cr.Max
+	}
+	key := rateKeyIP(ClientIP(r, rl.trusted)) + "|mail|" + path
+	return func(ctx context.Context) error { return rl.consume(ctx, key, window, limit) }
 }
 
 // middleware runs before routing, as Better-Auth's limiter does, so unknown paths count too.
@@ -177,7 +215,7 @@ func (rl *rateLimiter) consume(ctx context.Context, key string, window time.Dura
 		return nil
 	}
 	// A 429 never says "retry after 0 seconds".
-	return &apiError{Status: http.StatusTooManyRequests, Message: "Too many requests. Please try again later.", retryAfter: max(retry, 1)}
+	return &apiError{Status: http.StatusTooManyRequests, Message: tooManyRequests, retryAfter: max(retry, 1)}
 }
 
 // MemoryRateLimitStore keeps counters in this process. It is bounded: expired entries are pruned,

@@ -130,11 +130,12 @@ func New(cfg Config, d Deps) *echo.Echo {
 		return ok(c, map[string]string{"status": "ready"})
 	})
 
-	h := &authHandler{cfg: cfg, auth: d.Auth, sessions: d.Sessions, cols: d.Sessions.Columns(), origins: origins, baseOrigin: baseOrigin, limiter: limiter, log: log, refused: refused}
+	h := &authHandler{cfg: cfg, auth: d.Auth, sessions: d.Sessions, cols: d.Sessions.Columns(), content: d.Content, origins: origins, baseOrigin: baseOrigin, limiter: limiter, log: log, refused: refused}
 	h.registerAuthRoutes(e.Group(strings.TrimRight(cfg.BasePath, "/")))
 	if d.Content != nil {
 		registerContentRoutes(e, d.Content, d.Sessions)
 	}
+	e.GET(pathPublicSettings, publicSettings(d.Auth))
 	registerStatic(e) // the web app; Echo prefers every more specific route, so it gets only what the APIs leave
 	return e
 }

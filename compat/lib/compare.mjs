@@ -179,6 +179,16 @@ function describeSignedHeader(v) {
 }
 
 /**
+ * Deliberate difference: the Go server marks every /api/auth answer `Cache-Control: no-store`
+ * (tokens and personal data must not sit in a shared or browser cache), where Better-Auth sends
+ * it on get-session only. An absent header and `no-store` therefore compare equal; any other
+ * value is compared as it is. The Go test TestNoStoreOnAuthAnswers pins the Go side.
+ */
+function cacheControl(v) {
+  return v === undefined || v === null || v === 'no-store' ? 'absent or no-store' : v;
+}
+
+/**
  * The comparable view of a recorded step.
  * opts.location: 'exact' (default) | 'presence'
  * opts.body: 'presence' compares only whether the body is empty (e.g. HTML pages)
@@ -199,7 +209,7 @@ export function view(rec, baseOpts = {}) {
     status: rec.status,
     contentType: mediaType(h('content-type')),
     headers: {
-      'cache-control': h('cache-control') ?? null,
+      'cache-control': cacheControl(h('cache-control')),
       pragma: h('pragma') ?? null,
       location: location === undefined ? null : opts.location === 'presence' ? 'present' : normalizeLocation(location),
       'set-auth-token': describeSignedHeader(h('set-auth-token')),

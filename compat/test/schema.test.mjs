@@ -1,15 +1,16 @@
 // The reference server migrates database A, the candidate migrates database B;
 // the resulting schemas of Better-Auth's four tables must be the same. The candidate
-// may add one bookkeeping table (schema_migrations) and the tables of its own content
-// API (content_*, outside Better-Auth; README "Known, deliberate differences").
+// may add one bookkeeping table (schema_migrations), the tables of its own content
+// API (content_*, outside Better-Auth; README "Known, deliberate differences") and its
+// own security bookkeeping (authserver_*, migration 4).
 import assert from 'node:assert/strict';
 import { describe, it, before, after } from 'node:test';
 import pg from 'pg';
 import { createDatabase, startReference, startCandidate, CANDIDATE_NAME } from '../lib/servers.mjs';
 
 const CORE_TABLES = ['user', 'session', 'account', 'verification'];
-/** Tables the Go server may add: migration bookkeeping and its own /content API. */
-const ALLOWED_EXTRA = (t) => t === 'schema_migrations' || t.startsWith('content_');
+/** Tables the Go server may add: migration bookkeeping, its own /content API, its own security records. */
+const ALLOWED_EXTRA = (t) => t === 'schema_migrations' || t.startsWith('content_') || t.startsWith('authserver_');
 
 async function snapshot(url) {
   const c = new pg.Client({ connectionString: url });
@@ -86,7 +87,7 @@ describe('schema created by migrations', () => {
     fn();
   });
 
-  check('tables: the core four, plus schema_migrations and content_* tables of the candidate', () => {
+  check('tables: the core four, plus schema_migrations, content_* and authserver_* tables of the candidate', () => {
     assert.deepEqual(refSchema.tables, [...CORE_TABLES].sort());
     for (const t of CORE_TABLES) assert.ok(otherSchema.tables.includes(t), `${CANDIDATE_NAME} lacks table "${t}"`);
     const extra = otherSchema.tables.filter((t) => !CORE_TABLES.includes(t) && !ALLOWED_EXTRA(t));

@@ -11,13 +11,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 export const PG_ADMIN_URL = process.env.E2E_PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/test?sslmode=disable";
 
-/** freePort asks the kernel for an unused TCP port on 127.0.0.1. */
-export function freePort() {
+/** freePort asks the kernel for an unused TCP port on host (default 127.0.0.1). */
+export function freePort(host = "127.0.0.1") {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
     srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
+    srv.listen(0, host, () => {
       const { port } = srv.address();
       srv.close(() => resolve(port));
     });
@@ -41,18 +41,20 @@ export function createDatabase() {
 
 /**
  * startServer runs the binary with a clean environment and waits until /readyz answers.
- * db is "sqlite" (the default DATABASE_URL under DATA_DIR) or "postgres".
+ * db is "sqlite" (the default DATABASE_URL under DATA_DIR) or "postgres"; host is the address it
+ * listens on and the browser opens (default 127.0.0.1; "::1" for IPv6); env adds or overrides
+ * variables (such as REQUIRE_EMAIL_VERIFICATION).
  */
-export async function startServer({ bin, db }) {
+export async function startServer({ bin, db, host = "127.0.0.1", env: extra = {} }) {
   if (db !== "sqlite" && db !== "postgres") throw new Error(`unknown database ${JSON.stringify(db)}: want sqlite or postgres`);
   const pg = db === "postgres" ? createDatabase() : null;
   const dataDir = await mkdtemp(join(tmpdir(), `authserver-e2e-${db}-`));
-  const port = await freePort();
-  const baseURL = `http://127.0.0.1:${port}`;
+  const port = await freePort(host);
+  const baseURL = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME ?? dataDir,
-    HOST: "127.0.0.1",
+    HOST: host,
     PORT: String(port),
     DATA_DIR: dataDir,
     BETTER_AUTH_URL: baseURL,
@@ -61,6 +63,7 @@ export async function startServer({ bin, db }) {
     RATE_LIMIT_ENABLED: "false",
     LOG_FORMAT: "text",
     ...(pg ? { DATABASE_URL: pg.url } : {}),
+    ...extra,
   };
   const logPath = join(dataDir, "server.log");
   const log = createWriteStream(logPath);

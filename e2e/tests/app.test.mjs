@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { DESKTOP, launch, PHONE } from "../lib/browser.mjs";
+import { chipLook, contrast, transparent } from "../lib/look.mjs";
 import { startServer, waitForMail } from "../lib/server.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -109,6 +110,16 @@ for (const db of databases) {
       await page.locator(".latest li").first().waitFor(); // the public catalog, no session needed
       await shot(page, "home");
 
+      // Each article card is a link (the whole card): a visitor reads the public version.
+      const card = page.locator(".latest li").first();
+      const cardTitle = await card.locator(".latest-title").innerText();
+      await card.click({ position: { x: 12, y: 60 } }); // the card, away from the title text
+      await page.waitForURL(/\/items\/[^/]+$/);
+      await page.getByRole("heading", { level: 1, name: cardTitle }).waitFor();
+      await page.locator(".prose").waitFor();
+      await page.getByText("to read it at your level and keep your progress").waitFor();
+      await shot(page, "public-item");
+
       const res = await page.goto(url("/feed"));
       assert.equal(res.status(), 200);
       const h = res.headers();
@@ -130,7 +141,49 @@ for (const db of databases) {
       assert.doesNotMatch(content.headers.get("content-type") ?? "", /text\/html/);
     });
 
+    step("the error box shows only the app's own sentences, never text from the address", async () => {
+      // Anyone can send a link with ?error=…&error_description=…: the description is theirs.
+      const bait = "Call%20%2B1-555-0100%20to%20unlock%20your%20account";
+      await page.goto(url(`/?error=ACCOUNT_SUSPENDED&error_description=${bait}`));
+      const alert = page.getByRole("alert");
+      await alert.getByText("Something went wrong. Please try again.").waitFor();
+      assert.doesNotMatch(await alert.innerText(), /555|unlock|SUSPENDED/i);
+      await page.goto(url(`/?error=INVALID_TOKEN&error_description=${bait}`));
+      await alert.getByText("This link is invalid or has already been used.").waitFor();
+      assert.doesNotMatch(await alert.innerText(), /555|unlock/i);
+      await page.goto(url(`/verify-email?error=%3Cb%3EYour%20account%20is%20locked%3C%2Fb%3E`));
+      await page.getByRole("alert").getByText("Something went wrong. Please try again.").waitFor();
+      assert.doesNotMatch(await page.getByRole("alert").innerText(), /locked/);
+    });
+
+    step("topic chips show a check mark only when chosen, and stay readable", async () => {
+      await page.goto(url("/sign-up"));
+      await page.getByRole("heading", { name: "Create your account" }).waitFor();
+      await page.getByRole("checkbox", { name: "Security", exact: true }).waitFor();
+      assert.match(await page.getByText(/^At least \d+ characters/).innerText(), /^At least 8 characters\./);
+      for (const scheme of ["light", "dark"]) {
+        await page.emulateMedia({ colorScheme: scheme });
+        await page.getByRole("checkbox", { name: "Web", exact: true }).check();
+        const off = await chipLook(page, "Security");
+        const on = await chipLook(page, "Web");
+        assert.equal(off.markVisible, false, `${scheme}: an unchosen chip shows a check mark`);
+        assert.equal(on.markVisible, true, `${scheme}: a chosen chip shows no check mark`);
+        assert.ok(transparent(on.mark.background) && on.mark.border === "0px" && on.mark.padding === "0px",
+          `${scheme}: the check mark paints a box over the chip's text: ${JSON.stringify(on.mark)}`);
+        for (const [state, look] of [["unchosen", off], ["chosen", on]]) {
+          const ratio = contrast(look.label.color, look.label.background);
+          assert.ok(ratio >= 4.5, `${scheme}: ${state} chip text contrast ${ratio.toFixed(2)} < 4.5 (${JSON.stringify(look.label)})`);
+        }
+        assert.notEqual(on.label.background, off.label.background, `${scheme}: a chosen chip looks like an unchosen one`);
+        await page.getByRole("checkbox", { name: "Web", exact: true }).uncheck();
+        assert.equal((await chipLook(page, "Web")).markVisible, false, `${scheme}: the check mark stays after unchoosing`);
+      }
+      await page.emulateMedia({ colorScheme: "light" });
+      await page.goto(url("/sign-in"));
+    });
+
     step("sign up with a personalization profile and land on the personalized feed", async () => {
+      await page.goto(url("/sign-in"));
       await page.getByRole("link", { name: "Create an account" }).click();
       await page.getByRole("heading", { name: "Create your account" }).waitFor();
       await page.getByLabel("Name").fill(user.name);
@@ -157,8 +210,9 @@ for (const db of databases) {
       assert.match(await summary.innerText(), /Databases, SQL/);
       feedBefore = await feedTitles(page);
       assert.ok(feedBefore.length >= 3, `feed has ${feedBefore.length} items`);
+      // Reasons name topics as the chips do ("SQL"), not by their raw tags ("sql").
       const firstReasons = await page.locator(".cards .card").first().locator(".reasons").innerText();
-      assert.match(firstReasons, /interest in (databases|sql)/i);
+      assert.match(firstReasons, /interest in (Databases|SQL)\b/);
 
       await page.reload();
       await feedTitles(page);
@@ -171,6 +225,7 @@ for (const db of databases) {
     });
 
     step("open an item, bookmark it and record reading progress", async () => {
+      if (!page.url().endsWith("/feed")) await page.goto(url("/feed"));
       const first = page.locator(".cards .card").first();
       const title = await first.locator(".card-title").innerText();
       await first.getByRole("link", { name: title }).click();
@@ -205,6 +260,21 @@ for (const db of databases) {
       await page.getByTestId("progress-text").getByText("Finished").waitFor();
       await shot(page, "reader", false);
 
+      // Not finished after all: the bar empties (it stayed full after an auto-finish), also
+      // after a reload; then finish it again.
+      const bar = page.locator(".reader-progress [role=progressbar]");
+      await page.getByRole("button", { name: "✓ Finished", exact: true }).click();
+      await page.getByTestId("progress-text").getByText("0% read").waitFor();
+      assert.equal(await bar.getAttribute("aria-valuenow"), "0");
+      // The fill animates: wait for it to settle empty.
+      await bar.locator(".progress-fill").evaluate((el) => Promise.all(el.getAnimations().map((a) => a.finished)));
+      assert.equal(await bar.locator(".progress-fill").evaluate((el) => el.getBoundingClientRect().width), 0);
+      await page.reload();
+      await page.getByTestId("progress-text").getByText("0% read").waitFor();
+      await page.getByRole("button", { name: "Mark as finished" }).click();
+      await page.getByTestId("progress-text").getByText("Finished").waitFor();
+      assert.equal(await bar.getAttribute("aria-valuenow"), "100");
+
       await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Bookmarks" }).click();
       await page.getByRole("heading", { name: "Bookmarks" }).waitFor();
       await page.locator(".card-title", { hasText: title }).waitFor();
@@ -236,7 +306,7 @@ for (const db of databases) {
       const feedAfter = await feedTitles(page);
       assert.notDeepEqual(feedAfter.slice(0, 3), feedBefore.slice(0, 3), "the top of the feed did not change");
       const firstReasons = await page.locator(".cards .card").first().locator(".reasons").innerText();
-      assert.match(firstReasons, /interest in (security|auth)/i);
+      assert.match(firstReasons, /interest in (Security|Authentication)\b/);
     });
 
     step("sign out, then sign in again with the keyboard", async () => {
@@ -272,6 +342,11 @@ for (const db of databases) {
         await feedTitles(phone.page);
         const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         assert.ok(overflow <= 0, `the phone layout scrolls sideways by ${overflow}px`);
+        // The whole menu fits one row: "Sign out" does not wrap below the others.
+        const nav = phone.page.getByRole("navigation", { name: "Main" });
+        const rows = new Set();
+        for (const item of await nav.getByRole("listitem").all()) rows.add(Math.round((await item.boundingBox()).y));
+        assert.equal(rows.size, 1, `the phone menu takes ${rows.size} rows`);
         await shot(phone.page, "phone-feed", false);
 
         await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sessions" }).click();
@@ -279,6 +354,10 @@ for (const db of databases) {
         await page.locator(".session").nth(1).waitFor();
         assert.equal(await page.locator(".session").count(), 2);
         await page.locator(".session.current").getByText("This device").waitFor();
+        // The address in words: both devices are on this machine.
+        const lines = await page.locator(".session-info .small").filter({ hasText: "signed in" }).allInnerTexts();
+        assert.equal(lines.length, 2);
+        for (const line of lines) assert.match(line, /^This computer \(local\) · signed in/);
         await shot(page, "sessions");
 
         const revoke = page.getByRole("button", { name: /^Sign out Chrome on Android/ });

@@ -1,6 +1,7 @@
 import { useEffect, useRef, type ReactNode } from "react";
 import { Link, Navigate, NavLink, Route, Routes, useLocation, useNavigate } from "react-router-dom";
 import { isSigningOut, signOut, useSession } from "./auth";
+import { settings } from "./settings";
 import { Loading } from "./ui";
 import Home from "./pages/Home";
 import SignIn from "./pages/SignIn";
@@ -26,7 +27,7 @@ export default function App() {
         <Route path="/reset-password" element={<ResetPassword />} />
         <Route path="/verify-email" element={<VerifyEmail />} />
         <Route path="/feed" element={<RequireAuth><Feed /></RequireAuth>} />
-        <Route path="/items/:slug" element={<RequireAuth><Reader /></RequireAuth>} />
+        <Route path="/items/:slug" element={<Reader />} />
         <Route path="/bookmarks" element={<RequireAuth><Bookmarks /></RequireAuth>} />
         <Route path="/profile" element={<RequireAuth><Profile /></RequireAuth>} />
         <Route path="/sessions" element={<RequireAuth><Sessions /></RequireAuth>} />
@@ -97,7 +98,7 @@ function Layout({ children }: { children: ReactNode }) {
             ) : (
               <ul className="nav-list">
                 <li><NavLink to="/sign-in">Sign in</NavLink></li>
-                <li><NavLink to="/sign-up" className="nav-cta">Create account</NavLink></li>
+                {!settings().signUpDisabled && <li><NavLink to="/sign-up" className="nav-cta">Create account</NavLink></li>}
               </ul>
             )}
           </nav>

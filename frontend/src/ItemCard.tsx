@@ -9,6 +9,15 @@ export function levelLabel(level: string): string {
 
 const sentence = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
+/**
+ * reasonText names a topic in a feed reason the way the topic chips do: the server words it with
+ * the raw tag ("matches your interest in sql"), the chips say "SQL".
+ */
+export function reasonText(reason: string): string {
+  const m = /^(matches your interest in )(\S+)$/.exec(reason);
+  return m ? m[1] + topicLabel(m[2]) : reason;
+}
+
 /** ItemMeta is the small line under a title: level, reading time, date. */
 export function ItemMeta({ item }: { item: ItemSummary }) {
   return (
@@ -40,7 +49,7 @@ export function ItemCard({ item, href }: { item: ItemSummary & Partial<FeedItem>
       )}
       {reasons.length > 0 && (
         <p className="reasons">
-          <span className="reasons-label">Why you're seeing this:</span> {sentence(reasons.join(" · "))}
+          <span className="reasons-label">Why you're seeing this:</span> {sentence(reasons.map(reasonText).join(" · "))}
         </p>
       )}
       {(progress || item.bookmarked) && (

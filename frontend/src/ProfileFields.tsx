@@ -56,7 +56,7 @@ export function ProfileFields({ value, onChange, topics }: { value: Profile; onC
           {allTopics.map((t) => (
             <label key={t} className="chip">
               <input type="checkbox" name="topics" value={t} checked={value.topics.includes(t)} onChange={() => toggle(t)} />
-              <span>
+              <span className="chip-label">
                 <span className="chip-mark" aria-hidden="true">✓ </span>
                 {topicLabel(t)}
               </span>

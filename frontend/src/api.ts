@@ -84,6 +84,12 @@ export interface Item extends ItemSummary {
   bookmarkedAt: string | null;
 }
 
+/** PublicItem is an article as visitors see it: every level section, no reader state. */
+export interface PublicItem extends ItemSummary {
+  html: string;
+  levels: string[] | null;
+}
+
 export interface BookmarkEntry extends ItemSummary {
   bookmarkedAt: string;
 }
@@ -103,4 +109,5 @@ export const content = {
   unbookmark: (slug: string) => api.delete(`${at(slug)}/bookmark`).then((r) => r.data),
   bookmarks: (cursor?: string) => api.get<Page<BookmarkEntry>>("/bookmarks", paged(cursor)).then((r) => r.data),
   publicItems: (limit?: number) => api.get<Page<ItemSummary>>("/public/items", paged(undefined, limit)).then((r) => r.data),
+  publicItem: (slug: string) => api.get<PublicItem>(`/public${at(slug)}`).then((r) => r.data),
 };

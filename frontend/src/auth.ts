@@ -1,4 +1,5 @@
 import { createAuthClient } from "better-auth/react";
+import { parseRetryAfter } from "./format";
 
 const TOKEN_KEY = "pathway.session-token";
 
@@ -45,6 +46,30 @@ export const authClient = createAuthClient({
 });
 
 export const { useSession } = authClient;
+
+/** ClientError is the error half of what a Better-Auth client call resolves to. */
+interface ClientError {
+  code?: string;
+  message?: string;
+  status: number;
+}
+
+/**
+ * attempt runs one Better-Auth client call and adds to its error the wait a 429 answer gives in
+ * X-Retry-After (seconds), which the client itself drops: pass the given fetchOptions to the call.
+ * For example: `await attempt((fetchOptions) => authClient.signIn.email({ email, password, fetchOptions }))`.
+ */
+export async function attempt<D, E extends ClientError>(
+  call: (fetchOptions: { onError: (ctx: { response: Response }) => void }) => Promise<{ data: D; error: E | null }>,
+): Promise<{ data: D; error: (E & { retryAfter?: number }) | null }> {
+  let retryAfter: number | undefined;
+  const res = await call({
+    onError(ctx) {
+      retryAfter = parseRetryAfter(ctx.response.headers.get("x-retry-after"));
+    },
+  });
+  return { data: res.data, error: res.error ? { ...res.error, retryAfter } : null };
+}
 
 /** Session and User as the client types them. */
 export type SessionData = NonNullable<ReturnType<typeof useSession>["data"]>;

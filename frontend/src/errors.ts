@@ -1,4 +1,6 @@
 import axios from "axios";
+import { parseRetryAfter, waitText } from "./format";
+import { settings } from "./settings";
 
 /** AppError is what the pages show: a sentence for people, plus the server's code for tests and logs. */
 export interface AppError {
@@ -9,13 +11,14 @@ export interface AppError {
 
 // Messages for the codes the server sends (Better-Auth's and the content API's). Anything not
 // listed falls back to the server's own message, then to a generic sentence by status.
-const messages: Record<string, string> = {
+const messages: Record<string, string | (() => string)> = {
   INVALID_EMAIL_OR_PASSWORD: "That email and password don't match an account. Check both and try again.",
   USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL: "An account with this email already exists. Sign in instead, or use another email.",
   USER_ALREADY_EXISTS: "An account with this email already exists. Sign in instead, or use another email.",
   INVALID_EMAIL: "Enter a valid email address, like name@example.com.",
-  PASSWORD_TOO_SHORT: "That password is too short. Choose a longer one.",
-  PASSWORD_TOO_LONG: "That password is too long. Choose a shorter one.",
+  PASSWORD_TOO_SHORT: () => `That password is too short. Use at least ${settings().minPasswordLength} characters.`,
+  PASSWORD_TOO_LONG: () => `That password is too long. Use at most ${settings().maxPasswordLength} characters.`,
+  PASSWORD_COMPROMISED: "That password is too common to be safe. Choose another one.",
   INVALID_PASSWORD: "The current password is not correct.",
   EMAIL_NOT_VERIFIED: "Verify your email address before signing in. We can send you a new link.",
   EMAIL_PASSWORD_SIGN_UP_DISABLED: "New accounts can't be created on this server right now.",
@@ -41,13 +44,44 @@ const messages: Record<string, string> = {
   INVALID_CURSOR: "The list changed. Reload the page to start again.",
 };
 
+const GENERIC = "Something went wrong. Please try again.";
+
+// Codes the server puts in a redirect to the app (?error=CODE) after a link or a social sign-in
+// failed, with their sentences. Only these are shown as such: the address is the attacker's to
+// write, so its text (error_description) is never shown.
+const redirectMessages: Record<string, string> = {
+  INVALID_TOKEN: "This link is invalid or has already been used. Ask for a new one.",
+  TOKEN_EXPIRED: "This link has expired. Ask for a new one.",
+  EMAIL_ALREADY_VERIFIED: "Your email address is already verified.",
+  access_denied: "Sign-in was cancelled.",
+  state_not_found: "That sign-in took too long or was started elsewhere. Please start again.",
+  state_mismatch: "That sign-in took too long or was started elsewhere. Please start again.",
+  please_restart_the_process: "That sign-in took too long or was started elsewhere. Please start again.",
+  account_not_linked: "An account with this email already exists. Sign in with your password first.",
+  signup_disabled: "New accounts can't be created on this server right now.",
+  email_not_found: "Your provider did not share an email address, which we need to create your account.",
+  internal_server_error: "Something went wrong on our side. Try again in a moment.",
+};
+
+function text(m: string | (() => string)): string {
+  return typeof m === "function" ? m() : m;
+}
+
+/**
+ * describeRedirect picks the sentence for an ?error=CODE the app was sent to: the app's own for a
+ * code it knows, a generic one otherwise. Never text from the address itself.
+ */
+export function describeRedirect(code: string): string {
+  return Object.hasOwn(redirectMessages, code) ? redirectMessages[code] : GENERIC;
+}
+
 function byStatus(status?: number): string {
   if (!status) return "Can't reach the server. Check your connection and try again.";
-  if (status === 401) return messages.UNAUTHORIZED;
+  if (status === 401) return text(messages.UNAUTHORIZED);
   if (status === 403) return "You don't have access to this.";
-  if (status === 404) return messages.NOT_FOUND;
+  if (status === 404) return text(messages.NOT_FOUND);
   if (status === 429) return "Too many attempts. Wait a minute and try again.";
-  if (status >= 500) return messages.INTERNAL_SERVER_ERROR;
+  if (status >= 500) return text(messages.INTERNAL_SERVER_ERROR);
   return "That didn't work. Check the form and try again.";
 }
 
@@ -66,20 +100,29 @@ function fieldIssues(message: string): string {
     .join(" ");
 }
 
-/** describe picks the sentence for a server answer. */
-export function describe(code: string | undefined, status: number | undefined, serverMessage?: string): string {
-  if (code && messages[code]) return messages[code];
+/**
+ * describe picks the sentence for a server answer. retryAfter is the wait (seconds) a 429 answer
+ * gave in X-Retry-After.
+ */
+export function describe(code: string | undefined, status: number | undefined, serverMessage?: string, retryAfter?: number): string {
+  if (status === 429) {
+    return retryAfter === undefined ? "Too many attempts. Wait a minute and try again." : `Too many attempts. Try again in ${waitText(retryAfter)}.`;
+  }
+  if (code && Object.hasOwn(messages, code)) return text(messages[code]);
   if (code === "VALIDATION_ERROR" && serverMessage) return `Please check the form. ${fieldIssues(serverMessage)}`;
   if (serverMessage && status && status < 500) return serverMessage;
   return byStatus(status);
 }
 
-/** fromAuth turns a Better-Auth client error ({code, message, status}) into an AppError. */
-export function fromAuth(err: { code?: string; message?: string; status: number } | null | undefined): AppError {
+/**
+ * fromAuth turns a Better-Auth client error ({code, message, status}, plus retryAfter when the
+ * call went through attempt()) into an AppError.
+ */
+export function fromAuth(err: { code?: string; message?: string; status: number; retryAfter?: number } | null | undefined): AppError {
   if (!err) return { message: byStatus(undefined) };
   // better-fetch reports a network failure as status 0 without a code.
   const status = err.status || undefined;
-  return { code: err.code, status, message: describe(err.code, status, err.message) };
+  return { code: err.code, status, message: describe(err.code, status, err.message, err.retryAfter) };
 }
 
 /** fromRequest turns an axios failure (or anything thrown) into an AppError. */
@@ -89,7 +132,8 @@ export function fromRequest(e: unknown): AppError {
     const data = (e.response.data ?? {}) as { code?: unknown; message?: unknown };
     const code = typeof data.code === "string" ? data.code : undefined;
     const msg = typeof data.message === "string" ? data.message : undefined;
-    return { code, status: e.response.status, message: describe(code, e.response.status, msg) };
+    const wait = parseRetryAfter(e.response.headers?.["x-retry-after"]);
+    return { code, status: e.response.status, message: describe(code, e.response.status, msg, wait) };
   }
-  return { message: messages.INTERNAL_SERVER_ERROR };
+  return { message: text(messages.INTERNAL_SERVER_ERROR) };
 }

@@ -37,7 +37,7 @@ export default function Feed() {
       setProfile(p);
       setItems(page.items);
       setCursor(page.nextCursor || null);
-      setReading(progress.items.filter((e) => !e.completed).slice(0, 3));
+      setReading(progress.items.filter((e) => !e.completed && e.percent > 0).slice(0, 3));
     } catch (e) {
       setError(fromRequest(e));
       setItems((cur) => cur ?? []);

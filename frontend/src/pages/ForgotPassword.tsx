@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
-import { authClient } from "../auth";
+import { attempt, authClient } from "../auth";
 import { fromAuth, type AppError } from "../errors";
 import { ErrorAlert, Field, Notice, SubmitButton, usePageTitle } from "../ui";
 
@@ -17,7 +17,9 @@ export default function ForgotPassword() {
     setError(null);
     // The link in the email opens /api/auth/reset-password/:token, which checks the token and
     // forwards to /reset-password?token=… (or ?error=INVALID_TOKEN).
-    const { error } = await authClient.requestPasswordReset({ email, redirectTo: "/reset-password" });
+    const { error } = await attempt((fetchOptions) =>
+      authClient.requestPasswordReset({ email, redirectTo: "/reset-password", fetchOptions }),
+    );
     setPending(false);
     if (error) setError(fromAuth(error));
     else setSent(true);

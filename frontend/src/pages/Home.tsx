@@ -2,8 +2,9 @@ import { useEffect, useState } from "react";
 import { Link, Navigate, useSearchParams } from "react-router-dom";
 import { content, type ItemSummary } from "../api";
 import { useSession } from "../auth";
-import { describe } from "../errors";
+import { describeRedirect } from "../errors";
 import { ItemMeta } from "../ItemCard";
+import { settings } from "../settings";
 import { ErrorAlert, Loading, usePageTitle } from "../ui";
 
 /** Home welcomes visitors with the newest articles; signed-in readers go straight to their feed. */
@@ -26,7 +27,8 @@ export default function Home() {
 
   return (
     <div className="page">
-      {code && <ErrorAlert error={{ code, message: describe(code, 400, params.get("error_description") ?? undefined) }} />}
+      {/* The address is anyone's to write: only the app's own sentence, never error_description. */}
+      {code && <ErrorAlert error={{ code, message: describeRedirect(code) }} />}
       <section className="hero" aria-labelledby="hero-title">
         <h1 id="hero-title">Learn at your level</h1>
         <p className="lead">
@@ -34,8 +36,8 @@ export default function Home() {
           and your progress follows you across devices.
         </p>
         <p className="hero-actions">
-          <Link to="/sign-up" className="button primary">Create a free account</Link>
-          <Link to="/sign-in" className="button">Sign in</Link>
+          {!settings().signUpDisabled && <Link to="/sign-up" className="button primary">Create a free account</Link>}
+          <Link to="/sign-in" className={settings().signUpDisabled ? "button primary" : "button"}>Sign in</Link>
         </p>
       </section>
       <section aria-labelledby="latest-title">
@@ -48,7 +50,7 @@ export default function Home() {
           <ul className="latest">
             {items.map((i) => (
               <li key={i.slug}>
-                <strong>{i.title}</strong>
+                <Link to={`/items/${encodeURIComponent(i.slug)}`} className="latest-title">{i.title}</Link>
                 <ItemMeta item={i} />
                 <p className="summary">{i.summary}</p>
               </li>

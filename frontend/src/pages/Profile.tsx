@@ -1,22 +1,20 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { Link, useLocation } from "react-router-dom";
+import { Link } from "react-router-dom";
 import { content, type Profile as ProfileData } from "../api";
-import { authClient, useSession } from "../auth";
+import { attempt, authClient, useSession } from "../auth";
 import { fromAuth, fromRequest, type AppError } from "../errors";
 import { DEFAULT_TOPICS, ProfileFields } from "../ProfileFields";
+import { passwordHint, settings } from "../settings";
 import { useTopics } from "../topics";
 import { ErrorAlert, Field, Loading, Notice, SubmitButton, usePageTitle } from "../ui";
 
 export default function Profile() {
   usePageTitle("Profile and preferences");
-  const location = useLocation();
-  const carried = (location.state as { profileError?: string } | null)?.profileError;
   return (
     <div className="page narrow">
       <div className="page-head">
         <h1>Profile and preferences</h1>
       </div>
-      {carried && <ErrorAlert error={{ message: `Your account was created, but your preferences weren't saved: ${carried}` }} />}
       <Preferences />
       <Account />
       <ChangePassword />
@@ -102,7 +100,9 @@ function Account() {
   async function sendVerification() {
     setError(null);
     setNotice(null);
-    const { error } = await authClient.sendVerificationEmail({ email: user.email, callbackURL: "/verify-email" });
+    const { error } = await attempt((fetchOptions) =>
+      authClient.sendVerificationEmail({ email: user.email, callbackURL: "/verify-email", fetchOptions }),
+    );
     if (error) setError(fromAuth(error));
     else setNotice(`We sent a verification link to ${user.email}.`);
   }
@@ -151,7 +151,9 @@ function ChangePassword() {
     setPending(true);
     setError(null);
     setDone(false);
-    const { error } = await authClient.changePassword({ currentPassword: current, newPassword: next, revokeOtherSessions: revokeOthers });
+    const { error } = await attempt((fetchOptions) =>
+      authClient.changePassword({ currentPassword: current, newPassword: next, revokeOtherSessions: revokeOthers, fetchOptions }),
+    );
     setPending(false);
     if (error) {
       setError(fromAuth(error));
@@ -170,8 +172,9 @@ function ChangePassword() {
       <form onSubmit={onSubmit}>
         <Field label="Current password" type="password" name="current-password" autoComplete="current-password" required
           value={current} onChange={(e) => setCurrent(e.target.value)} invalid={error?.code === "INVALID_PASSWORD"} />
-        <Field label="New password" type="password" name="new-password" autoComplete="new-password" required minLength={8}
-          value={next} onChange={(e) => setNext(e.target.value)} hint="At least 8 characters." />
+        <Field label="New password" type="password" name="new-password" autoComplete="new-password" required
+          minLength={settings().minPasswordLength} value={next} onChange={(e) => setNext(e.target.value)} hint={passwordHint()}
+          invalid={error?.code === "PASSWORD_TOO_SHORT" || error?.code === "PASSWORD_TOO_LONG" || error?.code === "PASSWORD_COMPROMISED"} />
         <label className="check">
           <input type="checkbox" checked={revokeOthers} onChange={(e) => setRevokeOthers(e.target.checked)} /> Sign out my other devices
         </label>

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Link, useParams } from "react-router-dom";
-import { content, type Item, type Progress } from "../api";
+import { content, type Item, type Progress, type PublicItem } from "../api";
+import { useSession } from "../auth";
 import { fromRequest, type AppError } from "../errors";
 import { ItemMeta, levelLabel } from "../ItemCard";
 import { topicLabel } from "../ProfileFields";
@@ -9,10 +10,93 @@ import { ErrorAlert, Loading, ProgressBar, usePageTitle } from "../ui";
 /** How far the reader must scroll past the last saved value before progress is saved again. */
 const SAVE_STEP = 5;
 
+/**
+ * Reader shows an article: to a signed-in reader the version for their level, with bookmark and
+ * progress; to a visitor (a link from the home page) every level, with an invitation to sign up.
+ */
 export default function Reader() {
+  const { data, isPending } = useSession();
+  if (isPending) return <Loading label="Loading the article…" />;
+  return data ? <PersonalReader /> : <PublicReader />;
+}
+
+/**
+ * useArticle loads the article of the page's slug with load (again when the slug changes), names
+ * the page after it, and hands it to loaded once it arrives.
+ */
+function useArticle<T extends { title: string }>(load: (slug: string) => Promise<T>, loaded?: (it: T) => void) {
   const { slug = "" } = useParams();
-  const [item, setItem] = useState<Item | null>(null);
+  const [item, setItem] = useState<T | null>(null);
   const [error, setError] = useState<AppError | null>(null);
+  usePageTitle(item?.title ?? "Article");
+  useEffect(() => {
+    let live = true;
+    setItem(null);
+    setError(null);
+    load(slug)
+      .then((it) => {
+        if (!live) return;
+        setItem(it);
+        loaded?.(it);
+      })
+      .catch((e) => live && setError(fromRequest(e)));
+    return () => {
+      live = false;
+    };
+    // Only the slug: load and loaded are new functions on every render.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [slug]);
+  return { slug, item, error };
+}
+
+function PublicReader() {
+  const { item, error } = useArticle<PublicItem>(content.publicItem);
+
+  if (error) return <MissingItem error={error} back="/" backText="Back to the home page" />;
+  if (!item) return <Loading label="Loading the article…" />;
+  return (
+    <div className="page narrow reader">
+      <p className="back">
+        <Link to="/">← All articles</Link>
+      </p>
+      <header className="reader-head">
+        <h1>{item.title}</h1>
+        <ItemMeta item={item} />
+        <Tags tags={item.tags} />
+        <p className="level-note">
+          {item.levels && item.levels.length > 0 ? "You're reading every level of this article. " : ""}
+          <Link to="/sign-in">Sign in</Link> to read it at your level and keep your progress.
+        </p>
+      </header>
+      <div className="prose" dangerouslySetInnerHTML={{ __html: item.html }} />
+    </div>
+  );
+}
+
+function Tags({ tags }: { tags: string[] }) {
+  if (tags.length === 0) return null;
+  return (
+    <ul className="tags" aria-label="Topics">
+      {tags.map((t) => (
+        <li key={t}>{topicLabel(t)}</li>
+      ))}
+    </ul>
+  );
+}
+
+function MissingItem({ error, back, backText }: { error: AppError; back: string; backText: string }) {
+  return (
+    <div className="page narrow">
+      <h1>Article</h1>
+      <ErrorAlert error={error.code === "NOT_FOUND" ? { ...error, message: "This article doesn't exist or has been removed." } : error} />
+      <p>
+        <Link to={back}>{backText}</Link>
+      </p>
+    </div>
+  );
+}
+
+function PersonalReader() {
   const [actionError, setActionError] = useState<AppError | null>(null);
   const [progress, setProgress] = useState<Progress>({ percent: 0, completed: false });
   const [bookmarked, setBookmarked] = useState(false);
@@ -22,27 +106,12 @@ export default function Reader() {
   const saved = useRef(0); // the percent the server has
   const pending = useRef<number | null>(null);
   const timer = useRef<number | undefined>(undefined);
-  usePageTitle(item?.title ?? "Article");
-
-  useEffect(() => {
-    let live = true;
-    setItem(null);
-    setError(null);
-    content
-      .item(slug)
-      .then((it) => {
-        if (!live) return;
-        setItem(it);
-        const p = it.progress ?? { percent: 0, completed: false };
-        setProgress(p);
-        saved.current = p.percent;
-        setBookmarked(it.bookmarked);
-      })
-      .catch((e) => live && setError(fromRequest(e)));
-    return () => {
-      live = false;
-    };
-  }, [slug]);
+  const { slug, item, error } = useArticle<Item>(content.item, (it) => {
+    const p = it.progress ?? { percent: 0, completed: false };
+    setProgress(p);
+    saved.current = p.percent;
+    setBookmarked(it.bookmarked);
+  });
 
   const flush = useCallback(() => {
     window.clearTimeout(timer.current);
@@ -109,7 +178,9 @@ export default function Reader() {
     setBusy("finish");
     setActionError(null);
     try {
-      const p = await content.putProgress(slug, { completed });
+      // Not finished means not read: without percent 0, an article finished by reading to the
+      // end would keep its full bar.
+      const p = await content.putProgress(slug, completed ? { completed } : { completed, percent: 0 });
       setProgress({ percent: p.percent, completed: p.completed });
       saved.current = p.percent;
       setStatus(completed ? "Marked as finished." : "Marked as not finished.");
@@ -120,17 +191,7 @@ export default function Reader() {
     }
   }
 
-  if (error) {
-    return (
-      <div className="page narrow">
-        <h1>Article</h1>
-        <ErrorAlert error={error.code === "NOT_FOUND" ? { ...error, message: "This article doesn't exist or has been removed." } : error} />
-        <p>
-          <Link to="/feed">Back to your feed</Link>
-        </p>
-      </div>
-    );
-  }
+  if (error) return <MissingItem error={error} back="/feed" backText="Back to your feed" />;
   if (!item) return <Loading label="Loading the article…" />;
 
   return (
@@ -141,13 +202,7 @@ export default function Reader() {
       <header className="reader-head">
         <h1>{item.title}</h1>
         <ItemMeta item={item} />
-        {item.tags.length > 0 && (
-          <ul className="tags" aria-label="Topics">
-            {item.tags.map((t) => (
-              <li key={t}>{topicLabel(t)}</li>
-            ))}
-          </ul>
-        )}
+        <Tags tags={item.tags} />
         {item.levels && item.levels.length > 0 && item.shownLevel && (
           <p className="level-note">
             This article adapts to your level: you're reading the <strong>{levelLabel(item.shownLevel).toLowerCase()}</strong>{" "}

@@ -1,7 +1,8 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
-import { authClient } from "../auth";
-import { describe, fromAuth, type AppError } from "../errors";
+import { attempt, authClient } from "../auth";
+import { describeRedirect, fromAuth, type AppError } from "../errors";
+import { passwordHint, settings } from "../settings";
 import { ErrorAlert, Field, Notice, SubmitButton, usePageTitle } from "../ui";
 
 export default function ResetPassword() {
@@ -25,7 +26,7 @@ export default function ResetPassword() {
     return (
       <section className="auth-card" aria-labelledby="reset-title">
         <h1 id="reset-title">Choose a new password</h1>
-        <ErrorAlert error={{ code, message: describe(code, 400) }} />
+        <ErrorAlert error={{ code, message: describeRedirect(code) }} />
         <p>
           <Link to="/forgot-password" className="button">Send me a new link</Link>
         </p>
@@ -41,7 +42,7 @@ export default function ResetPassword() {
     }
     setPending(true);
     setError(null);
-    const { error } = await authClient.resetPassword({ newPassword: password, token });
+    const { error } = await attempt((fetchOptions) => authClient.resetPassword({ newPassword: password, token, fetchOptions }));
     setPending(false);
     if (error) setError(fromAuth(error));
     else setDone(true);
@@ -66,8 +67,9 @@ export default function ResetPassword() {
             </p>
           )}
           <form onSubmit={onSubmit}>
-            <Field label="New password" type="password" name="password" autoComplete="new-password" required minLength={8}
-              value={password} onChange={(e) => setPassword(e.target.value)} hint="At least 8 characters." />
+            <Field label="New password" type="password" name="password" autoComplete="new-password" required
+              minLength={settings().minPasswordLength} value={password} onChange={(e) => setPassword(e.target.value)}
+              hint={passwordHint()} invalid={error?.code === "PASSWORD_TOO_SHORT" || error?.code === "PASSWORD_TOO_LONG"} />
             <Field label="Repeat the new password" type="password" name="confirm" autoComplete="new-password" required
               value={confirm} onChange={(e) => setConfirm(e.target.value)} invalid={error?.code === "PASSWORD_MISMATCH"} />
             <SubmitButton pending={pending} pendingText="Saving…">Set new password</SubmitButton>

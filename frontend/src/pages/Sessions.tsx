@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import { Link } from "react-router-dom";
 import { authClient, useSession } from "../auth";
 import { fromAuth, type AppError } from "../errors";
+import { describeIP } from "../format";
 import { ErrorAlert, Loading, Notice, usePageTitle } from "../ui";
 
 interface SessionRow {
@@ -115,7 +116,12 @@ export default function Sessions() {
                       {label} {current && <span className="badge ok">This device</span>}
                     </p>
                     <p className="small">
-                      {r.ipAddress ? `${r.ipAddress} · ` : ""}signed in {when(r.createdAt)} · last active {when(r.updatedAt)}
+                      {r.ipAddress && (
+                        <>
+                          <span className="session-ip" title={r.ipAddress}>{describeIP(r.ipAddress)}</span> ·{" "}
+                        </>
+                      )}
+                      signed in {when(r.createdAt)} · last active {when(r.updatedAt)}
                     </p>
                     <p className="small">Expires {when(r.expiresAt)}</p>
                   </div>

@@ -1,7 +1,8 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { Link, Navigate, useLocation, useNavigate, useSearchParams } from "react-router-dom";
-import { authClient, sessionBecomes, tokenStore, useSession } from "../auth";
+import { attempt, authClient, sessionBecomes, tokenStore, useSession } from "../auth";
 import { fromAuth, type AppError } from "../errors";
+import { settings } from "../settings";
 import { ErrorAlert, Field, Notice, safeNext, SubmitButton, usePageTitle } from "../ui";
 
 export default function SignIn() {
@@ -30,7 +31,7 @@ export default function SignIn() {
     setError(null);
     setNotice(null);
     tokenStore.clear(); // a new sign-in replaces whatever session this browser had
-    const { error } = await authClient.signIn.email({ email, password, rememberMe: remember });
+    const { error } = await attempt((fetchOptions) => authClient.signIn.email({ email, password, rememberMe: remember, fetchOptions }));
     if (error) {
       setPending(false);
       setError(fromAuth(error));
@@ -46,7 +47,9 @@ export default function SignIn() {
 
   async function resendVerification() {
     setError(null);
-    const { error } = await authClient.sendVerificationEmail({ email, callbackURL: "/verify-email" });
+    const { error } = await attempt((fetchOptions) =>
+      authClient.sendVerificationEmail({ email, callbackURL: "/verify-email", fetchOptions }),
+    );
     if (error) setError(fromAuth(error));
     else setNotice(`We sent a new verification link to ${email}.`);
   }
@@ -75,9 +78,11 @@ export default function SignIn() {
         </div>
         <SubmitButton pending={pending} pendingText="Signing in…">Sign in</SubmitButton>
       </form>
-      <p className="switch">
-        New here? <Link to="/sign-up">Create an account</Link>
-      </p>
+      {!settings().signUpDisabled && (
+        <p className="switch">
+          New here? <Link to="/sign-up">Create an account</Link>
+        </p>
+      )}
     </section>
   );
 }

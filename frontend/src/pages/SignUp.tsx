@@ -1,9 +1,10 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { Link, Navigate, useNavigate } from "react-router-dom";
-import { content, type Profile } from "../api";
-import { authClient, sessionBecomes, tokenStore, useSession } from "../auth";
-import { fromAuth, fromRequest, type AppError } from "../errors";
+import { type Profile } from "../api";
+import { attempt, authClient, sessionBecomes, tokenStore, useSession } from "../auth";
+import { fromAuth, type AppError } from "../errors";
 import { DEFAULT_TOPICS, emptyProfile, ProfileFields } from "../ProfileFields";
+import { passwordHint, settings } from "../settings";
 import { useTopics } from "../topics";
 import { ErrorAlert, Field, Notice, SubmitButton, usePageTitle } from "../ui";
 
@@ -12,6 +13,7 @@ export default function SignUp() {
   const navigate = useNavigate();
   const topics = useTopics(DEFAULT_TOPICS);
   const session = useSession();
+  const rules = settings();
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -31,7 +33,11 @@ export default function SignUp() {
     setPending(true);
     setError(null);
     tokenStore.clear();
-    const { data, error } = await authClient.signUp.email({ name, email, password, callbackURL: "/verify-email" });
+    // The profile goes with the sign-up and the server stores it with the new user, so it is
+    // there after email verification too, when this answer carries no session.
+    // (contentProfile is this server's own field, unknown to the client's types.)
+    const body = { name, email, password, callbackURL: "/verify-email", contentProfile: profile };
+    const { data, error } = await attempt((fetchOptions) => authClient.signUp.email({ ...body, fetchOptions }));
     if (error) {
       setPending(false);
       setError(fromAuth(error));
@@ -43,16 +49,8 @@ export default function SignUp() {
       setCheckEmail(true);
       return;
     }
-    try {
-      await content.putProfile(profile);
-      await sessionBecomes(true);
-      navigate("/feed", { replace: true, state: { welcome: true } });
-    } catch (err) {
-      // The account exists and is signed in; only the preferences are missing.
-      await sessionBecomes(true);
-      setPending(false);
-      navigate("/profile", { replace: true, state: { profileError: fromRequest(err).message } });
-    }
+    await sessionBecomes(true);
+    navigate("/feed", { replace: true, state: { welcome: true } });
   }
 
   if (session.data && !pending && !checkEmail) return <Navigate to="/feed" replace />;
@@ -61,9 +59,24 @@ export default function SignUp() {
     return (
       <section className="auth-card" aria-labelledby="check-title">
         <h1 id="check-title">Check your email</h1>
-        <Notice>We sent a verification link to {email}. Open it to finish creating your account, then sign in.</Notice>
+        <Notice>
+          We sent a verification link to {email}. Open it to finish creating your account, then sign in: your reading
+          preferences are saved and waiting.
+        </Notice>
         <p>
           <Link to="/sign-in">Go to sign in</Link>
+        </p>
+      </section>
+    );
+  }
+
+  if (rules.signUpDisabled) {
+    return (
+      <section className="auth-card" aria-labelledby="sign-up-title">
+        <h1 id="sign-up-title">Create your account</h1>
+        <Notice>New accounts can't be created on this server right now.</Notice>
+        <p>
+          Already have an account? <Link to="/sign-in">Sign in</Link>
         </p>
       </section>
     );
@@ -81,10 +94,11 @@ export default function SignUp() {
           <Field label="Email" type="email" name="email" autoComplete="email" required value={email}
             onChange={(e) => setEmail(e.target.value)}
             invalid={error?.code === "INVALID_EMAIL" || error?.code === "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"} />
-          <Field label="Password" type="password" name="password" autoComplete="new-password" required minLength={8}
+          <Field label="Password" type="password" name="password" autoComplete="new-password" required
+            minLength={rules.minPasswordLength}
             value={password} onChange={(e) => setPassword(e.target.value)}
-            hint="At least 8 characters. A few unrelated words make a strong, memorable password."
-            invalid={error?.code === "PASSWORD_TOO_SHORT" || error?.code === "PASSWORD_TOO_LONG"} />
+            hint={`${passwordHint()} A few unrelated words make a strong, memorable password.`}
+            invalid={error?.code === "PASSWORD_TOO_SHORT" || error?.code === "PASSWORD_TOO_LONG" || error?.code === "PASSWORD_COMPROMISED"} />
         </fieldset>
         <fieldset className="group">
           <legend>Personalize your feed</legend>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { refreshSession, useSession } from "../auth";
-import { describe } from "../errors";
+import { describeRedirect } from "../errors";
 import { ErrorAlert, Notice, usePageTitle } from "../ui";
 
 /**
@@ -24,7 +24,7 @@ export default function VerifyEmail() {
       <h1 id="verify-title">Email verification</h1>
       {code ? (
         <>
-          <ErrorAlert error={{ code, message: describe(code, 400) }} />
+          <ErrorAlert error={{ code, message: describeRedirect(code) }} />
           <p>
             {data ? (
               <Link to="/profile">Send a new link from your profile</Link>

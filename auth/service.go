@@ -253,6 +253,7 @@ func (s *Service) SignUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 		if err := tx.CreateUser(ctx, &u); err != nil {
 			return err
 		}
+		res.User = u // as stored: with the defaults of the fields plugins added
 		if err := tx.CreateAccount(ctx, &acct); err != nil {
 			return err
 		}
@@ -290,7 +291,9 @@ func (s *Service) syntheticSignUp(ctx context.Context, in SignUpInput, email str
 		return nil, err
 	}
 	now := s.now()
-	return &SignUpResult{User: store.User{ID: session.NewID(), Name: in.Name, Email: email, Image: in.Image, CreatedAt: now, UpdatedAt: now}}, nil
+	// The added fields' defaults too, or they would tell this answer from a real one.
+	return &SignUpResult{User: store.User{ID: session.NewID(), Name: in.Name, Email: email, Image: in.Image, CreatedAt: now, UpdatedAt: now,
+		Extra: store.Defaults(s.st.Columns().User)}}, nil
 }
 
 // SignInInput is a validated sign-in request.

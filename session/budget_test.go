@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"authserver/store"
 )
 
 // cacheAll puts a twice (a session is admitted on its second read) and reports whether the cache
@@ -26,7 +28,7 @@ func TestCacheByteBudget(t *testing.T) {
 		a := benchAuth(i)
 		a.User.Name = strings.Repeat("n", i%7*200) // entries of different sizes
 		if !cacheAll(c, a, now) {
-			t.Fatalf("session %d (%d bytes packed) was not cached", i, packedSize(a))
+			t.Fatalf("session %d (%d bytes packed) was not cached", i, packedSize(a, store.Columns{}))
 		}
 		if c.bytes() > budget {
 			t.Fatalf("after %d sessions the cache holds an estimated %d bytes, over its budget of %d", i+1, c.bytes(), budget)

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"authserver/store"
 )
 
 // cache keeps validated sessions in memory so most authenticated requests touch no database. It
@@ -18,6 +20,7 @@ type cache struct {
 	ttl      time.Duration
 	max      int
 	maxBytes int64
+	cols     store.Columns // the fields plugins added, packed after the core ones
 
 	mu      sync.Mutex // guards entries and size
 	entries map[entryKey]cacheEntry
@@ -78,7 +81,7 @@ const defaultCacheBytes = 16 << 20
 const maxEntryBytes = 8 << 10
 
 // entrySize bounds what caching a would cost, before anything is built.
-func entrySize(a *Auth) int { return packedSize(a) + entryOverhead }
+func entrySize(a *Auth, cols store.Columns) int { return packedSize(a, cols) + entryOverhead }
 
 // bytes estimates the heap the cached entries hold.
 func (c *cache) bytes() int64 {
@@ -142,7 +145,7 @@ func (c *cache) get(k entryKey, token string, now time.Time) (*Auth, bool) {
 	if !ok {
 		return nil, false
 	}
-	return unpack(e.packed, token), true
+	return unpack(e.packed, token, c.cols), true
 }
 
 // put caches a, read after the invalidation epoch was epoch, under k.
@@ -155,14 +158,14 @@ func (c *cache) put(k entryKey, a *Auth, epoch uint64, now time.Time) {
 	if c.epoch.Load() != epoch {
 		return
 	}
-	if size := entrySize(a); size > maxEntryBytes || int64(size) > c.maxBytes {
+	if size := entrySize(a, c.cols); size > maxEntryBytes || int64(size) > c.maxBytes {
 		c.deleteLocked(k) // nor may an older, smaller copy stay behind
 		return
 	}
 	if _, cached := c.entries[k]; !cached && !c.admitLocked(k) {
 		return
 	}
-	p, ok := pack(a)
+	p, ok := pack(a, c.cols)
 	if !ok {
 		return
 	}

@@ -28,7 +28,8 @@ type cachePayload struct {
 	Version   string          `json:"version"`
 }
 
-// cacheSession and cacheUser are the session and user as Better-Auth writes them in the payload.
+// cacheSession and cacheUser read the core fields of the session and user in the payload, which
+// is written by store.AppendSessionJSON and store.AppendUserJSON as Better-Auth writes it.
 type cacheSession struct {
 	ExpiresAt string  `json:"expiresAt"`
 	Token     string  `json:"token"`
@@ -50,16 +51,6 @@ type cacheUser struct {
 	ID            string  `json:"id"`
 }
 
-// jsJSON encodes like JavaScript's JSON.stringify: no HTML escaping, no trailing newline. The
-// signature covers these exact bytes, and Better-Auth re-serialises what it parses before checking.
-func jsJSON(v any) []byte {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-	return bytes.TrimRight(b.Bytes(), "\n")
-}
-
 // signedWithExpiry returns the bytes Better-Auth signs: the payload JSON with ,"expiresAt":E
 // appended inside its closing brace.
 func signedWithExpiry(payload []byte, expiresAt int64) []byte {
@@ -77,20 +68,15 @@ func (m *Manager) cacheSignature(data []byte) string {
 
 // writeCacheCookie sets session_data for a, as Better-Auth's setCookieCache does.
 func (m *Manager) writeCacheCookie(w http.ResponseWriter, a *Auth, dontRemember bool, now time.Time) {
-	s, u := a.Session, a.User
-	payload := jsJSON(struct {
-		Session   cacheSession `json:"session"`
-		User      cacheUser    `json:"user"`
-		UpdatedAt int64        `json:"updatedAt"`
-		Version   string       `json:"version"`
-	}{
-		Session: cacheSession{ExpiresAt: s.ExpiresAt.String(), Token: s.Token, CreatedAt: s.CreatedAt.String(), UpdatedAt: s.UpdatedAt.String(),
-			IPAddress: s.IPAddress, UserAgent: s.UserAgent, UserID: s.UserID, ID: s.ID},
-		User: cacheUser{Name: u.Name, Email: u.Email, EmailVerified: u.EmailVerified, Image: u.Image,
-			CreatedAt: u.CreatedAt.String(), UpdatedAt: u.UpdatedAt.String(), ID: u.ID},
-		UpdatedAt: now.UnixMilli(),
-		Version:   "1",
-	})
+	// As JavaScript's JSON.stringify writes it (no HTML escaping, no spaces): the signature covers
+	// these exact bytes, and Better-Auth re-serialises what it parses before checking.
+	payload := []byte(`{"session":`)
+	payload = store.AppendSessionJSON(payload, &a.Session, m.cols.Session)
+	payload = append(payload, `,"user":`...)
+	payload = store.AppendUserJSON(payload, &a.User, m.cols.User)
+	payload = append(payload, `,"updatedAt":`...)
+	payload = strconv.AppendInt(payload, now.UnixMilli(), 10)
+	payload = append(payload, `,"version":"1"}`...)
 	maxAge := int(m.cfg.CookieCacheMaxAge.Seconds())
 	life := m.cfg.CookieCacheMaxAge
 	if dontRemember {
@@ -147,9 +133,17 @@ func (m *Manager) readCacheCookie(raw, token string, now time.Time) (*Auth, bool
 	if cs.Token != token || version != "1" || outer.ExpiresAt < now.UnixMilli() {
 		return nil, false
 	}
+	sx, err := store.DecodeFields(p.Session, m.cols.Session)
+	if err != nil {
+		return nil, false
+	}
+	ux, err := store.DecodeFields(p.User, m.cols.User)
+	if err != nil {
+		return nil, false
+	}
 	var a Auth
-	a.Session = store.Session{Token: cs.Token, IPAddress: cs.IPAddress, UserAgent: cs.UserAgent, UserID: cs.UserID, ID: cs.ID}
-	a.User = store.User{Name: cu.Name, Email: cu.Email, EmailVerified: cu.EmailVerified, Image: cu.Image, ID: cu.ID}
+	a.Session = store.Session{Token: cs.Token, IPAddress: cs.IPAddress, UserAgent: cs.UserAgent, UserID: cs.UserID, ID: cs.ID, Extra: sx}
+	a.User = store.User{Name: cu.Name, Email: cu.Email, EmailVerified: cu.EmailVerified, Image: cu.Image, ID: cu.ID, Extra: ux}
 	for _, f := range []struct {
 		dst *store.Time
 		src string

@@ -72,6 +72,7 @@ type Config struct {
 type Manager struct {
 	cfg     Config
 	st      *store.Store
+	cols    store.Columns // the fields plugins added to the rows (fixed from New on)
 	names   cookieNames
 	cache   *cache      // nil when disabled
 	shared  SharedStore // nil without Redis
@@ -129,11 +130,25 @@ func New(cfg Config, st *store.Store) *Manager {
 	if !cfg.DisableCache {
 		c = newCache(cfg.CacheTTL, cfg.CacheSize, cfg.CacheBytes)
 	}
-	return &Manager{cfg: cfg, st: st, cache: c, lookups: newLookups(st, max(2, runtime.GOMAXPROCS(0)/2)), names: cookieNames{
+	cols := st.Columns()
+	if c != nil {
+		c.cols = cols
+	}
+	return &Manager{cfg: cfg, st: st, cols: cols, cache: c, lookups: newLookups(st, max(2, runtime.GOMAXPROCS(0)/2)), names: cookieNames{
 		token:        pre + cfg.CookiePrefix + ".session_token",
 		data:         pre + cfg.CookiePrefix + ".session_data",
 		dontRemember: pre + cfg.CookiePrefix + ".dont_remember",
 	}}
+}
+
+// Columns is the list of fields plugins added to the user and session rows, as the store had it
+// when the manager was made (none for a nil Manager); every Auth the manager returns carries their
+// values in that order.
+func (m *Manager) Columns() store.Columns {
+	if m == nil {
+		return store.Columns{}
+	}
+	return m.cols
 }
 
 // TokenCookieName is the session cookie's full name, including any __Secure- prefix.

@@ -26,11 +26,11 @@ func TestPackRoundTrip(t *testing.T) {
 	bare.Session.IPAddress = &empty // set but empty is not the same as absent
 
 	for name, a := range map[string]*Auth{"full": full, "bare": bare} {
-		p, ok := pack(a)
+		p, ok := pack(a, store.Columns{})
 		if !ok {
 			t.Fatalf("%s: not packed", name)
 		}
-		got := unpack(p, a.Session.Token)
+		got := unpack(p, a.Session.Token, store.Columns{})
 		if !reflect.DeepEqual(got, a) {
 			t.Errorf("%s: round trip changed the session:\n got %+v\nwant %+v", name, got, a)
 		}
@@ -44,7 +44,7 @@ func TestPackRoundTrip(t *testing.T) {
 func TestPackRefusesMismatchedUser(t *testing.T) {
 	a := benchAuth(1)
 	a.Session.UserID = "someone-else"
-	if _, ok := pack(a); ok {
+	if _, ok := pack(a, store.Columns{}); ok {
 		t.Error("packed a session of another user")
 	}
 	c := newCache(time.Minute, 10, defaultCacheBytes)
@@ -94,5 +94,32 @@ func TestMalformedInvalidationKeyEmptiesCache(t *testing.T) {
 		if _, ok := m.cache.get(key, a.Session.Token, time.Now()); ok {
 			t.Errorf("%q: the cache still serves a session after an invalidation it could not read", msg)
 		}
+	}
+}
+
+// The fields plugins add come back from the cache too, set or not, of every type.
+func TestPackRoundTripWithFields(t *testing.T) {
+	cols := store.Columns{
+		User: []store.Field{{Name: "s", Type: store.StringField, Nullable: true}, {Name: "b", Type: store.BoolField, Nullable: true},
+			{Name: "unset", Type: store.StringField, Nullable: true}},
+		Session: []store.Field{{Name: "n", Type: store.IntField, Nullable: true}, {Name: "t", Type: store.TimeField, Nullable: true},
+			{Name: "h", Type: store.StringField, Nullable: true, Hidden: true}},
+	}
+	a := benchAuth(3)
+	a.User.Extra = []store.Value{store.StringValue(strings.Repeat("ü", 200)), store.BoolValue(true), {}}
+	a.Session.Extra = []store.Value{store.IntValue(-1 << 40), store.TimeValue(time.Date(2030, 5, 6, 7, 8, 9, 10_000_000, time.UTC)), store.StringValue("")}
+	p, ok := pack(a, cols)
+	if !ok {
+		t.Fatal("not packed")
+	}
+	if max := packedSize(a, cols); len(p) > max {
+		t.Errorf("packed %d bytes, packedSize said at most %d", len(p), max)
+	}
+	if got := unpack(p, a.Session.Token, cols); !reflect.DeepEqual(got, a) {
+		t.Errorf("round trip changed the session:\n got %+v\nwant %+v", got, a)
+	}
+	a.Session.Extra = append(a.Session.Extra, store.Value{})
+	if _, ok := pack(a, cols); ok {
+		t.Error("packed more values than fields")
 	}
 }

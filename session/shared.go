@@ -58,7 +58,7 @@ func (m *Manager) sharedLoad(ctx context.Context, key entryKey, token string) (*
 }
 
 func (m *Manager) sharedSave(ctx context.Context, key entryKey, a *Auth, epoch string, now time.Time) {
-	if epoch == "" || !m.sharedUsable() || entrySize(a) > maxEntryBytes {
+	if epoch == "" || !m.sharedUsable() || entrySize(a, m.cols) > maxEntryBytes {
 		return
 	}
 	ttl := a.Session.ExpiresAt.Sub(now)

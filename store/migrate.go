@@ -34,8 +34,8 @@ type migration struct {
 // coreTables are created by migration 1 and by Better-Auth's own migrate; when they already exist
 // the database was made by Better-Auth and migration 1 is recorded without running.
 var coreTables = map[string][]string{
-	"user":         {"id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt"},
-	"session":      {"id", "expiresAt", "token", "createdAt", "updatedAt", "ipAddress", "userAgent", "userId"},
+	"user":         names(userCore),
+	"session":      names(sessionCore),
 	"account":      {"id", "accountId", "providerId", "userId", "accessToken", "refreshToken", "idToken", "accessTokenExpiresAt", "refreshTokenExpiresAt", "scope", "password", "createdAt", "updatedAt"},
 	"verification": {"id", "identifier", "value", "expiresAt", "createdAt", "updatedAt"},
 }

@@ -78,6 +78,9 @@ type User struct {
 	Image         *string `gorm:"column:image"`
 	CreatedAt     Time    `gorm:"column:createdAt;autoCreateTime:false"`
 	UpdatedAt     Time    `gorm:"column:updatedAt;autoUpdateTime:false"`
+	// Extra holds the values of the fields plugins registered (Store.RegisterFields), in their
+	// order; it may be shorter (nil when none are registered), and missing values are unset.
+	Extra []Value `gorm:"-"`
 }
 
 // TableName maps User onto Better-Auth's table name.
@@ -93,6 +96,8 @@ type Session struct {
 	IPAddress *string `gorm:"column:ipAddress"`
 	UserAgent *string `gorm:"column:userAgent"`
 	UserID    string  `gorm:"column:userId"`
+	// Extra holds the values of the session fields plugins registered, as User.Extra does.
+	Extra []Value `gorm:"-"`
 }
 
 // TableName maps Session onto Better-Auth's table name.

@@ -13,7 +13,7 @@ import (
 
 // CreateUser inserts u. A taken email gives ErrConflict.
 func (s *Store) CreateUser(ctx context.Context, u *User) error {
-	if err := s.conn(ctx).Create(u).Error; err != nil {
+	if err := insertRow(ctx, s, "user", userCore, u, s.schema.cols.User, &u.Extra); err != nil {
 		return fmt.Errorf("store: create user: %w", classify(err))
 	}
 	return nil
@@ -40,20 +40,51 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
 	if !ValidText(email) {
 		return nil, notFound("user by email")
 	}
-	var u User
-	if err := s.conn(ctx).Where(`"email" = ?`, email).Take(&u).Error; err != nil {
+	u, err := s.userWhere(ctx, `"email" = ?`, email)
+	if err != nil {
 		return nil, fmt.Errorf("store: user by email: %w", classify(err))
 	}
-	return &u, nil
+	return u, nil
 }
 
 // UserByID finds a user by id.
 func (s *Store) UserByID(ctx context.Context, id string) (*User, error) {
-	var u User
-	if err := s.conn(ctx).Where(`"id" = ?`, id).Take(&u).Error; err != nil {
+	u, err := s.userWhere(ctx, `"id" = ?`, id)
+	if err != nil {
 		return nil, fmt.Errorf("store: user by id: %w", classify(err))
 	}
+	return u, nil
+}
+
+// userWhere reads the first user matching the condition, with its registered fields.
+func (s *Store) userWhere(ctx context.Context, cond string, args ...any) (*User, error) {
+	var u User
+	err := s.scanUser(s.conn(ctx).Raw(s.schema.userSelect+` where `+cond+` limit 1`, args...).Row(), &u)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
 	return &u, nil
+}
+
+// scanUser reads one row of userSelect.
+func (s *Store) scanUser(row interface{ Scan(...any) error }, u *User) error {
+	dest := make([]any, 0, len(userCore)+len(s.schema.cols.User))
+	for _, c := range userCore {
+		dest = append(dest, c.addr(u))
+	}
+	return row.Scan(extraDest(dest, s.schema.cols.User, &u.Extra)...)
+}
+
+// scanSession reads one row of sessionSelect.
+func (s *Store) scanSession(row interface{ Scan(...any) error }, sess *Session) error {
+	dest := make([]any, 0, len(sessionCore)+len(s.schema.cols.Session))
+	for _, c := range sessionCore {
+		dest = append(dest, c.addr(sess))
+	}
+	return row.Scan(extraDest(dest, s.schema.cols.Session, &sess.Extra)...)
 }
 
 // UpdateUser sets the given columns (by column name) and updatedAt on the user, then returns the
@@ -117,7 +148,7 @@ func (s *Store) SetAccountPassword(ctx context.Context, accountID, hash string, 
 
 // CreateSession inserts a session row.
 func (s *Store) CreateSession(ctx context.Context, sess *Session) error {
-	if err := s.conn(ctx).Create(sess).Error; err != nil {
+	if err := insertRow(ctx, s, "session", sessionCore, sess, s.schema.cols.Session, &sess.Extra); err != nil {
 		return fmt.Errorf("store: create session: %w", classify(err))
 	}
 	return nil
@@ -132,7 +163,7 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (*Session, *Us
 	// One round trip, scanned by hand: this is the query behind every authenticated request that
 	// the session cache does not answer.
 	var r SessionWithUser
-	err := r.scan(s.conn(ctx).Raw(sessionWithUserSQL+` = ?`, token).Row())
+	err := s.scanSessionWithUser(s.conn(ctx).Raw(s.schema.sessionWithUser+` = ?`, token).Row(), &r)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, notFound("session")
 	}
@@ -142,17 +173,19 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (*Session, *Us
 	return &r.Session, &r.User, nil
 }
 
-// sessionWithUserSQL reads sessions with their users, up to the condition on the token; a session
-// whose user is gone is not found.
-const sessionWithUserSQL = `select s."id", s."expiresAt", s."token", s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId",
- u."id", u."name", u."email", u."emailVerified", u."image", u."createdAt", u."updatedAt"
- from "session" s join "user" u on u."id" = s."userId" where s."token"`
-
-// scan reads one row of sessionWithUserSQL.
-func (r *SessionWithUser) scan(row interface{ Scan(...any) error }) error {
-	return row.Scan(&r.Session.ID, &r.Session.ExpiresAt, &r.Session.Token, &r.Session.CreatedAt, &r.Session.UpdatedAt,
-		&r.Session.IPAddress, &r.Session.UserAgent, &r.Session.UserID,
-		&r.User.ID, &r.User.Name, &r.User.Email, &r.User.EmailVerified, &r.User.Image, &r.User.CreatedAt, &r.User.UpdatedAt)
+// scanSessionWithUser reads one row of the schema's sessionWithUser query (sessions joined with
+// their users, so a session whose user is gone is not found).
+func (s *Store) scanSessionWithUser(row interface{ Scan(...any) error }, r *SessionWithUser) error {
+	sc := s.schema
+	dest := make([]any, 0, len(sessionCore)+len(sc.cols.Session)+len(userCore)+len(sc.cols.User))
+	for _, c := range sessionCore {
+		dest = append(dest, c.addr(&r.Session))
+	}
+	dest = extraDest(dest, sc.cols.Session, &r.Session.Extra)
+	for _, c := range userCore {
+		dest = append(dest, c.addr(&r.User))
+	}
+	return row.Scan(extraDest(dest, sc.cols.User, &r.User.Extra)...)
 }
 
 // SessionWithUser is a session and the user it belongs to, as one lookup returns them.
@@ -182,14 +215,14 @@ func (s *Store) SessionsByTokens(ctx context.Context, tokens []string) (map[stri
 	if len(uniq) == 0 {
 		return out, nil
 	}
-	rows, err := s.conn(ctx).Raw(sessionWithUserSQL+` in ?`, uniq).Rows()
+	rows, err := s.conn(ctx).Raw(s.schema.sessionWithUser+` in ?`, uniq).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("store: sessions by token: %w", classify(err))
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var r SessionWithUser
-		if err := r.scan(rows); err != nil {
+		if err := s.scanSessionWithUser(rows, &r); err != nil {
 			return nil, fmt.Errorf("store: sessions by token: %w", classify(err))
 		}
 		out[r.Session.Token] = r
@@ -202,9 +235,12 @@ func (s *Store) SessionsByTokens(ctx context.Context, tokens []string) (map[stri
 
 // SessionsByUser lists the user's sessions that expire after the given time, oldest first.
 func (s *Store) SessionsByUser(ctx context.Context, userID string, expiringAfter Time) ([]Session, error) {
-	var out []Session
-	err := s.conn(ctx).Where(`"userId" = ? and "expiresAt" > ?`, userID, expiringAfter).
-		Order(`"createdAt"`).Order(`"id"`).Find(&out).Error
+	rows, err := s.conn(ctx).Raw(s.schema.sessionSelect+` where "userId" = ? and "expiresAt" > ? order by "createdAt", "id"`,
+		userID, expiringAfter).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("store: sessions: %w", classify(err))
+	}
+	out, err := scanRows(rows, s.scanSession)
 	if err != nil {
 		return nil, fmt.Errorf("store: sessions: %w", classify(err))
 	}

@@ -81,6 +81,7 @@ type Store struct {
 	dialect Dialect
 	log     *slog.Logger
 	dsn     string // for dedicated connections (LISTEN)
+	schema  *schema
 }
 
 // Open connects to the database named by cfg.URL and checks that it answers. It does not migrate;
@@ -140,7 +141,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.ListenURL != "" {
 		listen = cfg.ListenURL
 	}
-	s := &Store{db: db, dialect: dialect, log: log, dsn: listen}
+	s := &Store{db: db, dialect: dialect, log: log, dsn: listen, schema: newSchema()}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := s.Ping(pingCtx); err != nil {
@@ -178,7 +179,7 @@ func (s *Store) Close() error {
 // fn must use tx, not s, for the work that belongs to the transaction.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	err := s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		return fn(&Store{db: gtx, dialect: s.dialect, log: s.log, dsn: s.dsn})
+		return fn(&Store{db: gtx, dialect: s.dialect, log: s.log, dsn: s.dsn, schema: s.schema})
 	})
 	return classify(err)
 }

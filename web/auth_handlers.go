@@ -32,6 +32,8 @@ type authHandler struct {
 	limiter *rateLimiter
 	log     *slog.Logger
 	refused *refusedOrigins
+	// cols are the fields plugins added to the user and session rows, printed in every body.
+	cols store.Columns
 }
 
 // registerAuthRoutes is the route table of /api/auth; each entry's stages are described on
@@ -180,7 +182,7 @@ func (h *authHandler) signUpEmail(c *call) error {
 	body := struct {
 		Token *string      `json:"token"`
 		User  userResponse `json:"user"`
-	}{User: newUserResponse(&res.User)}
+	}{User: h.newUserResponse(&res.User)}
 	if res.SignIn != nil {
 		h.writeSignIn(c, res.SignIn)
 		body.Token = &res.SignIn.Session.Token
@@ -239,7 +241,7 @@ func (h *authHandler) signInEmail(c *call) error {
 		Token    string       `json:"token"`
 		URL      *string      `json:"url,omitempty"`
 		User     userResponse `json:"user"`
-	}{Redirect: callback != nil && *callback != "", Token: res.Session.Token, URL: callback, User: newUserResponse(&res.User)})
+	}{Redirect: callback != nil && *callback != "", Token: res.Session.Token, URL: callback, User: h.newUserResponse(&res.User)})
 }
 
 // signOut deletes the caller's session, if any, and always clears the cookies. When the user
@@ -291,7 +293,7 @@ func (h *authHandler) getSession(c *call) error {
 	case a == nil:
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, []byte("null"))
 	}
-	return ok(c, sessionUserResponse{Session: newSessionResponse(&a.Session), User: newUserResponse(&a.User)})
+	return ok(c, sessionUserResponse{Session: h.newSessionResponse(&a.Session), User: h.newUserResponse(&a.User)})
 }
 
 // postGetSession exists because Better-Auth routes POST /get-session only to refuse it unless
@@ -308,7 +310,7 @@ func (h *authHandler) listSessions(c *call) error {
 	}
 	out := make([]sessionResponse, 0, len(list))
 	for i := range list {
-		out = append(out, newSessionResponse(&list[i]))
+		out = append(out, h.newSessionResponse(&list[i]))
 	}
 	return ok(c, out)
 }
@@ -409,7 +411,7 @@ func (h *authHandler) changePassword(c *call) error {
 	body := struct {
 		Token *string      `json:"token"`
 		User  userResponse `json:"user"`
-	}{User: newUserResponse(&c.auth.User)}
+	}{User: h.newUserResponse(&c.auth.User)}
 	if created != nil {
 		h.writeSignIn(c, created)
 		body.Token = &created.Session.Token

@@ -139,7 +139,7 @@ func (h *authHandler) verifyEmail(c *call) error {
 	}
 	body := map[string]any{"status": true, "user": nil}
 	if res.User != nil {
-		body["user"] = newUserResponse(res.User)
+		body["user"] = h.newUserResponse(res.User)
 	}
 	return ok(c, body)
 }

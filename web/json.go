@@ -61,43 +61,40 @@ func (t jsTime) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + store.Time(t).String() + `"`), nil
 }
 
-// userResponse is Better-Auth's User object, keys in the order Better-Auth prints them.
+// userResponse is Better-Auth's User object, with the fields plugins added (store.AppendUserJSON).
 type userResponse struct {
-	Name          string  `json:"name"`
-	Email         string  `json:"email"`
-	EmailVerified bool    `json:"emailVerified"`
-	Image         *string `json:"image"`
-	CreatedAt     jsTime  `json:"createdAt"`
-	UpdatedAt     jsTime  `json:"updatedAt"`
-	ID            string  `json:"id"`
+	u      *store.User
+	fields []store.Field
 }
 
-func newUserResponse(u *store.User) userResponse {
-	return userResponse{Name: u.Name, Email: u.Email, EmailVerified: u.EmailVerified, Image: u.Image,
-		CreatedAt: jsTime(u.CreatedAt), UpdatedAt: jsTime(u.UpdatedAt), ID: u.ID}
+func (h *authHandler) newUserResponse(u *store.User) userResponse {
+	return userResponse{u: u, fields: h.cols.User}
 }
 
-// sessionResponse is Better-Auth's Session object; Token is the raw token, as Better-Auth sends it.
+// MarshalJSON lets the bodies that carry a user (sign-up, sign-in, ...) embed it.
+func (r userResponse) MarshalJSON() ([]byte, error) {
+	return store.AppendUserJSON(nil, r.u, r.fields), nil
+}
+
+// sessionResponse is Better-Auth's Session object; the token is the raw token, as Better-Auth sends it.
 type sessionResponse struct {
-	ExpiresAt jsTime  `json:"expiresAt"`
-	Token     string  `json:"token"`
-	CreatedAt jsTime  `json:"createdAt"`
-	UpdatedAt jsTime  `json:"updatedAt"`
-	IPAddress *string `json:"ipAddress"`
-	UserAgent *string `json:"userAgent"`
-	UserID    string  `json:"userId"`
-	ID        string  `json:"id"`
+	s      *store.Session
+	fields []store.Field
 }
 
-func newSessionResponse(s *store.Session) sessionResponse {
-	return sessionResponse{ExpiresAt: jsTime(s.ExpiresAt), Token: s.Token, CreatedAt: jsTime(s.CreatedAt),
-		UpdatedAt: jsTime(s.UpdatedAt), IPAddress: s.IPAddress, UserAgent: s.UserAgent, UserID: s.UserID, ID: s.ID}
+func (h *authHandler) newSessionResponse(s *store.Session) sessionResponse {
+	return sessionResponse{s: s, fields: h.cols.Session}
+}
+
+// MarshalJSON lets list-sessions print a list of sessions.
+func (r sessionResponse) MarshalJSON() ([]byte, error) {
+	return store.AppendSessionJSON(nil, r.s, r.fields), nil
 }
 
 // sessionUserResponse is get-session's {session, user}.
 type sessionUserResponse struct {
-	Session sessionResponse `json:"session"`
-	User    userResponse    `json:"user"`
+	Session sessionResponse
+	User    userResponse
 }
 
 // accountResponse is an entry of list-accounts: the row without secrets, scope as a list.

@@ -130,7 +130,7 @@ func New(cfg Config, d Deps) *echo.Echo {
 		return ok(c, map[string]string{"status": "ready"})
 	})
 
-	h := &authHandler{cfg: cfg, auth: d.Auth, sessions: d.Sessions, content: d.Content, origins: origins, baseOrigin: baseOrigin, limiter: limiter, log: log, refused: refused}
+	h := &authHandler{cfg: cfg, auth: d.Auth, sessions: d.Sessions, cols: d.Sessions.Columns(), content: d.Content, origins: origins, baseOrigin: baseOrigin, limiter: limiter, log: log, refused: refused}
 	h.registerAuthRoutes(e.Group(strings.TrimRight(cfg.BasePath, "/")))
 	if d.Content != nil {
 		registerContentRoutes(e, d.Content, d.Sessions)

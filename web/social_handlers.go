@@ -408,7 +408,7 @@ func (h *authHandler) signInSocial(c *call) error {
 		Redirect bool         `json:"redirect"`
 		Token    string       `json:"token"`
 		User     userResponse `json:"user"`
-	}{false, res.SignIn.Session.Token, newUserResponse(&res.SignIn.User)})
+	}{false, res.SignIn.Session.Token, h.newUserResponse(&res.SignIn.User)})
 }
 
 // callbackQuery reads the callback parameters from the query; a repeated parameter is a

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"authserver/auth"
+	"authserver/auth/plugin"
 	"authserver/content"
 	"authserver/mail"
 	"authserver/session"
@@ -119,6 +120,9 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	}
 	defer st.Close()
 	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := plugin.Install(ctx, st, cfg.Plugins); err != nil {
 		return err
 	}
 	warnOpenFolders(log, cfg)

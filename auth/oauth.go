@@ -808,6 +808,9 @@ func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a
 		}
 		now := s.storeNow()
 		nu := store.User{ID: session.NewID(), Name: u.name, Email: email, EmailVerified: u.emailVerified, Image: u.image, CreatedAt: now, UpdatedAt: now}
+		if err := s.svc.newUserValues(&nu, method); err != nil {
+			return nil, "", err
+		}
 		row, err := s.newAccountRow(nu.ID, a)
 		if err != nil {
 			return nil, "", err

@@ -194,6 +194,10 @@ type SignUpInput struct {
 	// account rows, with that transaction's store: what it writes exists exactly when the user
 	// does, and its error undoes the sign-up. It never runs for the answer to a duplicate email.
 	OnCreate func(ctx context.Context, tx *store.Store, userID string) error
+	// Refused, when set, is the answer for a body that sets a field only the server may set
+	// (FIELD_NOT_ALLOWED). It is returned after the email and password checks, where Better-Auth
+	// parses the added fields, so a body wrong in both ways gets the same error on both servers.
+	Refused error
 }
 
 // SignUpResult is the created (or, in generic-duplicate mode, synthetic) user and the sign-in
@@ -226,6 +230,9 @@ func (s *Service) SignUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 	if err := s.checkNewPassword(in.Password); err != nil {
 		return nil, err
 	}
+	if in.Refused != nil {
+		return nil, in.Refused
+	}
 	if s.hasher.Saturated() {
 		return nil, ErrBusy
 	}
@@ -246,6 +253,9 @@ func (s *Service) SignUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 	}
 	now := s.now()
 	u := store.User{ID: session.NewID(), Name: in.Name, Email: email, Image: in.Image, CreatedAt: now, UpdatedAt: now}
+	if err := s.newUserValues(&u, MethodEmail); err != nil {
+		return nil, err
+	}
 	acct := store.Account{ID: session.NewID(), AccountID: u.ID, ProviderID: store.CredentialProvider, UserID: u.ID,
 		Password: &hash, CreatedAt: now, UpdatedAt: now}
 	res := &SignUpResult{User: u}

@@ -36,6 +36,16 @@ func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignIn
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCreateSession, err)
 	}
+	if vals := s.userValues(in.Method); len(vals) > 0 {
+		if db == nil {
+			db = s.st
+		}
+		if err := db.SetUserFields(ctx, in.User.ID, vals, s.now()); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrCreateSession, err)
+		}
+		// Sessions cached with the user's old row would print the old values.
+		s.sessions.InvalidateUser(in.User.ID)
+	}
 	out := &plugin.SignIn{Method: in.Method, User: in.User, Session: *sess, DontRemember: in.DontRemember}
 	for _, p := range s.plugins {
 		if h := p.Hooks.AfterSession; h != nil {
@@ -45,6 +55,31 @@ func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignIn
 		}
 	}
 	return out, nil
+}
+
+// userValues collects the plugins' user field values for a sign-in by method.
+func (s *Service) userValues(method string) map[string]store.Value {
+	var out map[string]store.Value
+	for _, p := range s.plugins {
+		if h := p.Hooks.UserValues; h != nil {
+			for k, v := range h(method) {
+				if out == nil {
+					out = map[string]store.Value{}
+				}
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
+
+// newUserValues writes the plugins' user field values for a sign-in by method into u, a user
+// about to be created, as Better-Auth's user-create hooks do.
+func (s *Service) newUserValues(u *store.User, method string) error {
+	if vals := s.userValues(method); len(vals) > 0 {
+		return s.st.SetExtra(u, vals)
+	}
+	return nil
 }
 
 // Plugins returns the enabled plugins in the order they were enabled, for the HTTP layer to

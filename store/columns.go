@@ -43,6 +43,10 @@ type Field struct {
 	Hidden bool
 	// Default is written on insert when the caller left the value unset (Valid false).
 	Default Value
+	// ReadOnly is Better-Auth's input:false: only the server sets the value. A sign-up or
+	// update-user body that sets it to a truthy value is refused with FIELD_NOT_ALLOWED; a falsy
+	// one (null, "", false, 0) is ignored, as in Better-Auth.
+	ReadOnly bool
 }
 
 // Value is the value of one added column. Valid false is SQL NULL (printed as null) or, on a row

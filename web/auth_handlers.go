@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"authserver/auth"
+	"authserver/auth/plugin"
 	"authserver/content"
 	"authserver/session"
 	"authserver/store"
@@ -174,7 +175,7 @@ func (h *authHandler) signUpEmail(c *call) error {
 	res, err := h.auth.SignUpEmail(c.Request().Context(), auth.SignUpInput{
 		Name: name, Email: email, Password: password, Image: c.strPtr("image"),
 		RememberMe: c.boolPtr("rememberMe"), CallbackURL: strOr(c.strPtr("callbackURL")), Meta: h.meta(c),
-		OnCreate: onCreate,
+		OnCreate: onCreate, Refused: h.fieldNotAllowed(c.body),
 	})
 	if err != nil {
 		return err
@@ -188,6 +189,18 @@ func (h *authHandler) signUpEmail(c *call) error {
 		body.Token = &res.SignIn.Session.Token
 	}
 	return ok(c, body)
+}
+
+// fieldNotAllowed is Better-Auth's answer to a body that sets a user field only the server sets
+// (store.Field.ReadOnly, such as lastLoginMethod): 400 FIELD_NOT_ALLOWED naming the first such
+// field in column order. A falsy value is let through and ignored, as Better-Auth does.
+func (h *authHandler) fieldNotAllowed(body map[string]any) error {
+	for _, f := range h.cols.User {
+		if v, present := body[f.Name]; f.ReadOnly && present && truthy(v) {
+			return &plugin.Error{Status: http.StatusBadRequest, Code: "FIELD_NOT_ALLOWED", Message: f.Name + " is not allowed to be set"}
+		}
+	}
+	return nil
 }
 
 // signUpProfileField is our own sign-up body field (Better-Auth ignores fields it does not
@@ -387,6 +400,9 @@ func (h *authHandler) updateUser(c *call) error {
 		} else {
 			return validationError("[body.image] Invalid input: expected string, received " + string(jsKind(v)))
 		}
+	}
+	if err := h.fieldNotAllowed(c.body); err != nil {
+		return err
 	}
 	if _, err := h.auth.UpdateUser(c.Request().Context(), c.auth.User.ID, in); err != nil {
 		if errors.Is(err, auth.ErrUserNotFound) {

@@ -3,7 +3,8 @@
 // provider's id after an OAuth callback), so the client can highlight it on the next visit. The
 // client plugin reads document.cookie, which is why the cookie is not HttpOnly.
 //
-// It imports auth/plugin only; the cookie reaches the answer through the sign-in path.
+// It imports auth/plugin and store only; the cookie and the column's value reach the answer and
+// the database through the sign-in path.
 package lastloginmethod
 
 import (
@@ -14,6 +15,7 @@ import (
 	"strings"
 
 	"authserver/auth/plugin"
+	"authserver/store"
 )
 
 // ID is Better-Auth's name for the plugin, as listed in BETTER_AUTH_PLUGINS.
@@ -34,12 +36,29 @@ type Config struct {
 	CookieName string
 	// MaxAge is the cookie's Max-Age in seconds (maxAge).
 	MaxAge int
+	// StoreInDatabase (storeInDatabase) also keeps the method in the user.lastLoginMethod column,
+	// printed in every user body.
+	StoreInDatabase bool
 }
 
-// LoadConfig reads LAST_LOGIN_METHOD_COOKIE_NAME and LAST_LOGIN_METHOD_MAX_AGE (seconds), as
-// Better-Auth's cookieName and maxAge. LAST_LOGIN_METHOD_STORE_IN_DATABASE=true (storeInDatabase,
-// the user.lastLoginMethod column) is refused: it is not implemented yet, and a team must not
-// believe the column is written when it is not.
+// Field is the user column storeInDatabase adds: nullable text that only the server sets
+// (Better-Auth's input:false), so a sign-up or update-user body setting it is refused.
+var Field = store.Field{Name: "lastLoginMethod", Type: store.StringField, Nullable: true, ReadOnly: true}
+
+// migrations add the column as Better-Auth's migrate does (nullable text, no default); a
+// database Better-Auth migrated with storeInDatabase already has it and keeps it.
+var migrations = []store.PluginMigration{{
+	Name: ID + "/0001_user_lastLoginMethod",
+	SQL: map[store.Dialect]string{
+		store.Postgres: `alter table "user" add column "lastLoginMethod" text;`,
+		store.SQLite:   `alter table "user" add column "lastLoginMethod" text;`,
+	},
+	Table: "user", Column: Field.Name,
+}}
+
+// LoadConfig reads LAST_LOGIN_METHOD_COOKIE_NAME and LAST_LOGIN_METHOD_MAX_AGE (seconds) and
+// LAST_LOGIN_METHOD_STORE_IN_DATABASE (true/false), as Better-Auth's cookieName, maxAge and
+// storeInDatabase.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{CookieName: DefaultCookieName, MaxAge: DefaultMaxAge}
 	var errs []error
@@ -56,10 +75,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.MaxAge = n
 	}
-	switch strings.ToLower(strings.TrimSpace(getenv("LAST_LOGIN_METHOD_STORE_IN_DATABASE"))) {
+	switch v := strings.ToLower(strings.TrimSpace(getenv("LAST_LOGIN_METHOD_STORE_IN_DATABASE"))); v {
 	case "", "0", "false", "no", "off":
+	case "1", "true", "yes", "on":
+		c.StoreInDatabase = true
 	default:
-		errs = append(errs, errors.New("LAST_LOGIN_METHOD_STORE_IN_DATABASE is not implemented yet (the user.lastLoginMethod column); unset it"))
+		errs = append(errs, fmt.Errorf("LAST_LOGIN_METHOD_STORE_IN_DATABASE: %q is not true or false", v))
 	}
 	return c, errors.Join(errs...)
 }
@@ -76,9 +97,10 @@ func validCookieName(s string) bool {
 
 // New returns the plugin: after a sign-in with a named method it adds the cookie to the answer,
 // with the session cookie's attributes but not HttpOnly and with its own Max-Age, as Better-Auth
-// does.
+// does. With StoreInDatabase it also owns the user.lastLoginMethod column: set when a sign-up or
+// first social sign-in creates the user and again after each sign-in with a named method.
 func New(cfg Config) plugin.Plugin {
-	return plugin.Plugin{
+	p := plugin.Plugin{
 		ID: ID,
 		Hooks: plugin.Hooks{AfterSession: func(_ context.Context, s *plugin.SignIn) error {
 			if s.Method != "" {
@@ -87,4 +109,15 @@ func New(cfg Config) plugin.Plugin {
 			return nil
 		}},
 	}
+	if cfg.StoreInDatabase {
+		p.UserFields = []store.Field{Field}
+		p.Migrations = migrations
+		p.Hooks.UserValues = func(method string) map[string]store.Value {
+			if method == "" {
+				return nil
+			}
+			return map[string]store.Value{Field.Name: store.StringValue(method)}
+		}
+	}
+	return p
 }

@@ -25,6 +25,35 @@ type Plugin struct {
 	Endpoints []Endpoint
 	// Hooks join the sign-in path that every way of signing in ends in.
 	Hooks Hooks
+	// UserFields and SessionFields are the columns the plugin adds to the user and session rows
+	// (Better-Auth's plugin schema), printed after the core fields in every body that carries the
+	// row. Install registers them; Migrations must create them.
+	UserFields, SessionFields []store.Field
+	// Migrations add the plugin's columns, named "<ID>/<number>_<what>" and run once each, after
+	// the core migrations (store.MigratePlugins).
+	Migrations []store.PluginMigration
+}
+
+// Install prepares the store for the enabled plugins: it runs their migrations and registers
+// their fields, in the order the plugins were enabled. It must run at startup, after the core
+// migrations and before the store is handed to the session manager or the web server. A plugin
+// that is not enabled is not passed, so it adds no column and no field; its columns from an
+// earlier run stay as they are.
+func Install(ctx context.Context, st *store.Store, ps []Plugin) error {
+	var ms []store.PluginMigration
+	var user, sess []store.Field
+	for _, p := range ps {
+		ms = append(ms, p.Migrations...)
+		user = append(user, p.UserFields...)
+		sess = append(sess, p.SessionFields...)
+	}
+	if err := st.MigratePlugins(ctx, ms); err != nil {
+		return err
+	}
+	if len(user) == 0 && len(sess) == 0 {
+		return nil
+	}
+	return st.RegisterFields(user, sess)
 }
 
 // Hooks are the plugin's places in the sign-in path. Nil hooks are skipped. Hooks of several
@@ -36,6 +65,12 @@ type Hooks struct {
 	// AfterSession runs after the session is created; it may add cookies to the answer. An error
 	// fails the sign-in answer (the session already exists).
 	AfterSession func(ctx context.Context, s *SignIn) error
+	// UserValues gives the values of the plugin's user fields for a sign-in by method (nil or
+	// empty: none), as Better-Auth's user-create and session-create database hooks set them.
+	// They are written into the user a sign-up or first social sign-in creates, and set again on
+	// the user once the session exists (bumping updatedAt); the sign-in answer's user is the one
+	// read before, as in Better-Auth.
+	UserValues func(method string) map[string]store.Value
 }
 
 // SignIn is a completed sign-in: the user, their new session, and what the answer must carry

@@ -11,6 +11,7 @@ const BUILDERS = {
     (await import('better-auth/plugins')).lastLoginMethod({
       ...(process.env.LAST_LOGIN_METHOD_COOKIE_NAME && { cookieName: process.env.LAST_LOGIN_METHOD_COOKIE_NAME }),
       ...(process.env.LAST_LOGIN_METHOD_MAX_AGE && { maxAge: Number(process.env.LAST_LOGIN_METHOD_MAX_AGE) }),
+      ...(process.env.LAST_LOGIN_METHOD_STORE_IN_DATABASE === 'true' && { storeInDatabase: true }),
     }),
   'two-factor': async (mailbox) =>
     (await import('better-auth/plugins')).twoFactor({

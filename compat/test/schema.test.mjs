@@ -2,7 +2,8 @@
 // the resulting schemas of Better-Auth's four tables must be the same. The candidate
 // may add one bookkeeping table (schema_migrations), the tables of its own content
 // API (content_*, outside Better-Auth; README "Known, deliberate differences") and its
-// own security bookkeeping (authserver_*, migration 4).
+// own security bookkeeping (authserver_*, migration 4, and authserver_plugin_migrations).
+// The comparison runs for the core alone and again with plugins that add columns.
 import assert from 'node:assert/strict';
 import { describe, it, before, after } from 'node:test';
 import pg from 'pg';
@@ -58,75 +59,96 @@ function assertSameRows(name, refRows, otherRows) {
   }
 }
 
-describe('schema created by migrations', () => {
-  const cleanup = [];
-  let refSchema;
-  let otherSchema;
-  let startError;
+/**
+ * Compares the schemas both servers migrate with the same env (BETTER_AUTH_PLUGINS and plugin
+ * options); referenceGuard checks the reference side itself against what Better-Auth publishes.
+ */
+function compareSchemas(title, { env = {}, referenceGuard }) {
+  describe(title, () => {
+    const cleanup = [];
+    let refSchema;
+    let otherSchema;
+    let startError;
 
-  before(async () => {
-    try {
-      const [dbA, dbB] = await Promise.all([createDatabase(), createDatabase()]);
-      cleanup.push(() => dbA.drop(), () => dbB.drop());
-      const [ref, other] = await Promise.allSettled([startReference({ databaseUrl: dbA.url }), startCandidate({ databaseUrl: dbB.url })]);
-      for (const s of [ref, other]) if (s.status === 'fulfilled') cleanup.push(() => s.value.stop());
-      if (ref.status === 'rejected') throw ref.reason;
-      if (other.status === 'rejected') throw other.reason;
-      [refSchema, otherSchema] = await Promise.all([snapshot(dbA.url), snapshot(dbB.url)]);
-    } catch (e) {
-      startError = e;
-    }
-  }, { timeout: 360000 });
+    before(async () => {
+      try {
+        const [dbA, dbB] = await Promise.all([createDatabase(), createDatabase()]);
+        cleanup.push(() => dbA.drop(), () => dbB.drop());
+        const [ref, other] = await Promise.allSettled([startReference({ databaseUrl: dbA.url, env }), startCandidate({ databaseUrl: dbB.url, env })]);
+        for (const s of [ref, other]) if (s.status === 'fulfilled') cleanup.push(() => s.value.stop());
+        if (ref.status === 'rejected') throw ref.reason;
+        if (other.status === 'rejected') throw other.reason;
+        [refSchema, otherSchema] = await Promise.all([snapshot(dbA.url), snapshot(dbB.url)]);
+      } catch (e) {
+        startError = e;
+      }
+    }, { timeout: 360000 });
 
-  after(async () => {
-    for (const fn of cleanup.reverse()) await fn().catch(() => {});
+    after(async () => {
+      for (const fn of cleanup.reverse()) await fn().catch(() => {});
+    });
+
+    const check = (name, fn) => it(name, () => {
+      if (startError) throw startError;
+      fn();
+    });
+
+    check('tables: the core four, plus schema_migrations, content_* and authserver_* tables of the candidate', () => {
+      assert.deepEqual(refSchema.tables, [...CORE_TABLES].sort());
+      for (const t of CORE_TABLES) assert.ok(otherSchema.tables.includes(t), `${CANDIDATE_NAME} lacks table "${t}"`);
+      const extra = otherSchema.tables.filter((t) => !CORE_TABLES.includes(t) && !ALLOWED_EXTRA(t));
+      assert.deepEqual(extra, [], `${CANDIDATE_NAME} has unexpected extra tables: ${extra.join(', ')}`);
+    });
+
+    check('columns: name, data_type, is_nullable, column_default', () => {
+      assertSameRows('columns', refSchema.columns, otherSchema.columns);
+    });
+
+    check('column order', () => {
+      assertSameRows('column order', refSchema.columnOrder, otherSchema.columnOrder);
+    });
+
+    check('primary keys, unique constraints and foreign keys (with delete rules)', () => {
+      assertSameRows('constraints', refSchema.constraints, otherSchema.constraints);
+    });
+
+    check('constraint names', () => {
+      assertSameRows('constraint names', refSchema.constraintNames, otherSchema.constraintNames);
+    });
+
+    check('indexes (names and definitions)', () => {
+      assertSameRows('indexes', refSchema.indexes, otherSchema.indexes);
+    });
+
+    check('no extra check constraints', () => {
+      assertSameRows('check constraints', refSchema.checks, otherSchema.checks);
+    });
+
+    check('reference schema matches what Better-Auth publishes', () => {
+      // A guard on the reference side itself: if this fails, the spec file or the
+      // reference setup changed, not the candidate.
+      referenceGuard(Object.fromEntries(refSchema.columns.map((c) => [`${c.table_name}.${c.column_name}`, c])), refSchema);
+    });
   });
+}
 
-  const check = (name, fn) => it(name, () => {
-    if (startError) throw startError;
-    fn();
-  });
-
-  check('tables: the core four, plus schema_migrations, content_* and authserver_* tables of the candidate', () => {
-    assert.deepEqual(refSchema.tables, [...CORE_TABLES].sort());
-    for (const t of CORE_TABLES) assert.ok(otherSchema.tables.includes(t), `${CANDIDATE_NAME} lacks table "${t}"`);
-    const extra = otherSchema.tables.filter((t) => !CORE_TABLES.includes(t) && !ALLOWED_EXTRA(t));
-    assert.deepEqual(extra, [], `${CANDIDATE_NAME} has unexpected extra tables: ${extra.join(', ')}`);
-  });
-
-  check('columns: name, data_type, is_nullable, column_default', () => {
-    assertSameRows('columns', refSchema.columns, otherSchema.columns);
-  });
-
-  check('column order', () => {
-    assertSameRows('column order', refSchema.columnOrder, otherSchema.columnOrder);
-  });
-
-  check('primary keys, unique constraints and foreign keys (with delete rules)', () => {
-    assertSameRows('constraints', refSchema.constraints, otherSchema.constraints);
-  });
-
-  check('constraint names', () => {
-    assertSameRows('constraint names', refSchema.constraintNames, otherSchema.constraintNames);
-  });
-
-  check('indexes (names and definitions)', () => {
-    assertSameRows('indexes', refSchema.indexes, otherSchema.indexes);
-  });
-
-  check('no extra check constraints', () => {
-    assertSameRows('check constraints', refSchema.checks, otherSchema.checks);
-  });
-
-  check('reference schema matches the published 1.7.25 DDL', () => {
-    // A guard on the reference side itself: if this fails, the spec file or the
-    // reference setup changed, not the candidate.
-    const cols = Object.fromEntries(refSchema.columns.map((c) => [`${c.table_name}.${c.column_name}`, c]));
+compareSchemas('schema created by migrations', {
+  referenceGuard: (cols, refSchema) => {
     assert.equal(cols['user.emailVerified'].data_type, 'boolean');
     assert.equal(cols['session.expiresAt'].data_type, 'timestamp with time zone');
     assert.equal(cols['user.createdAt'].column_default, 'CURRENT_TIMESTAMP');
     assert.equal(cols['session.updatedAt'].column_default, null);
     assert.ok(!('account.issuer' in cols), '1.7.25 has no issuer column');
+    assert.ok(!('user.lastLoginMethod' in cols), 'no plugin column without the plugin');
     assert.deepEqual(refSchema.indexes.filter((i) => i.indexname.endsWith('_idx')).map((i) => i.indexname).sort(), ['account_userId_idx', 'session_userId_idx', 'verification_identifier_idx']);
-  });
+  },
+});
+
+compareSchemas('schema with last-login-method storeInDatabase', {
+  env: { BETTER_AUTH_PLUGINS: 'last-login-method', LAST_LOGIN_METHOD_STORE_IN_DATABASE: 'true' },
+  referenceGuard: (cols) => {
+    const c = cols['user.lastLoginMethod'];
+    assert.ok(c, 'the reference added user.lastLoginMethod');
+    assert.deepEqual([c.data_type, c.is_nullable, c.column_default], ['text', 'YES', null]);
+  },
 });

@@ -17,8 +17,8 @@ import (
 //go:embed migrations/postgres/*.sql migrations/sqlite/*.sql
 var migrationFiles embed.FS
 
-// migrationsTable records which numbered migration files have run. It is the only table the server
-// adds to a database that Better-Auth created.
+// migrationsTable records which numbered core migration files have run (plugin migrations are
+// recorded apart, in pluginMigrationsTable).
 const migrationsTable = "schema_migrations"
 
 // pgMigrationLock is the advisory-lock key that serialises migrations when several replicas start

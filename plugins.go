@@ -7,6 +7,7 @@ import (
 
 	"authserver/auth/lastloginmethod"
 	"authserver/auth/plugin"
+	"authserver/auth/username"
 )
 
 // pluginBuilders are the Better-Auth plugins this server implements, by Better-Auth's name. Each
@@ -16,12 +17,16 @@ var pluginBuilders = map[string]func(getenv func(string) string) (plugin.Plugin,
 		cfg, err := lastloginmethod.LoadConfig(getenv)
 		return lastloginmethod.New(cfg), err
 	},
+	username.ID: func(getenv func(string) string) (plugin.Plugin, error) {
+		cfg, err := username.LoadConfig(getenv)
+		return username.New(cfg), err
+	},
 }
 
 // notImplementedPlugins are Better-Auth plugins this server does not implement yet. Naming one
 // refuses to start, so nobody believes a plugin is on when it is not.
 var notImplementedPlugins = []string{
-	"two-factor", "username", "anonymous", "magic-link", "email-otp", "phone-number", "one-time-token",
+	"two-factor", "anonymous", "magic-link", "email-otp", "phone-number", "one-time-token",
 	"jwt", "multi-session", "api-key", "device-authorization", "open-api", "admin", "organization", "passkey",
 }
 

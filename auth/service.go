@@ -198,6 +198,9 @@ type SignUpInput struct {
 	// (FIELD_NOT_ALLOWED). It is returned after the email and password checks, where Better-Auth
 	// parses the added fields, so a body wrong in both ways gets the same error on both servers.
 	Refused error
+	// Values are the plugins' user field values from the body (see UserInput), stored with the
+	// new user over the values the sign-in method gives.
+	Values map[string]store.Value
 }
 
 // SignUpResult is the created (or, in generic-duplicate mode, synthetic) user and the sign-in
@@ -254,6 +257,9 @@ func (s *Service) SignUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 	now := s.now()
 	u := store.User{ID: session.NewID(), Name: in.Name, Email: email, Image: in.Image, CreatedAt: now, UpdatedAt: now}
 	if err := s.newUserValues(&u, MethodEmail); err != nil {
+		return nil, err
+	}
+	if err := s.st.SetExtra(&u, in.Values); err != nil {
 		return nil, err
 	}
 	acct := store.Account{ID: session.NewID(), AccountID: u.ID, ProviderID: store.CredentialProvider, UserID: u.ID,
@@ -331,17 +337,32 @@ func (s *Service) SignInEmail(ctx context.Context, in SignInInput) (*plugin.Sign
 	if !ValidEmail(in.Email) {
 		return nil, ErrInvalidEmail
 	}
+	email := NormalizeEmail(in.Email)
+	return s.SignInWithPassword(ctx, plugin.PasswordSignIn{
+		Find:     func(ctx context.Context) (*store.User, error) { return s.st.UserByEmail(ctx, email) },
+		LockKey:  email,
+		Password: in.Password, RememberMe: in.RememberMe, CallbackURL: in.CallbackURL, Meta: in.Meta,
+		Method: MethodEmail, Invalid: ErrInvalidCredentials,
+	})
+}
+
+// Store returns the service's database (plugin.Host).
+func (s *Service) Store() *store.Store { return s.st }
+
+// SignInWithPassword is the password check behind every password sign-in (plugin.Host): e-mail
+// sign-in and plugins' sign-ins by their own identifier. An unknown user, a user without a
+// password and a wrong password all give in.Invalid after the same scrypt work.
+func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSignIn) (*plugin.SignIn, error) {
 	if err := s.checkNotTooLong(in.Password); err != nil {
 		return nil, err
 	}
 	if s.hasher.Saturated() {
 		return nil, ErrBusy // before the database reads: a flood's refusals must cost little
 	}
-	email := NormalizeEmail(in.Email)
-	if wait := s.lockout.check(email, s.cfg.Now()); wait > 0 {
+	if wait := s.lockout.check(in.LockKey, s.cfg.Now()); wait > 0 {
 		return nil, &LockedError{RetryAfter: wait}
 	}
-	u, err := s.st.UserByEmail(ctx, email)
+	u, err := in.Find(ctx)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
@@ -359,25 +380,25 @@ func (s *Service) SignInEmail(ctx context.Context, in SignInInput) (*plugin.Sign
 		if err := s.hasher.Burn(ctx, in.Password); err != nil {
 			return nil, err
 		}
-		s.lockout.fail(email, s.cfg.Now())
-		return nil, ErrInvalidCredentials
+		s.lockout.fail(in.LockKey, s.cfg.Now())
+		return nil, in.Invalid
 	}
 	ok, err := s.hasher.Verify(ctx, *acct.Password, in.Password)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		s.lockout.fail(email, s.cfg.Now())
-		return nil, ErrInvalidCredentials
+		s.lockout.fail(in.LockKey, s.cfg.Now())
+		return nil, in.Invalid
 	}
-	s.lockout.succeed(email)
+	s.lockout.succeed(in.LockKey)
 	if s.cfg.RequireEmailVerification && !u.EmailVerified {
 		if s.email.SendOnSignIn {
 			s.sendVerification(u, in.CallbackURL)
 		}
 		return nil, ErrEmailNotVerified
 	}
-	return s.CompleteSignIn(ctx, nil, SignInRequest{User: *u, Method: MethodEmail, Meta: in.Meta,
+	return s.CompleteSignIn(ctx, nil, SignInRequest{User: *u, Method: in.Method, Meta: in.Meta,
 		DontRemember: dontRemember(in.RememberMe)})
 }
 
@@ -454,9 +475,32 @@ type UpdateUserInput struct {
 	Name       *string
 	Image      *string
 	ClearImage bool
+	// Values are the plugins' user field values from the body (see UserInput).
+	Values map[string]store.Value
 }
 
-// UpdateUser changes the user's name and image and returns the stored user.
+// UserInput runs the plugins' UserInput hooks over a sign-up or update-user body, in the order
+// the plugins were enabled, and collects the values they return; the first refusal is returned.
+func (s *Service) UserInput(ctx context.Context, in plugin.UserInput) (map[string]store.Value, error) {
+	var out map[string]store.Value
+	for _, p := range s.plugins {
+		if h := p.Hooks.UserInput; h != nil {
+			vals, err := h(ctx, s.st, in)
+			if err != nil {
+				return nil, err
+			}
+			for k, v := range vals {
+				if out == nil {
+					out = map[string]store.Value{}
+				}
+				out[k] = v
+			}
+		}
+	}
+	return out, nil
+}
+
+// UpdateUser changes the user's name, image and plugin fields and returns the stored user.
 func (s *Service) UpdateUser(ctx context.Context, userID string, in UpdateUserInput) (*store.User, error) {
 	cols := map[string]any{}
 	if in.Name != nil {
@@ -467,10 +511,10 @@ func (s *Service) UpdateUser(ctx context.Context, userID string, in UpdateUserIn
 	} else if in.Image != nil {
 		cols["image"] = *in.Image
 	}
-	if len(cols) == 0 {
+	if len(cols) == 0 && len(in.Values) == 0 {
 		return nil, ErrNoFieldsToUpdate
 	}
-	u, err := s.st.UpdateUser(ctx, userID, cols, s.now())
+	u, err := s.st.UpdateUserFields(ctx, userID, cols, in.Values, s.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrUserNotFound
 	}

@@ -88,16 +88,40 @@ func (s *Store) MigratePlugins(ctx context.Context, ms []PluginMigration) error 
 // Better-Auth's updateUser does. A name that is not a registered user field is an error; a
 // vanished user is ErrNotFound.
 func (s *Store) SetUserFields(ctx context.Context, id string, vals map[string]Value, now Time) error {
-	cols := make(map[string]any, len(vals))
+	_, err := s.UpdateUserFields(ctx, id, nil, vals, now)
+	return err
+}
+
+// UpdateUserFields is UpdateUser with added user fields (by name) set as well, and returns the
+// stored user. A name that is not a registered user field is an error.
+func (s *Store) UpdateUserFields(ctx context.Context, id string, core map[string]any, vals map[string]Value, now Time) (*User, error) {
+	cols := make(map[string]any, len(core)+len(vals))
+	for name, v := range core {
+		cols[name] = v
+	}
 	for name, v := range vals {
 		i := fieldIndex(s.Columns().User, name)
 		if i < 0 {
-			return fmt.Errorf("store: user field %s is not registered", strconv.Quote(name))
+			return nil, fmt.Errorf("store: user field %s is not registered", strconv.Quote(name))
 		}
 		cols[name] = s.schema.cols.User[i].arg(v)
 	}
-	_, err := s.UpdateUser(ctx, id, cols, now)
-	return err
+	return s.UpdateUser(ctx, id, cols, now)
+}
+
+// UserByField finds the user whose added user field name (a registered one) equals value.
+func (s *Store) UserByField(ctx context.Context, name, value string) (*User, error) {
+	if fieldIndex(s.Columns().User, name) < 0 {
+		return nil, fmt.Errorf("store: user field %s is not registered", strconv.Quote(name))
+	}
+	if !ValidText(value) {
+		return nil, notFound("user by " + name)
+	}
+	u, err := s.userWhere(ctx, strconv.Quote(name)+` = ?`, value)
+	if err != nil {
+		return nil, fmt.Errorf("store: user by %s: %w", name, classify(err))
+	}
+	return u, nil
 }
 
 // SetExtra sets added user fields (by name) on u, a row about to be inserted, sizing u.Extra to

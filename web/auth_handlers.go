@@ -168,6 +168,11 @@ func (h *authHandler) signUpEmail(c *call) error {
 	name, _ := c.str("name")
 	email, _ := c.str("email")
 	password, _ := c.str("password")
+	// Plugins check their fields first, as Better-Auth's before-hooks run ahead of the endpoint.
+	values, err := h.auth.UserInput(c.Request().Context(), plugin.UserInput{Body: c.body})
+	if err != nil {
+		return err
+	}
 	onCreate, err := h.signUpProfile(c)
 	if err != nil {
 		return err
@@ -175,7 +180,7 @@ func (h *authHandler) signUpEmail(c *call) error {
 	res, err := h.auth.SignUpEmail(c.Request().Context(), auth.SignUpInput{
 		Name: name, Email: email, Password: password, Image: c.strPtr("image"),
 		RememberMe: c.boolPtr("rememberMe"), CallbackURL: strOr(c.strPtr("callbackURL")), Meta: h.meta(c),
-		OnCreate: onCreate, Refused: h.fieldNotAllowed(c.body),
+		OnCreate: onCreate, Refused: h.fieldNotAllowed(c.body), Values: values,
 	})
 	if err != nil {
 		return err
@@ -244,8 +249,14 @@ func (h *authHandler) signInEmail(c *call) error {
 	if err != nil {
 		return err
 	}
+	return h.signInAnswer(c, res, c.strPtr("callbackURL"))
+}
+
+// signInAnswer is the answer of a password sign-in (e-mail, or a plugin's): the sign-in's cookies,
+// {"redirect","token","url","user"} with url only when callbackURL was sent, and a Location header
+// for a non-empty callbackURL.
+func (h *authHandler) signInAnswer(c *call, res *plugin.SignIn, callback *string) error {
 	h.writeSignIn(c, res)
-	callback := c.strPtr("callbackURL")
 	if callback != nil && *callback != "" {
 		c.Response().Header().Set("Location", *callback)
 	}
@@ -369,10 +380,14 @@ func (h *authHandler) revokeOtherSessions(c *call) error {
 // updateUser changes the name and image. Email changes have their own verified flow, so any email
 // in the body is refused.
 func (h *authHandler) updateUser(c *call) error {
+	values, err := h.auth.UserInput(c.Request().Context(), plugin.UserInput{Body: c.body, UserID: c.auth.User.ID})
+	if err != nil {
+		return err
+	}
 	if truthy(c.body["email"]) {
 		return auth.ErrEmailCannotBeUpdated
 	}
-	var in auth.UpdateUserInput
+	in := auth.UpdateUserInput{Values: values}
 	if v, present := c.body["name"]; present && v != nil {
 		s, isText := jsString(v)
 		if !isText {

@@ -29,10 +29,13 @@ func (h *authHandler) pluginEndpoint(pe plugin.Endpoint) endpoint {
 	}
 	ep.handle = func(c *call) error {
 		res, err := pe.Handle(c.Request().Context(), &plugin.Request{
-			Body: c.body, Query: c.QueryParams(), Auth: c.auth, Meta: h.meta(c),
+			Body: c.body, Query: c.QueryParams(), Auth: c.auth, Meta: h.meta(c), Host: h.auth,
 		})
 		if err != nil {
 			return err
+		}
+		if res.SignIn != nil && res.Body == nil {
+			return h.signInAnswer(c, res.SignIn, res.CallbackURL)
 		}
 		if res.SignIn != nil {
 			h.writeSignIn(c, res.SignIn)

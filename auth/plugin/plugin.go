@@ -71,6 +71,48 @@ type Hooks struct {
 	// the user once the session exists (bumping updatedAt); the sign-in answer's user is the one
 	// read before, as in Better-Auth.
 	UserValues func(method string) map[string]store.Value
+	// UserInput runs on the core paths that take user fields from the body, sign-up and
+	// update-user, before anything is written: it checks the plugin's own fields in the body and
+	// returns the values to store (nil or empty: none). An error (typically an *Error) refuses the
+	// request. st is the database, for checks such as uniqueness.
+	UserInput func(ctx context.Context, st *store.Store, in UserInput) (map[string]store.Value, error)
+}
+
+// UserInput is a sign-up or update-user body as a plugin's UserInput hook sees it.
+type UserInput struct {
+	// Body is the decoded JSON body; the hook must not modify it.
+	Body map[string]any
+	// UserID is the caller on update-user and empty on sign-up.
+	UserID string
+}
+
+// Host is what the server offers a plugin's endpoints.
+type Host interface {
+	// Store is the database, with every enabled plugin's fields registered.
+	Store() *store.Store
+	// SignInWithPassword checks a password for a user a plugin finds by its own identifier and
+	// completes the sign-in as e-mail sign-in does: the same hashing work for an unknown user, a
+	// user without a password and a wrong password, the same lockout, busy and too-long checks
+	// and the same e-mail-verification refusal.
+	SignInWithPassword(ctx context.Context, in PasswordSignIn) (*SignIn, error)
+}
+
+// PasswordSignIn is a password sign-in by a plugin's identifier.
+type PasswordSignIn struct {
+	// Find returns the user, or store.ErrNotFound for an unknown identifier.
+	Find func(ctx context.Context) (*store.User, error)
+	// LockKey names the identifier for the per-account lockout ("username:alice").
+	LockKey  string
+	Password string
+	// RememberMe is the body's rememberMe; only an explicit false forgets.
+	RememberMe *bool
+	// CallbackURL is where a verification link sent on sign-in leads afterwards.
+	CallbackURL string
+	Meta        session.Meta
+	// Method is SignIn.Method.
+	Method string
+	// Invalid is the answer for an unknown user or a wrong password.
+	Invalid error
 }
 
 // SignIn is a completed sign-in: the user, their new session, and what the answer must carry
@@ -174,6 +216,8 @@ type Request struct {
 	Auth *session.Auth
 	// Meta is the client's address and user agent, for sessions the endpoint creates.
 	Meta session.Meta
+	// Host is the server, for the database and the password sign-in.
+	Host Host
 }
 
 // Response is an endpoint's answer: Body as JSON with status 200 and, when SignIn is set, the
@@ -181,4 +225,8 @@ type Request struct {
 type Response struct {
 	Body   any
 	SignIn *SignIn
+	// CallbackURL is the body's callbackURL (nil when absent) of a sign-in answered as e-mail
+	// sign-in is: with SignIn set and Body nil the answer is {"redirect","token","url","user"},
+	// with a Location header for a non-empty callbackURL.
+	CallbackURL *string
 }

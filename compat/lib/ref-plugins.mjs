@@ -4,7 +4,11 @@
 // suite reads it as it reads mail.
 
 const BUILDERS = {
-  username: async () => (await import('better-auth/plugins')).username(),
+  username: async () =>
+    (await import('better-auth/plugins')).username({
+      ...(process.env.USERNAME_MIN_LENGTH && { minUsernameLength: Number(process.env.USERNAME_MIN_LENGTH) }),
+      ...(process.env.USERNAME_MAX_LENGTH && { maxUsernameLength: Number(process.env.USERNAME_MAX_LENGTH) }),
+    }),
   anonymous: async () => (await import('better-auth/plugins')).anonymous(),
   // Options come from the same variables the Go server reads, so both sides run one configuration.
   'last-login-method': async () =>

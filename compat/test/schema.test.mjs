@@ -152,3 +152,15 @@ compareSchemas('schema with last-login-method storeInDatabase', {
     assert.deepEqual([c.data_type, c.is_nullable, c.column_default], ['text', 'YES', null]);
   },
 });
+
+compareSchemas('schema with username', {
+  env: { BETTER_AUTH_PLUGINS: 'username' },
+  referenceGuard: (cols, refSchema) => {
+    for (const name of ['username', 'displayUsername']) {
+      const c = cols[`user.${name}`];
+      assert.ok(c, `the reference added user.${name}`);
+      assert.deepEqual([c.data_type, c.is_nullable, c.column_default], ['text', 'YES', null]);
+    }
+    assert.ok(refSchema.constraintNames.some((c) => c.constraint_name === 'user_username_key' && c.constraint_type === 'UNIQUE'), 'user_username_key');
+  },
+});

@@ -366,6 +366,15 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
+	keys := []string{in.LockKey}
+	if u != nil && u.Email != in.LockKey {
+		// Found by another identifier: failures also count against the account's e-mail, so
+		// guessing through two doors gives no more tries than through one.
+		if wait := s.lockout.check(u.Email, s.cfg.Now()); wait > 0 {
+			return nil, &LockedError{RetryAfter: wait}
+		}
+		keys = append(keys, u.Email)
+	}
 	var acct *store.Account
 	if u != nil {
 		acct, err = s.st.CredentialAccount(ctx, u.ID)
@@ -380,7 +389,9 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 		if err := s.hasher.Burn(ctx, in.Password); err != nil {
 			return nil, err
 		}
-		s.lockout.fail(in.LockKey, s.cfg.Now())
+		for _, k := range keys {
+			s.lockout.fail(k, s.cfg.Now())
+		}
 		return nil, in.Invalid
 	}
 	ok, err := s.hasher.Verify(ctx, *acct.Password, in.Password)
@@ -388,10 +399,14 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 		return nil, err
 	}
 	if !ok {
-		s.lockout.fail(in.LockKey, s.cfg.Now())
+		for _, k := range keys {
+			s.lockout.fail(k, s.cfg.Now())
+		}
 		return nil, in.Invalid
 	}
-	s.lockout.succeed(in.LockKey)
+	for _, k := range keys {
+		s.lockout.succeed(k)
+	}
 	if s.cfg.RequireEmailVerification && !u.EmailVerified {
 		if s.email.SendOnSignIn {
 			s.sendVerification(u, in.CallbackURL)

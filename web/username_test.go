@@ -4,7 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"authserver/auth"
 	"authserver/auth/plugin"
 	"authserver/auth/username"
 	"authserver/store"
@@ -295,4 +297,23 @@ func TestUsernameAdoptsExistingColumns(t *testing.T) {
 			t.Errorf("migration records: %v, %d", err, n.N)
 		}
 	})
+}
+
+// With LOCKOUT on, failures by username and by e-mail count against the same account: guessing
+// through both doors gives no more tries than one.
+func TestUsernameSharesTheAccountLockout(t *testing.T) {
+	st := storetest.OpenSQLite(t)
+	e := usernameEnv(t, st, defaultUsernames, func(o *envOptions) {
+		o.auth.Lockout = auth.LockoutConfig{Enabled: true, Threshold: 3, Base: time.Minute, Max: time.Hour}
+	})
+	c := e.client()
+	signUp(t, c, "lock@example.com", "password123", "username", "locky")
+	for i := 0; i < 2; i++ {
+		expect(t, c.do("POST", "/api/auth/sign-in/username", map[string]any{"username": "locky", "password": "wrong-password"}), 401, "INVALID_USERNAME_OR_PASSWORD")
+	}
+	expect(t, c.do("POST", "/api/auth/sign-in/email", map[string]any{"email": "lock@example.com", "password": "wrong-password"}), 401, "")
+	expect(t, c.do("POST", "/api/auth/sign-in/email", map[string]any{"email": "lock@example.com", "password": "password123"}), 429, "TOO_MANY_ATTEMPTS")
+	expect(t, c.do("POST", "/api/auth/sign-in/username", map[string]any{"username": "LOCKY", "password": "password123"}), 429, "TOO_MANY_ATTEMPTS")
+	e.clock.Advance(61 * time.Second)
+	expect(t, c.do("POST", "/api/auth/sign-in/username", map[string]any{"username": "locky", "password": "password123"}), 200, "")
 }

@@ -423,6 +423,14 @@ func (h *authHandler) updateUser(c *call) error {
 		if errors.Is(err, auth.ErrUserNotFound) {
 			return errUnauthorized // deleted after its session was checked: its session is gone too
 		}
+		if errors.Is(err, store.ErrConflict) {
+			// A unique plugin field (a username) was taken by a request that committed between
+			// the plugin's check and this write. Run now, the check names the refusal.
+			if _, err := h.auth.UserInput(c.Request().Context(), plugin.UserInput{Body: c.body, UserID: c.auth.User.ID}); err != nil {
+				return err
+			}
+			return errUpdateConflict
+		}
 		return err
 	}
 	h.sessions.SetCookie(c.Response(), c.Request(), c.auth.Session.Token, nil)

@@ -37,7 +37,9 @@ func newAPIError(status int, code, message string) *apiError {
 
 // Errors raised by the HTTP layer itself.
 var (
-	errUnauthorized    = newAPIError(http.StatusUnauthorized, "UNAUTHORIZED", "Unauthorized")
+	errUnauthorized = newAPIError(http.StatusUnauthorized, "UNAUTHORIZED", "Unauthorized")
+	// errUpdateConflict answers a write that lost a race on a unique value no check names.
+	errUpdateConflict  = newAPIError(http.StatusConflict, "CONFLICT", "Another request changed this value first. Please try again.")
 	errBadJSON         = newAPIError(http.StatusBadRequest, "BAD_REQUEST", "Invalid JSON in request body")
 	errSessionNotFresh = newAPIError(http.StatusForbidden, "SESSION_NOT_FRESH", "Session is not fresh")
 	errMissingOrigin   = newAPIError(http.StatusForbidden, "MISSING_OR_NULL_ORIGIN", "Missing or null Origin")

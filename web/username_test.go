@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -316,4 +318,45 @@ func TestUsernameSharesTheAccountLockout(t *testing.T) {
 	expect(t, c.do("POST", "/api/auth/sign-in/username", map[string]any{"username": "LOCKY", "password": "password123"}), 429, "TOO_MANY_ATTEMPTS")
 	e.clock.Advance(61 * time.Second)
 	expect(t, c.do("POST", "/api/auth/sign-in/username", map[string]any{"username": "locky", "password": "password123"}), 200, "")
+}
+
+// Several users asking update-user for the same free username at once: the plugin's check passes
+// for all of them before any writes, so all but one lose at the unique index. Each loser must get
+// the plugin's refusal, never a 500, and exactly one wins.
+func TestUsernameUpdateUserRace(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := usernameEnv(t, st, defaultUsernames)
+		const n = 6
+		clients := make([]*client, n)
+		for i := range clients {
+			clients[i] = e.client()
+			signUp(t, clients[i], "racer"+strconv.Itoa(i)+"@example.com", "password123")
+		}
+		for round := 0; round < 3; round++ {
+			name := "prize_" + strconv.Itoa(round)
+			results := make([]*response, n)
+			var wg sync.WaitGroup
+			for i, c := range clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					results[i] = c.do("POST", "/api/auth/update-user", map[string]any{"username": name})
+				}()
+			}
+			wg.Wait()
+			won := 0
+			for _, r := range results {
+				switch {
+				case r.Status == 200:
+					won++
+				case r.Status == 400 && r.JSON["code"] == "USERNAME_IS_ALREADY_TAKEN":
+				default:
+					t.Fatalf("round %d: %d %s, want 200 or 400 USERNAME_IS_ALREADY_TAKEN", round, r.Status, r.Raw)
+				}
+			}
+			if won != 1 {
+				t.Fatalf("round %d: %d requests got the username, want 1", round, won)
+			}
+		}
+	})
 }

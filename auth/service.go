@@ -319,6 +319,8 @@ type SignInInput struct {
 	RememberMe  *bool
 	CallbackURL string
 	Meta        session.Meta
+	// Incoming is the request, for the plugins' hooks.
+	Incoming plugin.Incoming
 }
 
 // dontRemember is Better-Auth's rememberMe === false: only an explicit false forgets.
@@ -342,7 +344,7 @@ func (s *Service) SignInEmail(ctx context.Context, in SignInInput) (*plugin.Sign
 		Find:     func(ctx context.Context) (*store.User, error) { return s.st.UserByEmail(ctx, email) },
 		LockKey:  email,
 		Password: in.Password, RememberMe: in.RememberMe, CallbackURL: in.CallbackURL, Meta: in.Meta,
-		Method: MethodEmail, Invalid: ErrInvalidCredentials,
+		Method: MethodEmail, Invalid: ErrInvalidCredentials, Incoming: in.Incoming,
 	})
 }
 
@@ -414,7 +416,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 		return nil, ErrEmailNotVerified
 	}
 	return s.CompleteSignIn(ctx, nil, SignInRequest{User: *u, Method: in.Method, Meta: in.Meta,
-		DontRemember: dontRemember(in.RememberMe)})
+		DontRemember: dontRemember(in.RememberMe), Password: true, Incoming: in.Incoming})
 }
 
 // ChangePasswordInput is a validated change-password request.

@@ -17,13 +17,20 @@ type SignInRequest struct {
 	Method       string
 	Meta         session.Meta
 	DontRemember *bool // see plugin.SignIn
+	// Password marks a sign-in by password, which the plugins' Challenge hooks may stop.
+	Password bool
+	// Incoming is the request, for the hooks; nil when there is none.
+	Incoming plugin.Incoming
+	// Cookies are added to the answer after the hooks' own.
+	Cookies []plugin.Cookie
 }
 
 // CompleteSignIn is where every way of signing in ends, and the only place a sign-in creates a
-// session: it runs the plugins' BeforeSession hooks, creates the session (in db when not nil, so
-// sign-up can create user and session in one transaction) and runs the AfterSession hooks, which
-// may add cookies to the answer. A hook's refusal comes back as is; a failure to store the session
-// wraps ErrCreateSession.
+// session: it runs the plugins' BeforeSession hooks, for a password sign-in their Challenge hooks
+// (a challenge is returned as SignIn.Challenge, with no session), creates the session (in db when
+// not nil, so sign-up can create user and session in one transaction) and runs the AfterSession
+// hooks, which may add cookies to the answer. A hook's refusal comes back as is; a failure to
+// store the session wraps ErrCreateSession.
 func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignInRequest) (*plugin.SignIn, error) {
 	for _, p := range s.plugins {
 		if h := p.Hooks.BeforeSession; h != nil {
@@ -31,6 +38,24 @@ func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignIn
 				return nil, err
 			}
 		}
+	}
+	var cookies []plugin.Cookie
+	if in.Password {
+		a := &plugin.Attempt{User: in.User, Method: in.Method, Password: true, DontRemember: in.DontRemember,
+			Meta: in.Meta, Incoming: in.Incoming, Host: s}
+		for _, p := range s.plugins {
+			if h := p.Hooks.Challenge; h != nil {
+				ch, err := h(ctx, a)
+				if err != nil {
+					return nil, err
+				}
+				if ch != nil {
+					return &plugin.SignIn{Method: in.Method, User: in.User, DontRemember: in.DontRemember,
+						Challenge: ch, Incoming: in.Incoming, Host: s}, nil
+				}
+			}
+		}
+		cookies = a.Cookies
 	}
 	sess, err := s.sessions.Create(ctx, db, in.User.ID, in.Meta, in.DontRemember != nil && *in.DontRemember)
 	if err != nil {
@@ -46,7 +71,8 @@ func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignIn
 		// Sessions cached with the user's old row would print the old values.
 		s.sessions.InvalidateUser(in.User.ID)
 	}
-	out := &plugin.SignIn{Method: in.Method, User: in.User, Session: *sess, DontRemember: in.DontRemember}
+	out := &plugin.SignIn{Method: in.Method, User: in.User, Session: *sess, DontRemember: in.DontRemember,
+		Cookies: cookies, Incoming: in.Incoming, Host: s}
 	for _, p := range s.plugins {
 		if h := p.Hooks.AfterSession; h != nil {
 			if err := h(ctx, out); err != nil {
@@ -54,7 +80,14 @@ func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignIn
 			}
 		}
 	}
+	out.Cookies = append(out.Cookies, in.Cookies...)
 	return out, nil
+}
+
+// FinishSignIn implements plugin.Host: the end of a sign-in that passed a plugin's challenge.
+func (s *Service) FinishSignIn(ctx context.Context, in plugin.Finish) (*plugin.SignIn, error) {
+	return s.CompleteSignIn(ctx, nil, SignInRequest{User: in.User, Method: in.Method, Meta: in.Meta,
+		DontRemember: in.DontRemember, Incoming: in.Incoming, Cookies: in.Cookies})
 }
 
 // userValues collects the plugins' user field values for a sign-in by method.

@@ -145,3 +145,47 @@ func exposeHeader(h http.Header, name string) {
 	}
 	h.Set("Access-Control-Expose-Headers", cur+", "+name)
 }
+
+// SetSignedCookie writes one of Better-Auth's auth cookies other than the session's (two_factor,
+// trust_device): named "<prefix>.<name>" (with __Secure- when secure), the value signed with the
+// secret, HttpOnly, with the session cookie's Domain, Path, Secure and SameSite. maxAge 0
+// expires it.
+func (m *Manager) SetSignedCookie(w http.ResponseWriter, name, value string, maxAge int) {
+	full := m.AuthCookieName(name)
+	if maxAge == 0 {
+		m.expire(w, full)
+		return
+	}
+	m.replaceCookie(w, full, EncodeURIComponent(Sign(m.cfg.Secret, value)), m.attrs(maxAge))
+}
+
+// SignedCookie returns the value of the auth cookie name ("<prefix>.<name>", with __Secure- when
+// secure) if its signature verifies.
+func (m *Manager) SignedCookie(r *http.Request, name string) (string, bool) {
+	raw, ok := ReadCookie(r, m.AuthCookieName(name))
+	if !ok {
+		return "", false
+	}
+	return Unsign(m.cfg.Secret, raw)
+}
+
+// AuthCookieName is the full name Better-Auth gives its auth cookie name: the prefix, a dot and
+// name, with __Secure- in front when cookies are secure.
+func (m *Manager) AuthCookieName(name string) string {
+	if m.cfg.Secure {
+		return "__Secure-" + m.cfg.CookiePrefix + "." + name
+	}
+	return m.cfg.CookiePrefix + "." + name
+}
+
+// ClearForChallenge is the session part of a sign-in answered with a challenge instead of a
+// session (two-factor): the session and cache cookies expired, as Better-Auth deletes the session
+// it had just made, and for a rememberMe:false sign-in the dont_remember cookie set, so the
+// session that follows the challenge keeps the choice.
+func (m *Manager) ClearForChallenge(w http.ResponseWriter, dontRemember bool) {
+	m.expire(w, m.names.token)
+	m.expire(w, m.names.data)
+	if dontRemember {
+		m.replaceCookie(w, m.names.dontRemember, EncodeURIComponent(Sign(m.cfg.Secret, "true")), m.attrs(-1))
+	}
+}

@@ -245,6 +245,7 @@ func (h *authHandler) signInEmail(c *call) error {
 	password, _ := c.str("password")
 	res, err := h.auth.SignInEmail(c.Request().Context(), auth.SignInInput{
 		Email: email, Password: password, RememberMe: c.boolPtr("rememberMe"), CallbackURL: strOr(c.strPtr("callbackURL")), Meta: h.meta(c),
+		Incoming: h.incoming(c),
 	})
 	if err != nil {
 		return err
@@ -254,8 +255,11 @@ func (h *authHandler) signInEmail(c *call) error {
 
 // signInAnswer is the answer of a password sign-in (e-mail, or a plugin's): the sign-in's cookies,
 // {"redirect","token","url","user"} with url only when callbackURL was sent, and a Location header
-// for a non-empty callbackURL.
+// for a non-empty callbackURL; or, when a plugin challenged the sign-in, the challenge.
 func (h *authHandler) signInAnswer(c *call, res *plugin.SignIn, callback *string) error {
+	if res.Challenge != nil {
+		return h.challengeAnswer(c, res)
+	}
 	h.writeSignIn(c, res)
 	if callback != nil && *callback != "" {
 		c.Response().Header().Set("Location", *callback)

@@ -124,7 +124,13 @@ func (h *authHandler) route(g *echo.Group, ep endpoint) {
 				return err
 			}
 		}
-		if ep.session != noSession {
+		if ep.session == plugin.OptionalSession {
+			a, err := h.incoming(ec).Session(r.Context())
+			if err != nil {
+				return err
+			}
+			c.auth = a
+		} else if ep.session != noSession {
 			a, err := h.sessionFor(ec, ep.session)
 			if err != nil {
 				return err

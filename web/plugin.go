@@ -30,6 +30,7 @@ func (h *authHandler) pluginEndpoint(pe plugin.Endpoint) endpoint {
 	ep.handle = func(c *call) error {
 		res, err := pe.Handle(c.Request().Context(), &plugin.Request{
 			Body: c.body, Query: c.QueryParams(), Auth: c.auth, Meta: h.meta(c), Host: h.auth,
+			Incoming: h.incoming(c),
 		})
 		if err != nil {
 			return err
@@ -37,9 +38,13 @@ func (h *authHandler) pluginEndpoint(pe plugin.Endpoint) endpoint {
 		if res.SignIn != nil && res.Body == nil {
 			return h.signInAnswer(c, res.SignIn, res.CallbackURL)
 		}
+		if res.ClearSession {
+			h.sessions.ClearCookies(c.Response(), c.Request())
+		}
 		if res.SignIn != nil {
 			h.writeSignIn(c, res.SignIn)
 		}
+		h.writeCookies(c, res.Cookies)
 		return ok(c, res.Body)
 	}
 	return ep

@@ -76,6 +76,55 @@ type Hooks struct {
 	// returns the values to store (nil or empty: none). An error (typically an *Error) refuses the
 	// request. st is the database, for checks such as uniqueness.
 	UserInput func(ctx context.Context, st *store.Store, in UserInput) (map[string]store.Value, error)
+	// Challenge runs on password sign-ins only (Attempt.Password: e-mail, username, later phone
+	// number), after BeforeSession and before the session is created, so a second factor can stand
+	// between the password and the session. A non-nil *Challenge is the answer instead of a
+	// session: no session is created, the later Challenge hooks do not run, and the answer is
+	// Challenge.Body with status 200, the session cookies expired and Challenge.Cookies set. A nil
+	// Challenge lets the sign-in go on; cookies the hook appends to Attempt.Cookies (a rotated
+	// trusted-device cookie) are carried into the sign-in answer. An error refuses the sign-in.
+	Challenge func(ctx context.Context, a *Attempt) (*Challenge, error)
+}
+
+// Attempt is a sign-in whose credentials are checked but that has no session yet, as a
+// Challenge hook sees it.
+type Attempt struct {
+	User store.User
+	// Method is SignIn.Method.
+	Method string
+	// Password is true for sign-ins by password, the only ones a Challenge hook may stop.
+	Password bool
+	// DontRemember is SignIn.DontRemember; a challenge answer for a rememberMe:false sign-in
+	// keeps the choice in the dont_remember cookie.
+	DontRemember *bool
+	Meta         session.Meta
+	// Incoming reads the request's cookies and session; nil when the sign-in has no request (tests).
+	Incoming Incoming
+	// Cookies are added to the answer if the sign-in goes on (see Hooks.Challenge).
+	Cookies []Cookie
+	// Host is the server.
+	Host Host
+}
+
+// Challenge answers a sign-in that needs one more step before it gets a session.
+type Challenge struct {
+	// Body is written as JSON with status 200 (two-factor: {"twoFactorRedirect":true,…}).
+	Body any
+	// Cookies are set after the session cookies are expired.
+	Cookies []Cookie
+}
+
+// Incoming is what a plugin may read of the request beyond its body.
+type Incoming interface {
+	// SignedCookie returns the value of the auth cookie name (written "<prefix>.<name>", with
+	// __Secure- when cookies are secure), verified against the secret. ok is false when the cookie
+	// is absent or its signature does not verify.
+	SignedCookie(name string) (value string, ok bool)
+	// Cookie returns the cookie with exactly this name, percent-decoded.
+	Cookie(name string) (value string, ok bool)
+	// Session returns the request's valid session (from the session cookie or a bearer token,
+	// read from the database or the in-process cache), nil when it has none.
+	Session(ctx context.Context) (*session.Auth, error)
 }
 
 // UserInput is a sign-up or update-user body as a plugin's UserInput hook sees it.
@@ -95,6 +144,21 @@ type Host interface {
 	// user without a password and a wrong password, the same lockout, busy and too-long checks
 	// and the same e-mail-verification refusal.
 	SignInWithPassword(ctx context.Context, in PasswordSignIn) (*SignIn, error)
+	// FinishSignIn gives a user whose sign-in passed its challenge a session, as the end of any
+	// sign-in does: the plugins' BeforeSession and AfterSession hooks run, Challenge hooks do not.
+	FinishSignIn(ctx context.Context, in Finish) (*SignIn, error)
+}
+
+// Finish is a challenged sign-in that passed its challenge.
+type Finish struct {
+	User store.User
+	// Method, DontRemember and Meta are SignIn's and Attempt's.
+	Method       string
+	DontRemember *bool
+	Meta         session.Meta
+	Incoming     Incoming
+	// Cookies are added to the answer after the plugins' (a new trusted-device cookie).
+	Cookies []Cookie
 }
 
 // PasswordSignIn is a password sign-in by a plugin's identifier.
@@ -111,6 +175,8 @@ type PasswordSignIn struct {
 	Meta        session.Meta
 	// Method is SignIn.Method.
 	Method string
+	// Incoming is the request, for the plugins' hooks (Request.Incoming).
+	Incoming Incoming
 	// Invalid is the answer for an unknown user or a wrong password.
 	Invalid error
 }
@@ -132,17 +198,30 @@ type SignIn struct {
 	DontRemember *bool
 	// Cookies are the plugins' cookies for the answer, written after the session cookie.
 	Cookies []Cookie
+	// Challenge, when set, is the answer instead of a session (see Hooks.Challenge); Session is
+	// then empty.
+	Challenge *Challenge
+	// Incoming reads the request's cookies and session, for AfterSession hooks that look at the
+	// session the browser had before (anonymous account linking); nil when there is no request.
+	Incoming Incoming
+	// Host is the server.
+	Host Host
 }
 
-// Cookie is a cookie a plugin adds to a sign-in answer. It gets the session cookie's Path,
-// SameSite, Domain and Secure attributes; Name is written as given (no __Secure- prefix).
+// Cookie is a cookie a plugin adds to an answer. It gets the session cookie's Path, SameSite,
+// Domain and Secure attributes. A plain cookie's Name is written as given (no __Secure- prefix);
+// a Signed one is an auth cookie like Better-Auth's two_factor and trust_device.
 type Cookie struct {
 	Name  string
 	Value string
-	// MaxAge in seconds.
+	// MaxAge in seconds; 0 expires the cookie (Value is then ignored).
 	MaxAge int
 	// HTTPOnly hides the cookie from scripts; false when the client plugin reads document.cookie.
+	// Signed cookies are always HttpOnly.
 	HTTPOnly bool
+	// Signed writes the cookie as Better-Auth writes its auth cookies: named
+	// "<prefix>.<Name>" (with __Secure- when cookies are secure), Value signed with the secret.
+	Signed bool
 }
 
 // Error is an error kind of a plugin together with Better-Auth's answer for it, so a plugin
@@ -167,6 +246,9 @@ const (
 	NeedSession
 	// NeedFreshSession also demands a recent sign-in (SESSION_NOT_FRESH otherwise).
 	NeedFreshSession
+	// OptionalSession sets Request.Auth when the caller has a valid session and leaves it nil
+	// otherwise, for endpoints that take a session or something else (a challenge cookie).
+	OptionalSession
 )
 
 // Kind is the type a body field must have; the messages follow zod's.
@@ -216,6 +298,8 @@ type Request struct {
 	Auth *session.Auth
 	// Meta is the client's address and user agent, for sessions the endpoint creates.
 	Meta session.Meta
+	// Incoming reads the request's cookies and session.
+	Incoming Incoming
 	// Host is the server, for the database and the password sign-in.
 	Host Host
 }
@@ -223,7 +307,11 @@ type Request struct {
 // Response is an endpoint's answer: Body as JSON with status 200 and, when SignIn is set, the
 // session cookie, set-auth-token and the plugins' sign-in cookies, as after any sign-in.
 type Response struct {
-	Body   any
+	Body any
+	// Cookies are set on the answer (after the sign-in's, when SignIn is set).
+	Cookies []Cookie
+	// ClearSession expires the session cookies (sign-out-like answers), before Cookies are set.
+	ClearSession bool
 	SignIn *SignIn
 	// CallbackURL is the body's callbackURL (nil when absent) of a sign-in answered as e-mail
 	// sign-in is: with SignIn set and Body nil the answer is {"redirect","token","url","user"},

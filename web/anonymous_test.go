@@ -105,6 +105,14 @@ func TestAnonymousSignIn(t *testing.T) {
 			t.Error("two anonymous users share an e-mail address")
 		}
 
+		// emailDomainName: temp-<id>@<domain>.
+		dom := anonymousEnv(t, storetest.OpenSQLite(t), anonymous.Config{EmailDomainName: "guests.example.org"})
+		dr := dom.client().do("POST", "/api/auth/sign-in/anonymous", nil)
+		expect(t, dr, 200, "")
+		if got, _ := dr.JSON["user"].(map[string]any)["email"].(string); !regexp.MustCompile(`^temp-[a-z0-9]{32}@guests\.example\.org$`).MatchString(got) {
+			t.Errorf("email with a domain name: %q", got)
+		}
+
 		// A real user's session does not stop an anonymous sign-in, and the real user stays.
 		real := e.client()
 		up := signUp(t, real, "real@example.com", "password123")

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"authserver/auth/anonymous"
 	"authserver/auth/lastloginmethod"
 	"authserver/auth/plugin"
 	"authserver/auth/username"
@@ -13,6 +14,10 @@ import (
 // pluginBuilders are the Better-Auth plugins this server implements, by Better-Auth's name. Each
 // reads its own options from the environment only when it is enabled.
 var pluginBuilders = map[string]func(getenv func(string) string) (plugin.Plugin, error){
+	anonymous.ID: func(getenv func(string) string) (plugin.Plugin, error) {
+		cfg, err := anonymous.LoadConfig(getenv)
+		return anonymous.New(cfg), err
+	},
 	lastloginmethod.ID: func(getenv func(string) string) (plugin.Plugin, error) {
 		cfg, err := lastloginmethod.LoadConfig(getenv)
 		return lastloginmethod.New(cfg), err
@@ -26,7 +31,7 @@ var pluginBuilders = map[string]func(getenv func(string) string) (plugin.Plugin,
 // notImplementedPlugins are Better-Auth plugins this server does not implement yet. Naming one
 // refuses to start, so nobody believes a plugin is on when it is not.
 var notImplementedPlugins = []string{
-	"two-factor", "anonymous", "magic-link", "email-otp", "phone-number", "one-time-token",
+	"two-factor", "magic-link", "email-otp", "phone-number", "one-time-token",
 	"jwt", "multi-session", "api-key", "device-authorization", "open-api", "admin", "organization", "passkey",
 }
 

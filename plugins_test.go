@@ -16,7 +16,7 @@ func TestLoadConfigPlugins(t *testing.T) {
 		{name: "bearer is always on and accepted", env: map[string]string{"BETTER_AUTH_PLUGINS": "bearer"}, wantIDs: ""},
 		{name: "last-login-method", env: map[string]string{"BETTER_AUTH_PLUGINS": " bearer , Last-Login-Method,last-login-method"}, wantIDs: "last-login-method"},
 		{name: "unknown name lists the known ones", env: map[string]string{"BETTER_AUTH_PLUGINS": "last-login-method,lastLoginMethod"},
-			wantErr: []string{`unknown plugin "lastloginmethod"`, "bearer, last-login-method, username"}},
+			wantErr: []string{`unknown plugin "lastloginmethod"`, "anonymous, bearer, last-login-method, username"}},
 		{name: "username with both plugins", env: map[string]string{"BETTER_AUTH_PLUGINS": "username,last-login-method", "USERNAME_MIN_LENGTH": "4", "USERNAME_MAX_LENGTH": "4"},
 			wantIDs: "username,last-login-method"},
 		{name: "username lengths are positive numbers", env: map[string]string{"BETTER_AUTH_PLUGINS": "username", "USERNAME_MIN_LENGTH": "0", "USERNAME_MAX_LENGTH": "ten"},
@@ -35,6 +35,10 @@ func TestLoadConfigPlugins(t *testing.T) {
 			wantErr: []string{"LAST_LOGIN_METHOD_MAX_AGE"}},
 		{name: "bad cookie name", env: map[string]string{"BETTER_AUTH_PLUGINS": "last-login-method", "LAST_LOGIN_METHOD_COOKIE_NAME": "a;b"},
 			wantErr: []string{"LAST_LOGIN_METHOD_COOKIE_NAME"}},
+		{name: "anonymous with its options", env: map[string]string{"BETTER_AUTH_PLUGINS": "anonymous", "ANONYMOUS_EMAIL_DOMAIN_NAME": "guests.example.org", "ANONYMOUS_DISABLE_DELETE": "true"},
+			wantIDs: "anonymous"},
+		{name: "anonymous options are checked", env: map[string]string{"BETTER_AUTH_PLUGINS": "anonymous", "ANONYMOUS_EMAIL_DOMAIN_NAME": "a@b", "ANONYMOUS_DISABLE_DELETE": "maybe"},
+			wantErr: []string{"ANONYMOUS_EMAIL_DOMAIN_NAME", "ANONYMOUS_DISABLE_DELETE"}},
 		{name: "options of a plugin that is off are not read", env: map[string]string{"LAST_LOGIN_METHOD_MAX_AGE": "soon"}, wantIDs: ""},
 	}
 	for _, tt := range tests {

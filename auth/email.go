@@ -238,8 +238,8 @@ func (g MailGate) Check(ctx context.Context) error {
 // an email change. current is the caller's session, if any; gate is asked before a step that
 // mails. The approval link of an email change works once (Better-Auth's JWT would work until it
 // expires). Errors are ErrInvalidToken, ErrTokenExpired, ErrUserNotFound, ErrInvalidUser and
-// whatever gate returns.
-func (s *Service) VerifyEmail(ctx context.Context, token, callbackURL string, current *session.Auth, meta session.Meta, gate MailGate) (*VerifyResult, error) {
+// whatever gate returns. incoming is the request, for the plugins' hooks on the auto sign-in.
+func (s *Service) VerifyEmail(ctx context.Context, token, callbackURL string, current *session.Auth, meta session.Meta, gate MailGate, incoming plugin.Incoming) (*VerifyResult, error) {
 	c, err := verifyJWT(s.email.Secret, token, s.cfg.Now())
 	switch {
 	case errors.Is(err, errTokenExpired):
@@ -274,7 +274,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token, callbackURL string, cu
 	if s.email.AutoSignInAfterVerification {
 		if current == nil || current.User.Email != c.Email {
 			// Better-Auth's last-login-method names no method for this path.
-			res.SignIn, err = s.CompleteSignIn(ctx, nil, SignInRequest{User: *u, Meta: meta})
+			res.SignIn, err = s.CompleteSignIn(ctx, nil, SignInRequest{User: *u, Meta: meta, Incoming: incoming})
 			if err != nil {
 				return nil, err
 			}

@@ -477,6 +477,8 @@ type SocialSignInInput struct {
 	AdditionalData     map[string]any
 	IDToken            *IDTokenInput
 	Meta               session.Meta
+	// Incoming is the request, for the plugins' hooks on an ID-token sign-in.
+	Incoming plugin.Incoming
 }
 
 // SocialSignInResult is either a redirect (URL, and State for the state cookie) or, for the
@@ -553,7 +555,7 @@ func (s *Social) signInWithIDToken(ctx context.Context, p *provider, in SocialSi
 	}
 	disableSignUp := (p.cfg.DisableImplicitSignUp && (in.RequestSignUp == nil || !*in.RequestSignUp)) || p.cfg.DisableSignUp
 	// Better-Auth's last-login-method names no method for /sign-in/social.
-	out, reason, err := s.handleUserInfo(ctx, p, userFromProfile(prof), acct, callbackURL, disableSignUp, false, "", in.Meta)
+	out, reason, err := s.handleUserInfo(ctx, p, userFromProfile(prof), acct, callbackURL, disableSignUp, false, "", in.Meta, in.Incoming)
 	if err != nil {
 		return nil, err
 	}
@@ -693,7 +695,7 @@ var errAmbiguousAccount = errors.New("auth: several accounts have the same provi
 // implicitly to an account whose address came through change-email (the victim of a change to
 // their address would join the changer's account), unless AccountLinking.AllowChangedEmail says
 // so. A refusal comes back as reason (Better-Auth's wording), a database failure as err.
-func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a oauthAccount, callbackURL string, disableSignUp, override bool, method string, meta session.Meta) (*signInOutcome, string, error) {
+func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a oauthAccount, callbackURL string, disableSignUp, override bool, method string, meta session.Meta, incoming plugin.Incoming) (*signInOutcome, string, error) {
 	email := NormalizeEmail(u.email)
 	owners, err := s.st.AccountsByKey(ctx, a.ProviderID, a.AccountID)
 	if err != nil {
@@ -842,7 +844,7 @@ func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a
 		}
 		return nil, cbEmailNotVerified, nil
 	}
-	in, err := s.svc.CompleteSignIn(ctx, nil, SignInRequest{User: *user, Method: method, Meta: meta})
+	in, err := s.svc.CompleteSignIn(ctx, nil, SignInRequest{User: *user, Method: method, Meta: meta, Incoming: incoming})
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "oauth session creation failed", slog.String("error", err.Error()))
 		return nil, reasonCreateSession, nil
@@ -893,6 +895,8 @@ type CallbackInput struct {
 	// StateCookie is the state the signed state cookie carries ("" when absent or forged).
 	StateCookie string
 	Meta        session.Meta
+	// Incoming is the request, for the plugins' hooks on the sign-in.
+	Incoming plugin.Incoming
 }
 
 // CallbackResult says how to answer a callback: always a 302 to Location, answered as a sign-in
@@ -980,7 +984,7 @@ func (s *Social) Callback(ctx context.Context, in CallbackInput) *CallbackResult
 		return fail(errURL, cbEmailNotFound, "")
 	}
 	disableSignUp := (p.cfg.DisableImplicitSignUp && (d.RequestSignUp == nil || !*d.RequestSignUp)) || p.cfg.DisableSignUp
-	out, reason, err := s.handleUserInfo(ctx, p, u, acct, d.CallbackURL, disableSignUp, p.cfg.OverrideUserInfoOnSignIn, p.id, in.Meta)
+	out, reason, err := s.handleUserInfo(ctx, p, u, acct, d.CallbackURL, disableSignUp, p.cfg.OverrideUserInfoOnSignIn, p.id, in.Meta, in.Incoming)
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "oauth sign-in failed", slog.String("error", err.Error()))
 		return fail("", cbInternal, "")

@@ -201,6 +201,8 @@ type SignUpInput struct {
 	// Values are the plugins' user field values from the body (see UserInput), stored with the
 	// new user over the values the sign-in method gives.
 	Values map[string]store.Value
+	// Incoming is the request, for the plugins' hooks.
+	Incoming plugin.Incoming
 }
 
 // SignUpResult is the created (or, in generic-duplicate mode, synthetic) user and the sign-in
@@ -282,7 +284,7 @@ func (s *Service) SignUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 			return nil
 		}
 		res.SignIn, err = s.CompleteSignIn(ctx, tx, SignInRequest{User: u, Method: MethodEmail, Meta: in.Meta,
-			DontRemember: dontRemember(in.RememberMe)})
+			DontRemember: dontRemember(in.RememberMe), Incoming: in.Incoming})
 		return err
 	})
 	if errors.Is(err, store.ErrConflict) {

@@ -61,10 +61,10 @@ func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignIn
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCreateSession, err)
 	}
+	if db == nil {
+		db = s.st
+	}
 	if vals := s.userValues(in.Method); len(vals) > 0 {
-		if db == nil {
-			db = s.st
-		}
 		if err := db.SetUserFields(ctx, in.User.ID, vals, s.now()); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrCreateSession, err)
 		}
@@ -72,7 +72,7 @@ func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignIn
 		s.sessions.InvalidateUser(in.User.ID)
 	}
 	out := &plugin.SignIn{Method: in.Method, User: in.User, Session: *sess, DontRemember: in.DontRemember,
-		Cookies: cookies, Incoming: in.Incoming, Host: s}
+		Cookies: cookies, Incoming: in.Incoming, DB: db, Host: s}
 	for _, p := range s.plugins {
 		if h := p.Hooks.AfterSession; h != nil {
 			if err := h(ctx, out); err != nil {
@@ -88,6 +88,46 @@ func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignIn
 func (s *Service) FinishSignIn(ctx context.Context, in plugin.Finish) (*plugin.SignIn, error) {
 	return s.CompleteSignIn(ctx, nil, SignInRequest{User: in.User, Method: in.Method, Meta: in.Meta,
 		DontRemember: in.DontRemember, Incoming: in.Incoming, Cookies: in.Cookies})
+}
+
+// CreateUserAndSignIn implements plugin.Host: a user without a password is created and signed
+// in, user and session in one transaction, so a refused or failed sign-in leaves no user behind.
+func (s *Service) CreateUserAndSignIn(ctx context.Context, in plugin.NewUser) (*plugin.SignIn, error) {
+	now := s.now()
+	u := store.User{ID: session.NewID(), Name: in.Name, Email: in.Email, EmailVerified: in.EmailVerified, Image: in.Image,
+		CreatedAt: now, UpdatedAt: now}
+	if err := s.newUserValues(&u, in.Method); err != nil {
+		return nil, err
+	}
+	if err := s.st.SetExtra(&u, in.Values); err != nil {
+		return nil, err
+	}
+	var out *plugin.SignIn
+	err := s.st.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.CreateUser(ctx, &u); err != nil {
+			return err
+		}
+		var err error
+		out, err = s.CompleteSignIn(ctx, tx, SignInRequest{User: u, Method: in.Method, Meta: in.Meta,
+			DontRemember: in.DontRemember, Incoming: in.Incoming})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RemoveUser implements plugin.Host.
+func (s *Service) RemoveUser(ctx context.Context, db *store.Store, userID string) error {
+	if db == nil {
+		db = s.st
+	}
+	if _, err := db.DeleteUser(ctx, userID); err != nil {
+		return err
+	}
+	s.sessions.InvalidateUser(userID)
+	return nil
 }
 
 // userValues collects the plugins' user field values for a sign-in by method.

@@ -405,6 +405,26 @@ func (m *Manager) extend(ctx context.Context, token string, sess *store.Session,
 	return &Auth{Session: *fresh, User: *freshUser}, nil
 }
 
+// Peek returns the live session the request presents (session cookie or bearer token), from the
+// in-process cache or the database, nil when there is none. Unlike Get it has no side effects: it
+// never refreshes the session, writes no cookie and deletes no expired row, so a sign-in's hooks
+// may call it inside the sign-in's transaction.
+func (m *Manager) Peek(ctx context.Context, r *http.Request) (*Auth, error) {
+	token, ok := m.TokenFrom(r)
+	if !ok || token == "" {
+		return nil, nil
+	}
+	now := m.now()
+	if hit, ok := m.cache.get(cacheKey(token), token, now); ok && m.live(&hit.Session, now) {
+		return hit, nil
+	}
+	a, err := m.Lookup(ctx, token)
+	if err != nil || a == nil || !m.live(&a.Session, now) {
+		return nil, err
+	}
+	return a, nil
+}
+
 // Lookup returns the live session for a raw token, without touching cookies or refreshing it;
 // nil when there is none.
 func (m *Manager) Lookup(ctx context.Context, token string) (*Auth, error) {

@@ -141,6 +141,19 @@ func (s *Store) SetExtra(u *User, vals map[string]Value) error {
 	return nil
 }
 
+// UserField returns the value of the added user field name on u (unset when u carries none); ok is
+// false when no such field is registered.
+func (s *Store) UserField(u *User, name string) (v Value, ok bool) {
+	i := fieldIndex(s.Columns().User, name)
+	if i < 0 {
+		return Value{}, false
+	}
+	if i < len(u.Extra) {
+		return u.Extra[i], true
+	}
+	return Value{}, true
+}
+
 func fieldIndex(fields []Field, name string) int {
 	for i, f := range fields {
 		if f.Name == name {

@@ -180,7 +180,7 @@ func (h *authHandler) signUpEmail(c *call) error {
 	res, err := h.auth.SignUpEmail(c.Request().Context(), auth.SignUpInput{
 		Name: name, Email: email, Password: password, Image: c.strPtr("image"),
 		RememberMe: c.boolPtr("rememberMe"), CallbackURL: strOr(c.strPtr("callbackURL")), Meta: h.meta(c),
-		OnCreate: onCreate, Refused: h.fieldNotAllowed(c.body), Values: values,
+		OnCreate: onCreate, Refused: h.fieldNotAllowed(c.body, true), Values: values, Incoming: h.incoming(c),
 	})
 	if err != nil {
 		return err
@@ -198,9 +198,13 @@ func (h *authHandler) signUpEmail(c *call) error {
 
 // fieldNotAllowed is Better-Auth's answer to a body that sets a user field only the server sets
 // (store.Field.ReadOnly, such as lastLoginMethod): 400 FIELD_NOT_ALLOWED naming the first such
-// field in column order. A falsy value is let through and ignored, as Better-Auth does.
-func (h *authHandler) fieldNotAllowed(body map[string]any) error {
+// field in column order. A falsy value is let through and ignored, as Better-Auth does; so is any
+// value on sign-up (create) of a field with a default, which Better-Auth stores instead.
+func (h *authHandler) fieldNotAllowed(body map[string]any, create bool) error {
 	for _, f := range h.cols.User {
+		if create && f.Default.Valid {
+			continue
+		}
 		if v, present := body[f.Name]; f.ReadOnly && present && truthy(v) {
 			return &plugin.Error{Status: http.StatusBadRequest, Code: "FIELD_NOT_ALLOWED", Message: f.Name + " is not allowed to be set"}
 		}
@@ -420,7 +424,7 @@ func (h *authHandler) updateUser(c *call) error {
 			return validationError("[body.image] Invalid input: expected string, received " + string(jsKind(v)))
 		}
 	}
-	if err := h.fieldNotAllowed(c.body); err != nil {
+	if err := h.fieldNotAllowed(c.body, false); err != nil {
 		return err
 	}
 	if _, err := h.auth.UpdateUser(c.Request().Context(), c.auth.User.ID, in); err != nil {

@@ -110,7 +110,7 @@ func (h *authHandler) verifyEmail(c *call) error {
 	if err != nil {
 		return err
 	}
-	res, err := h.auth.VerifyEmail(c.Request().Context(), token, cb, current, h.meta(c), h.limiter.mailGate(c.Request()))
+	res, err := h.auth.VerifyEmail(c.Request().Context(), token, cb, current, h.meta(c), h.limiter.mailGate(c.Request()), h.incoming(c))
 	if err != nil {
 		api := lookupError(err)
 		if api != nil && api.Status == http.StatusTooManyRequests {

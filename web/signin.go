@@ -2,7 +2,7 @@ package web
 
 import (
 	"context"
-	"errors"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -51,14 +51,16 @@ func (in incoming) Cookie(name string) (string, bool) {
 	return session.ReadCookie(in.c.Request(), name)
 }
 
-// Session reads the caller's session as endpoints that need one do (never from the cookie
-// cache); a vanished session is none.
+// Session reads the caller's session authoritatively (never from the cookie cache) and without
+// side effects (session.Manager.Peek): hooks call it in the middle of a sign-in, possibly inside
+// its transaction, where refreshing the old session or clearing its cookies would be wrong.
 func (in incoming) Session(ctx context.Context) (*session.Auth, error) {
-	a, err := in.h.sessions.Get(ctx, in.c.Response(), in.c.Request(), session.GetOptions{DisableCookieCache: true})
-	if errors.Is(err, session.ErrVanished) {
-		return nil, nil
-	}
-	return a, err
+	return in.h.sessions.Peek(ctx, in.c.Request())
+}
+
+// Path is the request path below the base path.
+func (in incoming) Path() string {
+	return strings.TrimPrefix(in.c.Request().URL.Path, strings.TrimRight(in.h.cfg.BasePath, "/"))
 }
 
 // challengeAnswer writes a sign-in a plugin challenged: its cookies and its body, status 200.

@@ -395,7 +395,7 @@ func (h *authHandler) signInSocial(c *call) error {
 		Provider: provider, CallbackURL: c.strPtr("callbackURL"), NewUserCallbackURL: c.strPtr("newUserCallbackURL"),
 		ErrorCallbackURL: c.strPtr("errorCallbackURL"), Scopes: stringSlice(c.body["scopes"]), LoginHint: loginHint,
 		RequestSignUp: c.boolPtr("requestSignUp"), AdditionalParams: stringMap(c.body["additionalParams"]), AdditionalData: ad,
-		IDToken: idTokenInput(idt), Meta: h.meta(c),
+		IDToken: idTokenInput(idt), Meta: h.meta(c), Incoming: h.incoming(c),
 	})
 	if err != nil {
 		return socialError(err)
@@ -442,6 +442,7 @@ func (h *authHandler) oauthCallback(c *call) error {
 			DeviceID: q["device_id"], User: q["user"], Iss: q["iss"]},
 		StateCookie: cookieState,
 		Meta:        h.meta(c),
+		Incoming:    h.incoming(c),
 	})
 	if res.ClearStateCookie {
 		h.sessions.ClearStateCookie(c.Response())

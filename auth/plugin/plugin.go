@@ -123,8 +123,12 @@ type Incoming interface {
 	// Cookie returns the cookie with exactly this name, percent-decoded.
 	Cookie(name string) (value string, ok bool)
 	// Session returns the request's valid session (from the session cookie or a bearer token,
-	// read from the database or the in-process cache), nil when it has none.
+	// read from the database or the in-process cache), nil when it has none. It has no side
+	// effects: the session is not refreshed and no cookie is written.
 	Session(ctx context.Context) (*session.Auth, error)
+	// Path is the request's path below the auth base path ("/sign-up/email",
+	// "/callback/google"), the ctx.path Better-Auth's hook matchers test.
+	Path() string
 }
 
 // UserInput is a sign-up or update-user body as a plugin's UserInput hook sees it.
@@ -147,6 +151,34 @@ type Host interface {
 	// FinishSignIn gives a user whose sign-in passed its challenge a session, as the end of any
 	// sign-in does: the plugins' BeforeSession and AfterSession hooks run, Challenge hooks do not.
 	FinishSignIn(ctx context.Context, in Finish) (*SignIn, error)
+	// CreateUserAndSignIn creates a user who signs in without a password (anonymous, and later
+	// magic link, e-mail OTP, phone number) and signs them in as any sign-in ends: the user row and
+	// the session are written in one transaction, and the plugins' hooks run. A taken e-mail
+	// address is an error wrapping store.ErrConflict; no user is created then.
+	CreateUserAndSignIn(ctx context.Context, in NewUser) (*SignIn, error)
+	// RemoveUser deletes a user at once, with their sessions, accounts and verification rows,
+	// and forgets their cached sessions; the checks are the caller's. db is the database to write
+	// in (SignIn.DB inside a sign-in's hooks), nil for Store(). An unknown user is
+	// store.ErrNotFound.
+	RemoveUser(ctx context.Context, db *store.Store, userID string) error
+}
+
+// NewUser is a user to create and sign in (Host.CreateUserAndSignIn).
+type NewUser struct {
+	// Name, Email (stored as given: normalize it first), EmailVerified and Image of the new user;
+	// the host sets the id and the timestamps.
+	Name          string
+	Email         string
+	EmailVerified bool
+	Image         *string
+	// Values are the plugins' user fields for the new user, over the values the sign-in method
+	// gives (Hooks.UserValues).
+	Values map[string]store.Value
+	// Method, DontRemember, Meta and Incoming are SignIn's.
+	Method       string
+	DontRemember *bool
+	Meta         session.Meta
+	Incoming     Incoming
 }
 
 // Finish is a challenged sign-in that passed its challenge.
@@ -204,6 +236,10 @@ type SignIn struct {
 	// Incoming reads the request's cookies and session, for AfterSession hooks that look at the
 	// session the browser had before (anonymous account linking); nil when there is no request.
 	Incoming Incoming
+	// DB is the database the session was written in: the transaction that also creates the user
+	// on sign-up, so an AfterSession hook's writes commit or roll back with the sign-in (and on
+	// SQLite do not wait for that transaction's lock). Hooks write through it.
+	DB *store.Store
 	// Host is the server.
 	Host Host
 }
@@ -312,7 +348,7 @@ type Response struct {
 	Cookies []Cookie
 	// ClearSession expires the session cookies (sign-out-like answers), before Cookies are set.
 	ClearSession bool
-	SignIn *SignIn
+	SignIn       *SignIn
 	// CallbackURL is the body's callbackURL (nil when absent) of a sign-in answered as e-mail
 	// sign-in is: with SignIn set and Body nil the answer is {"redirect","token","url","user"},
 	// with a Location header for a non-empty callbackURL.

@@ -9,7 +9,11 @@ const BUILDERS = {
       ...(process.env.USERNAME_MIN_LENGTH && { minUsernameLength: Number(process.env.USERNAME_MIN_LENGTH) }),
       ...(process.env.USERNAME_MAX_LENGTH && { maxUsernameLength: Number(process.env.USERNAME_MAX_LENGTH) }),
     }),
-  anonymous: async () => (await import('better-auth/plugins')).anonymous(),
+  anonymous: async () =>
+    (await import('better-auth/plugins')).anonymous({
+      ...(process.env.ANONYMOUS_EMAIL_DOMAIN_NAME && { emailDomainName: process.env.ANONYMOUS_EMAIL_DOMAIN_NAME }),
+      ...(process.env.ANONYMOUS_DISABLE_DELETE === 'true' && { disableDeleteAnonymousUser: true }),
+    }),
   // Options come from the same variables the Go server reads, so both sides run one configuration.
   'last-login-method': async () =>
     (await import('better-auth/plugins')).lastLoginMethod({

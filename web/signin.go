@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 
 	"github.com/labstack/echo/v4"
 
@@ -54,11 +53,7 @@ func (in incoming) Cookie(name string) (string, bool) {
 // Session reads the caller's session as endpoints that need one do (never from the cookie
 // cache); a vanished session is none.
 func (in incoming) Session(ctx context.Context) (*session.Auth, error) {
-	a, err := in.h.sessions.Get(ctx, in.c.Response(), in.c.Request(), session.GetOptions{DisableCookieCache: true})
-	if errors.Is(err, session.ErrVanished) {
-		return nil, nil
-	}
-	return a, err
+	return callerSession(ctx, in.h.sessions, in.c, optionalSession)
 }
 
 // challengeAnswer writes a sign-in a plugin challenged: its cookies and its body, status 200.

@@ -501,7 +501,7 @@ func (h *authHandler) linkSocial(c *call) error {
 	if err := zval(c.body, c.kind, linkSocialFields); err != nil {
 		return err
 	}
-	a, err := h.requireSession(c.Context, false)
+	a, err := callerSession(c.Request().Context(), h.sessions, c, needSession)
 	if err != nil {
 		return err
 	}
@@ -530,7 +530,7 @@ func (h *authHandler) linkSocial(c *call) error {
 // tokenSession is the session check of the provider-token endpoints: without a session
 // Better-Auth answers 401 with an empty body (and a JSON content type).
 func (h *authHandler) tokenSession(c *call) (*session.Auth, error) {
-	a, err := h.requireSession(c.Context, false)
+	a, err := callerSession(c.Request().Context(), h.sessions, c, needSession)
 	if err == errUnauthorized {
 		return nil, &apiError{Status: http.StatusUnauthorized, Empty: true}
 	}

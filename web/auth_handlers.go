@@ -204,7 +204,7 @@ func (h *authHandler) signUpProfile(c *call) (func(context.Context, *store.Store
 	}
 	p, err := h.content.NewProfile(c.Request().Context(), req.toUpdate(), path+".")
 	if err != nil {
-		return nil, contentError(err)
+		return nil, err
 	}
 	return func(ctx context.Context, tx *store.Store, userID string) error {
 		return h.content.SaveNewProfile(ctx, tx, userID, p)

@@ -97,9 +97,9 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	log := newLogger(cfg, stderr)
 	started := time.Now()
 	setMemoryLimit(cfg)
-	if cfg.Production && !cfg.secureCookies() {
+	if cfg.Production && !cfg.Session.Secure {
 		log.Warn("production without Secure cookies: session cookies can travel over plain http; set BETTER_AUTH_URL to the public https:// URL",
-			slog.String("base_url", cfg.BaseURL))
+			slog.String("base_url", cfg.Web.BaseURL))
 	}
 
 	secret, generated, err := resolveSecret(cfg)
@@ -111,10 +111,8 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 			slog.String("file", secretFile(cfg)))
 	}
 
-	st, err := store.Open(ctx, store.Config{
-		URL: cfg.DatabaseURL, MaxOpenConns: cfg.DBMaxConns, SimpleProtocol: cfg.DBSimpleProtocol, Logger: log,
-		ListenURL: cfg.ListenURL,
-	})
+	cfg.Store.Logger = log
+	st, err := store.Open(ctx, cfg.Store)
 	if err != nil {
 		return err
 	}
@@ -122,44 +120,36 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	if err := plugin.Install(ctx, st, cfg.Plugins); err != nil {
+	if err := plugin.Install(ctx, st, cfg.Auth.Plugins); err != nil {
 		return err
 	}
 	warnOpenFolders(log, cfg)
 
-	sender, err := mail.New(mail.Config{
-		SMTPURL: cfg.SMTPURL, From: cfg.MailFrom, Timeout: cfg.MailSendTimeout,
-		OutboxDir: filepath.Join(cfg.DataDir, "outbox"), Logger: log,
-		LogLinks: !cfg.Production, // in production a link in a log is a credential anyone reading logs could use
-	})
+	cfg.Mail.Logger = log
+	sender, err := mail.New(cfg.Mail)
 	if err != nil {
 		return err
 	}
-	templates, err := mail.LoadTemplates(cfg.MailTemplatesDir, cfg.AppName)
+	templates, err := mail.LoadTemplates(cfg.Mail.TemplatesDir, cfg.Mail.AppName)
 	if err != nil {
 		return err
 	}
-	if cfg.SMTPURL == "" {
+	if cfg.Mail.SMTPURL == "" {
 		level := slog.LevelInfo
 		if cfg.Production {
 			level = slog.LevelWarn
 		}
 		log.Log(ctx, level, "no SMTP_URL: mail is not delivered, messages are written to the outbox folder",
-			slog.String("outbox", filepath.Join(cfg.DataDir, "outbox")))
+			slog.String("outbox", cfg.Mail.OutboxDir))
 	}
 
-	sessions := session.New(session.Config{
-		Secret: []byte(secret), ExpiresIn: cfg.SessionExpiresIn, UpdateAge: cfg.SessionUpdateAge,
-		FreshAge: cfg.SessionFreshAge, Secure: cfg.secureCookies(),
-		DisableCache: !cfg.SessionCache, CacheTTL: cfg.SessionCacheTTL, CacheSize: cfg.SessionCacheSize,
-		CacheBytes: int64(cfg.SessionCacheBytes), MaxAge: cfg.SessionMaxAge,
-		CookieCache: cfg.CookieCache, CookieCacheMaxAge: cfg.CookieCacheMaxAge,
-	}, st)
+	cfg.Session.Secret = []byte(secret)
+	sessions := session.New(cfg.Session, st)
 	// Other instances (and Better-Auth servers) sharing a PostgreSQL database announce session and
 	// user changes through triggers; until this instance hears them its cache stands aside.
 	sessions.SetCacheHealthy(st.Dialect() != store.Postgres)
 	go st.Listen(ctx, store.SessionChannel, sessions.HandleInvalidation, sessions.SetCacheHealthy)
-	if cfg.SessionCache {
+	if !cfg.Session.DisableCache {
 		go tuneGC(ctx, os.Getenv, sessions.CacheBytes, time.Second)
 	}
 	var rdb *store.Redis
@@ -177,41 +167,18 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 			log.Warn("REDIS_URL is ignored for sessions on SQLite: a SQLite database serves one instance")
 		}
 	}
-	authSvc := auth.New(auth.Config{
-		MinPasswordLength: cfg.MinPasswordLength, MaxPasswordLength: cfg.MaxPasswordLength,
-		DisableSignUp: cfg.DisableSignUp, DisableAutoSignIn: cfg.DisableAutoSignIn,
-		Hasher:                   auth.HasherConfig{Concurrency: cfg.HashConcurrency},
-		RequireEmailVerification: cfg.RequireEmailVerification,
-		RejectCommonPasswords:    cfg.RejectCommon,
-		Plugins:                  cfg.Plugins,
-		Lockout: auth.LockoutConfig{Enabled: cfg.LockoutEnabled, Threshold: cfg.LockoutThreshold,
-			Base: cfg.LockoutBase, Max: cfg.LockoutMax},
-		Email: auth.EmailConfig{
-			APIURL: cfg.BaseURL + "/api/auth", Secret: []byte(secret), Sender: sender, Templates: templates,
-			SendTimeout: cfg.MailSendTimeout, Logger: log,
-			SendOnSignUp: cfg.SendVerificationOnSignUp, SendOnSignIn: cfg.SendVerificationOnSignIn,
-			AutoSignInAfterVerification: cfg.AutoSignInAfterVerification,
-			VerificationExpiresIn:       cfg.VerificationExpiresIn, ResetPasswordExpiresIn: cfg.ResetPasswordExpiresIn,
-			RevokeSessionsOnPasswordReset: cfg.RevokeSessionsOnPasswordReset,
-			ChangeEmailEnabled:            cfg.ChangeEmailEnabled, ChangeEmailWithoutVerification: cfg.ChangeEmailWithoutVerify,
-			ChangeEmailConfirmation: cfg.ChangeEmailConfirmation,
-			DeleteUserEnabled:       cfg.DeleteUserEnabled, DeleteUserVerification: cfg.DeleteUserVerification,
-			DeleteTokenExpiresIn: cfg.DeleteTokenExpiresIn,
-		},
-	}, st, sessions)
+	cfg.Auth.Email.Secret, cfg.Auth.Email.Sender, cfg.Auth.Email.Templates = []byte(secret), sender, templates
+	cfg.Auth.Email.Logger = log
+	authSvc := auth.New(cfg.Auth, st, sessions)
 
-	socialCfg, err := auth.LoadProvidersFromEnv(getenv)
-	if err != nil {
-		return err
-	}
-	socialCfg.Logger = log
-	social, err := authSvc.EnableSocial(socialCfg)
+	cfg.Social.Logger = log
+	social, err := authSvc.EnableSocial(cfg.Social)
 	if err != nil {
 		return err
 	}
 	go social.Warm(ctx) // fetch OIDC discovery documents now rather than on the first sign-in
 
-	contentSvc := content.New(content.Config{Dir: cfg.ContentDir}, st)
+	contentSvc := content.New(cfg.Content, st)
 	loaded, err := contentSvc.Sync(ctx)
 	if err != nil {
 		return fmt.Errorf("content: %w", err)
@@ -220,26 +187,22 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 		slog.Int("added", loaded.Added), slog.Int("updated", loaded.Updated), slog.Int("removed", loaded.Removed))
 	go reloadContent(ctx, contentSvc, cfg.ContentReload, log)
 
-	rateLimit := web.RateLimitConfig{Enabled: cfg.RateLimitEnabled, Window: cfg.RateLimitWindow, Max: cfg.RateLimitMax, Rules: cfg.RateLimitRules}
-	switch cfg.RateLimitStorage {
+	switch cfg.Web.RateLimit.Storage {
 	case "database":
 		if err := st.EnsureRateLimitTable(ctx); err != nil {
 			return err
 		}
-		rateLimit.Store = web.DatabaseRateLimitStore{St: st}
+		cfg.Web.RateLimit.Store = web.DatabaseRateLimitStore{St: st}
 	case "redis":
-		rateLimit.Store = web.RedisRateLimitStore{R: rdb}
+		cfg.Web.RateLimit.Store = web.RedisRateLimitStore{R: rdb}
 	}
 	if !cfg.Production {
 		// A separate frontend (a Vite dev server on another port) fails with a bare "Failed to
 		// fetch" when its origin is not here; say up front which ones are.
 		log.Info("trusted origins; add others to BETTER_AUTH_TRUSTED_ORIGINS (comma-separated)",
-			slog.String("origins", strings.Join(append([]string{cfg.BaseURL}, cfg.TrustedOrigins...), ",")))
+			slog.String("origins", strings.Join(append([]string{cfg.Web.BaseURL}, cfg.Web.TrustedOrigins...), ",")))
 	}
-	e := web.New(web.Config{
-		BaseURL: cfg.BaseURL, TrustedOrigins: cfg.TrustedOrigins, TrustedProxies: cfg.TrustedProxies,
-		Production: cfg.Production, RateLimit: rateLimit,
-	}, web.Deps{Store: st, Sessions: sessions, Auth: authSvc, Content: contentSvc, Logger: log})
+	e := web.New(cfg.Web, web.Deps{Store: st, Sessions: sessions, Auth: authSvc, Content: contentSvc, Logger: log})
 
 	srv := &http.Server{
 		Addr:              net.JoinHostPort(cfg.Host, cfg.Port),
@@ -258,8 +221,8 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	}
 	log.Info("server ready",
 		slog.String("addr", ln.Addr().String()), slog.String("version", version),
-		slog.String("database", string(st.Dialect())), slog.String("base_url", cfg.BaseURL),
-		slog.Bool("production", cfg.Production), slog.String("plugins", pluginIDs(cfg.Plugins)),
+		slog.String("database", string(st.Dialect())), slog.String("base_url", cfg.Web.BaseURL),
+		slog.Bool("production", cfg.Production), slog.String("plugins", pluginIDs(cfg.Auth.Plugins)),
 		slog.Duration("startup", time.Since(started)))
 
 	// Start-up (migrations, rendering the catalog, compiling templates and sanitizer rules) leaves
@@ -299,7 +262,7 @@ func setMemoryLimit(cfg Config) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	n := cfg.HashConcurrency
+	n := cfg.Auth.Hasher.Concurrency
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
@@ -343,7 +306,7 @@ func reloadContent(ctx context.Context, svc *content.Service, interval time.Dura
 // anything else put there, such as backups.
 func warnOpenFolders(log *slog.Logger, cfg Config) {
 	dirs := []string{filepath.Clean(cfg.DataDir)}
-	if p, ok := store.SQLiteFile(cfg.DatabaseURL); ok {
+	if p, ok := store.SQLiteFile(cfg.Store.URL); ok {
 		if d := filepath.Clean(filepath.Dir(p)); d != dirs[0] {
 			dirs = append(dirs, d)
 		}

@@ -20,26 +20,26 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Port != "8000" || c.BaseURL != "http://localhost:8000" || c.DatabaseURL != "sqlite:data/app.db" || c.Production {
-		t.Errorf("defaults = port %s, base %s, db %s, production %v", c.Port, c.BaseURL, c.DatabaseURL, c.Production)
+	if c.Port != "8000" || c.Web.BaseURL != "http://localhost:8000" || c.Store.URL != "sqlite:data/app.db" || c.Production {
+		t.Errorf("defaults = port %s, base %s, db %s, production %v", c.Port, c.Web.BaseURL, c.Store.URL, c.Production)
 	}
-	if c.secureCookies() {
+	if c.Session.Secure {
 		t.Error("http base URL gave secure cookies")
 	}
-	if c.AppName != "Pathway" {
-		t.Errorf("APP_NAME default = %q, want the web app's name Pathway", c.AppName)
+	if c.Mail.AppName != "Pathway" {
+		t.Errorf("APP_NAME default = %q, want the web app's name Pathway", c.Mail.AppName)
 	}
-	if c.SessionMaxAge != 0 || c.SessionCacheBytes != 16<<20 {
-		t.Errorf("SESSION_MAX_AGE = %v, SESSION_CACHE_BYTES = %d, want off and 16 MiB", c.SessionMaxAge, c.SessionCacheBytes)
+	if c.Session.MaxAge != 0 || c.Session.CacheBytes != 16<<20 {
+		t.Errorf("SESSION_MAX_AGE = %v, SESSION_CACHE_BYTES = %d, want off and 16 MiB", c.Session.MaxAge, c.Session.CacheBytes)
 	}
-	if c, _ := loadConfig(envMap(map[string]string{"SESSION_MAX_AGE": "720h"})); c.SessionMaxAge != 30*24*time.Hour {
-		t.Errorf("SESSION_MAX_AGE=720h read as %v", c.SessionMaxAge)
+	if c, _ := loadConfig(envMap(map[string]string{"SESSION_MAX_AGE": "720h"})); c.Session.MaxAge != 30*24*time.Hour {
+		t.Errorf("SESSION_MAX_AGE=720h read as %v", c.Session.MaxAge)
 	}
 	c, err = loadConfig(envMap(map[string]string{"BETTER_AUTH_URL": "https://auth.example.com/", "BETTER_AUTH_TRUSTED_ORIGINS": "https://a.example.com, https://b.example.com"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.secureCookies() || c.BaseURL != "https://auth.example.com" || len(c.TrustedOrigins) != 2 || c.TrustedOrigins[1] != "https://b.example.com" {
+	if !c.Session.Secure || c.Web.BaseURL != "https://auth.example.com" || len(c.Web.TrustedOrigins) != 2 || c.Web.TrustedOrigins[1] != "https://b.example.com" {
 		t.Errorf("https config = %+v", c)
 	}
 }

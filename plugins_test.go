@@ -56,7 +56,7 @@ func TestLoadConfigPlugins(t *testing.T) {
 				t.Fatal(err)
 			}
 			var ids []string
-			for _, p := range c.Plugins {
+			for _, p := range c.Auth.Plugins {
 				ids = append(ids, p.ID)
 			}
 			if got := strings.Join(ids, ","); got != tt.wantIDs {

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"authserver/env"
 )
 
 // providerTypes are the provider implementations, one provider_<type>.go each, in the order
@@ -188,30 +190,18 @@ type SocialConfig struct {
 // ACCOUNT_LINKING_UPDATE_USER_INFO, ACCOUNT_LINKING_ALLOW_CHANGED_EMAIL; OAUTH_ERROR_URL replaces
 // the default error page.
 func LoadProvidersFromEnv(getenv func(string) string) (SocialConfig, error) {
-	env := func(k string) string { return strings.TrimSpace(getenv(k)) }
-	var errs []error
-	flag := func(k string, def bool) bool {
-		v := env(k)
-		if v == "" {
-			return def
-		}
-		b, err := parseEnvBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", k, err))
-			return def
-		}
-		return b
-	}
+	r := env.New(getenv)
+	env := func(k string) string { return r.String(k, "") }
 	cfg := SocialConfig{Providers: map[string]ProviderConfig{}}
 	common := func(prefix string, p *ProviderConfig) {
 		p.ClientSecret = env(prefix + "_CLIENT_SECRET")
 		p.Scopes = splitList(env(prefix + "_SCOPES"))
 		p.Prompt = env(prefix + "_PROMPT")
 		p.RedirectURI = env(prefix + "_REDIRECT_URI")
-		p.DisableSignUp = flag(prefix+"_DISABLE_SIGN_UP", false)
-		p.DisableImplicitSignUp = flag(prefix+"_DISABLE_IMPLICIT_SIGN_UP", false)
-		p.RequireEmailVerification = flag(prefix+"_REQUIRE_EMAIL_VERIFICATION", false)
-		p.OverrideUserInfoOnSignIn = flag(prefix+"_OVERRIDE_USER_INFO", false)
+		p.DisableSignUp = r.Bool(prefix+"_DISABLE_SIGN_UP", false)
+		p.DisableImplicitSignUp = r.Bool(prefix+"_DISABLE_IMPLICIT_SIGN_UP", false)
+		p.RequireEmailVerification = r.Bool(prefix+"_REQUIRE_EMAIL_VERIFICATION", false)
+		p.OverrideUserInfoOnSignIn = r.Bool(prefix+"_OVERRIDE_USER_INFO", false)
 	}
 	for _, id := range builtinProviders {
 		prefix := strings.ToUpper(id)
@@ -228,31 +218,26 @@ func LoadProvidersFromEnv(getenv func(string) string) (SocialConfig, error) {
 		prefix := "OIDC_" + envKey(id)
 		p := ProviderConfig{Type: ProviderOIDC, ClientID: env(prefix + "_CLIENT_ID"), DiscoveryURL: env(prefix + "_DISCOVERY_URL")}
 		common(prefix, &p)
-		if v := env(prefix + "_PKCE"); v != "" {
-			b := flag(prefix+"_PKCE", true)
-			p.PKCE = &b
-		}
+		p.PKCE = r.OptionalBool(prefix + "_PKCE")
 		p.TokenAuthBasic = strings.EqualFold(env(prefix+"_TOKEN_AUTH"), "basic")
 		if _, dup := cfg.Providers[id]; dup {
-			errs = append(errs, fmt.Errorf("OIDC_PROVIDERS: %q is already configured", id))
+			r.Fail(fmt.Errorf("OIDC_PROVIDERS: %q is already configured", id))
 			continue
 		}
 		cfg.Providers[id] = p
 	}
 	cfg.TrustedProviders = splitList(env("TRUSTED_PROVIDERS"))
-	cfg.EncryptOAuthTokens = flag("ENCRYPT_OAUTH_TOKENS", false)
-	cfg.AccountLinking.Disabled = !flag("ACCOUNT_LINKING_ENABLED", true)
-	cfg.AccountLinking.AllowDifferentEmails = flag("ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS", false)
-	cfg.AccountLinking.DisableImplicitLinking = flag("ACCOUNT_LINKING_DISABLE_IMPLICIT", false)
-	cfg.AccountLinking.UpdateUserInfoOnLink = flag("ACCOUNT_LINKING_UPDATE_USER_INFO", false)
-	cfg.AccountLinking.AllowChangedEmail = flag("ACCOUNT_LINKING_ALLOW_CHANGED_EMAIL", false)
-	requireLocal := flag("ACCOUNT_LINKING_REQUIRE_LOCAL_EMAIL_VERIFIED", true)
+	cfg.EncryptOAuthTokens = r.Bool("ENCRYPT_OAUTH_TOKENS", false)
+	cfg.AccountLinking.Disabled = !r.Bool("ACCOUNT_LINKING_ENABLED", true)
+	cfg.AccountLinking.AllowDifferentEmails = r.Bool("ACCOUNT_LINKING_ALLOW_DIFFERENT_EMAILS", false)
+	cfg.AccountLinking.DisableImplicitLinking = r.Bool("ACCOUNT_LINKING_DISABLE_IMPLICIT", false)
+	cfg.AccountLinking.UpdateUserInfoOnLink = r.Bool("ACCOUNT_LINKING_UPDATE_USER_INFO", false)
+	cfg.AccountLinking.AllowChangedEmail = r.Bool("ACCOUNT_LINKING_ALLOW_CHANGED_EMAIL", false)
+	requireLocal := r.Bool("ACCOUNT_LINKING_REQUIRE_LOCAL_EMAIL_VERIFIED", true)
 	cfg.AccountLinking.RequireLocalEmailVerified = &requireLocal
 	cfg.ErrorURL = env("OAUTH_ERROR_URL")
-	if err := cfg.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	return cfg, errors.Join(errs...)
+	r.Fail(cfg.Validate())
+	return cfg, r.Err()
 }
 
 // Validate checks that every provider has what it needs to work.
@@ -310,16 +295,6 @@ func splitList(v string) []string {
 		}
 	}
 	return out
-}
-
-func parseEnvBool(v string) (bool, error) {
-	switch strings.ToLower(v) {
-	case "", "0", "false", "no", "off":
-		return false, nil
-	case "1", "true", "yes", "on":
-		return true, nil
-	}
-	return false, fmt.Errorf("%q is not a boolean", v)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -19,13 +19,14 @@ import (
 	"authserver/store"
 )
 
-// Config holds the emailAndPassword options of Better-Auth that the service honours.
+// Config holds the emailAndPassword options of Better-Auth that the service honours; LoadConfig
+// reads them from the environment.
 type Config struct {
 	// MinPasswordLength and MaxPasswordLength bound new passwords in UTF-16 code units (defaults 8
 	// and 128, Better-Auth's).
 	MinPasswordLength int
 	MaxPasswordLength int
-	// DisableSignUp refuses new accounts (EMAIL_PASSWORD_SIGN_UP_DISABLED).
+	// DisableSignUp refuses new accounts (DISABLE_SIGN_UP).
 	DisableSignUp bool
 	// RequireEmailVerification refuses sign-in until the email is verified and makes sign-up create
 	// no session and answer duplicates generically.

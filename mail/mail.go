@@ -24,6 +24,8 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+
+	"authserver/env"
 )
 
 // Message is one email. To is a single recipient address; Text is the
@@ -65,6 +67,26 @@ type Config struct {
 	// (system roots). It exists for tests and private CAs; ServerName is
 	// filled from the URL host when empty.
 	TLSConfig *tls.Config
+
+	// TemplatesDir and AppName are LoadTemplates' arguments (MAIL_TEMPLATES_DIR, APP_NAME); New
+	// ignores them. They live here so every mail option is read in one place, LoadConfig.
+	TemplatesDir string
+	AppName      string
+}
+
+// LoadConfig reads the mail options: SMTP_URL, MAIL_FROM, MAIL_SEND_TIMEOUT (default 10 s),
+// MAIL_TEMPLATES_DIR and APP_NAME (default defaultAppName, the caller's). OutboxDir, Logger and
+// LogLinks depend on where and how the server runs: the caller sets them.
+func LoadConfig(getenv func(string) string, defaultAppName string) (Config, error) {
+	r := env.New(getenv)
+	c := Config{
+		SMTPURL:      r.String("SMTP_URL", ""),
+		From:         r.String("MAIL_FROM", ""),
+		Timeout:      r.Duration("MAIL_SEND_TIMEOUT", defaultTimeout),
+		TemplatesDir: r.String("MAIL_TEMPLATES_DIR", ""),
+		AppName:      r.String("APP_NAME", defaultAppName),
+	}
+	return c, r.Err()
 }
 
 const (

@@ -107,35 +107,6 @@ func storedIP(ip string) string {
 	return p.Addr().StringExpanded()
 }
 
-// requireSession validates the caller's session for an endpoint that needs one, refreshing it if
-// due. A missing, expired or revoked session is a 401; fresh additionally demands a recent sign-in.
-func (h *authHandler) requireSession(c echo.Context, fresh bool) (*session.Auth, error) {
-	if fresh {
-		return h.sessionFor(c, needFreshSession)
-	}
-	return h.sessionFor(c, needSession)
-}
-
-// sessionFor validates the caller's session as the endpoint needs it: authoritatively (never
-// from the cookie cache), and for needFreshSession recent.
-func (h *authHandler) sessionFor(c echo.Context, need sessionNeed) (*session.Auth, error) {
-	fresh := need == needFreshSession
-	a, err := h.sessions.Get(c.Request().Context(), c.Response(), c.Request(), session.GetOptions{DisableCookieCache: true})
-	if errors.Is(err, session.ErrVanished) {
-		return nil, errUnauthorized
-	}
-	if err != nil {
-		return nil, err
-	}
-	if a == nil {
-		return nil, errUnauthorized
-	}
-	if fresh && !h.sessions.IsFresh(&a.Session) {
-		return nil, errSessionNotFresh
-	}
-	return a, nil
-}
-
 func (h *authHandler) ok(c *call) error { return ok(c, map[string]bool{"ok": true}) }
 
 var errorCodePattern = regexp.MustCompile(`^['A-Za-z0-9_-]+$`)
@@ -237,7 +208,7 @@ func (h *authHandler) signUpProfile(c *call) (func(context.Context, *store.Store
 	}
 	p, err := h.content.NewProfile(c.Request().Context(), req.toUpdate(), path+".")
 	if err != nil {
-		return nil, contentError(err)
+		return nil, err
 	}
 	return func(ctx context.Context, tx *store.Store, userID string) error {
 		return h.content.SaveNewProfile(ctx, tx, userID, p)
@@ -307,6 +278,9 @@ func (h *authHandler) signOut(c *call) error {
 }
 
 // getSession answers the client's session poll: the session and user, or null when signed out.
+// It is the one route that does not go through callerSession, for Better-Auth's reasons: it may
+// answer from the session_data cookie cache, its query can turn refresh and that cache off, it
+// answers null rather than 401 without a session, and its failures are FAILED_TO_GET_SESSION.
 func (h *authHandler) getSession(c *call) error {
 	c.Response().Header().Set("Pragma", "no-cache") // Better-Auth's; Cache-Control is set for every endpoint
 	q := c.Request().URL.Query()

@@ -72,7 +72,7 @@ func (h *contentHandler) listPublicItems(c echo.Context) error {
 	}
 	res, err := h.svc.PublicItems(c.Request().Context(), c.QueryParam("tag"), page)
 	if err != nil {
-		return contentError(err)
+		return err
 	}
 	items := make([]itemSummaryResponse, len(res.Items))
 	for i, it := range res.Items {
@@ -84,7 +84,7 @@ func (h *contentHandler) listPublicItems(c echo.Context) error {
 func (h *contentHandler) getPublicItem(c echo.Context) error {
 	it, err := h.svc.PublicItem(c.Request().Context(), c.Param("slug"))
 	if err != nil {
-		return contentError(err)
+		return err
 	}
 	return ok(c, publicItemResponse{itemSummaryResponse: newItemSummaryResponse(it.Summary), HTML: it.HTML, Levels: it.Levels})
 }
@@ -104,7 +104,7 @@ func (h *contentHandler) putProfile(c echo.Context) error {
 	}
 	p, err := h.svc.UpdateProfile(c.Request().Context(), AuthFrom(c).User.ID, req.toUpdate())
 	if err != nil {
-		return contentError(err)
+		return err
 	}
 	return ok(c, newProfileResponse(p))
 }
@@ -116,7 +116,7 @@ func (h *contentHandler) getFeed(c echo.Context) error {
 	}
 	res, err := h.svc.Feed(c.Request().Context(), AuthFrom(c).User.ID, page)
 	if err != nil {
-		return contentError(err)
+		return err
 	}
 	items := make([]feedEntryResponse, len(res.Items))
 	for i, e := range res.Items {
@@ -128,7 +128,7 @@ func (h *contentHandler) getFeed(c echo.Context) error {
 func (h *contentHandler) getItem(c echo.Context) error {
 	it, err := h.svc.Item(c.Request().Context(), AuthFrom(c).User.ID, c.Param("slug"))
 	if err != nil {
-		return contentError(err)
+		return err
 	}
 	return ok(c, newItemResponse(it))
 }
@@ -141,7 +141,7 @@ func (h *contentHandler) putProgress(c echo.Context) error {
 	p, err := h.svc.SetProgress(c.Request().Context(), AuthFrom(c).User.ID, c.Param("slug"),
 		content.ProgressUpdate{Percent: req.Percent, Completed: req.Completed})
 	if err != nil {
-		return contentError(err)
+		return err
 	}
 	return ok(c, newProgressResponse(p))
 }
@@ -153,7 +153,7 @@ func (h *contentHandler) listProgress(c echo.Context) error {
 	}
 	res, err := h.svc.ProgressList(c.Request().Context(), AuthFrom(c).User.ID, page)
 	if err != nil {
-		return contentError(err)
+		return err
 	}
 	items := make([]progressResponse, len(res.Items))
 	for i, p := range res.Items {
@@ -166,7 +166,7 @@ func (h *contentHandler) putBookmark(c echo.Context) error {
 	slug := c.Param("slug")
 	at, err := h.svc.AddBookmark(c.Request().Context(), AuthFrom(c).User.ID, slug)
 	if err != nil {
-		return contentError(err)
+		return err
 	}
 	t := toJSTime(at)
 	return ok(c, bookmarkStateResponse{Slug: slug, Bookmarked: true, BookmarkedAt: &t})
@@ -175,7 +175,7 @@ func (h *contentHandler) putBookmark(c echo.Context) error {
 func (h *contentHandler) deleteBookmark(c echo.Context) error {
 	slug := c.Param("slug")
 	if err := h.svc.RemoveBookmark(c.Request().Context(), AuthFrom(c).User.ID, slug); err != nil {
-		return contentError(err)
+		return err
 	}
 	return ok(c, bookmarkStateResponse{Slug: slug, Bookmarked: false})
 }
@@ -187,23 +187,13 @@ func (h *contentHandler) listBookmarks(c echo.Context) error {
 	}
 	res, err := h.svc.Bookmarks(c.Request().Context(), AuthFrom(c).User.ID, page)
 	if err != nil {
-		return contentError(err)
+		return err
 	}
 	items := make([]bookmarkResponse, len(res.Items))
 	for i, b := range res.Items {
 		items[i] = bookmarkResponse{itemSummaryResponse: newItemSummaryResponse(b.Summary), BookmarkedAt: toJSTime(b.BookmarkedAt)}
 	}
 	return ok(c, newPageResponse(items, res.NextCursor))
-}
-
-// contentError gives a content validation failure Better-Auth's VALIDATION_ERROR shape, naming
-// each field ("[body.level] must be one of ..."); other errors go to the error table as they are.
-func contentError(err error) error {
-	var ve *content.ValidationError
-	if errors.As(err, &ve) {
-		return validationError(ve.Error())
-	}
-	return err
 }
 
 // pageRequest reads ?cursor= and ?limit=. A limit above the maximum is clamped (by the service);
@@ -222,7 +212,10 @@ func pageRequest(c echo.Context) (content.PageRequest, error) {
 
 // bindContentJSON decodes a JSON object body into dst (a request DTO with pointer fields, where
 // absent and null both mean "not sent"). It reuses the auth endpoints' body reader, so the
-// content type (415), malformed JSON (400) and body size rules are the same.
+// content type (415), malformed JSON (400) and body size rules are the same. The field rules
+// (lengths, allowed values, known tags) are not a web schema: they stay with the content service,
+// which checks catalog files with the same rules, and its ValidationError reaches the wire through
+// lookupError like every other error.
 func bindContentJSON(c echo.Context, dst any) error {
 	body, kind, err := readBody(c.Request(), false)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"authserver/auth"
-	"authserver/session"
 	"authserver/store"
 )
 
@@ -69,19 +68,10 @@ func appendQuery(target string, params url.Values) string {
 	return u.String()
 }
 
-// optionalSession returns the caller's session if there is a valid one, without failing when not.
-func (h *authHandler) optionalSession(c *call) (*session.Auth, error) {
-	a, err := h.sessions.Get(c.Request().Context(), c.Response(), c.Request(), session.GetOptions{DisableCookieCache: true})
-	if errors.Is(err, session.ErrVanished) {
-		return nil, nil
-	}
-	return a, err
-}
-
 func (h *authHandler) sendVerificationEmail(c *call) error {
 	email, _ := c.str("email")
 	cb, _ := c.str("callbackURL")
-	a, err := h.optionalSession(c)
+	a, err := callerSession(c.Request().Context(), h.sessions, c, optionalSession)
 	if err != nil {
 		return err
 	}
@@ -106,7 +96,7 @@ func (h *authHandler) verifyEmail(c *call) error {
 	if err := h.checkCallbackURL(cb); err != nil {
 		return err
 	}
-	current, err := h.optionalSession(c)
+	current, err := callerSession(c.Request().Context(), h.sessions, c, optionalSession)
 	if err != nil {
 		return err
 	}
@@ -239,7 +229,7 @@ func (h *authHandler) deleteUserCallback(c *call) error {
 	if !h.auth.DeleteUserEnabled() {
 		return newAPIError(http.StatusNotFound, "NOT_FOUND", "Not found")
 	}
-	a, err := h.optionalSession(c)
+	a, err := callerSession(c.Request().Context(), h.sessions, c, optionalSession)
 	if err != nil {
 		return err
 	}

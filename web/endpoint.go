@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,8 @@ const (
 	needSession = plugin.NeedSession
 	// needFreshSession also demands a recent sign-in (SESSION_FRESH_AGE).
 	needFreshSession = plugin.NeedFreshSession
+	// optionalSession reads the session as needSession does, but its absence is no error.
+	optionalSession = plugin.OptionalSession
 )
 
 // endpoint describes one Better-Auth route. Every answer is Cache-Control: no-store. Its request
@@ -124,14 +127,8 @@ func (h *authHandler) route(g *echo.Group, ep endpoint) {
 				return err
 			}
 		}
-		if ep.session == plugin.OptionalSession {
-			a, err := h.incoming(ec).Session(r.Context())
-			if err != nil {
-				return err
-			}
-			c.auth = a
-		} else if ep.session != noSession {
-			a, err := h.sessionFor(ec, ep.session)
+		if ep.session != noSession {
+			a, err := callerSession(r.Context(), h.sessions, ec, ep.session)
 			if err != nil {
 				return err
 			}
@@ -144,6 +141,32 @@ func (h *authHandler) route(g *echo.Group, ep endpoint) {
 		}
 		return ep.handle(c)
 	})
+}
+
+// callerSession is the one check of a caller's session, for every route but get-session: the
+// endpoints' session stage, the handlers that must check their query or body first, plugins
+// (Incoming.Session) and /content (RequireSession). It reads authoritatively, from the database
+// or the in-process cache that every revocation reaches at once, never from the session_data
+// cookie cache, which only get-session trusts (so a revoked session can at worst be displayed,
+// never used). It slides the session when due, like any read. A session that vanished while
+// being read counts as none: OptionalSession then gives nil, NeedSession 401 UNAUTHORIZED, and
+// NeedFreshSession additionally 403 SESSION_NOT_FRESH for a sign-in older than SESSION_FRESH_AGE.
+func callerSession(ctx context.Context, m *session.Manager, c echo.Context, need sessionNeed) (*session.Auth, error) {
+	a, err := m.Get(ctx, c.Response(), c.Request(), session.GetOptions{DisableCookieCache: true})
+	if errors.Is(err, session.ErrVanished) {
+		a, err = nil, nil
+	}
+	switch {
+	case err != nil:
+		return nil, err
+	case a == nil && need == optionalSession:
+		return nil, nil
+	case a == nil:
+		return nil, errUnauthorized
+	case need == needFreshSession && !m.IsFresh(&a.Session):
+		return nil, errSessionNotFresh
+	}
+	return a, nil
 }
 
 // bodyKind is the JSON type of a request body, for zod-style messages.

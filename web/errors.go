@@ -125,6 +125,23 @@ func lookupError(err error) *apiError {
 	if errors.As(err, &pe) {
 		return newAPIError(pe.Status, pe.Code, pe.Message)
 	}
+	// Errors that carry their own message: content's field checks ("[body.level] must be one of
+	// ..."), and the social flows' provider and link failures.
+	var ve *content.ValidationError
+	if errors.As(err, &ve) {
+		return validationError(ve.Error())
+	}
+	var pns *auth.ProviderNotSupportedError
+	if errors.As(err, &pns) {
+		if pns.Refresh {
+			return newAPIError(http.StatusBadRequest, "TOKEN_REFRESH_NOT_SUPPORTED", "Provider "+pns.ProviderID+" does not support token refreshing.")
+		}
+		return newAPIError(http.StatusBadRequest, "PROVIDER_NOT_SUPPORTED", "Provider "+pns.ProviderID+" is not supported.")
+	}
+	var le *auth.LinkError
+	if errors.As(err, &le) {
+		return newAPIError(http.StatusUnauthorized, "OAUTH_LINK_ERROR", le.Reason)
+	}
 	var locked *auth.LockedError
 	if errors.As(err, &locked) {
 		e := *newAPIError(429, "TOO_MANY_ATTEMPTS", "Too many failed sign-in attempts. Please try again later.")

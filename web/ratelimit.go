@@ -43,6 +43,9 @@ type RateLimitConfig struct {
 	Rules []RateRule
 	// Store holds the counters; nil means in this process's memory.
 	Store RateLimitStore
+	// Storage names the store RATE_LIMIT_STORAGE chose ("memory", "database" or "redis"), for the
+	// caller that builds Store; New reads only Store.
+	Storage string
 	// Now is the clock windows are measured with; nil means time.Now. Tests set it to move time
 	// past a window without waiting.
 	Now func() time.Time

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -41,6 +42,9 @@ type schema struct {
 	// record marks z.record bodies (any object), and andRecord z.object(...).and(z.record(...)):
 	// zod names the expected type "record" for those, and the intersection reports both.
 	record, andRecord bool
+	// tree, used instead of fields, describes a body with nested objects, arrays and records.
+	// fields stays flat because plugins declare theirs in that form (plugin.Kind).
+	tree []zfield
 }
 
 func (s *schema) validate(body map[string]any, kind bodyKind) error {
@@ -57,6 +61,7 @@ func (s *schema) validate(body map[string]any, kind bodyKind) error {
 		return validationError("[body] Invalid input: expected object, received " + string(kind))
 	}
 	var issues []string
+	zobject("body", body, s.tree, &issues)
 	for _, f := range s.fields {
 		v, present := body[f.name]
 		if !present {
@@ -134,4 +139,142 @@ func lengthIssue(s string, max int) string {
 		return ""
 	}
 	return "Too big: expected string to have <=" + strconv.Itoa(max) + " characters"
+}
+
+// zkind and zfield describe bodies that nest objects, arrays and records (the social endpoints'),
+// as a schema's tree. They are checked in zod's order and with zod's messages, full paths
+// included ("[body.scopes.0] Invalid input: expected string, received number").
+
+type zkind int
+
+const (
+	zString    zkind = iota
+	zBool            // z.boolean()
+	zNumber          // z.number()
+	zStrings         // z.array(z.string())
+	zStringMap       // z.record(z.string(), z.string())
+	zAnyMap          // z.record(z.string(), z.any())
+	zObject          // z.object({...})
+	zUnion           // z.enum(...).or(z.string()): a string; zod reports failures as "Invalid input"
+)
+
+type zfield struct {
+	name     string
+	kind     zkind
+	optional bool
+	fields   []zfield // zObject
+	// reserved refuses these keys in a zStringMap with refineMsg (additionalParams).
+	reserved  func(string) bool
+	refineMsg string
+}
+
+func zobject(path string, obj map[string]any, fields []zfield, issues *[]string) {
+	for _, f := range fields {
+		v, present := obj[f.name]
+		p := path + "." + f.name
+		if !present {
+			if !f.optional {
+				*issues = append(*issues, "["+p+"] "+zmissing(f.kind))
+			}
+			continue
+		}
+		zvalue(p, v, f, issues)
+	}
+}
+
+func zmissing(k zkind) string {
+	if k == zUnion {
+		return "Invalid input"
+	}
+	return "Invalid input: expected " + zexpected(k) + ", received undefined"
+}
+
+func zexpected(k zkind) string {
+	switch k {
+	case zBool:
+		return "boolean"
+	case zNumber:
+		return "number"
+	case zStrings:
+		return "array"
+	case zStringMap, zAnyMap:
+		return "record"
+	case zObject:
+		return "object"
+	}
+	return "string"
+}
+
+func zvalue(path string, v any, f zfield, issues *[]string) {
+	got := jsKind(v)
+	mismatch := func() {
+		if f.kind == zUnion {
+			*issues = append(*issues, "["+path+"] Invalid input")
+			return
+		}
+		*issues = append(*issues, "["+path+"] Invalid input: expected "+zexpected(f.kind)+", received "+string(got))
+	}
+	switch f.kind {
+	case zString, zUnion:
+		if got != "string" {
+			mismatch()
+		}
+	case zBool:
+		if got != "boolean" {
+			mismatch()
+		}
+	case zNumber:
+		if got != "number" {
+			mismatch()
+		}
+	case zStrings:
+		arr, ok := v.([]any)
+		if !ok {
+			mismatch()
+			return
+		}
+		for i, e := range arr {
+			if k := jsKind(e); k != "string" {
+				*issues = append(*issues, "["+path+"."+strconv.Itoa(i)+"] Invalid input: expected string, received "+string(k))
+			}
+		}
+	case zStringMap, zAnyMap:
+		m, ok := v.(map[string]any)
+		if !ok {
+			mismatch()
+			return
+		}
+		before := len(*issues)
+		if f.kind == zStringMap {
+			for _, k := range sortedMapKeys(m) {
+				if kind := jsKind(m[k]); kind != "string" {
+					*issues = append(*issues, "["+path+"."+k+"] Invalid input: expected string, received "+string(kind))
+				}
+			}
+		}
+		if f.reserved != nil && len(*issues) == before {
+			for k := range m {
+				if f.reserved(k) {
+					*issues = append(*issues, "["+path+"] "+f.refineMsg)
+					break
+				}
+			}
+		}
+	case zObject:
+		m, ok := v.(map[string]any)
+		if !ok {
+			mismatch()
+			return
+		}
+		zobject(path, m, f.fields, issues)
+	}
+}
+
+func sortedMapKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

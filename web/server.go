@@ -151,12 +151,9 @@ const authKey = "auth.session"
 func RequireSession(m *session.Manager) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			a, err := m.Get(c.Request().Context(), c.Response(), c.Request(), session.GetOptions{DisableCookieCache: true})
-			if err != nil && err != session.ErrVanished {
+			a, err := callerSession(c.Request().Context(), m, c, needSession)
+			if err != nil {
 				return err
-			}
-			if a == nil {
-				return errUnauthorized
 			}
 			c.Set(authKey, a)
 			return next(c)

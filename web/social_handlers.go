@@ -1,10 +1,8 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -22,10 +20,10 @@ import (
 // Better-Auth server without socialProviders.
 func (h *authHandler) registerSocialRoutes(g *echo.Group) {
 	for _, ep := range []endpoint{
-		{method: http.MethodPost, path: "/sign-in/social", handle: h.signInSocial},
+		{method: http.MethodPost, path: "/sign-in/social", schema: &schema{tree: socialSignInFields}, handle: h.signInSocial},
 		{method: http.MethodGet, path: "/callback/:id", handle: h.oauthCallback},
 		{method: http.MethodPost, path: "/callback/:id", form: true, handle: h.oauthCallbackPost},
-		{method: http.MethodPost, path: "/link-social", handle: h.linkSocial},
+		{method: http.MethodPost, path: "/link-social", schema: &schema{tree: linkSocialFields}, session: needSession, handle: h.linkSocial},
 		{method: http.MethodPost, path: "/get-access-token", handle: h.getAccessToken},
 		{method: http.MethodPost, path: "/refresh-token", handle: h.refreshToken},
 		{method: http.MethodGet, path: "/account-info", handle: h.accountInfo},
@@ -34,35 +32,7 @@ func (h *authHandler) registerSocialRoutes(g *echo.Group) {
 	}
 }
 
-// --- request validation ----------------------------------------------------------------------
-//
-// The social bodies nest objects, arrays and records, beyond what schema handles; zval checks
-// them the same way, in zod's order and with zod's messages ("[body.scopes.0] Invalid input:
-// expected string, received number"). Like the schema stage it runs before the session check,
-// so a bad body is a 400 whether or not the caller is signed in, as in Better-Auth.
-
-type zkind int
-
-const (
-	zString    zkind = iota
-	zBool            // z.boolean()
-	zNumber          // z.number()
-	zStrings         // z.array(z.string())
-	zStringMap       // z.record(z.string(), z.string())
-	zAnyMap          // z.record(z.string(), z.any())
-	zObject          // z.object({...})
-	zUnion           // z.enum(...).or(z.string()): a string; zod reports failures as "Invalid input"
-)
-
-type zfield struct {
-	name     string
-	kind     zkind
-	optional bool
-	fields   []zfield // zObject
-	// reserved refuses these keys in a zStringMap with refineMsg (additionalParams).
-	reserved  func(string) bool
-	refineMsg string
-}
+// The social bodies nest objects, arrays and records: their schemas are field trees (see zfield).
 
 var (
 	additionalParamsField = zfield{name: "additionalParams", kind: zStringMap, optional: true, reserved: auth.IsReservedAuthParam,
@@ -118,130 +88,6 @@ var (
 	// callbackFields are the callback's parameters, all optional strings.
 	callbackParamNames = []string{"code", "error", "device_id", "error_description", "state", "user", "iss"}
 )
-
-// zval validates a request body against fields.
-func zval(body map[string]any, kind bodyKind, fields []zfield) error {
-	if kind != "object" {
-		return validationError("[body] Invalid input: expected object, received " + string(kind))
-	}
-	var issues []string
-	zobject("body", body, fields, &issues)
-	if len(issues) > 0 {
-		return validationError(strings.Join(issues, "; "))
-	}
-	return nil
-}
-
-func zobject(path string, obj map[string]any, fields []zfield, issues *[]string) {
-	for _, f := range fields {
-		v, present := obj[f.name]
-		p := path + "." + f.name
-		if !present {
-			if !f.optional {
-				*issues = append(*issues, "["+p+"] "+zmissing(f.kind))
-			}
-			continue
-		}
-		zvalue(p, v, f, issues)
-	}
-}
-
-func zmissing(k zkind) string {
-	if k == zUnion {
-		return "Invalid input"
-	}
-	return "Invalid input: expected " + zexpected(k) + ", received undefined"
-}
-
-func zexpected(k zkind) string {
-	switch k {
-	case zBool:
-		return "boolean"
-	case zNumber:
-		return "number"
-	case zStrings:
-		return "array"
-	case zStringMap, zAnyMap:
-		return "record"
-	case zObject:
-		return "object"
-	}
-	return "string"
-}
-
-func zvalue(path string, v any, f zfield, issues *[]string) {
-	got := jsKind(v)
-	mismatch := func() {
-		if f.kind == zUnion {
-			*issues = append(*issues, "["+path+"] Invalid input")
-			return
-		}
-		*issues = append(*issues, "["+path+"] Invalid input: expected "+zexpected(f.kind)+", received "+string(got))
-	}
-	switch f.kind {
-	case zString, zUnion:
-		if got != "string" {
-			mismatch()
-		}
-	case zBool:
-		if got != "boolean" {
-			mismatch()
-		}
-	case zNumber:
-		if got != "number" {
-			mismatch()
-		}
-	case zStrings:
-		arr, ok := v.([]any)
-		if !ok {
-			mismatch()
-			return
-		}
-		for i, e := range arr {
-			if k := jsKind(e); k != "string" {
-				*issues = append(*issues, "["+path+"."+strconv.Itoa(i)+"] Invalid input: expected string, received "+string(k))
-			}
-		}
-	case zStringMap, zAnyMap:
-		m, ok := v.(map[string]any)
-		if !ok {
-			mismatch()
-			return
-		}
-		before := len(*issues)
-		if f.kind == zStringMap {
-			for _, k := range sortedMapKeys(m) {
-				if kind := jsKind(m[k]); kind != "string" {
-					*issues = append(*issues, "["+path+"."+k+"] Invalid input: expected string, received "+string(kind))
-				}
-			}
-		}
-		if f.reserved != nil && len(*issues) == before {
-			for k := range m {
-				if f.reserved(k) {
-					*issues = append(*issues, "["+path+"] "+f.refineMsg)
-					break
-				}
-			}
-		}
-	case zObject:
-		m, ok := v.(map[string]any)
-		if !ok {
-			mismatch()
-			return
-		}
-		zobject(path, m, f.fields, issues)
-	}
-}
-
-func sortedMapKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 // accountSelection validates get-access-token's, refresh-token's and account-info's strict union
 // {accountId, userId?} | {useAccountCookie: true, userId?} the way zod reports it: when exactly
@@ -349,23 +195,6 @@ func stringMap(v any) map[string]string {
 	return out
 }
 
-// socialError turns the social errors that carry a value into Better-Auth's answer; the others
-// are in the error table.
-func socialError(err error) error {
-	var pe *auth.ProviderNotSupportedError
-	if errors.As(err, &pe) {
-		if pe.Refresh {
-			return newAPIError(http.StatusBadRequest, "TOKEN_REFRESH_NOT_SUPPORTED", "Provider "+pe.ProviderID+" does not support token refreshing.")
-		}
-		return newAPIError(http.StatusBadRequest, "PROVIDER_NOT_SUPPORTED", "Provider "+pe.ProviderID+" is not supported.")
-	}
-	var le *auth.LinkError
-	if errors.As(err, &le) {
-		return newAPIError(http.StatusUnauthorized, "OAUTH_LINK_ERROR", le.Reason)
-	}
-	return err
-}
-
 // redirectResponse is the {url, redirect} answer of a flow that sends the browser to the
 // provider; Location is set too unless disableRedirect, as Better-Auth does.
 func (h *authHandler) redirectResponse(c *call, authURL, state string) error {
@@ -384,9 +213,6 @@ func (h *authHandler) redirectResponse(c *call, authURL, state string) error {
 // signInSocial starts a social sign-in (answering with the provider's authorization URL) or,
 // with an ID token, signs in at once.
 func (h *authHandler) signInSocial(c *call) error {
-	if err := zval(c.body, c.kind, socialSignInFields); err != nil {
-		return err
-	}
 	provider, _ := c.str("provider")
 	idt, _ := c.body["idToken"].(map[string]any)
 	ad, _ := c.body["additionalData"].(map[string]any)
@@ -398,7 +224,7 @@ func (h *authHandler) signInSocial(c *call) error {
 		IDToken: idTokenInput(idt), Meta: h.meta(c), Incoming: h.incoming(c),
 	})
 	if err != nil {
-		return socialError(err)
+		return err
 	}
 	if res.SignIn == nil {
 		return h.redirectResponse(c, res.URL, res.State)
@@ -499,13 +325,7 @@ func formEncode(s string) string {
 
 // linkSocial links a provider account to the signed-in user, by redirect or with an ID token.
 func (h *authHandler) linkSocial(c *call) error {
-	if err := zval(c.body, c.kind, linkSocialFields); err != nil {
-		return err
-	}
-	a, err := h.requireSession(c.Context, false)
-	if err != nil {
-		return err
-	}
+	a := c.auth
 	provider, _ := c.str("provider")
 	idt, _ := c.body["idToken"].(map[string]any)
 	ad, _ := c.body["additionalData"].(map[string]any)
@@ -516,7 +336,7 @@ func (h *authHandler) linkSocial(c *call) error {
 		AdditionalParams: stringMap(c.body["additionalParams"]), AdditionalData: ad, IDToken: idTokenInput(idt),
 	})
 	if err != nil {
-		return socialError(err)
+		return err
 	}
 	if res.Linked {
 		return ok(c, struct {
@@ -531,7 +351,7 @@ func (h *authHandler) linkSocial(c *call) error {
 // tokenSession is the session check of the provider-token endpoints: without a session
 // Better-Auth answers 401 with an empty body (and a JSON content type).
 func (h *authHandler) tokenSession(c *call) (*session.Auth, error) {
-	a, err := h.requireSession(c.Context, false)
+	a, err := callerSession(c.Request().Context(), h.sessions, c, needSession)
 	if err == errUnauthorized {
 		return nil, &apiError{Status: http.StatusUnauthorized, Empty: true}
 	}
@@ -564,7 +384,7 @@ func (h *authHandler) getAccessToken(c *call) error {
 	}
 	res, err := h.auth.Social().AccessToken(c.Request().Context(), userID, accountID)
 	if err != nil {
-		return socialError(err)
+		return err
 	}
 	return ok(c, accessTokenResponse{AccessToken: res.AccessToken, AccessTokenExpiresAt: optJSTime(res.AccessTokenExpiresAt),
 		Scopes: res.Scopes, IDToken: res.IDToken})
@@ -600,7 +420,7 @@ func (h *authHandler) refreshToken(c *call) error {
 	}
 	res, err := h.auth.Social().RefreshToken(c.Request().Context(), userID, accountID)
 	if err != nil {
-		return socialError(err)
+		return err
 	}
 	return ok(c, refreshTokenResponse{AccessToken: res.AccessToken, RefreshToken: res.RefreshToken,
 		AccessTokenExpiresAt: optJSTime(res.AccessTokenExpiresAt), RefreshTokenExpiresAt: optJSTime(res.RefreshTokenExpiresAt),
@@ -627,7 +447,7 @@ func (h *authHandler) accountInfo(c *call) error {
 	}
 	res, err := h.auth.Social().AccountInfo(c.Request().Context(), a.User.ID, accountID)
 	if err != nil {
-		return socialError(err)
+		return err
 	}
 	data := res.Data
 	if data == nil {

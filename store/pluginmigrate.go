@@ -149,3 +149,13 @@ func fieldIndex(fields []Field, name string) int {
 	}
 	return -1
 }
+
+// UserField returns the value of the added user field name on u (unset when u's row predates the
+// field's registration or name is not registered).
+func (s *Store) UserField(u *User, name string) Value {
+	i := fieldIndex(s.Columns().User, name)
+	if i < 0 || i >= len(u.Extra) {
+		return Value{}
+	}
+	return u.Extra[i]
+}

@@ -142,7 +142,7 @@ func (s *Service) RotateSession(ctx context.Context, old store.Session, user sto
 }
 
 // Secret implements plugin.Host.
-func (s *Service) Secret() []byte { return s.email.Secret }
+func (s *Service) Secret() []byte { return s.sessions.Secret() }
 
 // Now implements plugin.Host.
 func (s *Service) Now() time.Time { return s.cfg.Now() }

@@ -157,6 +157,10 @@ func enableTOTP(t *testing.T, e *env) (*client, string, string, []string) {
 	v := c.do("POST", "/api/auth/two-factor/verify-totp", map[string]any{"code": e.totpCode(m[1])})
 	expect(t, v, 200, "")
 	oldRaw, _ := session.Unsign([]byte(testSecret), mustUnescape(t, oldToken))
+	// The answer's user is the one read before two-factor was turned on, as in Better-Auth.
+	if v.JSON["user"].(map[string]any)["twoFactorEnabled"] != false {
+		t.Errorf("verify-totp user %s", v.Raw)
+	}
 	if v.JSON["token"] != oldRaw {
 		t.Errorf("verify-totp token %v, want the old token %s (Better-Auth's quirk)", v.JSON["token"], oldRaw)
 	}
@@ -460,6 +464,35 @@ func TestTwoFactorOTPOff(t *testing.T) {
 		_, r := e.challenge(e.client(), false)
 		if got := r.JSON["twoFactorMethods"].([]any); len(got) != 1 || got[0] != "totp" {
 			t.Errorf("methods %v", got)
+		}
+	})
+}
+
+// One backup code sent by several requests at once is spent once: one 200, the others 409 (the
+// list changed under them, Better-Auth's answer without a code) or 401 (already spent).
+func TestTwoFactorBackupCodeRace(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e, _ := twoFactorEnv(t, st, defaultTwoFactor())
+		c, _, _, codes := enableTOTP(t, e)
+		const n = 6
+		out := make(chan *response, n)
+		for i := 0; i < n; i++ {
+			go func() { out <- c.do("POST", "/api/auth/two-factor/verify-backup-code", map[string]any{"code": codes[0]}) }()
+		}
+		won := 0
+		for i := 0; i < n; i++ {
+			r := <-out
+			switch {
+			case r.Status == 200:
+				won++
+			case r.Status == 409 && string(r.Raw) == `{"message":"Failed to verify backup code. Please try again."}`:
+			case r.Status == 401 && r.code() == "INVALID_BACKUP_CODE":
+			default:
+				t.Errorf("answer %d %s", r.Status, r.Raw)
+			}
+		}
+		if won != 1 {
+			t.Errorf("%d requests spent the code", won)
 		}
 	})
 }

@@ -470,13 +470,11 @@ func (p *twoFactor) verifyBackupCode(ctx context.Context, r *plugin.Request) (*p
 		return nil, err
 	}
 	plain, err := Decrypt(h.Secret(), tf.BackupCodes)
-	var codes []string
-	if err == nil {
-		err = json.Unmarshal([]byte(plain), &codes)
-	}
 	if err != nil {
 		return nil, errors.Join(err, at.restore(ctx, h))
 	}
+	var codes []string // a list that is not JSON holds no valid code, as in Better-Auth
+	_ = json.Unmarshal([]byte(plain), &codes)
 	code, _ := r.Body["code"].(string)
 	left := make([]string, 0, len(codes))
 	found := false

@@ -156,8 +156,9 @@ var (
 	ErrOTPNotAvailable = &plugin.Error{Status: http.StatusBadRequest, Code: "OTP_NOT_CONFIGURED", Message: "OTP is not available"}
 	// ErrOTPNotConfigured is send-otp's answer for the same case, with another message.
 	ErrOTPNotConfigured = &plugin.Error{Status: http.StatusBadRequest, Code: "OTP_NOT_CONFIGURED", Message: "otp isn't configured"}
-	// ErrBackupCodeRace is a backup code whose list another request changed meanwhile.
-	ErrBackupCodeRace = &plugin.Error{Status: http.StatusConflict, Code: "FAILED_TO_VERIFY_BACKUP_CODE_PLEASE_TRY_AGAIN", Message: "Failed to verify backup code. Please try again."}
+	// ErrBackupCodeRace is a backup code whose list another request changed meanwhile; 1.7.25
+	// answers it with a message and no code.
+	ErrBackupCodeRace = &plugin.Error{Status: http.StatusConflict, Message: "Failed to verify backup code. Please try again."}
 	// ErrNoSession is verify-otp's answer when a code would enable two-factor during a challenge.
 	ErrNoSession = &plugin.Error{Status: http.StatusBadRequest, Code: "FAILED_TO_CREATE_SESSION", Message: "Failed to create session"}
 	// ErrInvalidPassword is the core's answer for a missing password.

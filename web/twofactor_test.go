@@ -197,7 +197,7 @@ func (e *env) challenge(c *client, byUsername bool) (string, *response) {
 	}
 	r := c.do("POST", path, body)
 	expect(e.t, r, 200, "")
-	if r.JSON["twoFactorRedirect"] != true || len(r.JSON) != 2 {
+	if r.JSON["twoFactorRedirect"] != true || strings.Join(jsonKeys(e.t, r.Raw), ",") != "twoFactorRedirect,twoFactorMethods" {
 		e.t.Fatalf("sign-in answer %s", r.Raw)
 	}
 	sc := r.setCookies()

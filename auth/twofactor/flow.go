@@ -76,7 +76,11 @@ func (p *twoFactor) challenge(ctx context.Context, a *plugin.Attempt) (*plugin.C
 	if p.cfg.OTP {
 		methods = append(methods, "otp")
 	}
-	return &plugin.Challenge{Body: map[string]any{"twoFactorRedirect": true, "twoFactorMethods": methods}, Cookies: cookies}, nil
+	body := struct {
+		Redirect bool     `json:"twoFactorRedirect"`
+		Methods  []string `json:"twoFactorMethods"`
+	}{true, methods}
+	return &plugin.Challenge{Body: body, Cookies: cookies}, nil
 }
 
 // trustDevice ends the trusted-device row replaced (old, empty for a first trust) and returns the

@@ -257,6 +257,18 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
+// CookieError is an error answer that also sets cookies, as when two-factor expires the
+// challenge cookie of a challenge it ends. Err gives the status and body.
+type CookieError struct {
+	Err     error
+	Cookies []Cookie
+}
+
+func (e *CookieError) Error() string { return e.Err.Error() }
+
+// Unwrap lets errors.Is and errors.As see Err.
+func (e *CookieError) Unwrap() error { return e.Err }
+
 // Need says what an endpoint requires of the caller's session.
 type Need int
 

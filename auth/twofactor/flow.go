@@ -117,6 +117,11 @@ type verifier struct {
 
 func (v *verifier) signIn() bool { return v.sess == nil }
 
+// endChallenge is err answered with the two_factor cookie expired, for a challenge that is over.
+func endChallenge(err *plugin.Error) error {
+	return &plugin.CookieError{Err: err, Cookies: []plugin.Cookie{{Name: challengeCookie, Signed: true}}}
+}
+
 // resolve finds the verifier of a request: its session if it has one, else its challenge cookie,
 // which must name a live challenge row of an existing user.
 func resolve(ctx context.Context, r *plugin.Request) (*verifier, error) {
@@ -173,7 +178,7 @@ func (v *verifier) begin(ctx context.Context, h plugin.Host) (*attempt, error) {
 		if _, err := st.ConsumeVerification(ctx, v.challenge, now); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
-		return nil, ErrTooManyAttempts
+		return nil, endChallenge(ErrTooManyAttempts)
 	}
 	return &attempt{v: v, count: n}, nil
 }
@@ -229,7 +234,7 @@ func (p *twoFactor) succeed(ctx context.Context, r *plugin.Request, v *verifier)
 	}
 	row, err := st.ConsumeVerification(ctx, v.challenge, store.NewTime(r.Host.Now()))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && row.Value != v.user.ID) {
-		return nil, ErrInvalidCookie
+		return nil, endChallenge(ErrInvalidCookie)
 	}
 	if err != nil {
 		return nil, err

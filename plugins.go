@@ -8,6 +8,7 @@ import (
 	"authserver/auth/anonymous"
 	"authserver/auth/lastloginmethod"
 	"authserver/auth/plugin"
+	"authserver/auth/twofactor"
 	"authserver/auth/username"
 )
 
@@ -22,6 +23,15 @@ var pluginBuilders = map[string]func(getenv func(string) string) (plugin.Plugin,
 		cfg, err := lastloginmethod.LoadConfig(getenv)
 		return lastloginmethod.New(cfg), err
 	},
+	twofactor.ID: func(getenv func(string) string) (plugin.Plugin, error) {
+		// The issuer falls back to the application's name, as Better-Auth's falls back to appName.
+		appName := strings.TrimSpace(getenv("APP_NAME"))
+		if appName == "" {
+			appName = defaultAppName
+		}
+		cfg, err := twofactor.LoadConfig(getenv, appName)
+		return twofactor.New(cfg), err
+	},
 	username.ID: func(getenv func(string) string) (plugin.Plugin, error) {
 		cfg, err := username.LoadConfig(getenv)
 		return username.New(cfg), err
@@ -31,7 +41,7 @@ var pluginBuilders = map[string]func(getenv func(string) string) (plugin.Plugin,
 // notImplementedPlugins are Better-Auth plugins this server does not implement yet. Naming one
 // refuses to start, so nobody believes a plugin is on when it is not.
 var notImplementedPlugins = []string{
-	"two-factor", "magic-link", "email-otp", "phone-number", "one-time-token",
+	"magic-link", "email-otp", "phone-number", "one-time-token",
 	"jwt", "multi-session", "api-key", "device-authorization", "open-api", "admin", "organization", "passkey",
 }
 

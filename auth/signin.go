@@ -3,8 +3,10 @@ package auth
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"authserver/auth/plugin"
+	"authserver/mail"
 	"authserver/session"
 	"authserver/store"
 )
@@ -158,3 +160,44 @@ func (s *Service) newUserValues(u *store.User, method string) error {
 // Plugins returns the enabled plugins in the order they were enabled, for the HTTP layer to
 // mount their endpoints.
 func (s *Service) Plugins() []plugin.Plugin { return s.plugins }
+
+// RotateSession implements plugin.Host: a new session for user carrying old's client details,
+// made as the end of any sign-in is (the plugins' session hooks run), then old is deleted.
+func (s *Service) RotateSession(ctx context.Context, old store.Session, user store.User) (*plugin.SignIn, error) {
+	meta := session.Meta{}
+	if old.IPAddress != nil {
+		meta.IPAddress = *old.IPAddress
+	}
+	if old.UserAgent != nil {
+		meta.UserAgent = *old.UserAgent
+	}
+	out, err := s.CompleteSignIn(ctx, nil, SignInRequest{User: user, Meta: meta})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.sessions.Revoke(ctx, old.Token); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Secret implements plugin.Host.
+func (s *Service) Secret() []byte { return s.sessions.Secret() }
+
+// Now implements plugin.Host.
+func (s *Service) Now() time.Time { return s.cfg.Now() }
+
+// SendCode implements plugin.Host.
+func (s *Service) SendCode(kind, to, code string, expiresIn time.Duration) {
+	s.mail.deliver(kind, to, mail.Data{Code: code, Email: to, ExpiresIn: expiresIn})
+}
+
+// SetUserFields implements plugin.Host.
+func (s *Service) SetUserFields(ctx context.Context, userID string, vals map[string]store.Value) (*store.User, error) {
+	u, err := s.st.UpdateUserFields(ctx, userID, nil, vals, s.now())
+	if err != nil {
+		return nil, err
+	}
+	s.sessions.InvalidateUser(userID)
+	return u, nil
+}

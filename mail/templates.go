@@ -26,6 +26,8 @@ const (
 	KindChangeEmail = "change-email"
 	// KindDeleteAccount asks the user to confirm deleting their account.
 	KindDeleteAccount = "delete-account"
+	// KindTwoFactorOTP carries a two-factor sign-in code (Data.Code), valid for ExpiresIn.
+	KindTwoFactorOTP = "two-factor-otp"
 )
 
 // embedded holds the default templates. It is package-level only because
@@ -41,9 +43,11 @@ var embedded embed.FS
 // the address of an existing account (change-email): it is that account's
 // address before the change, so the recipient learns whose account they would
 // join. It is empty when a user verifies their own address.
+//
+// Code is the one-time code of a code message (two-factor-otp); it has no URL.
 type Data struct {
-	AppName, URL, Email, NewEmail, AccountEmail string
-	ExpiresIn                                   time.Duration
+	AppName, URL, Email, NewEmail, AccountEmail, Code string
+	ExpiresIn                                         time.Duration
 }
 
 // Templates renders account emails. It is immutable after LoadTemplates and
@@ -88,7 +92,7 @@ func LoadTemplates(dir, appName string) (*Templates, error) {
 	}
 	funcs := map[string]any{"human": humanDuration}
 	t := &Templates{appName: appName, kinds: map[string]kindTemplates{}}
-	for _, kind := range []string{KindVerifyEmail, KindResetPassword, KindChangeEmail, KindDeleteAccount} {
+	for _, kind := range []string{KindVerifyEmail, KindResetPassword, KindChangeEmail, KindDeleteAccount, KindTwoFactorOTP} {
 		var kt kindTemplates
 		for _, name := range []string{kind + ".subject.txt", kind + ".txt"} {
 			src, err := load(name)

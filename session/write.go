@@ -189,3 +189,7 @@ func (m *Manager) ClearForChallenge(w http.ResponseWriter, dontRemember bool) {
 		m.replaceCookie(w, m.names.dontRemember, EncodeURIComponent(Sign(m.cfg.Secret, "true")), m.attrs(-1))
 	}
 }
+
+// Secret is the secret cookies are signed with (BETTER_AUTH_SECRET), for plugins whose own
+// signatures and encryption must match Better-Auth's.
+func (m *Manager) Secret() []byte { return m.cfg.Secret }

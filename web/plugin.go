@@ -1,6 +1,8 @@
 package web
 
 import (
+	"errors"
+
 	"github.com/labstack/echo/v4"
 
 	"authserver/auth/plugin"
@@ -33,6 +35,10 @@ func (h *authHandler) pluginEndpoint(pe plugin.Endpoint) endpoint {
 			Incoming: h.incoming(c),
 		})
 		if err != nil {
+			var ce *plugin.CookieError
+			if errors.As(err, &ce) {
+				h.writeCookies(c, ce.Cookies)
+			}
 			return err
 		}
 		if res.SignIn != nil && res.Body == nil {

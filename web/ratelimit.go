@@ -73,7 +73,7 @@ var builtinRules = []struct {
 	{func(p string) bool {
 		return strings.HasPrefix(p, "/sign-in") || strings.HasPrefix(p, "/sign-up") ||
 			strings.HasPrefix(p, "/change-password") || strings.HasPrefix(p, "/change-email") ||
-			p == "/verify-password" || p == "/delete-user"
+			p == "/verify-password" || p == "/delete-user" || strings.HasPrefix(p, "/two-factor/")
 	}, 10 * time.Second, 3},
 	{func(p string) bool {
 		return p == "/request-password-reset" || p == "/send-verification-email" || strings.HasPrefix(p, "/forget-password") ||

@@ -9,6 +9,7 @@ package plugin
 import (
 	"context"
 	"net/url"
+	"time"
 
 	"authserver/session"
 	"authserver/store"
@@ -151,6 +152,27 @@ type Host interface {
 	// FinishSignIn gives a user whose sign-in passed its challenge a session, as the end of any
 	// sign-in does: the plugins' BeforeSession and AfterSession hooks run, Challenge hooks do not.
 	FinishSignIn(ctx context.Context, in Finish) (*SignIn, error)
+	// VerifyPassword checks the user's current password, as Better-Auth's endpoints that ask for
+	// it again do: the core's INVALID_PASSWORD error when it is wrong or the user has none (after
+	// the same hashing work), PASSWORD_TOO_LONG when it is over the maximum length.
+	VerifyPassword(ctx context.Context, userID, password string) error
+	// RotateSession replaces old by a new session of user, as Better-Auth does when a change to
+	// the account's security must be carried by a fresh session: the new one keeps old's client
+	// address and user agent, old is deleted. The answer must carry the returned SignIn (the new
+	// session cookie, following the request's dont_remember choice).
+	RotateSession(ctx context.Context, old store.Session, user store.User) (*SignIn, error)
+	// SetUserFields sets the plugin's user fields on the user (bumping updatedAt) and returns the
+	// stored user; sessions cached with the old row forget it, so every instance prints the new
+	// values.
+	SetUserFields(ctx context.Context, userID string, vals map[string]store.Value) (*store.User, error)
+	// Secret is the server's secret (BETTER_AUTH_SECRET), for the plugin's signatures and
+	// encryption at rest, which must match Better-Auth's on a shared database.
+	Secret() []byte
+	// Now is the server's clock; tests may set it.
+	Now() time.Time
+	// SendCode mails a one-time code to the address in the background, with the message kind's
+	// template ("two-factor-otp"); delivery failures are logged without the code.
+	SendCode(kind, to, code string, expiresIn time.Duration)
 	// CreateUserAndSignIn creates a user who signs in without a password (anonymous, and later
 	// magic link, e-mail OTP, phone number) and signs them in as any sign-in ends: the user row and
 	// the session are written in one transaction, and the plugins' hooks run. A taken e-mail
@@ -270,6 +292,18 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// CookieError is an error answer that also sets cookies, as when two-factor expires the
+// challenge cookie of a challenge it ends. Err gives the status and body.
+type CookieError struct {
+	Err     error
+	Cookies []Cookie
+}
+
+func (e *CookieError) Error() string { return e.Err.Error() }
+
+// Unwrap lets errors.Is and errors.As see Err.
+func (e *CookieError) Unwrap() error { return e.Err }
 
 // Need says what an endpoint requires of the caller's session.
 type Need int

@@ -52,8 +52,7 @@ func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignIn
 					return nil, err
 				}
 				if ch != nil {
-					return &plugin.SignIn{Method: in.Method, User: in.User, DontRemember: in.DontRemember,
-						Challenge: ch, Incoming: in.Incoming, Host: s}, nil
+					return s.challenged(ctx, in, ch)
 				}
 			}
 		}
@@ -83,6 +82,22 @@ func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignIn
 		}
 	}
 	out.Cookies = append(out.Cookies, in.Cookies...)
+	return out, nil
+}
+
+// challenged is a sign-in a Challenge hook stopped: no session, but the AfterSession hooks still
+// run (with SignIn.Challenge set) so their cookies join the challenge answer, as Better-Auth's
+// after-hooks run on a sign-in whose session the two-factor hook has just deleted.
+func (s *Service) challenged(ctx context.Context, in SignInRequest, ch *plugin.Challenge) (*plugin.SignIn, error) {
+	out := &plugin.SignIn{Method: in.Method, User: in.User, DontRemember: in.DontRemember,
+		Challenge: ch, Incoming: in.Incoming, Host: s}
+	for _, p := range s.plugins {
+		if h := p.Hooks.AfterSession; h != nil {
+			if err := h(ctx, out); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return out, nil
 }
 

@@ -18,6 +18,7 @@ func (h *authHandler) writeSignIn(c echo.Context, s *plugin.SignIn) {
 	if s.Challenge != nil {
 		h.sessions.ClearForChallenge(c.Response(), s.DontRemember != nil && *s.DontRemember)
 		h.writeCookies(c, s.Challenge.Cookies)
+		h.writeCookies(c, s.Cookies)
 		return
 	}
 	h.sessions.SetCookie(c.Response(), c.Request(), s.Session.Token, s.DontRemember)

@@ -186,7 +186,8 @@ func (p plug) deleteUser(ctx context.Context, r *plugin.Request) (*plugin.Respon
 // anonymous user, unless deleting is disabled. A failure is logged and the sign-in goes on, as in
 // Better-Auth.
 func (p plug) link(ctx context.Context, s *plugin.SignIn) error {
-	if p.cfg.DisableDeleteAnonymousUser || s.Incoming == nil || !linking(s.Incoming.Path()) {
+	// A challenged sign-in has no session yet: the anonymous user stays until it has one.
+	if p.cfg.DisableDeleteAnonymousUser || s.Challenge != nil || s.Incoming == nil || !linking(s.Incoming.Path()) {
 		return nil
 	}
 	st := s.Host.Store()

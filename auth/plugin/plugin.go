@@ -64,7 +64,9 @@ type Hooks struct {
 	// (typically an *Error) refuses the sign-in and no session is created.
 	BeforeSession func(ctx context.Context, u *store.User, method string) error
 	// AfterSession runs after the session is created; it may add cookies to the answer. An error
-	// fails the sign-in answer (the session already exists).
+	// fails the sign-in answer (the session already exists). It also runs for a sign-in a
+	// Challenge hook stopped, with SignIn.Challenge set and no session: a hook that acts on the
+	// new session must return at once then; cookies it adds join the challenge answer.
 	AfterSession func(ctx context.Context, s *SignIn) error
 	// UserValues gives the values of the plugin's user fields for a sign-in by method (nil or
 	// empty: none), as Better-Auth's user-create and session-create database hooks set them.

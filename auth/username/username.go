@@ -258,7 +258,7 @@ func (u usernames) signIn(ctx context.Context, r *plugin.Request) (*plugin.Respo
 		Find:     func(ctx context.Context) (*store.User, error) { return st.UserByField(ctx, UsernameField.Name, key) },
 		LockKey:  "username:" + key,
 		Password: password, RememberMe: rememberMe, CallbackURL: callback, Meta: r.Meta,
-		Invalid: ErrInvalidCredentials,
+		Incoming: r.Incoming, Invalid: ErrInvalidCredentials,
 	})
 	if err != nil {
 		return nil, err

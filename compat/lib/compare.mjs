@@ -62,6 +62,14 @@ export function normalizeURL(s) {
   return `${u.origin}${u.pathname}?${params.map(([k, v]) => `${k}=${v}`).join('&')}${u.hash}`;
 }
 
+/**
+ * An otpauth:// URI (two-factor totpURI) with its random `secret` replaced by its form; label,
+ * parameter order and the other parameters are kept as they are (an authenticator app reads them).
+ */
+export function normalizeOtpauth(s) {
+  return s.replace(/([?&]secret=)([^&#]*)/, (_, k, v) => `${k}<${/^[A-Z2-7]+$/.test(v) ? 'base32' : 'NOT base32'} len=${v.length}>`);
+}
+
 function dateOffset(value, now) {
   const h = Math.round((Date.parse(value) - now) / 3600000);
   return `${h >= 0 ? '+' : ''}${h === 0 ? 0 : h}h`;
@@ -84,7 +92,8 @@ export function normalizeJSON(value, { now = Date.now(), dynamicKeys = DYNAMIC_K
     if (v instanceof Date) {
       return Number.isNaN(v.getTime()) ? '<Invalid Date>' : `<Date ${dateOffset(v.toISOString(), now)}>`;
     }
-    if (Array.isArray(v)) return v.map((x) => walk(x, undefined));
+    // (the elements of an array under a random key, e.g. backupCodes, are random as well)
+    if (Array.isArray(v)) return v.map((x) => walk(x, key !== undefined && dynamicKeys.has(key) ? key : undefined));
     if (typeof v === 'object') {
       const out = {};
       for (const k of Object.keys(v).sort()) {
@@ -99,6 +108,7 @@ export function normalizeJSON(value, { now = Date.now(), dynamicKeys = DYNAMIC_K
       if (DATE_LIKE.test(v)) return `<NON-ISO date ${JSON.stringify(v)}>`;
       if (key !== undefined && dynamicKeys.has(key) && v !== '') return placeholder(v, key);
       if (key === 'url' && /^https?:\/\/[^?#]*\?/.test(v)) return normalizeURL(v);
+      if (v.startsWith('otpauth://')) return normalizeOtpauth(v);
       return v;
     }
     return v;

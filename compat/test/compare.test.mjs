@@ -168,3 +168,21 @@ describe('OAuth values (social-dance)', () => {
     compare(a, b);
   });
 });
+
+describe('two-factor values', () => {
+  const uri = (secret, issuer = 'Better+Auth') => `otpauth://totp/Better%20Auth:a%40example.com?secret=${secret}&issuer=${issuer}&digits=6&period=30`;
+  it('compares a totpURI with its secret by form, everything else exactly', () => {
+    compare(rec({ body: { totpURI: uri('A'.repeat(52)) } }), rec({ body: { totpURI: uri('B2'.repeat(26)) } }));
+    assert.equal(differences(rec({ body: { totpURI: uri('A'.repeat(52)) } }), rec({ body: { totpURI: uri('A'.repeat(51)) } })).length, 1);
+    assert.equal(differences(rec({ body: { totpURI: uri('A'.repeat(52)) } }), rec({ body: { totpURI: uri('A'.repeat(52), 'Other') } })).length, 1);
+  });
+  it('compares the elements of an array under a random key by form', () => {
+    const a = rec({ body: { backupCodes: ['abcde-fghij', 'ABCDE-12345'] } });
+    const b = rec({ body: { backupCodes: ['zzzzz-yyyyy', 'q1w2e-r3t4y'] } });
+    a.compareOpts = b.compareOpts = { randomKeys: ['backupCodes'] };
+    compare(a, b);
+    const c = rec({ body: { backupCodes: ['zzzzz-yyyyy'] } });
+    c.compareOpts = a.compareOpts;
+    assert.equal(differences(a, c).length, 1);
+  });
+});

@@ -11,7 +11,7 @@ export const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const DATE_LIKE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
 
 /** JSON keys whose string values are random and compared by form only. */
-export const DYNAMIC_KEYS = new Set(['id', 'token', 'userId', 'accountId', 'sessionId']);
+export const DYNAMIC_KEYS = new Set(['id', 'token', 'userId', 'accountId', 'sessionId', 'backupCodes']);
 
 /** Names the smallest alphabet a random-looking string fits in. */
 export function alphabetOf(s) {

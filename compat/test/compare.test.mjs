@@ -176,13 +176,10 @@ describe('two-factor values', () => {
     assert.equal(differences(rec({ body: { totpURI: uri('A'.repeat(52)) } }), rec({ body: { totpURI: uri('A'.repeat(51)) } })).length, 1);
     assert.equal(differences(rec({ body: { totpURI: uri('A'.repeat(52)) } }), rec({ body: { totpURI: uri('A'.repeat(52), 'Other') } })).length, 1);
   });
-  it('compares the elements of an array under a random key by form', () => {
+  it('compares backup codes (an array under a random key) by form', () => {
     const a = rec({ body: { backupCodes: ['abcde-fghij', 'ABCDE-12345'] } });
-    const b = rec({ body: { backupCodes: ['zzzzz-yyyyy', 'q1w2e-r3t4y'] } });
-    a.compareOpts = b.compareOpts = { randomKeys: ['backupCodes'] };
-    compare(a, b);
-    const c = rec({ body: { backupCodes: ['zzzzz-yyyyy'] } });
-    c.compareOpts = a.compareOpts;
-    assert.equal(differences(a, c).length, 1);
+    compare(a, rec({ body: { backupCodes: ['zzzzz-yyyyy', 'q1w2e-r3t4y'] } }));
+    assert.equal(differences(a, rec({ body: { backupCodes: ['zzzzz-yyyyy'] } })).length, 1);
+    assert.equal(differences(a, rec({ body: { backupCodes: ['zzzzz-yyyyy', 'q1w2e-r3t4'] } })).length, 1);
   });
 });

@@ -63,6 +63,12 @@ export function normalizeURL(s) {
 }
 
 /**
+ * The e-mail address the anonymous plugin makes up (`<id>@anonymous.placeholder.invalid`, or
+ * `temp-<id>@<emailDomainName>`): its random local part is compared by form.
+ */
+const ANONYMOUS_EMAIL = /^()([A-Za-z0-9]{32})@(anonymous\.placeholder\.invalid)$|^(temp-)([A-Za-z0-9]{32})@(.+)$/;
+
+/**
  * An otpauth:// URI (two-factor totpURI) with its random `secret` replaced by its form; label,
  * parameter order and the other parameters are kept as they are (an authenticator app reads them).
  */
@@ -109,6 +115,7 @@ export function normalizeJSON(value, { now = Date.now(), dynamicKeys = DYNAMIC_K
       if (key !== undefined && dynamicKeys.has(key) && v !== '') return placeholder(v, key);
       if (key === 'url' && /^https?:\/\/[^?#]*\?/.test(v)) return normalizeURL(v);
       if (v.startsWith('otpauth://')) return normalizeOtpauth(v);
+      if (ANONYMOUS_EMAIL.test(v)) return v.replace(ANONYMOUS_EMAIL, (...m) => `${m[1] ?? m[4]}<random ${describeRandom(m[2] ?? m[5])}>@${m[3] ?? m[6]}`);
       return v;
     }
     return v;

@@ -13,11 +13,11 @@ const CORE_TABLES = ['user', 'session', 'account', 'verification'];
 /** Tables the Go server may add: migration bookkeeping, its own /content API, its own security records. */
 const ALLOWED_EXTRA = (t) => t === 'schema_migrations' || t.startsWith('content_') || t.startsWith('authserver_');
 
-async function snapshot(url, tables) {
+async function snapshot(url, wanted) {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    const q = async (text) => (await c.query(text, [tables])).rows;
+    const q = async (text) => (await c.query(text, [wanted])).rows;
     const tables = (await c.query("select table_name from information_schema.tables where table_schema = 'public' order by 1")).rows.map((r) => r.table_name);
     const columns = await q(`select table_name, column_name, data_type, is_nullable, column_default
       from information_schema.columns where table_schema = 'public' and table_name = any($1) order by table_name, column_name`);

@@ -166,5 +166,5 @@ compatSuite(
       await s.clientCall('deleteAnonymousUser as an ordinary user', d.deleteAnonymousUser());
     });
   },
-  { env: PLUGINS },
+  { env: PLUGINS, options: { appName: 'Compat App' } },
 );

@@ -311,6 +311,16 @@ func TestTwoFactorTOTPChallenge(t *testing.T) {
 		c7 := e.client()
 		e.challenge(c7, false)
 		expect(t, c7.do("POST", "/api/auth/two-factor/verify-totp", map[string]any{"code": e.totpCode(secret)}), 200, "")
+		var lock struct {
+			Count  *int64
+			Locked bool
+		}
+		if err := st.RawRow(context.Background(), &lock, `select "failedVerificationCount" as count, "lockedUntil" is not null as locked from "twoFactor" where "userId" = ?`, id); err != nil {
+			t.Fatal(err)
+		}
+		if lock.Count == nil || *lock.Count != 0 || lock.Locked {
+			t.Errorf("after the lock ended and a success: count %v, lockedUntil set %v; want 0 and NULL", lock.Count, lock.Locked)
+		}
 
 		// New backup codes replace the old ones.
 		gen := c7.do("POST", "/api/auth/two-factor/generate-backup-codes", map[string]any{"password": "password123"})

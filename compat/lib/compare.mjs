@@ -242,6 +242,13 @@ export function view(rec, baseOpts = {}) {
     const exposed = (h('access-control-expose-headers') ?? '').toLowerCase().split(',').map((x) => x.trim());
     v.headers['set-auth-token exposed via access-control-expose-headers'] = exposed.includes('set-auth-token');
   }
+  // A deliberate difference (README, two-factor): the answer to a challenged sign-in carries, on
+  // Better-Auth, a set-auth-token naming the session it created and deleted at once; the Go server
+  // creates none and sends none. plugin-two-factor.test.mjs checks both sides of it explicitly.
+  if (rec.isJSON && rec.json?.twoFactorRedirect === true) {
+    delete v.headers['set-auth-token'];
+    delete v.headers['set-auth-token exposed via access-control-expose-headers'];
+  }
   if (opts.body === 'presence') v.rawBody = rec.text === '' ? '(empty)' : '(non-empty)';
   else if (rec.isJSON) v.body = normalizeJSON(rec.json, { now: rec.receivedAt, dynamicKeys: opts.randomKeys ? new Set([...DYNAMIC_KEYS, ...opts.randomKeys]) : DYNAMIC_KEYS });
   else v.rawBody = rec.text;

@@ -60,7 +60,7 @@ compatSuite(
       s.expect('enable sets no cookie', en.setCookies.length === 0, en.setCookies);
       let g = await b.get('/get-session');
       s.expect('not enabled before the first code', g.json?.user?.twoFactorEnabled === false, g.json);
-      const [row] = await s.sql('select "verified", "failedVerificationCount", "lockedUntil", length("secret") as secret_len from "twoFactor"');
+      const [row] = await s.sql('select "verified", "failedVerificationCount", "lockedUntil", length("secret") as secret_len from "twoFactor" where "userId" = (select "id" from "user" where "email" = $1)', [s.email('ena')]);
       s.record('twoFactor row after enable', row);
       const uri = await b.post('/two-factor/get-totp-uri', { json: { password: PASSWORD } });
       s.expect('get-totp-uri gives the same URI', uri.json?.totpURI === en.json.totpURI, uri.json);
@@ -77,7 +77,7 @@ compatSuite(
       s.expect('now enabled, on a new session', g.json?.user?.twoFactorEnabled === true && g.json?.session?.token !== up.json?.token, g.json);
       const old = await s.browser().get('/get-session', { cookies: `${SESSION_COOKIE}=${encodeURIComponent(up.headers['set-auth-token']?.[0] ?? '')}` });
       s.expect('the old session is gone', old.json === null, old.json);
-      s.record('twoFactor row after verify', (await s.sql('select "verified", "failedVerificationCount" from "twoFactor"'))[0]);
+      s.record('twoFactor row after verify', (await s.sql('select "verified", "failedVerificationCount" from "twoFactor" where "userId" = (select "id" from "user" where "email" = $1)', [s.email('ena')]))[0]);
       const again = await b.post('/two-factor/verify-totp', { json: { code: totpFromURI(en.json.totpURI) } });
       s.expect('with the session again: 200, current token, no cookie', again.status === 200 && again.json?.token === g.json?.session?.token && again.setCookies.length === 0, again.json);
       const twice = await b.post('/two-factor/enable', { json: { password: PASSWORD } });
@@ -91,7 +91,7 @@ compatSuite(
       s.expect('issuer from the body', first.json?.totpURI?.startsWith(`otpauth://totp/My%20App:${encodeURIComponent(s.email('twice'))}?`) && first.json.totpURI.includes('&issuer=My+App&'), first.json);
       const second = await b.post('/two-factor/enable', { json: { password: PASSWORD } });
       s.expect('a new secret', second.status === 200 && parseTotpURI(second.json.totpURI).secret !== parseTotpURI(first.json.totpURI).secret, second.json);
-      s.record('one twoFactor row', (await s.sql('select count(*)::int as n from "twoFactor"'))[0]);
+      s.record('one twoFactor row', (await s.sql('select count(*)::int as n from "twoFactor" where "userId" = (select "id" from "user" where "email" = $1)', [s.email('twice')]))[0]);
       const plain = await s.signIn(s.browser(), { email: s.email('twice') });
       s.expect('enabled but never verified: an ordinary sign-in', plain.status === 200 && plain.json?.redirect === false && plain.json?.user?.twoFactorEnabled === false, plain.json);
       const stale = await b.post('/two-factor/verify-totp', { json: { code: totpFromURI(first.json.totpURI) } });
@@ -128,6 +128,8 @@ compatSuite(
       s.expect('wrong password: the ordinary 401, no challenge', err(wrongPassword, 401, 'INVALID_EMAIL_OR_PASSWORD') && !cookieLine(wrongPassword, TWO_FACTOR_COOKIE), wrongPassword.json);
       const bearer = await s.browser().get('/get-session', { cookies: false, headers: { authorization: `Bearer ${r.headers['set-auth-token']?.[0] ?? 'none'}` } });
       s.expect('the set-auth-token of the challenged sign-in is no session', bearer.json === null, bearer.json);
+      s.deliberate('a challenged sign-in: Better-Auth sends the set-auth-token of a deleted session, the Go server none',
+        Boolean(r.headers['set-auth-token']?.[0]), r.headers['set-auth-token'] === undefined, r.headers['set-auth-token']);
     });
 
     scenario('rememberMe:false, trustDevice and the trusted sign-in (rotated trust cookie)', async (s) => {
@@ -136,7 +138,7 @@ compatSuite(
       const ok = await b.post('/two-factor/verify-totp', { json: { code: totpFromURI(uri), trustDevice: true } });
       s.expect('session cookie without Max-Age, trust_device for 30 days, dont_remember cleared', ok.status === 200 && !/Max-Age/.test(cookieLine(ok, SESSION_COOKIE) ?? 'Max-Age') && /; Max-Age=2592000; Path=\/; HttpOnly; SameSite=Lax$/.test(cookieLine(ok, TRUST_COOKIE) ?? '') && cookieLine(ok, DONT_REMEMBER_COOKIE)?.startsWith(`${DONT_REMEMBER_COOKIE}=; Max-Age=0`), ok.setCookies);
       const trust = b.jar.get(TRUST_COOKIE);
-      const rows = await s.sql(`select count(*)::int as n from "verification" where "identifier" like 'trust-device-%'`);
+      const rows = await s.sql(`select count(*)::int as n from "verification" where "identifier" like 'trust-device-%' and "value" = (select "id" from "user" where "email" = $1)`, [email]);
       s.record('one trust-device row', rows[0]);
       const t = s.browser();
       t.jar.set(TRUST_COOKIE, trust);
@@ -215,13 +217,13 @@ compatSuite(
       s.expect('sixth: 400 TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE and the two_factor cookie cleared', err(sixth, 400, 'TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE') && cookieLine(sixth, TWO_FACTOR_COOKIE)?.startsWith(`${TWO_FACTOR_COOKIE}=; Max-Age=0`), sixth.setCookies);
       const after = await b.post('/two-factor/verify-totp', { json: { code: totpFromURI(uri) }, cookies: `${TWO_FACTOR_COOKIE}=${encodeURIComponent('x')}` });
       s.expect('no challenge any more: 401 INVALID_TWO_FACTOR_COOKIE', err(after, 401, 'INVALID_TWO_FACTOR_COOKIE'), after.json);
-      s.record('account failures after one cancelled challenge', (await s.sql('select "failedVerificationCount", "lockedUntil" is not null as locked from "twoFactor"'))[0]);
+      s.record('account failures after one cancelled challenge', (await s.sql('select "failedVerificationCount", "lockedUntil" is not null as locked from "twoFactor" where "userId" = (select "id" from "user" where "email" = $1)', [email]))[0]);
       const c = await challenged(s, email);
       for (let i = 6; i <= 10; i++) {
         const r = await c.post('/two-factor/verify-totp', { json: { code: wrongCode() } });
         s.expect(`account failure ${i}: 401 INVALID_CODE`, err(r, 401, 'INVALID_CODE'), r.json);
       }
-      s.record('account failures after ten', (await s.sql(`select "failedVerificationCount", "lockedUntil" > now() + interval '14 minutes' as locked_15min from "twoFactor"`))[0]);
+      s.record('account failures after ten', (await s.sql(`select "failedVerificationCount", "lockedUntil" > now() + interval '14 minutes' as locked_15min from "twoFactor" where "userId" = (select "id" from "user" where "email" = $1)`, [email]))[0]);
       const locked = await c.post('/two-factor/verify-totp', { json: { code: totpFromURI(uri) } });
       s.expect('locked: 429 ACCOUNT_TEMPORARILY_LOCKED, even with the right code', err(locked, 429, 'ACCOUNT_TEMPORARILY_LOCKED'), locked.json);
       const d = await challenged(s, email);
@@ -231,11 +233,11 @@ compatSuite(
       const m = await s.mail(email, { kind: 'two-factor-otp' });
       const otp = await d.post('/two-factor/verify-otp', { json: { code: m.token } });
       s.expect('an OTP too: 429', err(otp, 429, 'ACCOUNT_TEMPORARILY_LOCKED'), otp.json);
-      await s.sql(`update "twoFactor" set "lockedUntil" = now() - interval '1 second'`);
+      await s.sql(`update "twoFactor" set "lockedUntil" = now() - interval '1 second' where "userId" = (select "id" from "user" where "email" = $1)`, [email]);
       const e = await challenged(s, email);
       const unlocked = await e.post('/two-factor/verify-totp', { json: { code: totpFromURI(uri) } });
       s.expect('after the lock: the right code signs in', unlocked.status === 200, unlocked.json);
-      s.record('counter reset by the success', (await s.sql('select "failedVerificationCount", "lockedUntil" from "twoFactor"'))[0]);
+      s.record('counter reset by the success', (await s.sql('select "failedVerificationCount", "lockedUntil" from "twoFactor" where "userId" = (select "id" from "user" where "email" = $1)', [email]))[0]);
     });
 
     scenario('missing, tampered and expired two_factor cookies', async (s) => {
@@ -305,7 +307,7 @@ compatSuite(
       s.expect('200 {status:true} with a new session cookie', off.status === 200 && JSON.stringify(off.json) === '{"status":true}' && Boolean(cookieValue(off, SESSION_COOKIE)) && t.jar.get(SESSION_COOKIE) !== before, off.setCookies);
       const g = await t.get('/get-session');
       s.expect('twoFactorEnabled false', g.json?.user?.twoFactorEnabled === false, g.json);
-      s.record('twoFactor rows', (await s.sql('select count(*)::int as n from "twoFactor"'))[0]);
+      s.record('twoFactor rows', (await s.sql('select count(*)::int as n from "twoFactor" where "userId" = (select "id" from "user" where "email" = $1)', [email]))[0]);
       const uriOff = await t.post('/two-factor/get-totp-uri', { json: { password: PASSWORD } });
       s.expect('get-totp-uri: 400 TOTP_NOT_ENABLED', err(uriOff, 400, 'TOTP_NOT_ENABLED'), uriOff.json);
       const gen = await t.post('/two-factor/generate-backup-codes', { json: { password: PASSWORD } });

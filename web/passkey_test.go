@@ -235,6 +235,23 @@ func TestPasskeyRegisterListUpdateDelete(t *testing.T) {
 			t.Errorf("delete answer %s, %d left", d.Raw, e.passkeyCount(aliceID))
 		}
 
+		// createSession: the row with a new session and its user, and the session cookie.
+		before := e.sessionCount(aliceID)
+		resp, _ = a.create(registerOptions(t, c, "").JSON, ceremony{})
+		r = c.do("POST", "/api/auth/passkey/verify-registration", map[string]any{"response": resp, "createSession": true})
+		expect(t, r, 200, "")
+		if got := strings.Join(jsonKeys(t, r.Raw), ","); got != "name,publicKey,userId,credentialID,counter,deviceType,backedUp,transports,createdAt,aaguid,id,session,user" {
+			t.Errorf("createSession answer keys %s", got)
+		}
+		if tok := r.JSON["session"].(map[string]any)["token"]; tok == nil || c.cookieValue("better-auth.session_token") == "" ||
+			!strings.HasPrefix(unescape(c.cookieValue("better-auth.session_token")), tok.(string)+".") || e.sessionCount(aliceID) != before+1 {
+			t.Errorf("createSession: %s, cookie %q", r.Raw, c.cookieValue("better-auth.session_token"))
+		}
+		if _, set := r.setCookies()[lastloginmethod.DefaultCookieName]; set {
+			t.Error("registration set the last-login-method cookie")
+		}
+		expect(t, c.do("POST", "/api/auth/passkey/delete-passkey", map[string]any{"id": r.JSON["id"]}), 200, "")
+
 		// A registration challenge is its user's: Bob cannot finish Alice's.
 		opts = registerOptions(t, c, "")
 		resp, _ = a.create(opts.JSON, ceremony{})

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"authserver/auth/admin"
 	"authserver/auth/anonymous"
 	"authserver/auth/lastloginmethod"
 	"authserver/auth/passkey"
@@ -26,6 +27,10 @@ type site struct {
 // pluginBuilders are the Better-Auth plugins this server implements, by Better-Auth's name. Each
 // reads its own options from the environment only when it is enabled.
 var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin.Plugin, error){
+	admin.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
+		cfg, err := admin.LoadConfig(getenv)
+		return admin.New(cfg), err
+	},
 	anonymous.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
 		cfg, err := anonymous.LoadConfig(getenv)
 		return anonymous.New(cfg), err
@@ -54,7 +59,7 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 // refuses to start, so nobody believes a plugin is on when it is not.
 var notImplementedPlugins = []string{
 	"magic-link", "email-otp", "phone-number", "one-time-token",
-	"jwt", "multi-session", "api-key", "device-authorization", "open-api", "admin", "organization",
+	"jwt", "multi-session", "api-key", "device-authorization", "open-api", "organization",
 }
 
 // loadPlugins builds the plugins named in BETTER_AUTH_PLUGINS (comma-separated Better-Auth names),

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"authserver/auth/plugin"
@@ -25,6 +26,10 @@ type SignInRequest struct {
 	Incoming plugin.Incoming
 	// Cookies are added to the answer after the hooks' own.
 	Cookies []plugin.Cookie
+	// ExpiresIn, when not zero, is the session's life instead of the configured one, and
+	// SessionValues are plugin session fields for the new row (plugin.Host.StartSession).
+	ExpiresIn     time.Duration
+	SessionValues map[string]store.Value
 }
 
 // CompleteSignIn is where every way of signing in ends, and the only place a sign-in creates a
@@ -36,7 +41,11 @@ type SignInRequest struct {
 func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignInRequest) (*plugin.SignIn, error) {
 	for _, p := range s.plugins {
 		if h := p.Hooks.BeforeSession; h != nil {
-			if err := h(ctx, &in.User, in.Method); err != nil {
+			hdb := db
+			if hdb == nil {
+				hdb = s.st
+			}
+			if err := h(ctx, hdb, &in.User, in.Method); err != nil {
 				return nil, err
 			}
 		}
@@ -58,7 +67,13 @@ func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignIn
 		}
 		cookies = a.Cookies
 	}
-	sess, err := s.sessions.Create(ctx, db, in.User.ID, in.Meta, in.DontRemember != nil && *in.DontRemember)
+	var sess *store.Session
+	var err error
+	if in.ExpiresIn > 0 || len(in.SessionValues) > 0 {
+		sess, err = s.newSession(ctx, db, in)
+	} else {
+		sess, err = s.sessions.Create(ctx, db, in.User.ID, in.Meta, in.DontRemember != nil && *in.DontRemember)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCreateSession, err)
 	}
@@ -209,10 +224,66 @@ func (s *Service) SendCode(kind, to, code string, expiresIn time.Duration) {
 
 // SetUserFields implements plugin.Host.
 func (s *Service) SetUserFields(ctx context.Context, userID string, vals map[string]store.Value) (*store.User, error) {
-	u, err := s.st.UpdateUserFields(ctx, userID, nil, vals, s.now())
+	return s.UpdateUserColumns(ctx, userID, nil, vals)
+}
+
+// newSession creates a session with a plugin's life and field values (SignInRequest.ExpiresIn,
+// SessionValues).
+func (s *Service) newSession(ctx context.Context, db *store.Store, in SignInRequest) (*store.Session, error) {
+	life := in.ExpiresIn
+	if life <= 0 {
+		life = s.sessions.ExpiresIn()
+	}
+	fields := s.st.Columns().Session
+	var extra []store.Value
+	for name, v := range in.SessionValues {
+		i := slices.IndexFunc(fields, func(f store.Field) bool { return f.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("auth: session field %q is not registered", name)
+		}
+		for len(extra) < len(fields) {
+			extra = append(extra, store.Value{})
+		}
+		extra[i] = v
+	}
+	return s.sessions.CreateWith(ctx, db, in.User.ID, in.Meta, life, extra)
+}
+
+// StartSession implements plugin.Host.
+func (s *Service) StartSession(ctx context.Context, in plugin.NewSession) (*plugin.SignIn, error) {
+	return s.CompleteSignIn(ctx, nil, SignInRequest{User: in.User, Meta: in.Meta, DontRemember: in.DontRemember,
+		Incoming: in.Incoming, ExpiresIn: in.ExpiresIn, SessionValues: in.Values})
+}
+
+// RevokeSession implements plugin.Host.
+func (s *Service) RevokeSession(ctx context.Context, token string) error {
+	return s.sessions.Revoke(ctx, token)
+}
+
+// RevokeUserSessions implements plugin.Host.
+func (s *Service) RevokeUserSessions(ctx context.Context, userID string) error {
+	return s.sessions.RevokeAll(ctx, nil, userID)
+}
+
+// UpdateUserColumns implements plugin.Host.
+func (s *Service) UpdateUserColumns(ctx context.Context, userID string, core map[string]any, vals map[string]store.Value) (*store.User, error) {
+	u, err := s.st.UpdateUserFields(ctx, userID, core, vals, s.now())
 	if err != nil {
 		return nil, err
 	}
 	s.sessions.InvalidateUser(userID)
 	return u, nil
+}
+
+// CheckPassword implements plugin.Host.
+func (s *Service) CheckPassword(password string, minimum bool) error {
+	if minimum && passwordLength(password) < s.cfg.MinPasswordLength {
+		return ErrPasswordTooShort
+	}
+	return s.checkNotTooLong(password)
+}
+
+// HashPassword implements plugin.Host.
+func (s *Service) HashPassword(ctx context.Context, password string) (string, error) {
+	return s.hasher.Hash(ctx, password)
 }

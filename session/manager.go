@@ -199,14 +199,20 @@ type Meta struct {
 // Create stores a new session for the user. A don't-remember session (rememberMe: false) lives one
 // day, whatever ExpiresIn says, as in Better-Auth.
 func (m *Manager) Create(ctx context.Context, db *store.Store, userID string, meta Meta, dontRemember bool) (*store.Session, error) {
-	if db == nil {
-		db = m.st
-	}
-	now := store.NewTime(m.now())
 	life := m.cfg.ExpiresIn
 	if dontRemember {
 		life = 24 * time.Hour
 	}
+	return m.CreateWith(ctx, db, userID, meta, life, nil)
+}
+
+// CreateWith stores a new session for the user that lives life (capped by MaxAge like any
+// session), with the plugins' session field values extra (in registration order; nil: defaults).
+func (m *Manager) CreateWith(ctx context.Context, db *store.Store, userID string, meta Meta, life time.Duration, extra []store.Value) (*store.Session, error) {
+	if db == nil {
+		db = m.st
+	}
+	now := store.NewTime(m.now())
 	ip, ua := meta.IPAddress, meta.UserAgent
 	s := &store.Session{
 		ID:        NewID(),
@@ -217,6 +223,7 @@ func (m *Manager) Create(ctx context.Context, db *store.Store, userID string, me
 		ExpiresAt: store.NewTime(m.capExpiry(now.Time, now.Add(life))),
 		IPAddress: &ip,
 		UserAgent: &ua,
+		Extra:     extra,
 	}
 	if err := db.CreateSession(ctx, s); err != nil {
 		return nil, fmt.Errorf("session: create: %w", err)

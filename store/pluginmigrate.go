@@ -154,6 +154,16 @@ func (s *Store) UserField(u *User, name string) (v Value, ok bool) {
 	return Value{}, true
 }
 
+// SessionField returns the value of the added session field name on sess, as UserField does for
+// users.
+func (s *Store) SessionField(sess *Session, name string) (v Value, ok bool) {
+	i := fieldIndex(s.Columns().Session, name)
+	if i < 0 {
+		return Value{}, false
+	}
+	return at(sess.Extra, i), true
+}
+
 func fieldIndex(fields []Field, name string) int {
 	for i, f := range fields {
 		if f.Name == name {

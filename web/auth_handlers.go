@@ -314,6 +314,11 @@ func (h *authHandler) listSessions(c *call) error {
 	if err != nil {
 		return err
 	}
+	for _, p := range h.auth.Plugins() {
+		if f := p.Hooks.ListSessions; f != nil {
+			list = f(h.auth.Store(), list)
+		}
+	}
 	out := make([]sessionResponse, 0, len(list))
 	for i := range list {
 		out = append(out, h.newSessionResponse(&list[i]))

@@ -123,10 +123,9 @@ func lookupError(err error) *apiError {
 	}
 	var pe *plugin.Error
 	if errors.As(err, &pe) {
-		if pe.Code == "" && pe.Message == "" {
-			return &apiError{Status: pe.Status, Empty: true}
-		}
-		return newAPIError(pe.Status, pe.Code, pe.Message)
+		e := newAPIError(pe.Status, pe.Code, pe.Message)
+		e.Empty = pe.Code == "" && pe.Message == "" // a bare status, as Better-Auth's APIError.fromStatus
+		return e
 	}
 	// Errors that carry their own message: content's field checks ("[body.level] must be one of
 	// ..."), and the social flows' provider and link failures.

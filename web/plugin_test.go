@@ -40,7 +40,7 @@ func testPlugin(e **env) plugin.Plugin {
 				}},
 		},
 		Hooks: plugin.Hooks{
-			BeforeSession: func(_ context.Context, u *store.User, _ string) error {
+			BeforeSession: func(_ context.Context, _ *store.Store, u *store.User, _ string) error {
 				if strings.HasPrefix(u.Email, "banned") {
 					return errTestBanned
 				}

@@ -61,8 +61,9 @@ func Install(ctx context.Context, st *store.Store, ps []Plugin) error {
 // plugins run in the order the plugins were enabled.
 type Hooks struct {
 	// BeforeSession runs once the user is known and before the session is created; an error
-	// (typically an *Error) refuses the sign-in and no session is created.
-	BeforeSession func(ctx context.Context, u *store.User, method string) error
+	// (typically an *Error) refuses the sign-in and no session is created. db is the database the
+	// session will be written in (a sign-up's transaction), for the hook's own writes.
+	BeforeSession func(ctx context.Context, db *store.Store, u *store.User, method string) error
 	// AfterSession runs after the session is created; it may add cookies to the answer. An error
 	// fails the sign-in answer (the session already exists). It also runs for a sign-in a
 	// Challenge hook stopped, with SignIn.Challenge set and no session: a hook that acts on the
@@ -87,6 +88,9 @@ type Hooks struct {
 	// Challenge lets the sign-in go on; cookies the hook appends to Attempt.Cookies (a rotated
 	// trusted-device cookie) are carried into the sign-in answer. An error refuses the sign-in.
 	Challenge func(ctx context.Context, a *Attempt) (*Challenge, error)
+	// ListSessions filters the sessions the core GET /list-sessions prints (admin hides
+	// impersonation sessions); it returns the ones to keep, in order.
+	ListSessions func(st *store.Store, sessions []store.Session) []store.Session
 }
 
 // Attempt is a sign-in whose credentials are checked but that has no session yet, as a
@@ -185,6 +189,35 @@ type Host interface {
 	// in (SignIn.DB inside a sign-in's hooks), nil for Store(). An unknown user is
 	// store.ErrNotFound.
 	RemoveUser(ctx context.Context, db *store.Store, userID string) error
+	// StartSession gives a known user a session as the end of any sign-in does (BeforeSession
+	// and AfterSession hooks run, Challenge hooks do not), with the life and session field values
+	// the plugin chooses (admin's impersonation session).
+	StartSession(ctx context.Context, in NewSession) (*SignIn, error)
+	// RevokeSession deletes one session by token and RevokeUserSessions every session of a
+	// user; every instance stops accepting them. Unknown tokens and users are no error.
+	RevokeSession(ctx context.Context, token string) error
+	RevokeUserSessions(ctx context.Context, userID string) error
+	// UpdateUserColumns sets core columns (by column name) and plugin user fields (by name) on the user,
+	// bumping updatedAt, and returns the stored user; cached sessions forget the old row. An
+	// unknown user is store.ErrNotFound, a taken e-mail address wraps store.ErrConflict.
+	UpdateUserColumns(ctx context.Context, userID string, core map[string]any, vals map[string]store.Value) (*store.User, error)
+	// CheckPassword applies the core's password length rules to a new password: PASSWORD_TOO_LONG
+	// over the maximum and, when minimum is true, PASSWORD_TOO_SHORT under the minimum.
+	CheckPassword(password string, minimum bool) error
+	// HashPassword hashes a password as sign-up stores it (the credential account's password).
+	HashPassword(ctx context.Context, password string) (string, error)
+}
+
+// NewSession is a session a plugin starts for a user (Host.StartSession).
+type NewSession struct {
+	User store.User
+	// ExpiresIn is the session's life; zero is the configured one.
+	ExpiresIn time.Duration
+	// Values are the plugin's session fields for the new row.
+	Values       map[string]store.Value
+	DontRemember *bool
+	Meta         session.Meta
+	Incoming     Incoming
 }
 
 // NewUser is a user to create and sign in (Host.CreateUserAndSignIn).
@@ -286,8 +319,8 @@ type Cookie struct {
 
 // Error is an error kind of a plugin together with Better-Auth's answer for it, so a plugin
 // declares its status, code and message beside the kind instead of in the core error table.
-// Compare with errors.Is against the declared *Error value. An Error with neither Code nor
-// Message is answered with its status and no body, as Better-Auth does for a few refusals.
+// Compare with errors.Is against the declared *Error value. An Error with neither Code nor Message
+// is answered with its status and no body; one with a Message only has no "code" in its body.
 type Error struct {
 	Status  int
 	Code    string

@@ -21,6 +21,20 @@ const BUILDERS = {
       ...(process.env.LAST_LOGIN_METHOD_MAX_AGE && { maxAge: Number(process.env.LAST_LOGIN_METHOD_MAX_AGE) }),
       ...(process.env.LAST_LOGIN_METHOD_STORE_IN_DATABASE === 'true' && { storeInDatabase: true }),
     }),
+  // The admin plugin's options that change the wire, from the variables the Go server reads.
+  admin: async () => {
+    const list = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
+    const e = process.env;
+    return (await import('better-auth/plugins')).admin({
+      ...(e.ADMIN_USER_IDS && { adminUserIds: list(e.ADMIN_USER_IDS) }),
+      ...(e.ADMIN_DEFAULT_ROLE && { defaultRole: e.ADMIN_DEFAULT_ROLE }),
+      ...(e.ADMIN_ROLES && { adminRoles: list(e.ADMIN_ROLES) }),
+      ...(e.ADMIN_IMPERSONATION_SESSION_DURATION && { impersonationSessionDuration: Number(e.ADMIN_IMPERSONATION_SESSION_DURATION) }),
+      ...(e.ADMIN_DEFAULT_BAN_REASON && { defaultBanReason: e.ADMIN_DEFAULT_BAN_REASON }),
+      ...(e.ADMIN_DEFAULT_BAN_EXPIRES_IN && { defaultBanExpiresIn: Number(e.ADMIN_DEFAULT_BAN_EXPIRES_IN) }),
+      ...(e.ADMIN_BANNED_USER_MESSAGE && { bannedUserMessage: e.ADMIN_BANNED_USER_MESSAGE }),
+    });
+  },
   'two-factor': async (mailbox) =>
     (await import('better-auth/plugins')).twoFactor({
       otpOptions: {

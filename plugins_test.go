@@ -16,7 +16,7 @@ func TestLoadConfigPlugins(t *testing.T) {
 		{name: "bearer is always on and accepted", env: map[string]string{"BETTER_AUTH_PLUGINS": "bearer"}, wantIDs: ""},
 		{name: "last-login-method", env: map[string]string{"BETTER_AUTH_PLUGINS": " bearer , Last-Login-Method,last-login-method"}, wantIDs: "last-login-method"},
 		{name: "unknown name lists the known ones", env: map[string]string{"BETTER_AUTH_PLUGINS": "last-login-method,lastLoginMethod"},
-			wantErr: []string{`unknown plugin "lastloginmethod"`, "anonymous, bearer, last-login-method, passkey, two-factor, username"}},
+			wantErr: []string{`unknown plugin "lastloginmethod"`, "(known: admin, anonymous, bearer, last-login-method, passkey, two-factor, username)"}},
 		{name: "username with both plugins", env: map[string]string{"BETTER_AUTH_PLUGINS": "username,last-login-method", "USERNAME_MIN_LENGTH": "4", "USERNAME_MAX_LENGTH": "4"},
 			wantIDs: "username,last-login-method"},
 		{name: "username lengths are positive numbers", env: map[string]string{"BETTER_AUTH_PLUGINS": "username", "USERNAME_MIN_LENGTH": "0", "USERNAME_MAX_LENGTH": "ten"},

@@ -48,6 +48,7 @@ Better-Auth 1.7.25), a personalized content API (/content) and the Pathway web a
 Usage:
   authserver               start the server
   authserver healthcheck   ask the running server's /healthz on $PORT; exit 0 when it answers 200
+  authserver admin ...     make or promote an administrator (admin plugin; "authserver admin" for help)
   authserver version       print the version
   authserver help          print this help (also -h, --help)
 
@@ -63,6 +64,9 @@ http://localhost:8000 with SQLite in ./data. README.md lists every variable unde
 func command(args []string, stdout, stderr io.Writer, getenv func(string) string) (code int, serve bool) {
 	if len(args) == 0 {
 		return 0, true
+	}
+	if args[0] == "admin" {
+		return adminCommand(context.Background(), args[1:], os.Stdin, stdout, stderr, getenv), false
 	}
 	if len(args) == 1 {
 		switch args[0] {

@@ -47,6 +47,8 @@ func loadRateLimitConfig(r *env.Reader, production, redis bool) RateLimitConfig 
 		Window:  r.Duration("RATE_LIMIT_WINDOW", 10*time.Second),
 		Max:     r.Int("RATE_LIMIT_MAX", 100),
 		Storage: r.String("RATE_LIMIT_STORAGE", ""),
+		// Ten messages an hour to one address is more than a person retrying needs.
+		SendsPerHour: r.Int("RATE_LIMIT_SENDS_PER_HOUR", 10),
 	}
 	if c.Storage == "" {
 		c.Storage = "memory"

@@ -71,6 +71,9 @@ func appendQuery(target string, params url.Values) string {
 func (h *authHandler) sendVerificationEmail(c *call) error {
 	email, _ := c.str("email")
 	cb, _ := c.str("callbackURL")
+	if err := h.limiter.limitSend(c.Request().Context(), email); err != nil {
+		return err
+	}
 	a, err := callerSession(c.Request().Context(), h.sessions, c, optionalSession)
 	if err != nil {
 		return err
@@ -137,6 +140,9 @@ func (h *authHandler) verifyEmail(c *call) error {
 func (h *authHandler) requestPasswordReset(c *call) error {
 	email, _ := c.str("email")
 	redirectTo, _ := c.str("redirectTo")
+	if err := h.limiter.limitSend(c.Request().Context(), email); err != nil {
+		return err
+	}
 	if err := h.auth.RequestPasswordReset(c.Request().Context(), email, redirectTo); err != nil {
 		return err
 	}
@@ -185,6 +191,9 @@ func (h *authHandler) changeEmail(c *call) error {
 	// Every request counts against the mail rule, not only those that mail: otherwise a 429
 	// arriving only for free addresses would tell which addresses have accounts.
 	if err := h.limiter.mailGate(c.Request()).Check(c.Request().Context()); err != nil {
+		return err
+	}
+	if err := h.limiter.limitSend(c.Request().Context(), email); err != nil {
 		return err
 	}
 	res, err := h.auth.ChangeEmail(c.Request().Context(), &c.auth.User, email, cb)

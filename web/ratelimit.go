@@ -49,6 +49,11 @@ type RateLimitConfig struct {
 	// Now is the clock windows are measured with; nil means time.Now. Tests set it to move time
 	// past a window without waiting.
 	Now func() time.Time
+	// SendsPerHour caps the messages (e-mails, text messages) the endpoints that send on request
+	// send to one address or number, whoever asks (RATE_LIMIT_SENDS_PER_HOUR; 0: no cap). Not in
+	// Better-Auth, whose limits are per client address only: without it anyone could keep
+	// someone's inbox or phone busy by rotating addresses.
+	SendsPerHour int
 }
 
 // The mail rule: Better-Auth's limit on the endpoints that send email, which mailGate also applies
@@ -203,6 +208,22 @@ func (rl *rateLimiter) limitPasswordCheck(ctx context.Context, path, userID stri
 		return nil
 	}
 	return rl.consume(ctx, "user:"+userID+"|password-check", window, max)
+}
+
+// sendWindow is the period of RateLimitConfig.SendsPerHour.
+const sendWindow = time.Hour
+
+// limitSend counts one message to recipient (an e-mail address or a phone number; case and
+// surrounding spaces do not make another one) against the per-recipient cap, and answers the
+// limiter's 429 when it is spent. It counts whether or not the endpoint then sends (an unknown
+// address counts like a known one), so the 429 tells nothing about who has an account. A nil
+// limiter (rate limiting off) and an empty recipient pass.
+func (rl *rateLimiter) limitSend(ctx context.Context, recipient string) error {
+	recipient = strings.ToLower(strings.TrimSpace(recipient))
+	if rl == nil || rl.cfg.SendsPerHour <= 0 || recipient == "" {
+		return nil
+	}
+	return rl.consume(ctx, "send|"+recipient, sendWindow, rl.cfg.SendsPerHour)
 }
 
 // consume records one request under key and returns nil when it is allowed, or Better-Auth's

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -206,4 +207,39 @@ func TestRateLimitOffLeavesPasswordChecksAlone(t *testing.T) {
 	for i := 0; i < 6; i++ {
 		expect(t, c.do("POST", "/api/auth/verify-password", map[string]any{"password": "wrong-password-1"}), 400, "INVALID_PASSWORD")
 	}
+}
+
+// The per-recipient cap: messages to one address, from any client address and through any
+// endpoint that sends on request, stop at RateLimitConfig.SendsPerHour until an hour after the
+// last one; an unknown address is capped the same way, and other addresses are untouched.
+func TestRateLimitSendsPerRecipient(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+		e := newEnv(t, st, rateLimited(web.NewMemoryRateLimitStore()), func(o *envOptions) {
+			o.web.RateLimit.SendsPerHour = 3
+			o.web.RateLimit.Now = func() time.Time { return now }
+		})
+		signUp(t, e.client(), "victim@example.com", "password123")
+		c := e.client()
+		addr := 0
+		send := func(path, email string) *response {
+			addr++ // a new client address each time: the per-address rules never bite
+			body := map[string]any{"email": email}
+			return c.do("POST", path, body, "X-Forwarded-For", "198.51.100."+strconv.Itoa(addr))
+		}
+		for _, who := range []string{"victim@example.com", "nobody@example.com"} {
+			for i := 0; i < 3; i++ {
+				expect(t, send("/api/auth/request-password-reset", who), 200, "")
+			}
+			for _, path := range []string{"/api/auth/request-password-reset", "/api/auth/send-verification-email"} {
+				r := send(path, strings.ToUpper(who))
+				if r.Status != 429 || string(r.Raw) != `{"message":"Too many requests. Please try again later."}` {
+					t.Errorf("%s to %s after 3 messages = %d %s, want 429", path, who, r.Status, r.Raw)
+				}
+			}
+		}
+		expect(t, send("/api/auth/request-password-reset", "other@example.com"), 200, "")
+		now = now.Add(time.Hour + time.Second)
+		expect(t, send("/api/auth/request-password-reset", "victim@example.com"), 200, "")
+	})
 }

@@ -64,6 +64,11 @@ func (in incoming) Path() string {
 	return strings.TrimPrefix(in.c.Request().URL.Path, strings.TrimRight(in.h.cfg.BasePath, "/"))
 }
 
+// AllowSend counts a message to recipient against the per-recipient cap (rateLimiter.limitSend).
+func (in incoming) AllowSend(ctx context.Context, recipient string) error {
+	return in.h.limiter.limitSend(ctx, recipient)
+}
+
 // challengeAnswer writes a sign-in a plugin challenged: its cookies and its body, status 200.
 func (h *authHandler) challengeAnswer(c echo.Context, s *plugin.SignIn) error {
 	h.writeSignIn(c, s)

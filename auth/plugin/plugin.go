@@ -136,6 +136,11 @@ type Incoming interface {
 	// Path is the request's path below the auth base path ("/sign-up/email",
 	// "/callback/google"), the ctx.path Better-Auth's hook matchers test.
 	Path() string
+	// AllowSend counts one message to recipient (an e-mail address or a phone number) against the
+	// server's per-recipient hourly cap; a plugin calls it right before it sends a code or a link
+	// on request, and answers the returned error (the rate limiter's 429) as it is. It counts
+	// whether or not the message is then sent, so an unknown recipient looks like a known one.
+	AllowSend(ctx context.Context, recipient string) error
 }
 
 // UserInput is a sign-up or update-user body as a plugin's UserInput hook sees it.

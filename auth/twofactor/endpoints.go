@@ -368,6 +368,9 @@ func (p *twoFactor) sendOTP(ctx context.Context, r *plugin.Request) (*plugin.Res
 	if err != nil {
 		return nil, err
 	}
+	if err := r.Incoming.AllowSend(ctx, v.user.Email); err != nil {
+		return nil, err
+	}
 	code := randomString(digitAlphabet, p.cfg.OTPDigits)
 	now := store.NewTime(r.Host.Now())
 	row := newVerification("2fa-otp-"+v.key, code+":0", store.NewTime(now.Add(p.cfg.OTPPeriod)), now)

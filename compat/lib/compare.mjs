@@ -11,7 +11,7 @@ export const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const DATE_LIKE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
 
 /** JSON keys whose string values are random and compared by form only. */
-export const DYNAMIC_KEYS = new Set(['id', 'token', 'userId', 'accountId', 'sessionId']);
+export const DYNAMIC_KEYS = new Set(['id', 'token', 'userId', 'accountId', 'sessionId', 'backupCodes']);
 
 /** Names the smallest alphabet a random-looking string fits in. */
 export function alphabetOf(s) {
@@ -62,6 +62,20 @@ export function normalizeURL(s) {
   return `${u.origin}${u.pathname}?${params.map(([k, v]) => `${k}=${v}`).join('&')}${u.hash}`;
 }
 
+/**
+ * The e-mail address the anonymous plugin makes up (`<id>@anonymous.placeholder.invalid`, or
+ * `temp-<id>@<emailDomainName>`): its random local part is compared by form.
+ */
+const ANONYMOUS_EMAIL = /^()([A-Za-z0-9]{32})@(anonymous\.placeholder\.invalid)$|^(temp-)([A-Za-z0-9]{32})@(.+)$/;
+
+/**
+ * An otpauth:// URI (two-factor totpURI) with its random `secret` replaced by its form; label,
+ * parameter order and the other parameters are kept as they are (an authenticator app reads them).
+ */
+export function normalizeOtpauth(s) {
+  return s.replace(/([?&]secret=)([^&#]*)/, (_, k, v) => `${k}<${/^[A-Z2-7]+$/.test(v) ? 'base32' : 'NOT base32'} len=${v.length}>`);
+}
+
 function dateOffset(value, now) {
   const h = Math.round((Date.parse(value) - now) / 3600000);
   return `${h >= 0 ? '+' : ''}${h === 0 ? 0 : h}h`;
@@ -84,7 +98,8 @@ export function normalizeJSON(value, { now = Date.now(), dynamicKeys = DYNAMIC_K
     if (v instanceof Date) {
       return Number.isNaN(v.getTime()) ? '<Invalid Date>' : `<Date ${dateOffset(v.toISOString(), now)}>`;
     }
-    if (Array.isArray(v)) return v.map((x) => walk(x, undefined));
+    // (the elements of an array under a random key, e.g. backupCodes, are random as well)
+    if (Array.isArray(v)) return v.map((x) => walk(x, key !== undefined && dynamicKeys.has(key) ? key : undefined));
     if (typeof v === 'object') {
       const out = {};
       for (const k of Object.keys(v).sort()) {
@@ -99,6 +114,8 @@ export function normalizeJSON(value, { now = Date.now(), dynamicKeys = DYNAMIC_K
       if (DATE_LIKE.test(v)) return `<NON-ISO date ${JSON.stringify(v)}>`;
       if (key !== undefined && dynamicKeys.has(key) && v !== '') return placeholder(v, key);
       if (key === 'url' && /^https?:\/\/[^?#]*\?/.test(v)) return normalizeURL(v);
+      if (v.startsWith('otpauth://')) return normalizeOtpauth(v);
+      if (ANONYMOUS_EMAIL.test(v)) return v.replace(ANONYMOUS_EMAIL, (...m) => `${m[1] ?? m[4]}<random ${describeRandom(m[2] ?? m[5])}>@${m[3] ?? m[6]}`);
       return v;
     }
     return v;

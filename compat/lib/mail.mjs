@@ -124,7 +124,14 @@ export function kindFromSubject(subject) {
   if (/^reset your .*password/i.test(subject)) return 'reset-password';
   if (/^confirm your new email/i.test(subject)) return 'change-email';
   if (/^confirm deleting/i.test(subject)) return 'delete-account';
+  // the two-factor plugin's one-time code (the reference records it as kind two-factor-otp)
+  if (/sign-in code|two-factor|verification code/i.test(subject)) return 'two-factor-otp';
   return `unknown subject: ${subject}`;
+}
+
+/** A one-time code in a mail's text: the first line holding only 4 to 10 digits. */
+export function otpOfText(text) {
+  return /^[ \t]*(\d{4,10})[ \t]*$/m.exec(text ?? '')?.[1];
 }
 
 /** The token a link carries: ?token=, or the last path segment of /reset-password/:token. */
@@ -210,9 +217,15 @@ export class OutboxMailbox extends Mailbox {
       // a file still being written has no complete final boundary / text yet
       const parsed = parseEml(raw);
       if (!parsed.complete) continue;
-      const url = parsed.links.find((l) => l.startsWith(`${MAIL_BASE_URL}/`)) ?? parsed.links[0];
+      const kind = kindFromSubject(parsed.subject);
       this.seen.add(name);
-      this.pending.push({ source: 'outbox', file: name, kind: kindFromSubject(parsed.subject), to: parsed.to, subject: parsed.subject, url, token: url ? tokenOfLink(url) : undefined, text: parsed.text });
+      if (kind === 'two-factor-otp') {
+        // no link: the code stands on a line of its own
+        this.pending.push({ source: 'outbox', file: name, kind, to: parsed.to, subject: parsed.subject, url: null, token: otpOfText(parsed.text), text: parsed.text });
+        continue;
+      }
+      const url = parsed.links.find((l) => l.startsWith(`${MAIL_BASE_URL}/`)) ?? parsed.links[0];
+      this.pending.push({ source: 'outbox', file: name, kind, to: parsed.to, subject: parsed.subject, url, token: url ? tokenOfLink(url) : undefined, text: parsed.text });
     }
   }
 }

@@ -249,6 +249,8 @@ export function deepMerge(base, extra) {
  * with its recorder.
  */
 const GO_ENV_FOR_OPTION = {
+  // the application's name (two-factor's default TOTP issuer, mail texts)
+  appName: 'APP_NAME',
   'emailAndPassword.requireEmailVerification': 'REQUIRE_EMAIL_VERIFICATION',
   'emailAndPassword.revokeSessionsOnPasswordReset': 'REVOKE_SESSIONS_ON_PASSWORD_RESET',
   'emailAndPassword.resetPasswordTokenExpiresIn': 'RESET_PASSWORD_TOKEN_EXPIRES_IN',

@@ -168,3 +168,28 @@ describe('OAuth values (social-dance)', () => {
     compare(a, b);
   });
 });
+
+describe('two-factor values', () => {
+  const uri = (secret, issuer = 'Better+Auth') => `otpauth://totp/Better%20Auth:a%40example.com?secret=${secret}&issuer=${issuer}&digits=6&period=30`;
+  it('compares a totpURI with its secret by form, everything else exactly', () => {
+    compare(rec({ body: { totpURI: uri('A'.repeat(52)) } }), rec({ body: { totpURI: uri('B2'.repeat(26)) } }));
+    assert.equal(differences(rec({ body: { totpURI: uri('A'.repeat(52)) } }), rec({ body: { totpURI: uri('A'.repeat(51)) } })).length, 1);
+    assert.equal(differences(rec({ body: { totpURI: uri('A'.repeat(52)) } }), rec({ body: { totpURI: uri('A'.repeat(52), 'Other') } })).length, 1);
+  });
+  it('compares backup codes (an array under a random key) by form', () => {
+    const a = rec({ body: { backupCodes: ['abcde-fghij', 'ABCDE-12345'] } });
+    compare(a, rec({ body: { backupCodes: ['zzzzz-yyyyy', 'q1w2e-r3t4y'] } }));
+    assert.equal(differences(a, rec({ body: { backupCodes: ['zzzzz-yyyyy'] } })).length, 1);
+    assert.equal(differences(a, rec({ body: { backupCodes: ['zzzzz-yyyyy', 'q1w2e-r3t4'] } })).length, 1);
+  });
+});
+
+describe('anonymous e-mail addresses', () => {
+  it('compares the random local part by form, the domain exactly', () => {
+    compare(rec({ body: { user: { email: `${'a1z'.repeat(10)}ab@anonymous.placeholder.invalid` } } }), rec({ body: { user: { email: `${'zq'.repeat(16)}@anonymous.placeholder.invalid` } } }));
+    compare(rec({ body: { email: `temp-${'x'.repeat(32)}@anon.example` } }), rec({ body: { email: `temp-${'B'.repeat(32)}@anon.example` } }));
+    assert.equal(differences(rec({ body: { email: `temp-${'x'.repeat(32)}@anon.example` } }), rec({ body: { email: `temp-${'B'.repeat(32)}@other.example` } })).length, 1);
+    assert.equal(differences(rec({ body: { email: `${'a'.repeat(32)}@anonymous.placeholder.invalid` } }), rec({ body: { email: `temp-${'x'.repeat(32)}@anonymous.placeholder.invalid` } })).length, 1);
+    assert.equal(differences(rec({ body: { email: 'alice.1234@example.com' } }), rec({ body: { email: 'bob.1234@example.com' } })).length, 1);
+  });
+});

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { parseEml, decodeQuotedPrintable, decodeEncodedWords, kindFromSubject, tokenOfLink, describeMail, OutboxMailbox } from '../lib/mail.mjs';
+import { parseEml, decodeQuotedPrintable, decodeEncodedWords, kindFromSubject, tokenOfLink, describeMail, OutboxMailbox, otpOfText } from '../lib/mail.mjs';
 import { normalizeLocation } from '../lib/compare.mjs';
 import { signJWT } from '../lib/crypto.mjs';
 
@@ -101,5 +101,13 @@ describe('token-aware Location comparison', () => {
     assert.equal(normalizeLocation('/x?error=INVALID_TOKEN'), '/x?error=INVALID_TOKEN');
     assert.equal(normalizeLocation('GET /api/auth/reset-password/AbC123?callbackURL=%2F'), 'GET /api/auth/reset-password/<token len=6 alnum>?callbackURL=%2F');
     assert.equal(normalizeLocation('/v?token=aaa.bbb.ccc'), '/v?token=<token jwt>');
+  });
+});
+
+describe('two-factor one-time codes in the outbox', () => {
+  it('derives the kind from the subject and the code from its own line', () => {
+    assert.equal(kindFromSubject('Your Better Auth sign-in code'), 'two-factor-otp');
+    assert.equal(otpOfText('Hello,\n\nYour code to finish signing in to Better Auth as a@b.c is:\n\n012345\n\nIt expires in 3 minutes.\n'), '012345');
+    assert.equal(otpOfText('no code in 2026 here'), undefined);
   });
 });

@@ -1,5 +1,5 @@
 // The reference server migrates database A, the candidate migrates database B;
-// the resulting schemas of Better-Auth's four tables must be the same. The candidate
+// the resulting schemas of Better-Auth's four tables (and the tables plugins add) must be the same. The candidate
 // may add one bookkeeping table (schema_migrations), the tables of its own content
 // API (content_*, outside Better-Auth; README "Known, deliberate differences") and its
 // own security bookkeeping (authserver_*, migration 4, and authserver_plugin_migrations).
@@ -13,11 +13,11 @@ const CORE_TABLES = ['user', 'session', 'account', 'verification'];
 /** Tables the Go server may add: migration bookkeeping, its own /content API, its own security records. */
 const ALLOWED_EXTRA = (t) => t === 'schema_migrations' || t.startsWith('content_') || t.startsWith('authserver_');
 
-async function snapshot(url) {
+async function snapshot(url, wanted) {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    const q = async (text) => (await c.query(text, [CORE_TABLES])).rows;
+    const q = async (text) => (await c.query(text, [wanted])).rows;
     const tables = (await c.query("select table_name from information_schema.tables where table_schema = 'public' order by 1")).rows.map((r) => r.table_name);
     const columns = await q(`select table_name, column_name, data_type, is_nullable, column_default
       from information_schema.columns where table_schema = 'public' and table_name = any($1) order by table_name, column_name`);
@@ -63,7 +63,8 @@ function assertSameRows(name, refRows, otherRows) {
  * Compares the schemas both servers migrate with the same env (BETTER_AUTH_PLUGINS and plugin
  * options); referenceGuard checks the reference side itself against what Better-Auth publishes.
  */
-function compareSchemas(title, { env = {}, referenceGuard }) {
+function compareSchemas(title, { env = {}, referenceGuard, pluginTables = [] }) {
+  const expected = [...CORE_TABLES, ...pluginTables];
   describe(title, () => {
     const cleanup = [];
     let refSchema;
@@ -78,7 +79,7 @@ function compareSchemas(title, { env = {}, referenceGuard }) {
         for (const s of [ref, other]) if (s.status === 'fulfilled') cleanup.push(() => s.value.stop());
         if (ref.status === 'rejected') throw ref.reason;
         if (other.status === 'rejected') throw other.reason;
-        [refSchema, otherSchema] = await Promise.all([snapshot(dbA.url), snapshot(dbB.url)]);
+        [refSchema, otherSchema] = await Promise.all([snapshot(dbA.url, expected), snapshot(dbB.url, expected)]);
       } catch (e) {
         startError = e;
       }
@@ -93,10 +94,10 @@ function compareSchemas(title, { env = {}, referenceGuard }) {
       fn();
     });
 
-    check('tables: the core four, plus schema_migrations, content_* and authserver_* tables of the candidate', () => {
-      assert.deepEqual(refSchema.tables, [...CORE_TABLES].sort());
-      for (const t of CORE_TABLES) assert.ok(otherSchema.tables.includes(t), `${CANDIDATE_NAME} lacks table "${t}"`);
-      const extra = otherSchema.tables.filter((t) => !CORE_TABLES.includes(t) && !ALLOWED_EXTRA(t));
+    check(`tables: the core four${pluginTables.length ? ` and ${pluginTables.join(', ')}` : ''}, plus schema_migrations, content_* and authserver_* tables of the candidate`, () => {
+      assert.deepEqual(refSchema.tables, [...expected].sort());
+      for (const t of expected) assert.ok(otherSchema.tables.includes(t), `${CANDIDATE_NAME} lacks table "${t}"`);
+      const extra = otherSchema.tables.filter((t) => !expected.includes(t) && !ALLOWED_EXTRA(t));
       assert.deepEqual(extra, [], `${CANDIDATE_NAME} has unexpected extra tables: ${extra.join(', ')}`);
     });
 
@@ -162,5 +163,24 @@ compareSchemas('schema with username', {
       assert.deepEqual([c.data_type, c.is_nullable, c.column_default], ['text', 'YES', null]);
     }
     assert.ok(refSchema.constraintNames.some((c) => c.constraint_name === 'user_username_key' && c.constraint_type === 'UNIQUE'), 'user_username_key');
+  },
+});
+
+compareSchemas('schema with username, anonymous, two-factor and last-login-method (issue 14)', {
+  env: { BETTER_AUTH_PLUGINS: 'username,anonymous,two-factor,last-login-method' },
+  pluginTables: ['twoFactor'],
+  referenceGuard: (cols, refSchema) => {
+    for (const [name, type] of [['isAnonymous', 'boolean'], ['twoFactorEnabled', 'boolean'], ['username', 'text']]) {
+      const c = cols[`user.${name}`];
+      assert.ok(c, `the reference added user.${name}`);
+      assert.deepEqual([c.data_type, c.is_nullable, c.column_default], [type, 'YES', null], name);
+    }
+    const order = refSchema.columnOrder.find((r) => r.table_name === 'user').columns;
+    assert.ok(order.endsWith('username,displayUsername,isAnonymous,twoFactorEnabled'), order);
+    assert.equal(refSchema.columnOrder.find((r) => r.table_name === 'twoFactor').columns, 'id,secret,backupCodes,userId,verified,failedVerificationCount,lockedUntil');
+    assert.deepEqual([cols['twoFactor.failedVerificationCount'].data_type, cols['twoFactor.lockedUntil'].data_type], ['integer', 'timestamp with time zone']);
+    assert.ok(!('user.lastLoginMethod' in cols), 'no lastLoginMethod column without storeInDatabase');
+    assert.deepEqual(refSchema.indexes.filter((i) => i.table_name === 'twoFactor').map((i) => i.indexname).sort(), ['twoFactor_pkey', 'twoFactor_secret_idx', 'twoFactor_userId_idx']);
+    assert.ok(refSchema.constraints.some((c) => c.table_name === 'twoFactor' && c.constraint_type === 'FOREIGN KEY' && c.ref_table === 'user' && c.delete_rule === 'CASCADE'), 'twoFactor.userId references user on delete cascade');
   },
 });

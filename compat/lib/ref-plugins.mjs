@@ -29,6 +29,15 @@ const BUILDERS = {
         },
       },
     }),
+  // The Go server checks a ceremony against the configured origin (BETTER_AUTH_URL's) and the
+  // hostname as rp id, never the request's Origin header; Better-Auth does that when `origin` is
+  // set, so the reference gets it (or PASSKEY_ORIGIN). rp name: PASSKEY_RP_NAME, else appName.
+  passkey: async () =>
+    (await import('@better-auth/passkey')).passkey({
+      origin: process.env.PASSKEY_ORIGIN || new URL(process.env.BETTER_AUTH_URL).origin,
+      ...(process.env.PASSKEY_RP_ID && { rpID: process.env.PASSKEY_RP_ID }),
+      ...(process.env.PASSKEY_RP_NAME && { rpName: process.env.PASSKEY_RP_NAME }),
+    }),
 };
 
 /** Names the reference server can run; anything else is refused, as the Go server refuses it. */

@@ -262,6 +262,18 @@ function domError(name, message) {
   return e;
 }
 
+/** A PublicKeyCredential-like object for a response JSON, with `response` as given. */
+function asCredential(r, response) {
+  return {
+    id: r.id,
+    rawId: toBuf(fromB64url(r.rawId)),
+    type: r.type,
+    authenticatorAttachment: r.authenticatorAttachment,
+    getClientExtensionResults: () => ({}),
+    response,
+  };
+}
+
 let installed = false;
 
 /**
@@ -280,39 +292,27 @@ export function installNavigator() {
       const opts = toJSONOptions(publicKey);
       if ((opts.excludeCredentials ?? []).some((c) => auth.credentials.has(c.id))) throw domError('InvalidStateError', 'The authenticator was previously registered');
       const r = auth.register(opts);
-      return {
-        id: r.id,
-        rawId: toBuf(fromB64url(r.rawId)),
-        type: r.type,
-        authenticatorAttachment: r.authenticatorAttachment,
-        getClientExtensionResults: () => ({}),
-        response: {
-          clientDataJSON: toBuf(fromB64url(r.response.clientDataJSON)),
-          attestationObject: toBuf(fromB64url(r.response.attestationObject)),
-          getTransports: () => r.response.transports,
-          getPublicKeyAlgorithm: () => r.response.publicKeyAlgorithm,
-          getPublicKey: () => toBuf(fromB64url(r.response.publicKey)),
-          getAuthenticatorData: () => toBuf(fromB64url(r.response.authenticatorData)),
-        },
-      };
+      const bin = (k) => toBuf(fromB64url(r.response[k]));
+      return asCredential(r, {
+        clientDataJSON: bin('clientDataJSON'),
+        attestationObject: bin('attestationObject'),
+        getTransports: () => r.response.transports,
+        getPublicKeyAlgorithm: () => r.response.publicKeyAlgorithm,
+        getPublicKey: () => bin('publicKey'),
+        getAuthenticatorData: () => bin('authenticatorData'),
+      });
     },
     async get({ publicKey }) {
       const auth = current.getStore();
       if (!auth) throw domError('NotAllowedError', 'no authenticator');
       const r = auth.authenticate(toJSONOptions(publicKey));
-      return {
-        id: r.id,
-        rawId: toBuf(fromB64url(r.rawId)),
-        type: r.type,
-        authenticatorAttachment: r.authenticatorAttachment,
-        getClientExtensionResults: () => ({}),
-        response: {
-          clientDataJSON: toBuf(fromB64url(r.response.clientDataJSON)),
-          authenticatorData: toBuf(fromB64url(r.response.authenticatorData)),
-          signature: toBuf(fromB64url(r.response.signature)),
-          userHandle: r.response.userHandle ? toBuf(fromB64url(r.response.userHandle)) : null,
-        },
-      };
+      const bin = (k) => toBuf(fromB64url(r.response[k]));
+      return asCredential(r, {
+        clientDataJSON: bin('clientDataJSON'),
+        authenticatorData: bin('authenticatorData'),
+        signature: bin('signature'),
+        userHandle: r.response.userHandle ? bin('userHandle') : null,
+      });
     },
   };
   if (globalThis.navigator) {

@@ -347,3 +347,24 @@ function passkeySuite(title, plugins) {
 
 passkeySuite('plugin passkey', 'passkey,last-login-method');
 passkeySuite('plugin passkey with two-factor', 'passkey,two-factor,last-login-method');
+
+compatSuite(
+  'plugin passkey with PASSKEY_RP_NAME and PASSKEY_ORIGINS',
+  (scenario) => {
+    scenario('the rp name and every configured origin, nothing else', async (s) => {
+      const b = await signedUp(s, 'opts');
+      const auth = authenticator(s);
+      const o = await registerOptions(b);
+      s.expect('rp name from PASSKEY_RP_NAME, rp id still the host name', o.json?.rp?.name === 'Acme Keys' && o.json?.rp?.id === 'localhost', o.json?.rp);
+      const v = await b.post('/passkey/verify-registration', { json: { response: auth.register(o.json, { origin: 'http://localhost:3000' }) } });
+      s.expect('registration from the second origin', v.status === 200, v.json);
+      const first = await signInPasskey(s.browser(), auth, { origin: 'http://localhost:8000' });
+      s.expect('sign-in from the first origin', first.status === 200, first.json);
+      const second = await signInPasskey(s.browser(), auth, { origin: 'http://localhost:3000' });
+      s.expect('sign-in from the second origin', second.status === 200, second.json);
+      const other = await signInPasskey(s.browser(), auth, { origin: 'http://localhost:4000' });
+      s.expect('another port: 400 AUTHENTICATION_FAILED', err(other, 400, 'AUTHENTICATION_FAILED'), other.json);
+    });
+  },
+  { env: { BETTER_AUTH_PLUGINS: 'passkey', PASSKEY_RP_NAME: 'Acme Keys', PASSKEY_ORIGINS: 'http://localhost:8000,http://localhost:3000' }, options: APP },
+);

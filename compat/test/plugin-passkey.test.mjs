@@ -204,8 +204,11 @@ function passkeySuite(title, plugins) {
         // (a well-formed answer that does not verify is a 400, where a check that throws is a 500)
         const badAtt = await registerOptions(b).then((oo) => b.post('/passkey/verify-registration', { json: { response: auth.register(oo.json, { attestation: 'packed', badAttestationSignature: true, keep: false }) } }));
         s.expect('bad packed attestation signature: 400 FAILED_TO_VERIFY_REGISTRATION', err(badAtt, 400, 'FAILED_TO_VERIFY_REGISTRATION'), badAtt.json);
-        const noResponse = await registerOptions(b).then(() => b.post('/passkey/verify-registration', { json: {} }));
+        const kept = await registerOptions(b);
+        const noResponse = await b.post('/passkey/verify-registration', { json: {} });
         s.expect('no response at all: 400 VALIDATION_ERROR', err(noResponse, 400, 'VALIDATION_ERROR'), noResponse.json);
+        const afterInvalid = await b.post('/passkey/verify-registration', { json: { response: auth.register(kept.json, { origin: 'http://evil.example', keep: false }) } });
+        s.expect('a body refused by validation does not spend the challenge (the next attempt reaches the check: 500)', err(afterInvalid, 500, 'FAILED_TO_VERIFY_REGISTRATION'), afterInvalid.json);
         const badName = await registerOptions(b).then((oo) => b.post('/passkey/verify-registration', { json: { response: auth.register(oo.json, { keep: false }), name: 7 } }));
         s.expect('a number as name: 400 VALIDATION_ERROR', err(badName, 400, 'VALIDATION_ERROR'), badName.json);
 

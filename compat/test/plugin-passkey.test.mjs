@@ -260,8 +260,11 @@ function passkeySuite(title, plugins) {
         const regChallenge = await registerOptions(b);
         const crossed = await b.post('/passkey/verify-authentication', { json: { response: answer(regChallenge.json, { counter: 1 }) } });
         s.expect('a registration challenge: 400 CHALLENGE_NOT_FOUND', err(crossed, 400, 'CHALLENGE_NOT_FOUND'), crossed.json);
-        const noBody = await authOptions(nb).then(() => nb.post('/passkey/verify-authentication', { json: {} }));
+        const kept = await authOptions(nb);
+        const noBody = await nb.post('/passkey/verify-authentication', { json: {} });
         s.expect('no response: 400 VALIDATION_ERROR', err(noBody, 400, 'VALIDATION_ERROR'), noBody.json);
+        const afterInvalid = await nb.post('/passkey/verify-authentication', { json: { response: answer(kept.json, { counter: 1, origin: 'http://evil.example' }) } });
+        s.expect('a body refused by validation does not spend the challenge (the next attempt reaches the check)', err(afterInvalid, 400, 'AUTHENTICATION_FAILED'), afterInvalid.json);
 
         const first = await signInPasskey(s.browser(), auth, { credentialId: id, counter: 1 });
         s.expect('a good sign-in sets the stored counter to 1', first.status === 200, first.json);

@@ -61,6 +61,13 @@ async function signInPasskey(b, auth, knobs = {}) {
   return b.post('/passkey/verify-authentication', { json: { response: auth.authenticate(o.json, knobs) } });
 }
 
+/** Moves the verification row behind b's challenge cookie into the past; returns the rows changed. */
+async function expireChallenge(s, b) {
+  const token = decodeURIComponent(b.jar.get(PASSKEY_COOKIE)).split('.')[0];
+  const rows = await s.sql(`update "verification" set "expiresAt" = now() - interval '1 minute' where "identifier" = $1 returning "id"`, [token]);
+  return rows.length;
+}
+
 const passkeyRows = (s, userEmail) =>
   s.sql(`select p."name", p."publicKey", p."credentialID", p."counter", p."deviceType", p."backedUp", p."transports", p."aaguid", p."createdAt" is not null as "hasCreatedAt"
     from "passkey" p join "user" u on u."id" = p."userId" where u."email" = $1 order by p."createdAt", p."credentialID"`, [userEmail]);
@@ -157,6 +164,9 @@ function passkeySuite(title, plugins) {
         s.expect('the counter is stored', row?.counter === 1, row);
         const again = await signInPasskey(b, auth);
         s.expect('signed in already: a new session anyway', again.status === 200 && cookieValue(again, SESSION_COOKIE) !== undefined && again.json?.session?.token !== g.json?.session?.token, again.json);
+        const bearer = again.header('set-auth-token');
+        const viaBearer = await s.browser().get('/passkey/list-user-passkeys', { headers: { authorization: `Bearer ${bearer}` } });
+        s.expect('the set-auth-token of a passkey sign-in works as a bearer token', Boolean(bearer) && viaBearer.status === 200 && viaBearer.json?.length === 1, viaBearer.json);
         const [{ n }] = await s.sql(`select count(*)::int as n from "session" s join "user" u on u."id" = s."userId" where u."email" = $1`, [s.email('signin')]);
         s.expect('three sessions: sign-up and two passkey sign-ins', n === 3, n);
         const zero = authenticator(s, 'zero');
@@ -212,6 +222,11 @@ function passkeySuite(title, plugins) {
         const badName = await registerOptions(b).then((oo) => b.post('/passkey/verify-registration', { json: { response: auth.register(oo.json, { keep: false }), name: 7 } }));
         s.expect('a number as name: 400 VALIDATION_ERROR', err(badName, 400, 'VALIDATION_ERROR'), badName.json);
 
+        const expiring = await registerOptions(b);
+        const changed = await expireChallenge(s, b);
+        const expired = await b.post('/passkey/verify-registration', { json: { response: auth.register(expiring.json, { keep: false }) } });
+        s.expect('an expired challenge: 400 CHALLENGE_NOT_FOUND', changed === 1 && err(expired, 400, 'CHALLENGE_NOT_FOUND'), { changed, body: expired.json });
+
         const good = await registerOptions(b);
         const ok = await b.post('/passkey/verify-registration', { json: { response: auth.register(good.json) } });
         s.expect('a correct response registers', ok.status === 200, ok.json);
@@ -265,6 +280,12 @@ function passkeySuite(title, plugins) {
         s.expect('no response: 400 VALIDATION_ERROR', err(noBody, 400, 'VALIDATION_ERROR'), noBody.json);
         const afterInvalid = await nb.post('/passkey/verify-authentication', { json: { response: answer(kept.json, { counter: 1, origin: 'http://evil.example' }) } });
         s.expect('a body refused by validation does not spend the challenge (the next attempt reaches the check)', err(afterInvalid, 400, 'AUTHENTICATION_FAILED'), afterInvalid.json);
+
+        const eb = s.browser();
+        const eo = await authOptions(eb);
+        const changed = await expireChallenge(s, eb);
+        const expired = await eb.post('/passkey/verify-authentication', { json: { response: answer(eo.json, { counter: 1 }) } });
+        s.expect('an expired challenge: 400 CHALLENGE_NOT_FOUND', changed === 1 && err(expired, 400, 'CHALLENGE_NOT_FOUND'), { changed, body: expired.json });
 
         const first = await signInPasskey(s.browser(), auth, { credentialId: id, counter: 1 });
         s.expect('a good sign-in sets the stored counter to 1', first.status === 200, first.json);

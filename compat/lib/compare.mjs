@@ -43,7 +43,7 @@ export function looseForm(v) {
 }
 
 /** Cookies whose (signed) value is a random base64url string, described with looseForm. */
-const BASE64URL_COOKIES = new Set(['better-auth.state']);
+const BASE64URL_COOKIES = new Set(['better-auth.state', 'better-auth.better-auth-passkey']);
 
 /**
  * An absolute URL with a query (e.g. the provider authorization URL of sign-in/social),

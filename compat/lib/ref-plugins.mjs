@@ -43,6 +43,19 @@ const BUILDERS = {
         },
       },
     }),
+  // The Go server checks a ceremony against configured origins (PASSKEY_ORIGINS, comma separated;
+  // by default BETTER_AUTH_URL plus the trusted origins on the rp id's domain, which in the suite is
+  // BETTER_AUTH_URL alone), never the request's Origin header; Better-Auth does that when `origin`
+  // is set, so the reference gets it. PASSKEY_RP_ID (default: BETTER_AUTH_URL's host name) and
+  // PASSKEY_RP_NAME (default: appName) as on the Go server.
+  passkey: async () => {
+    const origins = (process.env.PASSKEY_ORIGINS || new URL(process.env.BETTER_AUTH_URL).origin).split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean);
+    return (await import('@better-auth/passkey')).passkey({
+      origin: origins.length === 1 ? origins[0] : origins,
+      ...(process.env.PASSKEY_RP_ID && { rpID: process.env.PASSKEY_RP_ID }),
+      ...(process.env.PASSKEY_RP_NAME && { rpName: process.env.PASSKEY_RP_NAME }),
+    });
+  },
 };
 
 /** Names the reference server can run; anything else is refused, as the Go server refuses it. */

@@ -184,3 +184,15 @@ compareSchemas('schema with username, anonymous, two-factor and last-login-metho
     assert.ok(refSchema.constraints.some((c) => c.table_name === 'twoFactor' && c.constraint_type === 'FOREIGN KEY' && c.ref_table === 'user' && c.delete_rule === 'CASCADE'), 'twoFactor.userId references user on delete cascade');
   },
 });
+
+compareSchemas('schema with passkey and two-factor (issue 15)', {
+  env: { BETTER_AUTH_PLUGINS: 'passkey,two-factor,last-login-method' },
+  pluginTables: ['passkey', 'twoFactor'],
+  referenceGuard: (cols, refSchema) => {
+    assert.equal(refSchema.columnOrder.find((r) => r.table_name === 'passkey').columns, 'id,name,publicKey,userId,credentialID,counter,deviceType,backedUp,transports,createdAt,aaguid');
+    const types = Object.fromEntries(['counter', 'backedUp', 'createdAt', 'name', 'aaguid'].map((c) => [c, [cols[`passkey.${c}`].data_type, cols[`passkey.${c}`].is_nullable]]));
+    assert.deepEqual(types, { counter: ['integer', 'NO'], backedUp: ['boolean', 'NO'], createdAt: ['timestamp with time zone', 'YES'], name: ['text', 'YES'], aaguid: ['text', 'YES'] });
+    assert.deepEqual(refSchema.indexes.filter((i) => i.table_name === 'passkey').map((i) => i.indexname).sort(), ['passkey_credentialID_idx', 'passkey_pkey', 'passkey_userId_idx']);
+    assert.ok(refSchema.constraints.some((c) => c.table_name === 'passkey' && c.constraint_type === 'FOREIGN KEY' && c.ref_table === 'user' && c.delete_rule === 'CASCADE'), 'passkey.userId references user on delete cascade');
+  },
+});

@@ -99,6 +99,8 @@ func expected(k fieldKind) string {
 		return "boolean"
 	case kRecord:
 		return "record"
+	case kAny:
+		return "nonoptional" // z.any() that must be present: zod's wording for undefined
 	}
 	return "string"
 }

@@ -305,7 +305,18 @@ func (p *passkeys) verifyRegistration(ctx context.Context, r *plugin.Request) (*
 // the server's log (the ceremony's fixed description, never the client's data) and not to the
 // client.
 func registrationFailed(err error) error {
+	if unverifiedAttestation(err) {
+		return fmt.Errorf("%w (%s)", ErrAttestationRefused, reason(err))
+	}
 	return fmt.Errorf("%w (%s)", ErrRegistration, reason(err))
+}
+
+// unverifiedAttestation tells an attestation signature that does not verify (packed, self or
+// x5c) from the failures SimpleWebAuthn throws on.
+func unverifiedAttestation(err error) bool {
+	var pe *protocol.Error
+	return errors.As(err, &pe) && pe.Type == protocol.ErrInvalidAttestation.Type &&
+		(pe.Details == "Unable to verify signature" || strings.HasPrefix(pe.Details, "Signature validation error"))
 }
 
 func reason(err error) string {

@@ -136,6 +136,10 @@ var (
 	ErrNotAllowed = &plugin.Error{Status: http.StatusUnauthorized, Code: "YOU_ARE_NOT_ALLOWED_TO_REGISTER_THIS_PASSKEY", Message: "You are not allowed to register this passkey"}
 	// ErrRegistration is every failed registration check; 1.7.6 answers it with 500.
 	ErrRegistration = &plugin.Error{Status: http.StatusInternalServerError, Code: "FAILED_TO_VERIFY_REGISTRATION", Message: "Failed to verify registration"}
+	// ErrAttestationRefused is a registration whose attestation statement parses but whose
+	// signature does not verify: SimpleWebAuthn reports that as unverified rather than throwing,
+	// so 1.7.6 answers 400 with the same code.
+	ErrAttestationRefused = &plugin.Error{Status: http.StatusBadRequest, Code: "FAILED_TO_VERIFY_REGISTRATION", Message: "Failed to verify registration"}
 	// ErrUnknownCredential is verify-authentication's answer for a credential no passkey has.
 	ErrUnknownCredential = &plugin.Error{Status: http.StatusUnauthorized, Code: "PASSKEY_NOT_FOUND", Message: "Passkey not found"}
 	// ErrPasskeyNotFound is update-passkey's and delete-passkey's answer for an unknown id.
@@ -159,7 +163,7 @@ func New(cfg Config) plugin.Plugin {
 		Endpoints: []plugin.Endpoint{
 			{Method: http.MethodGet, Path: "/passkey/generate-register-options", Session: plugin.NeedFreshSession, Handle: p.registerOptions},
 			{Method: http.MethodPost, Path: "/passkey/verify-registration", Session: plugin.NeedFreshSession, Handle: p.verifyRegistration,
-				Body: &plugin.Schema{Fields: []plugin.Field{{Name: "response", Kind: plugin.Any, Optional: true},
+				Body: &plugin.Schema{Fields: []plugin.Field{{Name: "response", Kind: plugin.Any},
 					{Name: "name", Kind: plugin.String, Optional: true, Stored: true}, {Name: "createSession", Kind: plugin.Bool, Optional: true}}}},
 			{Method: http.MethodGet, Path: "/passkey/generate-authenticate-options", Session: plugin.OptionalSession, Handle: p.authenticateOptions},
 			{Method: http.MethodPost, Path: "/passkey/verify-authentication", Handle: p.verifyAuthentication,

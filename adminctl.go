@@ -73,17 +73,11 @@ func runAdminCommand(ctx context.Context, verb, email, name, role string, stdin 
 	if !slices.ContainsFunc(cfg.Auth.Plugins, func(p plugin.Plugin) bool { return p.ID == admin.ID }) {
 		return errors.New("the admin plugin is not enabled: add admin to BETTER_AUTH_PLUGINS (the same value the server runs with)")
 	}
-	st, err := store.Open(ctx, cfg.Store)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return err
-	}
-	if err := plugin.Install(ctx, st, cfg.Auth.Plugins); err != nil {
-		return err
-	}
 	roleValue := map[string]store.Value{"role": store.StringValue(role)}
 
 	if verb == "set-role" {

@@ -116,17 +116,11 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	}
 
 	cfg.Store.Logger = log
-	st, err := store.Open(ctx, cfg.Store)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return err
-	}
-	if err := plugin.Install(ctx, st, cfg.Auth.Plugins); err != nil {
-		return err
-	}
 	warnOpenFolders(log, cfg)
 
 	cfg.Mail.Logger = log
@@ -352,4 +346,22 @@ func healthcheck(getenv func(string) string) int {
 		return 1
 	}
 	return 0
+}
+
+// openStore opens the database, runs the core migrations and installs the enabled plugins (their
+// migrations and fields): the store every command of the binary works on. The caller closes it.
+func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
+	st, err := store.Open(ctx, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := plugin.Install(ctx, st, cfg.Auth.Plugins); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }

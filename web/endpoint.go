@@ -236,20 +236,4 @@ func readBody(r *http.Request, form bool) (map[string]any, bodyKind, error) {
 }
 
 // jsKind names a decoded JSON value's type as zod's messages do.
-func jsKind(v any) bodyKind {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case map[string]any:
-		return "object"
-	case []any:
-		return "array"
-	case string:
-		return "string"
-	case float64, json.Number:
-		return "number"
-	case bool:
-		return "boolean"
-	}
-	return "unknown"
-}
+func jsKind(v any) bodyKind { return bodyKind(plugin.JSType(v)) }

@@ -26,24 +26,12 @@ func validation(where, msg string) error {
 	return &plugin.Error{Status: http.StatusBadRequest, Code: "VALIDATION_ERROR", Message: "[" + where + "] " + msg}
 }
 
-// jsKind names a decoded JSON value's type as zod's messages do.
+// jsKind names a decoded JSON value's type as zod's messages do; absent is "undefined".
 func jsKind(v any, present bool) string {
-	switch v.(type) {
-	case nil:
-		if !present {
-			return "undefined"
-		}
-		return "null"
-	case string:
-		return "string"
-	case bool:
-		return "boolean"
-	case float64:
-		return "number"
-	case []any:
-		return "array"
+	if !present {
+		return "undefined"
 	}
-	return "object"
+	return plugin.JSType(v)
 }
 
 // userID reads a body's userId as Better-Auth's z.coerce.string() does: any value becomes text

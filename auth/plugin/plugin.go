@@ -8,6 +8,7 @@ package plugin
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"time"
 
@@ -430,4 +431,25 @@ type Response struct {
 	// sign-in is: with SignIn set and Body nil the answer is {"redirect","token","url","user"},
 	// with a Location header for a non-empty callbackURL.
 	CallbackURL *string
+}
+
+// JSType names a decoded JSON value's type as zod's messages do ("received number"): null,
+// object, array, string, number, boolean; "unknown" for anything JSON decoding cannot produce.
+// An absent value is the caller's "undefined".
+func JSType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	case float64, json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	}
+	return "unknown"
 }

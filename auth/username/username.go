@@ -166,26 +166,13 @@ func text(body map[string]any, key string) (s string, present, isNull bool, err 
 		}
 		return v, true, false, nil
 	}
-	return "", true, false, validation(key, "Invalid input: expected string, received "+jsKind(v))
+	return "", true, false, validation(key, "Invalid input: expected string, received "+plugin.JSType(v))
 }
 
 func validation(key, msg string) error {
 	return &plugin.Error{Status: http.StatusBadRequest, Code: "VALIDATION_ERROR", Message: "[body." + key + "] " + msg}
 }
 
-func jsKind(v any) string {
-	switch v.(type) {
-	case bool:
-		return "boolean"
-	case float64:
-		return "number"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	}
-	return "unknown"
-}
 
 // userInput is Better-Auth's before-hooks on sign-up and update-user together with its user
 // create and update hooks: a username given is checked and must be free (the caller's own is

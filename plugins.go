@@ -9,6 +9,7 @@ import (
 	"authserver/auth/anonymous"
 	"authserver/auth/lastloginmethod"
 	"authserver/auth/passkey"
+	"authserver/auth/phonenumber"
 	"authserver/auth/plugin"
 	"authserver/auth/twofactor"
 	"authserver/auth/username"
@@ -22,6 +23,10 @@ type site struct {
 	// allowed to call it.
 	BaseURL        string
 	TrustedOrigins []string
+	// OutboxDir is where development delivery writes files (DATA_DIR/outbox); Production is
+	// APP_ENV=production, where such delivery is refused.
+	OutboxDir  string
+	Production bool
 }
 
 // pluginBuilders are the Better-Auth plugins this server implements, by Better-Auth's name. Each
@@ -44,6 +49,10 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 		cfg, err := passkey.LoadConfig(getenv, s.BaseURL, s.TrustedOrigins, s.AppName)
 		return passkey.New(cfg), err
 	},
+	phonenumber.ID: func(getenv func(string) string, s site) (plugin.Plugin, error) {
+		cfg, err := phonenumber.LoadConfig(getenv, s.AppName, s.OutboxDir, s.Production)
+		return phonenumber.New(cfg), err
+	},
 	twofactor.ID: func(getenv func(string) string, s site) (plugin.Plugin, error) {
 		// The issuer falls back to the application's name, as Better-Auth's falls back to appName.
 		cfg, err := twofactor.LoadConfig(getenv, s.AppName)
@@ -58,7 +67,7 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 // notImplementedPlugins are Better-Auth plugins this server does not implement yet. Naming one
 // refuses to start, so nobody believes a plugin is on when it is not.
 var notImplementedPlugins = []string{
-	"magic-link", "email-otp", "phone-number", "one-time-token",
+	"magic-link", "email-otp", "one-time-token",
 	"jwt", "multi-session", "api-key", "device-authorization", "open-api", "organization",
 }
 

@@ -450,7 +450,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	if err != nil {
 		return err
 	}
-	err = s.st.Tx(ctx, func(tx *store.Store) error {
+	return s.setPassword(ctx, v.Value, hash, func(ctx context.Context, tx *store.Store) error {
 		// The token is used, and any other reset link the user still has dies with it.
 		live, err := tx.ConsumeResetToken(ctx, v.Value, id, s.now())
 		if err != nil {
@@ -459,16 +459,29 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		if !live {
 			return ErrInvalidToken
 		}
+		return nil
+	})
+}
+
+// setPassword is the end of every password reset: in one transaction, consume (which spends the
+// reset token or code and fails when it is gone), the user's sessions revoked when
+// RevokeSessionsOnPasswordReset, and the credential account's password set, or a credential
+// account created for a user who had none.
+func (s *Service) setPassword(ctx context.Context, userID, hash string, consume func(ctx context.Context, tx *store.Store) error) error {
+	err := s.st.Tx(ctx, func(tx *store.Store) error {
+		if err := consume(ctx, tx); err != nil {
+			return err
+		}
 		if s.email.RevokeSessionsOnPasswordReset {
-			if err := s.sessions.RevokeAll(ctx, tx, v.Value); err != nil {
+			if err := s.sessions.RevokeAll(ctx, tx, userID); err != nil {
 				return err
 			}
 		}
-		acct, err := tx.CredentialAccount(ctx, v.Value)
+		acct, err := tx.CredentialAccount(ctx, userID)
 		if errors.Is(err, store.ErrNotFound) {
 			now := s.now()
-			return tx.CreateAccount(ctx, &store.Account{ID: session.NewID(), AccountID: v.Value, ProviderID: store.CredentialProvider,
-				UserID: v.Value, Password: &hash, CreatedAt: now, UpdatedAt: now})
+			return tx.CreateAccount(ctx, &store.Account{ID: session.NewID(), AccountID: userID, ProviderID: store.CredentialProvider,
+				UserID: userID, Password: &hash, CreatedAt: now, UpdatedAt: now})
 		}
 		if err != nil {
 			return err
@@ -476,9 +489,18 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		return tx.SetAccountPassword(ctx, acct.ID, hash, s.now())
 	})
 	if err == nil && s.email.RevokeSessionsOnPasswordReset {
-		s.sessions.InvalidateUser(v.Value)
+		s.sessions.InvalidateUser(userID)
 	}
 	return err
+}
+
+// ResetPasswordWith implements plugin.Host.
+func (s *Service) ResetPasswordWith(ctx context.Context, userID, newPassword string, consume func(ctx context.Context, tx *store.Store) error) error {
+	hash, err := s.hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return err
+	}
+	return s.setPassword(ctx, userID, hash, consume)
 }
 
 // ChangeEmailResult says whether the session cookie must be re-issued (the email changed at once).

@@ -322,6 +322,19 @@ func (s *Store) FindVerification(ctx context.Context, identifier string, now Tim
 	return &v, nil
 }
 
+// LatestVerification returns the newest row with this identifier even if it has expired, for
+// flows that answer an expired code differently from an unknown one. It consumes nothing.
+func (s *Store) LatestVerification(ctx context.Context, identifier string) (*Verification, error) {
+	if !ValidText(identifier) {
+		return nil, notFound("latest verification")
+	}
+	var v Verification
+	if err := s.conn(ctx).Where(`"identifier" = ?`, identifier).Order(`"createdAt" desc`).Take(&v).Error; err != nil {
+		return nil, fmt.Errorf("store: latest verification: %w", classify(err))
+	}
+	return &v, nil
+}
+
 // ConsumeVerification deletes every row with this identifier and returns the newest one if it had
 // not expired. Because the delete decides, of two requests racing to use one token exactly one
 // gets it; expired rows are deleted too, so they can never be replayed. ErrNotFound means the

@@ -212,6 +212,12 @@ type Host interface {
 	CheckPassword(password string, minimum bool) error
 	// HashPassword hashes a password as sign-up stores it (the credential account's password).
 	HashPassword(ctx context.Context, password string) (string, error)
+	// ResetPasswordWith sets a user's new password as the core's reset-password does, in one
+	// transaction with consume, the plugin's spending of its reset code (an error from it aborts
+	// the reset and is returned): the sessions are revoked when the core's
+	// REVOKE_SESSIONS_ON_PASSWORD_RESET says so, and a user without a credential account gets
+	// one. The length checks are the caller's (CheckPassword).
+	ResetPasswordWith(ctx context.Context, userID, newPassword string, consume func(ctx context.Context, tx *store.Store) error) error
 }
 
 // NewSession is a session a plugin starts for a user (Host.StartSession).

@@ -35,6 +35,28 @@ const BUILDERS = {
       ...(e.ADMIN_BANNED_USER_MESSAGE && { bannedUserMessage: e.ADMIN_BANNED_USER_MESSAGE }),
     });
   },
+  // Codes go to the mailbox with kind "phone-otp" (send-otp, sign-in) or "phone-reset"
+  // (request-password-reset), `to` the number. Sign-up on verification takes the temporary e-mail
+  // from PHONE_NUMBER_TEMP_EMAIL_DOMAIN as the Go server does; REF_PHONE_SEND_FAIL=true makes
+  // every send throw, as a failed SMS provider would.
+  'phone-number': async (mailbox) => {
+    const e = process.env;
+    const send = (kind) => async ({ phoneNumber, code }) => {
+      if (e.REF_PHONE_SEND_FAIL === 'true') throw new Error('sms provider refused');
+      mailbox.push({ kind, to: phoneNumber, url: null, token: code, newEmail: null, at: Date.now() });
+    };
+    const domain = e.PHONE_NUMBER_TEMP_EMAIL_DOMAIN || 'phone.invalid';
+    return (await import('better-auth/plugins')).phoneNumber({
+      sendOTP: send('phone-otp'),
+      sendPasswordResetOTP: send('phone-reset'),
+      ...(e.PHONE_NUMBER_OTP_LENGTH && { otpLength: Number(e.PHONE_NUMBER_OTP_LENGTH) }),
+      ...(e.PHONE_NUMBER_EXPIRES_IN && { expiresIn: Number(e.PHONE_NUMBER_EXPIRES_IN) }),
+      ...(e.PHONE_NUMBER_ALLOWED_ATTEMPTS && { allowedAttempts: Number(e.PHONE_NUMBER_ALLOWED_ATTEMPTS) }),
+      ...(e.PHONE_NUMBER_SIGN_UP_ON_VERIFICATION === 'true' && {
+        signUpOnVerification: { getTempEmail: (n) => `${n.replace(/[^0-9A-Za-z]/g, '')}@${domain}` },
+      }),
+    });
+  },
   'two-factor': async (mailbox) =>
     (await import('better-auth/plugins')).twoFactor({
       otpOptions: {

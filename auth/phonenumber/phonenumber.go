@@ -290,6 +290,9 @@ func (p *plug) sendOTP(ctx context.Context, r *plugin.Request) (*plugin.Response
 	if err := p.checkNumber(number); err != nil {
 		return nil, err
 	}
+	if err := r.Incoming.AllowSend(ctx, number); err != nil {
+		return nil, err
+	}
 	if err := p.issue(ctx, r.Host, otpIdentifier(number), number, signInText, "otp"); err != nil {
 		return nil, err
 	}
@@ -501,6 +504,9 @@ func (p *plug) signIn(ctx context.Context, r *plugin.Request) (*plugin.Response,
 				return u, err
 			}
 			// Better-Auth checks this before the password: a code goes out and the sign-in stops.
+			if err := r.Incoming.AllowSend(ctx, number); err != nil {
+				return nil, err
+			}
 			if err := p.issue(ctx, h, otpIdentifier(number), number, signInText, "otp"); err != nil {
 				return nil, err
 			}
@@ -526,6 +532,10 @@ func (p *plug) signIn(ctx context.Context, r *plugin.Request) (*plugin.Response,
 // tells nobody which numbers have accounts; only a number with an account gets a text.
 func (p *plug) requestReset(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
 	number, _ := r.Body["phoneNumber"].(string)
+	// Counted before the lookup, so the cap's 429 comes for unknown numbers too.
+	if err := r.Incoming.AllowSend(ctx, number); err != nil {
+		return nil, err
+	}
 	st := r.Host.Store()
 	u, err := userByNumber(ctx, st, number)
 	if err != nil {

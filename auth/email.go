@@ -172,6 +172,17 @@ func (s *Service) verifyLink(token, callbackURL string) string {
 }
 
 func (s *Service) sendVerification(u *store.User, callbackURL string) {
+	for _, p := range s.plugins {
+		if h := p.Hooks.VerificationEmail; h != nil {
+			email := u.Email
+			s.mail.background("verify-email", func(ctx context.Context) {
+				if err := h(ctx, s, email); err != nil {
+					s.mail.log.Error("verification mail not sent", slog.String("plugin", p.ID), slog.String("error", err.Error()))
+				}
+			})
+			return
+		}
+	}
 	tok := s.verificationToken(u.Email, "", "", u.ID)
 	s.mail.deliver("verify-email", u.Email, mail.Data{URL: s.verifyLink(tok, callbackURL), Email: u.Email, ExpiresIn: s.email.VerificationExpiresIn})
 }
@@ -446,11 +457,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	} else if err != nil {
 		return err
 	}
-	hash, err := s.hasher.Hash(ctx, newPassword)
-	if err != nil {
-		return err
-	}
-	err = s.st.Tx(ctx, func(tx *store.Store) error {
+	return s.ResetUserPassword(ctx, v.Value, newPassword, func(ctx context.Context, tx *store.Store) error {
 		// The token is used, and any other reset link the user still has dies with it.
 		live, err := tx.ConsumeResetToken(ctx, v.Value, id, s.now())
 		if err != nil {
@@ -459,16 +466,30 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		if !live {
 			return ErrInvalidToken
 		}
+		return nil
+	})
+}
+
+// ResetUserPassword implements plugin.Host; the core's reset-password is its first user.
+func (s *Service) ResetUserPassword(ctx context.Context, userID, newPassword string, consume func(ctx context.Context, tx *store.Store) error) error {
+	hash, err := s.hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return err
+	}
+	err = s.st.Tx(ctx, func(tx *store.Store) error {
+		if err := consume(ctx, tx); err != nil {
+			return err
+		}
 		if s.email.RevokeSessionsOnPasswordReset {
-			if err := s.sessions.RevokeAll(ctx, tx, v.Value); err != nil {
+			if err := s.sessions.RevokeAll(ctx, tx, userID); err != nil {
 				return err
 			}
 		}
-		acct, err := tx.CredentialAccount(ctx, v.Value)
+		acct, err := tx.CredentialAccount(ctx, userID)
 		if errors.Is(err, store.ErrNotFound) {
 			now := s.now()
-			return tx.CreateAccount(ctx, &store.Account{ID: session.NewID(), AccountID: v.Value, ProviderID: store.CredentialProvider,
-				UserID: v.Value, Password: &hash, CreatedAt: now, UpdatedAt: now})
+			return tx.CreateAccount(ctx, &store.Account{ID: session.NewID(), AccountID: userID, ProviderID: store.CredentialProvider,
+				UserID: userID, Password: &hash, CreatedAt: now, UpdatedAt: now})
 		}
 		if err != nil {
 			return err
@@ -476,7 +497,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		return tx.SetAccountPassword(ctx, acct.ID, hash, s.now())
 	})
 	if err == nil && s.email.RevokeSessionsOnPasswordReset {
-		s.sessions.InvalidateUser(v.Value)
+		s.sessions.InvalidateUser(userID)
 	}
 	return err
 }

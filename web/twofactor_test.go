@@ -11,8 +11,8 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
-	"authserver/auth/plugin"
 	"authserver/auth/atrest"
+	"authserver/auth/plugin"
 	"authserver/auth/twofactor"
 	"authserver/auth/username"
 	"authserver/session"

@@ -7,6 +7,7 @@ import (
 
 	"authserver/auth/admin"
 	"authserver/auth/anonymous"
+	"authserver/auth/emailotp"
 	"authserver/auth/lastloginmethod"
 	"authserver/auth/passkey"
 	"authserver/auth/phonenumber"
@@ -40,6 +41,10 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 		cfg, err := anonymous.LoadConfig(getenv)
 		return anonymous.New(cfg), err
 	},
+	emailotp.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
+		cfg, err := emailotp.LoadConfig(getenv)
+		return emailotp.New(cfg), err
+	},
 	lastloginmethod.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
 		cfg, err := lastloginmethod.LoadConfig(getenv)
 		return lastloginmethod.New(cfg), err
@@ -67,7 +72,7 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 // notImplementedPlugins are Better-Auth plugins this server does not implement yet. Naming one
 // refuses to start, so nobody believes a plugin is on when it is not.
 var notImplementedPlugins = []string{
-	"magic-link", "email-otp", "one-time-token",
+	"magic-link", "one-time-token",
 	"jwt", "multi-session", "api-key", "device-authorization", "open-api", "organization",
 }
 

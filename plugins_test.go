@@ -16,7 +16,7 @@ func TestLoadConfigPlugins(t *testing.T) {
 		{name: "bearer is always on and accepted", env: map[string]string{"BETTER_AUTH_PLUGINS": "bearer"}, wantIDs: ""},
 		{name: "last-login-method", env: map[string]string{"BETTER_AUTH_PLUGINS": " bearer , Last-Login-Method,last-login-method"}, wantIDs: "last-login-method"},
 		{name: "unknown name lists the known ones", env: map[string]string{"BETTER_AUTH_PLUGINS": "last-login-method,lastLoginMethod"},
-			wantErr: []string{`unknown plugin "lastloginmethod"`, "(known: admin, anonymous, bearer, last-login-method, passkey, phone-number, two-factor, username)"}},
+			wantErr: []string{`unknown plugin "lastloginmethod"`, "(known: admin, anonymous, bearer, email-otp, last-login-method, passkey, phone-number, two-factor, username)"}},
 		{name: "username with both plugins", env: map[string]string{"BETTER_AUTH_PLUGINS": "username,last-login-method", "USERNAME_MIN_LENGTH": "4", "USERNAME_MAX_LENGTH": "4"},
 			wantIDs: "username,last-login-method"},
 		{name: "username lengths are positive numbers", env: map[string]string{"BETTER_AUTH_PLUGINS": "username", "USERNAME_MIN_LENGTH": "0", "USERNAME_MAX_LENGTH": "ten"},
@@ -67,6 +67,12 @@ func TestLoadConfigPlugins(t *testing.T) {
 		{name: "phone-number in production with Twilio", env: map[string]string{"BETTER_AUTH_PLUGINS": "phone-number", "APP_ENV": "production",
 			"BETTER_AUTH_SECRET": strings.Repeat("s", 40), "BETTER_AUTH_URL": "https://auth.example.com",
 			"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM": "+15550000000"}, wantIDs: "phone-number"},
+		{name: "email-otp with its options", env: map[string]string{"BETTER_AUTH_PLUGINS": "email-otp", "EMAIL_OTP_LENGTH": "8", "EMAIL_OTP_EXPIRES_IN": "600",
+			"EMAIL_OTP_ALLOWED_ATTEMPTS": "5", "EMAIL_OTP_DISABLE_SIGN_UP": "true", "EMAIL_OTP_STORE": "Hashed", "EMAIL_OTP_OVERRIDE_EMAIL_VERIFICATION": "on",
+			"EMAIL_OTP_CHANGE_EMAIL": "yes", "EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT": "no"}, wantIDs: "email-otp"},
+		{name: "email-otp options are checked", env: map[string]string{"BETTER_AUTH_PLUGINS": "email-otp", "EMAIL_OTP_LENGTH": "3", "EMAIL_OTP_EXPIRES_IN": "soon",
+			"EMAIL_OTP_ALLOWED_ATTEMPTS": "0", "EMAIL_OTP_DISABLE_SIGN_UP": "maybe", "EMAIL_OTP_STORE": "rot13"},
+			wantErr: []string{"EMAIL_OTP_LENGTH", "EMAIL_OTP_EXPIRES_IN", "EMAIL_OTP_ALLOWED_ATTEMPTS", "EMAIL_OTP_DISABLE_SIGN_UP", "EMAIL_OTP_STORE"}},
 		{name: "options of a plugin that is off are not read", env: map[string]string{"LAST_LOGIN_METHOD_MAX_AGE": "soon"}, wantIDs: ""},
 	}
 	for _, tt := range tests {

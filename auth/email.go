@@ -172,6 +172,17 @@ func (s *Service) verifyLink(token, callbackURL string) string {
 }
 
 func (s *Service) sendVerification(u *store.User, callbackURL string) {
+	for _, p := range s.plugins {
+		if h := p.Hooks.VerificationEmail; h != nil {
+			email := u.Email
+			s.mail.background("verify-email", func(ctx context.Context) {
+				if err := h(ctx, s, email); err != nil {
+					s.mail.log.Error("verification mail not sent", slog.String("plugin", p.ID), slog.String("error", err.Error()))
+				}
+			})
+			return
+		}
+	}
 	tok := s.verificationToken(u.Email, "", "", u.ID)
 	s.mail.deliver("verify-email", u.Email, mail.Data{URL: s.verifyLink(tok, callbackURL), Email: u.Email, ExpiresIn: s.email.VerificationExpiresIn})
 }
@@ -446,11 +457,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	} else if err != nil {
 		return err
 	}
-	hash, err := s.hasher.Hash(ctx, newPassword)
-	if err != nil {
-		return err
-	}
-	return s.setPassword(ctx, v.Value, hash, func(ctx context.Context, tx *store.Store) error {
+	return s.ResetUserPassword(ctx, v.Value, newPassword, func(ctx context.Context, tx *store.Store) error {
 		// The token is used, and any other reset link the user still has dies with it.
 		live, err := tx.ConsumeResetToken(ctx, v.Value, id, s.now())
 		if err != nil {
@@ -463,12 +470,13 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	})
 }
 
-// setPassword is the end of every password reset: in one transaction, consume (which spends the
-// reset token or code and fails when it is gone), the user's sessions revoked when
-// RevokeSessionsOnPasswordReset, and the credential account's password set, or a credential
-// account created for a user who had none.
-func (s *Service) setPassword(ctx context.Context, userID, hash string, consume func(ctx context.Context, tx *store.Store) error) error {
-	err := s.st.Tx(ctx, func(tx *store.Store) error {
+// ResetUserPassword implements plugin.Host; the core's reset-password is its first user.
+func (s *Service) ResetUserPassword(ctx context.Context, userID, newPassword string, consume func(ctx context.Context, tx *store.Store) error) error {
+	hash, err := s.hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return err
+	}
+	err = s.st.Tx(ctx, func(tx *store.Store) error {
 		if err := consume(ctx, tx); err != nil {
 			return err
 		}
@@ -492,15 +500,6 @@ func (s *Service) setPassword(ctx context.Context, userID, hash string, consume 
 		s.sessions.InvalidateUser(userID)
 	}
 	return err
-}
-
-// ResetPasswordWith implements plugin.Host.
-func (s *Service) ResetPasswordWith(ctx context.Context, userID, newPassword string, consume func(ctx context.Context, tx *store.Store) error) error {
-	hash, err := s.hasher.Hash(ctx, newPassword)
-	if err != nil {
-		return err
-	}
-	return s.setPassword(ctx, userID, hash, consume)
 }
 
 // ChangeEmailResult says whether the session cookie must be re-issued (the email changed at once).

@@ -28,6 +28,13 @@ const (
 	KindDeleteAccount = "delete-account"
 	// KindTwoFactorOTP carries a two-factor sign-in code (Data.Code), valid for ExpiresIn.
 	KindTwoFactorOTP = "two-factor-otp"
+	// The e-mail OTP plugin's codes (Data.Code), valid for ExpiresIn, one kind per code type:
+	// to sign in, to verify the address, to reset the password, to change the address (Email is
+	// the new address).
+	KindEmailOTPSignIn            = "email-otp-sign-in"
+	KindEmailOTPEmailVerification = "email-otp-email-verification"
+	KindEmailOTPForgetPassword    = "email-otp-forget-password"
+	KindEmailOTPChangeEmail       = "email-otp-change-email"
 )
 
 // embedded holds the default templates. It is package-level only because
@@ -44,7 +51,7 @@ var embedded embed.FS
 // address before the change, so the recipient learns whose account they would
 // join. It is empty when a user verifies their own address.
 //
-// Code is the one-time code of a code message (two-factor-otp); it has no URL.
+// Code is the one-time code of a code message (two-factor-otp, email-otp-*); it has no URL.
 type Data struct {
 	AppName, URL, Email, NewEmail, AccountEmail, Code string
 	ExpiresIn                                         time.Duration
@@ -92,7 +99,8 @@ func LoadTemplates(dir, appName string) (*Templates, error) {
 	}
 	funcs := map[string]any{"human": humanDuration}
 	t := &Templates{appName: appName, kinds: map[string]kindTemplates{}}
-	for _, kind := range []string{KindVerifyEmail, KindResetPassword, KindChangeEmail, KindDeleteAccount, KindTwoFactorOTP} {
+	for _, kind := range []string{KindVerifyEmail, KindResetPassword, KindChangeEmail, KindDeleteAccount, KindTwoFactorOTP,
+		KindEmailOTPSignIn, KindEmailOTPEmailVerification, KindEmailOTPForgetPassword, KindEmailOTPChangeEmail} {
 		var kt kindTemplates
 		for _, name := range []string{kind + ".subject.txt", kind + ".txt"} {
 			src, err := load(name)

@@ -340,8 +340,23 @@ func (s *Store) LatestVerification(ctx context.Context, identifier string) (*Ver
 // gets it; expired rows are deleted too, so they can never be replayed. ErrNotFound means the
 // token is unknown, used or expired.
 func (s *Store) ConsumeVerification(ctx context.Context, identifier string, now Time) (*Verification, error) {
+	got, err := s.TakeVerification(ctx, identifier)
+	if err != nil {
+		return nil, fmt.Errorf("store: consume verification: %w", err)
+	}
+	if !got.ExpiresAt.After(now.Time) {
+		return nil, fmt.Errorf("store: consume verification: %w", ErrNotFound)
+	}
+	return got, nil
+}
+
+// TakeVerification deletes every row with this identifier and returns the newest one, expired or
+// not, for callers that answer an expired value differently from an unknown one. Of two requests
+// racing for one identifier exactly one gets the row; ErrNotFound means there was none (or the
+// other request took it).
+func (s *Store) TakeVerification(ctx context.Context, identifier string) (*Verification, error) {
 	if !ValidText(identifier) {
-		return nil, notFound("consume verification")
+		return nil, notFound("take verification")
 	}
 	var rows []Verification
 	var got *Verification
@@ -357,18 +372,16 @@ func (s *Store) ConsumeVerification(ctx context.Context, identifier string, now 
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
-			return nil // another request consumed it between our read and delete
+			return nil // another request took it between our read and delete
 		}
-		if rows[0].ExpiresAt.After(now.Time) {
-			got = &rows[0]
-		}
+		got = &rows[0]
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: consume verification: %w", classify(err))
+		return nil, fmt.Errorf("store: take verification: %w", classify(err))
 	}
 	if got == nil {
-		return nil, fmt.Errorf("store: consume verification: %w", ErrNotFound)
+		return nil, fmt.Errorf("store: take verification: %w", ErrNotFound)
 	}
 	return got, nil
 }

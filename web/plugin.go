@@ -22,7 +22,7 @@ func (h *authHandler) registerPluginRoutes(g *echo.Group) {
 }
 
 func (h *authHandler) pluginEndpoint(pe plugin.Endpoint) endpoint {
-	ep := endpoint{method: pe.Method, path: pe.Path, session: pe.Session}
+	ep := endpoint{method: pe.Method, path: pe.Path, session: pe.Session, formCSRF: pe.FormCSRF}
 	if pe.Body != nil {
 		ep.schema = &schema{optionalBody: pe.Body.OptionalBody}
 		for _, f := range pe.Body.Fields {

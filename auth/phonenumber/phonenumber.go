@@ -576,7 +576,7 @@ func (p *plug) resetPassword(ctx context.Context, r *plugin.Request) (*plugin.Re
 	if p.cfg.RequireVerification && !verifiedNumber(st, u) {
 		return nil, ErrPendingVerification
 	}
-	err = h.ResetPasswordWith(ctx, u.ID, password, func(ctx context.Context, tx *store.Store) error {
+	err = h.ResetUserPassword(ctx, u.ID, password, func(ctx context.Context, tx *store.Store) error {
 		row, err := tx.ConsumeVerification(ctx, ident, store.NewTime(h.Now()))
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrInvalidOTP

@@ -89,6 +89,12 @@ type Hooks struct {
 	// Challenge lets the sign-in go on; cookies the hook appends to Attempt.Cookies (a rotated
 	// trusted-device cookie) are carried into the sign-in answer. An error refuses the sign-in.
 	Challenge func(ctx context.Context, a *Attempt) (*Challenge, error)
+	// VerificationEmail, when set, replaces the core's verification link: every verification
+	// mail the core would send (after sign-up, to an unverified user refused sign-in, from
+	// /send-verification-email) becomes this call, run in the background after the answer, as
+	// Better-Auth lets a plugin take over emailVerification.sendVerificationEmail (e-mail OTP's
+	// overrideDefaultEmailVerification). The first enabled plugin's hook wins; an error is logged.
+	VerificationEmail func(ctx context.Context, h Host, email string) error
 	// ListSessions filters the sessions the core GET /list-sessions prints (admin hides
 	// impersonation sessions); it returns the ones to keep, in order.
 	ListSessions func(st *store.Store, sessions []store.Session) []store.Session
@@ -212,12 +218,12 @@ type Host interface {
 	CheckPassword(password string, minimum bool) error
 	// HashPassword hashes a password as sign-up stores it (the credential account's password).
 	HashPassword(ctx context.Context, password string) (string, error)
-	// ResetPasswordWith sets a user's new password as the core's reset-password does, in one
-	// transaction with consume, the plugin's spending of its reset code (an error from it aborts
-	// the reset and is returned): the sessions are revoked when the core's
-	// REVOKE_SESSIONS_ON_PASSWORD_RESET says so, and a user without a credential account gets
-	// one. The length checks are the caller's (CheckPassword).
-	ResetPasswordWith(ctx context.Context, userID, newPassword string, consume func(ctx context.Context, tx *store.Store) error) error
+	// ResetUserPassword sets the user's password as the core's reset-password does, after the
+	// caller checked its length: in one transaction consume runs (it spends the caller's proof,
+	// and its error aborts everything), every session is revoked when the server revokes
+	// sessions on reset, and the credential account gets the new hash (created when the user
+	// had none).
+	ResetUserPassword(ctx context.Context, userID, password string, consume func(ctx context.Context, tx *store.Store) error) error
 }
 
 // NewSession is a session a plugin starts for a user (Host.StartSession).
@@ -406,7 +412,11 @@ type Endpoint struct {
 	Body   *Schema
 	// Session is checked before Handle; Request.Auth is set when it is not NoSession.
 	Session Need
-	Handle  func(ctx context.Context, r *Request) (*Response, error)
+	// FormCSRF applies the first-sign-in CSRF check of sign-in and sign-up (Better-Auth's
+	// formCsrfMiddleware) after the schema: a cross-site navigation or a fetch-metadata request
+	// without a trusted Origin is refused even when it carries no cookie.
+	FormCSRF bool
+	Handle   func(ctx context.Context, r *Request) (*Response, error)
 }
 
 // Request is what an endpoint handler sees of a request that passed every stage.

@@ -14,6 +14,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"authserver/auth/atrest"
 	"authserver/auth/plugin"
 	"authserver/session"
 	"authserver/store"
@@ -119,7 +120,7 @@ func validTOTP(key []byte, code string, now time.Time) bool {
 func newBackupCodes(secret []byte) ([]string, string, error) {
 	codes := make([]string, backupCodeCount)
 	for i := range codes {
-		c := randomString(backupAlphabet, 10)
+		c := atrest.RandomString(atrest.Alphanumeric, 10)
 		codes[i] = c[:5] + "-" + c[5:]
 	}
 	enc, err := encryptCodes(secret, codes)
@@ -131,7 +132,7 @@ func encryptCodes(secret []byte, codes []string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return Encrypt(secret, string(b))
+	return atrest.Encrypt(secret, string(b))
 }
 
 // enable is POST /two-factor/enable: method "otp" turns two-factor on at once (rotating the
@@ -173,8 +174,8 @@ func (p *twoFactor) enable(ctx context.Context, r *plugin.Request) (*plugin.Resp
 	if err != nil {
 		return nil, err
 	}
-	totpSecret := randomString(defaultAlphabet, 32)
-	encSecret, err := Encrypt(secret, totpSecret)
+	totpSecret := atrest.RandomString(atrest.DefaultAlphabet, 32)
+	encSecret, err := atrest.Encrypt(secret, totpSecret)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +249,7 @@ func (p *twoFactor) totpURI(ctx context.Context, r *plugin.Request) (*plugin.Res
 	if err != nil {
 		return nil, err
 	}
-	secret, err := Decrypt(r.Host.Secret(), tf.Secret)
+	secret, err := atrest.Decrypt(r.Host.Secret(), tf.Secret)
 	if err != nil {
 		return nil, err
 	}
@@ -317,7 +318,7 @@ func (p *twoFactor) verifyTOTP(ctx context.Context, r *plugin.Request) (*plugin.
 	if err != nil {
 		return nil, err
 	}
-	secret, err := Decrypt(h.Secret(), tf.Secret)
+	secret, err := atrest.Decrypt(h.Secret(), tf.Secret)
 	if err != nil {
 		return nil, errors.Join(err, at.restore(ctx, h))
 	}
@@ -371,7 +372,7 @@ func (p *twoFactor) sendOTP(ctx context.Context, r *plugin.Request) (*plugin.Res
 	if err := r.Incoming.AllowSend(ctx, v.user.Email); err != nil {
 		return nil, err
 	}
-	code := randomString(digitAlphabet, p.cfg.OTPDigits)
+	code := atrest.RandomString(atrest.Digits, p.cfg.OTPDigits)
 	now := store.NewTime(r.Host.Now())
 	row := newVerification("2fa-otp-"+v.key, code+":0", store.NewTime(now.Add(p.cfg.OTPPeriod)), now)
 	if err := r.Host.Store().CreateVerification(ctx, row); err != nil {
@@ -472,7 +473,7 @@ func (p *twoFactor) verifyBackupCode(ctx context.Context, r *plugin.Request) (*p
 	if err != nil {
 		return nil, err
 	}
-	plain, err := Decrypt(h.Secret(), tf.BackupCodes)
+	plain, err := atrest.Decrypt(h.Secret(), tf.BackupCodes)
 	if err != nil {
 		return nil, errors.Join(err, at.restore(ctx, h))
 	}

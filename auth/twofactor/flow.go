@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"authserver/auth/atrest"
 	"authserver/auth/plugin"
 	"authserver/session"
 	"authserver/store"
@@ -59,7 +60,7 @@ func (p *twoFactor) challenge(ctx context.Context, a *plugin.Attempt) (*plugin.C
 		cookies = append(cookies, plugin.Cookie{Name: trustCookie, Signed: true})
 	}
 	life := time.Duration(p.cfg.CookieMaxAge) * time.Second
-	ident := "2fa-" + randomString(defaultAlphabet, 20)
+	ident := "2fa-" + atrest.RandomString(atrest.DefaultAlphabet, 20)
 	expires := store.NewTime(now.Add(life))
 	if err := st.CreateVerification(ctx, newVerification(ident, a.User.ID, expires, now)); err != nil {
 		return nil, err
@@ -96,7 +97,7 @@ func (p *twoFactor) trustDevice(ctx context.Context, h plugin.Host, userID, old 
 			return plugin.Cookie{}, err
 		}
 	}
-	ident := "trust-device-" + randomString(defaultAlphabet, 32)
+	ident := "trust-device-" + atrest.RandomString(atrest.DefaultAlphabet, 32)
 	expires := store.NewTime(now.Add(time.Duration(p.cfg.TrustDeviceMaxAge) * time.Second))
 	if err := st.CreateVerification(ctx, newVerification(ident, userID, expires, now)); err != nil {
 		return plugin.Cookie{}, err

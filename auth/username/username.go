@@ -173,7 +173,6 @@ func validation(key, msg string) error {
 	return &plugin.Error{Status: http.StatusBadRequest, Code: "VALIDATION_ERROR", Message: "[body." + key + "] " + msg}
 }
 
-
 // userInput is Better-Auth's before-hooks on sign-up and update-user together with its user
 // create and update hooks: a username given is checked and must be free (the caller's own is
 // free to them), and is stored lower-cased; a sign-up without one takes a valid displayUsername

@@ -120,6 +120,11 @@ export function parseEml(raw) {
 
 /** The Go server's mail kind, from its (built-in template) subject. */
 export function kindFromSubject(subject) {
+  // the e-mail OTP plugin's codes (the reference records them as email-otp-<type>)
+  if (/^your code to sign in to/i.test(subject)) return 'email-otp-sign-in';
+  if (/^your code to verify your email/i.test(subject)) return 'email-otp-email-verification';
+  if (/^your code to reset your/i.test(subject)) return 'email-otp-forget-password';
+  if (/^your code to change your/i.test(subject)) return 'email-otp-change-email';
   if (/^verify your email/i.test(subject)) return 'verify-email';
   if (/^reset your .*password/i.test(subject)) return 'reset-password';
   if (/^confirm your new email/i.test(subject)) return 'change-email';
@@ -219,7 +224,7 @@ export class OutboxMailbox extends Mailbox {
       if (!parsed.complete) continue;
       const kind = kindFromSubject(parsed.subject);
       this.seen.add(name);
-      if (kind === 'two-factor-otp') {
+      if (kind === 'two-factor-otp' || kind.startsWith('email-otp-')) {
         // no link: the code stands on a line of its own
         this.pending.push({ source: 'outbox', file: name, kind, to: parsed.to, subject: parsed.subject, url: null, token: otpOfText(parsed.text), text: parsed.text });
         continue;

@@ -78,6 +78,24 @@ const BUILDERS = {
       ...(process.env.PASSKEY_RP_NAME && { rpName: process.env.PASSKEY_RP_NAME }),
     });
   },
+  // E-mail OTP: every code the plugin sends is recorded as kind email-otp-<type>; options come
+  // from the EMAIL_OTP_* variables the Go server reads.
+  'email-otp': async (mailbox) => {
+    const e = process.env;
+    const bool = (v) => ['1', 'true', 'yes', 'on'].includes((v ?? '').toLowerCase());
+    return (await import('better-auth/plugins')).emailOTP({
+      sendVerificationOTP: async ({ email, otp, type }) => {
+        mailbox.push({ kind: `email-otp-${type}`, to: email, url: null, token: otp, newEmail: null, at: Date.now() });
+      },
+      ...(e.EMAIL_OTP_LENGTH && { otpLength: Number(e.EMAIL_OTP_LENGTH) }),
+      ...(e.EMAIL_OTP_EXPIRES_IN && { expiresIn: Number(e.EMAIL_OTP_EXPIRES_IN) }),
+      ...(e.EMAIL_OTP_ALLOWED_ATTEMPTS && { allowedAttempts: Number(e.EMAIL_OTP_ALLOWED_ATTEMPTS) }),
+      ...(bool(e.EMAIL_OTP_DISABLE_SIGN_UP) && { disableSignUp: true }),
+      ...(e.EMAIL_OTP_STORE && { storeOTP: e.EMAIL_OTP_STORE }),
+      ...(bool(e.EMAIL_OTP_OVERRIDE_EMAIL_VERIFICATION) && { overrideDefaultEmailVerification: true }),
+      ...(bool(e.EMAIL_OTP_CHANGE_EMAIL) && { changeEmail: { enabled: true, verifyCurrentEmail: bool(e.EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT) } }),
+    });
+  },
 };
 
 /** Names the reference server can run; anything else is refused, as the Go server refuses it. */

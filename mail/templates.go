@@ -28,6 +28,8 @@ const (
 	KindDeleteAccount = "delete-account"
 	// KindTwoFactorOTP carries a two-factor sign-in code (Data.Code), valid for ExpiresIn.
 	KindTwoFactorOTP = "two-factor-otp"
+	// KindMagicLink carries a sign-in link (URL), valid once and for ExpiresIn.
+	KindMagicLink = "magic-link"
 )
 
 // embedded holds the default templates. It is package-level only because
@@ -92,7 +94,7 @@ func LoadTemplates(dir, appName string) (*Templates, error) {
 	}
 	funcs := map[string]any{"human": humanDuration}
 	t := &Templates{appName: appName, kinds: map[string]kindTemplates{}}
-	for _, kind := range []string{KindVerifyEmail, KindResetPassword, KindChangeEmail, KindDeleteAccount, KindTwoFactorOTP} {
+	for _, kind := range []string{KindVerifyEmail, KindResetPassword, KindChangeEmail, KindDeleteAccount, KindTwoFactorOTP, KindMagicLink} {
 		var kt kindTemplates
 		for _, name := range []string{kind + ".subject.txt", kind + ".txt"} {
 			src, err := load(name)

@@ -9,6 +9,8 @@ import (
 	"authserver/auth/anonymous"
 	"authserver/auth/emailotp"
 	"authserver/auth/lastloginmethod"
+	"authserver/auth/magiclink"
+	"authserver/auth/onetimetoken"
 	"authserver/auth/passkey"
 	"authserver/auth/phonenumber"
 	"authserver/auth/plugin"
@@ -49,6 +51,14 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 		cfg, err := lastloginmethod.LoadConfig(getenv)
 		return lastloginmethod.New(cfg), err
 	},
+	magiclink.ID: func(getenv func(string) string, s site) (plugin.Plugin, error) {
+		cfg, err := magiclink.LoadConfig(getenv, s.BaseURL+"/api/auth")
+		return magiclink.New(cfg), err
+	},
+	onetimetoken.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
+		cfg, err := onetimetoken.LoadConfig(getenv)
+		return onetimetoken.New(cfg), err
+	},
 	passkey.ID: func(getenv func(string) string, s site) (plugin.Plugin, error) {
 		// The relying party's name falls back to the application's, as Better-Auth's to appName.
 		cfg, err := passkey.LoadConfig(getenv, s.BaseURL, s.TrustedOrigins, s.AppName)
@@ -72,7 +82,6 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 // notImplementedPlugins are Better-Auth plugins this server does not implement yet. Naming one
 // refuses to start, so nobody believes a plugin is on when it is not.
 var notImplementedPlugins = []string{
-	"magic-link", "one-time-token",
 	"jwt", "multi-session", "api-key", "device-authorization", "open-api", "organization",
 }
 

@@ -667,11 +667,15 @@ func (q params) has(k string) bool {
 	return false
 }
 
-// encode serialises like URLSearchParams.toString: application/x-www-form-urlencoded, spaces
-// as "+", only [A-Za-z0-9*-._] left as they are.
-func (q params) encode() string {
+// encode serialises like URLSearchParams.toString (FormEncode).
+func (q params) encode() string { return FormEncode(q) }
+
+// FormEncode writes name-value pairs in order as URLSearchParams.toString does:
+// application/x-www-form-urlencoded, spaces as "+", only [A-Za-z0-9*-._] left as they are. Links
+// and redirects built this way match Better-Auth's byte for byte.
+func FormEncode(pairs [][2]string) string {
 	var b strings.Builder
-	for i, kv := range q {
+	for i, kv := range pairs {
 		if i > 0 {
 			b.WriteByte('&')
 		}

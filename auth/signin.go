@@ -222,6 +222,42 @@ func (s *Service) SendCode(kind, to, code string, expiresIn time.Duration) {
 	s.mail.deliver(kind, to, mail.Data{Code: code, Email: to, ExpiresIn: expiresIn})
 }
 
+// SendLink implements plugin.Host.
+func (s *Service) SendLink(kind, to, link string, expiresIn time.Duration) {
+	s.mail.deliver(kind, to, mail.Data{URL: link, Email: to, ExpiresIn: expiresIn})
+}
+
+// ProveEmail implements plugin.Host. The accounts, the sessions and the flag change in one
+// transaction, so a failure leaves the user as it was.
+func (s *Service) ProveEmail(ctx context.Context, userID string) (*store.User, error) {
+	u, err := s.st.UserByID(ctx, userID)
+	if err != nil || u.EmailVerified {
+		return u, err
+	}
+	err = s.st.Tx(ctx, func(tx *store.Store) error {
+		accounts, err := tx.AccountsByUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		for _, a := range accounts {
+			if err := tx.DeleteAccount(ctx, userID, a.ID); err != nil {
+				return err
+			}
+		}
+		if err := s.sessions.RevokeAll(ctx, tx, userID); err != nil {
+			return err
+		}
+		u, err = tx.UpdateUserFields(ctx, userID, map[string]any{"emailVerified": true}, nil, s.now())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Sessions cached in this and other instances must stop working with the rows just deleted.
+	s.sessions.InvalidateUser(userID)
+	return u, nil
+}
+
 // SetUserFields implements plugin.Host.
 func (s *Service) SetUserFields(ctx context.Context, userID string, vals map[string]store.Value) (*store.User, error) {
 	return s.UpdateUserColumns(ctx, userID, nil, vals)

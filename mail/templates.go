@@ -35,6 +35,8 @@ const (
 	KindEmailOTPEmailVerification = "email-otp-email-verification"
 	KindEmailOTPForgetPassword    = "email-otp-forget-password"
 	KindEmailOTPChangeEmail       = "email-otp-change-email"
+	// KindMagicLink carries a sign-in link (URL), valid once and for ExpiresIn.
+	KindMagicLink = "magic-link"
 )
 
 // embedded holds the default templates. It is package-level only because
@@ -99,7 +101,7 @@ func LoadTemplates(dir, appName string) (*Templates, error) {
 	}
 	funcs := map[string]any{"human": humanDuration}
 	t := &Templates{appName: appName, kinds: map[string]kindTemplates{}}
-	for _, kind := range []string{KindVerifyEmail, KindResetPassword, KindChangeEmail, KindDeleteAccount, KindTwoFactorOTP,
+	for _, kind := range []string{KindVerifyEmail, KindResetPassword, KindChangeEmail, KindDeleteAccount, KindTwoFactorOTP, KindMagicLink,
 		KindEmailOTPSignIn, KindEmailOTPEmailVerification, KindEmailOTPForgetPassword, KindEmailOTPChangeEmail} {
 		var kt kindTemplates
 		for _, name := range []string{kind + ".subject.txt", kind + ".txt"} {

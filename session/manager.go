@@ -170,7 +170,13 @@ const alphanumeric = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 
 // RandomString returns n characters drawn uniformly from [A-Za-z0-9] with rejection sampling, so
 // no character is likelier than another.
-func RandomString(n int) string {
+func RandomString(n int) string { return RandomFrom(alphanumeric, n) }
+
+// RandomFrom returns n characters drawn uniformly from alphabet (at most 256 distinct bytes) with
+// the system CSPRNG, rejecting the bytes that would make the first characters likelier, as
+// Better-Auth's generateRandomString draws from the alphabets its plugins name.
+func RandomFrom(alphabet string, n int) string {
+	limit := 256 - 256%len(alphabet)
 	out := make([]byte, 0, n)
 	buf := make([]byte, n*2)
 	for len(out) < n {
@@ -178,10 +184,10 @@ func RandomString(n int) string {
 			panic("session: system random source failed: " + err.Error())
 		}
 		for _, b := range buf {
-			if b >= 248 { // 248 = 4*62: larger bytes would bias the first characters
+			if int(b) >= limit {
 				continue
 			}
-			out = append(out, alphanumeric[int(b)%62])
+			out = append(out, alphabet[int(b)%len(alphabet)])
 			if len(out) == n {
 				break
 			}

@@ -30,6 +30,11 @@ func (h *authHandler) pluginEndpoint(pe plugin.Endpoint) endpoint {
 		}
 	}
 	ep.handle = func(c *call) error {
+		for _, name := range pe.CallbackQuery {
+			if err := h.checkCallbackURL(c.QueryParam(name)); err != nil {
+				return err
+			}
+		}
 		res, err := pe.Handle(c.Request().Context(), &plugin.Request{
 			Body: c.body, Query: c.QueryParams(), Auth: c.auth, Meta: h.meta(c), Host: h.auth,
 			Incoming: h.incoming(c),
@@ -41,7 +46,7 @@ func (h *authHandler) pluginEndpoint(pe plugin.Endpoint) endpoint {
 			}
 			return err
 		}
-		if res.SignIn != nil && res.Body == nil {
+		if res.SignIn != nil && res.Body == nil && res.Redirect == "" {
 			return h.signInAnswer(c, res.SignIn, res.CallbackURL)
 		}
 		if res.ClearSession {
@@ -51,6 +56,9 @@ func (h *authHandler) pluginEndpoint(pe plugin.Endpoint) endpoint {
 			h.writeSignIn(c, res.SignIn)
 		}
 		h.writeCookies(c, res.Cookies)
+		if res.Redirect != "" {
+			return redirect(c, res.Redirect)
+		}
 		return ok(c, res.Body)
 	}
 	return ep

@@ -8,6 +8,8 @@ package plugin
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"net/url"
 	"time"
@@ -191,6 +193,16 @@ type Host interface {
 	// SendCode mails a one-time code to the address in the background, with the message kind's
 	// template ("two-factor-otp"); delivery failures are logged without the code.
 	SendCode(kind, to, code string, expiresIn time.Duration)
+	// SendLink mails a link to the address in the background, with the message kind's template
+	// ("magic-link"); delivery failures are logged without the link.
+	SendLink(kind, to, link string, expiresIn time.Duration)
+	// ProveEmail is what a sign-in that proves control of the user's mailbox (magic link, e-mail
+	// OTP) does to a user whose address is not verified yet, before the session is made, as
+	// Better-Auth's revokeUnprovenAccountAccess: every account (password included) and session
+	// the user had is removed, and the address is marked verified, so whoever made the account
+	// without owning the address keeps no way in. It returns the stored user; a verified user is
+	// returned unchanged, an unknown one is store.ErrNotFound.
+	ProveEmail(ctx context.Context, userID string) (*store.User, error)
 	// CreateUserAndSignIn creates a user who signs in without a password (anonymous, and later
 	// magic link, e-mail OTP, phone number) and signs them in as any sign-in ends: the user row and
 	// the session are written in one transaction, and the plugins' hooks run. A taken e-mail
@@ -412,11 +424,15 @@ type Endpoint struct {
 	Body   *Schema
 	// Session is checked before Handle; Request.Auth is set when it is not NoSession.
 	Session Need
-	// FormCSRF applies the first-sign-in CSRF check of sign-in and sign-up (Better-Auth's
-	// formCsrfMiddleware) after the schema: a cross-site navigation or a fetch-metadata request
-	// without a trusted Origin is refused even when it carries no cookie.
+	// FormCSRF applies the first-sign-in CSRF check of e-mail sign-in (Better-Auth's
+	// formCsrfMiddleware) to a POST that signs in without a session cookie: a cross-site
+	// navigation is refused, and fetch metadata or an Origin must name a trusted origin.
 	FormCSRF bool
-	Handle   func(ctx context.Context, r *Request) (*Response, error)
+	// CallbackQuery names query parameters that say where the browser goes next (the links in
+	// e-mails); each one present must be a trusted origin or a relative path, or the request is
+	// refused with 403 INVALID_CALLBACK_URL before Handle runs.
+	CallbackQuery []string
+	Handle        func(ctx context.Context, r *Request) (*Response, error)
 }
 
 // Request is what an endpoint handler sees of a request that passed every stage.
@@ -443,6 +459,9 @@ type Response struct {
 	// ClearSession expires the session cookies (sign-out-like answers), before Cookies are set.
 	ClearSession bool
 	SignIn       *SignIn
+	// Redirect, when set, makes the answer a 302 to it (an absolute URL) with an empty body, as
+	// Better-Auth's ctx.redirect; SignIn's cookies and Cookies are still set, Body is ignored.
+	Redirect string
 	// CallbackURL is the body's callbackURL (nil when absent) of a sign-in answered as e-mail
 	// sign-in is: with SignIn set and Body nil the answer is {"redirect","token","url","user"},
 	// with a Location header for a non-empty callbackURL.
@@ -468,4 +487,12 @@ func JSType(v any) string {
 		return "boolean"
 	}
 	return "unknown"
+}
+
+// HashToken is Better-Auth's hash for tokens kept "hashed" in the verification table (the
+// storeToken:"hashed" option of magic-link, one-time-token and others): SHA-256 of the token,
+// base64url without padding. A server sharing the database must hash alike to find the rows.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }

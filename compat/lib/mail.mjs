@@ -131,6 +131,8 @@ export function kindFromSubject(subject) {
   if (/^confirm deleting/i.test(subject)) return 'delete-account';
   // the two-factor plugin's one-time code (the reference records it as kind two-factor-otp)
   if (/sign-in code|two-factor|verification code/i.test(subject)) return 'two-factor-otp';
+  // the magic-link plugin's sign-in link (the reference records it as kind magic-link)
+  if (/sign-in link/i.test(subject)) return 'magic-link';
   return `unknown subject: ${subject}`;
 }
 

@@ -1,6 +1,6 @@
 // Builds the reference server's plugin list from BETTER_AUTH_PLUGINS, the same comma-separated
 // Better-Auth plugin names the Go server reads, so both servers run one configuration.
-// Plugins that send a code (two-factor's OTP) record it in the shared mailbox, where the
+// Plugins that send a code or a link (two-factor's OTP, magic-link) record it in the shared mailbox, where the
 // suite reads it as it reads mail.
 
 const BUILDERS = {
@@ -94,6 +94,26 @@ const BUILDERS = {
       ...(e.EMAIL_OTP_STORE && { storeOTP: e.EMAIL_OTP_STORE }),
       ...(bool(e.EMAIL_OTP_OVERRIDE_EMAIL_VERIFICATION) && { overrideDefaultEmailVerification: true }),
       ...(bool(e.EMAIL_OTP_CHANGE_EMAIL) && { changeEmail: { enabled: true, verifyCurrentEmail: bool(e.EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT) } }),
+    });
+  },
+  // The link is recorded like mail (kind magic-link); options from the variables the Go server reads.
+  'magic-link': async (mailbox) => {
+    const e = process.env;
+    return (await import('better-auth/plugins')).magicLink({
+      sendMagicLink: async ({ email, url, token }) => {
+        mailbox.push({ kind: 'magic-link', to: email, url, token, newEmail: null, at: Date.now() });
+      },
+      ...(e.MAGIC_LINK_EXPIRES_IN && { expiresIn: Number(e.MAGIC_LINK_EXPIRES_IN) }),
+      ...(e.MAGIC_LINK_DISABLE_SIGN_UP === 'true' && { disableSignUp: true }),
+      ...(e.MAGIC_LINK_STORE_TOKEN && { storeToken: e.MAGIC_LINK_STORE_TOKEN }),
+    });
+  },
+  'one-time-token': async () => {
+    const e = process.env;
+    return (await import('better-auth/plugins')).oneTimeToken({
+      ...(e.OTT_EXPIRES_IN && { expiresIn: Number(e.OTT_EXPIRES_IN) }),
+      ...(e.OTT_DISABLE_SET_SESSION_COOKIE === 'true' && { disableSetSessionCookie: true }),
+      ...(e.OTT_STORE_TOKEN && { storeToken: e.OTT_STORE_TOKEN }),
     });
   },
 };

@@ -59,6 +59,7 @@ describe('mail parsing', () => {
   it('kinds from the built-in subjects, tokens from links', () => {
     assert.equal(kindFromSubject('Reset your Better Auth password'), 'reset-password');
     assert.equal(kindFromSubject('Confirm deleting your Better Auth account'), 'delete-account');
+    assert.equal(kindFromSubject('Your Better Auth sign-in link'), 'magic-link');
     assert.equal(kindFromSubject('Confirm your new email for Better Auth'), 'change-email');
     assert.equal(tokenOfLink('http://localhost:8000/api/auth/reset-password/abcDEF123?callbackURL='), 'abcDEF123');
     assert.equal(tokenOfLink('http://localhost:8000/api/auth/delete-user/callback?token=xyz&callbackURL=%2F'), 'xyz');

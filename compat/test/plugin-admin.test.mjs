@@ -458,3 +458,42 @@ compatSuite(
   },
   { env: { BETTER_AUTH_PLUGINS: 'admin' } },
 );
+
+compatSuite(
+  'plugin admin with options, beside last-login-method',
+  (scenario) => {
+    scenario('defaultRole, defaultBanReason, defaultBanExpiresIn, bannedUserMessage, impersonationSessionDuration', async (s) => {
+      const a = await admin(s);
+      const u = await user(s, 'opt');
+      const g = await u.b.get('/get-session');
+      s.expect('new users get ADMIN_DEFAULT_ROLE', g.json?.user?.role === 'member', g.json);
+      const ban = await post(a.b, 'ban-user', { userId: u.id });
+      s.expect('the default reason and end', ban.json?.user?.banReason === 'Rules broken' && typeof ban.json?.user?.banExpires === 'string', ban.json);
+      s.record('the ban lasts (seconds, rounded to minutes)', Math.round((Date.parse(ban.json?.user?.banExpires) - Date.parse(ban.json?.user?.updatedAt)) / 60000) * 60);
+      const inn = await s.signIn(s.browser(), { email: u.email });
+      s.expect('BANNED_USER with the configured message', err(inn, 403, 'BANNED_USER') && inn.json?.message === 'Go away', inn.json);
+      await post(a.b, 'unban-user', { userId: u.id });
+      const imp = await post(a.b, 'impersonate-user', { userId: u.id });
+      s.record('the impersonation session lives (seconds, rounded to minutes)', Math.round((Date.parse(imp.json?.session?.expiresAt) - Date.parse(imp.json?.session?.createdAt)) / 60000) * 60);
+      s.record('no last-login-method cookie on impersonation', lastCookieLine(imp, 'better-auth.last_used_login_method') ?? null);
+      const stop = await post(a.b, 'stop-impersonating');
+      s.record('nor on stop-impersonating', lastCookieLine(stop, 'better-auth.last_used_login_method') ?? null);
+      const c = await post(a.b, 'create-user', { email: s.email('created'), password: PASSWORD, name: 'Created' });
+      s.expect('create-user without a role: the default role', c.json?.user?.role === 'member', c.json);
+      const member = await post(u.b, 'has-permission', { permissions: { user: ['list'] } });
+      s.record('a member (a role without statements) may not list', member.json);
+      const list = await u.b.get('/admin/list-users');
+      s.record('a member listing users', { status: list.status, code: list.json?.code ?? null });
+    });
+  },
+  {
+    env: {
+      BETTER_AUTH_PLUGINS: 'admin,last-login-method',
+      ADMIN_DEFAULT_ROLE: 'member',
+      ADMIN_DEFAULT_BAN_REASON: 'Rules broken',
+      ADMIN_DEFAULT_BAN_EXPIRES_IN: '7200',
+      ADMIN_BANNED_USER_MESSAGE: 'Go away',
+      ADMIN_IMPERSONATION_SESSION_DURATION: '600',
+    },
+  },
+);

@@ -150,6 +150,8 @@ compatSuite(
       await list({ searchValue: 'list1', searchField: 'email', searchOperator: 'starts_with', sortBy: 'email' });
       await list({ searchValue: `o ${tag}`, searchField: 'name', searchOperator: 'ends_with', sortBy: 'name' });
       await list({ searchValue: 'Charlie', searchField: 'name', searchOperator: 'starts_with' });
+      await list({ searchValue: `delta ${tag}`, searchField: 'name', sortBy: 'name' });
+      await list({ searchValue: tag.toUpperCase(), sortBy: 'email' });
       await list({ searchValue: tag, filterField: 'role', filterValue: 'support', sortBy: 'email' });
       await list({ searchValue: tag, filterField: 'role', filterValue: 'support', filterOperator: 'ne', sortBy: 'email' });
       await list({ searchValue: tag, filterField: 'name', filterValue: `Echo ${tag}`, sortBy: 'email' });
@@ -343,6 +345,23 @@ compatSuite(
       s.record('admin_session keeps a dont_remember value', /^[A-Za-z0-9]+:.+\./.test(kept));
       await post(b, 'stop-impersonating');
       s.record('cookies after stop', b.jar.names());
+    });
+
+    scenario('stop-impersonating after the admin\'s own session ended, or the admin was removed', async (s) => {
+      const a = await admin(s);
+      const u = await user(s, 'target3');
+      await post(a.b, 'impersonate-user', { userId: u.id });
+      const kept = decodeURIComponent(a.b.jar.get(ADMIN_COOKIE) ?? '').split(':')[0];
+      await s.sql(`delete from "session" where "token" = $1`, [kept]);
+      const stop = await post(a.b, 'stop-impersonating');
+      s.expect('500 "Failed to find admin session"', stop.status === 500 && stop.json?.message === 'Failed to find admin session', stop.json);
+      const g = await a.b.get('/get-session');
+      s.record('still the impersonated user', g.json?.user?.email ?? null);
+      const a2 = await admin(s, 'admin2');
+      await post(a2.b, 'impersonate-user', { userId: u.id });
+      await s.sql(`delete from "user" where "id" = $1`, [a2.id]);
+      const gone = await post(a2.b, 'stop-impersonating');
+      s.record('stop after the admin was deleted', { status: gone.status, body: gone.json ?? gone.text });
     });
 
     scenario('remove-user', async (s) => {

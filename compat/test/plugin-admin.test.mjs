@@ -499,9 +499,12 @@ compatSuite(
       s.record('nor on stop-impersonating', lastCookieLine(stop, 'better-auth.last_used_login_method') ?? null);
       const c = await post(a.b, 'create-user', { email: s.email('created'), password: PASSWORD, name: 'Created' });
       s.expect('create-user without a role: the default role', c.json?.user?.role === 'member', c.json);
-      const member = await post(u.b, 'has-permission', { permissions: { user: ['list'] } });
-      s.record('a member (a role without statements) may not list', member.json);
-      const list = await u.b.get('/admin/list-users');
+      // (the ban ended the user's sessions)
+      const mb = s.browser();
+      await s.signIn(mb, { email: u.email });
+      const member = await post(mb, 'has-permission', { permissions: { user: ['list'] } });
+      s.expect('a member (a role without statements) may not list', member.status === 200 && member.json?.success === false, member.json);
+      const list = await mb.get('/admin/list-users');
       s.record('a member listing users', { status: list.status, code: list.json?.code ?? null });
     });
   },

@@ -47,6 +47,10 @@ type Field struct {
 	// update-user body that sets it to a truthy value is refused with FIELD_NOT_ALLOWED; a falsy
 	// one (null, "", false, 0) is ignored, as in Better-Auth.
 	ReadOnly bool
+	// DefaultByHook marks a Default that Better-Auth writes from a user-create hook rather than
+	// from its schema (admin's role): a ReadOnly field without a schema default is refused on
+	// sign-up too, where a schema default silently replaces what the body says.
+	DefaultByHook bool
 }
 
 // Value is the value of one added column. Valid false is SQL NULL (printed as null) or, on a row

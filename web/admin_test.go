@@ -425,3 +425,73 @@ func userMap(t *testing.T, raw []byte) map[string]any {
 	}
 	return m
 }
+
+// What the compat suite found 1.7.25 answering (compat/test/plugin-admin.test.mjs): a sign-up
+// body naming a role is refused (role has no schema default; banned has one and is ignored), a
+// missing userId is a validation error ahead of the session check, a role of the wrong type is
+// the union's bare "Invalid input", an empty newPassword has its own message, and
+// impersonate-user deletes the admin's cookies before it sets the impersonation's.
+func TestAdminBodiesAsBetterAuth(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		s := newAdminSetup(t, st)
+		a := s.admin
+		r := s.e.client().do("POST", "/api/auth/sign-up/email", map[string]any{"name": "R", "email": "r@example.com", "password": "password123", "role": "admin"})
+		if r.Status != 400 || string(r.Raw) != `{"message":"role is not allowed to be set","code":"FIELD_NOT_ALLOWED"}` {
+			t.Errorf("sign-up with a role = %d %s", r.Status, r.Raw)
+		}
+		if userCount(t, st, "r@example.com") != 0 {
+			t.Error("the refused sign-up wrote a user")
+		}
+		b := s.e.client().do("POST", "/api/auth/sign-up/email", map[string]any{"name": "B", "email": "b@example.com", "password": "password123", "banned": true, "role": ""})
+		expect(t, b, 200, "")
+		if u := userMap(t, b.Raw); u["banned"] != false || u["role"] != "user" {
+			t.Errorf("sign-up with banned:true and role:\"\" = %s", b.Raw)
+		}
+
+		want := func(r *response, status int, body string) {
+			t.Helper()
+			if r.Status != status || string(r.Raw) != body {
+				t.Errorf("= %d %s, want %d %s", r.Status, r.Raw, status, body)
+			}
+		}
+		noUserID := `{"message":"[body.userId] Invalid input: expected nonoptional, received undefined","code":"VALIDATION_ERROR"}`
+		for path, body := range map[string]map[string]any{
+			"update-user": {"data": map[string]any{"name": "x"}}, "set-role": {"role": "x"}, "set-user-password": {"newPassword": "password123"},
+			"ban-user": {}, "unban-user": {}, "list-user-sessions": {}, "revoke-user-sessions": {}, "remove-user": {}, "impersonate-user": {},
+		} {
+			want(a.do("POST", "/api/auth/admin/"+path, body), 400, noUserID)
+			want(s.e.client().do("POST", "/api/auth/admin/"+path, body), 400, noUserID)
+		}
+		badRole := `{"message":"[body.role] Invalid input","code":"VALIDATION_ERROR"}`
+		for _, role := range []any{5, []any{true}, nil} {
+			want(a.do("POST", "/api/auth/admin/set-role", map[string]any{"userId": s.userID, "role": role}), 400, badRole)
+			want(a.do("POST", "/api/auth/admin/create-user", map[string]any{"email": "c@example.com", "name": "C", "role": []any{"user", role}}), 400, badRole)
+		}
+		want(a.do("POST", "/api/auth/admin/set-role", map[string]any{"userId": s.userID}), 400, badRole)
+		want(a.do("POST", "/api/auth/admin/set-user-password", map[string]any{"userId": s.userID, "newPassword": ""}), 400,
+			`{"message":"[body.newPassword] newPassword cannot be empty","code":"VALIDATION_ERROR"}`)
+
+		imp := a.do("POST", "/api/auth/admin/impersonate-user", map[string]any{"userId": s.userID})
+		expect(t, imp, 200, "")
+		var lines []string
+		for _, l := range imp.Header.Values("Set-Cookie") {
+			name, rest, _ := strings.Cut(l, "=")
+			lines = append(lines, fmt.Sprintf("%s empty=%v maxAge0=%v", name, strings.HasPrefix(rest, ";"), strings.Contains(rest, "Max-Age=0")))
+		}
+		got := strings.Join(lines, "\n")
+		wantLines := strings.Join([]string{
+			"better-auth.session_token empty=true maxAge0=true",
+			"better-auth.session_data empty=true maxAge0=true",
+			"better-auth.dont_remember empty=true maxAge0=true",
+			"better-auth.session_token empty=false maxAge0=false",
+			"better-auth.dont_remember empty=false maxAge0=false",
+			"better-auth.admin_session empty=false maxAge0=false",
+		}, "\n")
+		if got != wantLines {
+			t.Errorf("impersonate-user Set-Cookie lines:\n%s\nwant (deletions first):\n%s", got, wantLines)
+		}
+		if g := a.do("GET", "/api/auth/get-session", nil); userMap(t, g.Raw)["id"] != s.userID {
+			t.Errorf("the browser did not end up impersonating: %s", g.Raw)
+		}
+	})
+}

@@ -170,10 +170,11 @@ func (h *authHandler) signUpEmail(c *call) error {
 // fieldNotAllowed is Better-Auth's answer to a body that sets a user field only the server sets
 // (store.Field.ReadOnly, such as lastLoginMethod): 400 FIELD_NOT_ALLOWED naming the first such
 // field in column order. A falsy value is let through and ignored, as Better-Auth does; so is any
-// value on sign-up (create) of a field with a default, which Better-Auth stores instead.
+// value on sign-up (create) of a field with a schema default, which Better-Auth stores instead
+// (not one a hook writes, store.Field.DefaultByHook).
 func (h *authHandler) fieldNotAllowed(body map[string]any, create bool) error {
 	for _, f := range h.cols.User {
-		if create && f.Default.Valid {
+		if create && f.Default.Valid && !f.DefaultByHook {
 			continue
 		}
 		if v, present := body[f.Name]; f.ReadOnly && present && truthy(v) {

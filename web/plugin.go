@@ -2,6 +2,8 @@ package web
 
 import (
 	"errors"
+	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -52,8 +54,12 @@ func (h *authHandler) pluginEndpoint(pe plugin.Endpoint) endpoint {
 		if res.ClearSession {
 			h.sessions.ClearCookies(c.Response(), c.Request())
 		}
+		cleared := slices.Clone(c.Response().Header().Values("Set-Cookie"))
 		if res.SignIn != nil {
 			h.writeSignIn(c, res.SignIn)
+		}
+		if res.ClearSession && res.SignIn != nil {
+			keepClearLines(c.Response().Header(), cleared)
 		}
 		h.writeCookies(c, res.Cookies)
 		if res.Redirect != "" {
@@ -62,4 +68,18 @@ func (h *authHandler) pluginEndpoint(pe plugin.Endpoint) endpoint {
 		return ok(c, res.Body)
 	}
 	return ep
+}
+
+// keepClearLines puts back, ahead of the rest, the expiring Set-Cookie lines of a plugin answer
+// that both clears the session and signs in (admin's impersonate-user): Better-Auth sends the
+// old cookies' deletion and then the new cookies, and the session writer, which replaces earlier
+// lines of a cookie it sets, would have dropped the deletions. Browsers end with the new cookies
+// either way; the lines are kept for the wire's sake.
+func keepClearLines(h http.Header, cleared []string) {
+	now := h.Values("Set-Cookie")
+	rest := slices.DeleteFunc(slices.Clone(now), func(l string) bool { return slices.Contains(cleared, l) })
+	h.Del("Set-Cookie")
+	for _, l := range append(cleared, rest...) {
+		h.Add("Set-Cookie", l)
+	}
 }

@@ -116,9 +116,11 @@ var (
 	ImpersonatedByField = store.Field{Name: "impersonatedBy", Type: store.StringField, Nullable: true, ReadOnly: true}
 )
 
-// RoleField is the user's role column with defaultRole as its default.
+// RoleField is the user's role column with defaultRole as its default. Better-Auth's schema gives
+// role no default (its user-create hook writes defaultRole), so a sign-up body naming a role is
+// refused with FIELD_NOT_ALLOWED, where one naming banned is ignored.
 func RoleField(defaultRole string) store.Field {
-	return store.Field{Name: "role", Type: store.StringField, Nullable: true, Default: store.StringValue(defaultRole), ReadOnly: true}
+	return store.Field{Name: "role", Type: store.StringField, Nullable: true, Default: store.StringValue(defaultRole), ReadOnly: true, DefaultByHook: true}
 }
 
 func column(table, name, pg, lite string) store.PluginMigration {
@@ -217,7 +219,7 @@ func New(cfg Config) plugin.Plugin {
 				{Name: "name", Kind: plugin.String, Stored: true}}, a.createUser),
 			post("/admin/update-user", nil, a.updateUser),
 			post("/admin/set-role", nil, a.setRole),
-			post("/admin/set-user-password", []plugin.Field{{Name: "newPassword", Kind: plugin.NonEmptyString}}, a.setUserPassword),
+			post("/admin/set-user-password", []plugin.Field{{Name: "newPassword", Kind: plugin.String}}, a.setUserPassword),
 			post("/admin/ban-user", []plugin.Field{{Name: "banReason", Kind: plugin.String, Optional: true, Stored: true}}, a.banUser),
 			post("/admin/unban-user", nil, a.unbanUser),
 			post("/admin/list-user-sessions", nil, a.listUserSessions),

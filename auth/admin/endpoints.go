@@ -54,6 +54,25 @@ func userID(body map[string]any) string {
 	return "[object Object]"
 }
 
+// requireUserID is the body schema's userId (z.coerce.string()): any value passes and is read as
+// text by userID, but a missing one is a validation error, ahead of the session check.
+func requireUserID(body map[string]any) error {
+	if _, ok := body["userId"]; !ok {
+		return validation("body.userId", "Invalid input: expected nonoptional, received undefined")
+	}
+	return nil
+}
+
+// roleInput is the body schema's role, a string or a list of strings; anything else is the
+// union's bare "Invalid input".
+func roleInput(v any) (string, error) {
+	role, err := roleList(v)
+	if err != nil {
+		return "", validation("body.role", "Invalid input")
+	}
+	return role, nil
+}
+
 func userJSON(st *store.Store, u *store.User) json.RawMessage {
 	return store.AppendUserJSON(nil, u, st.Columns().User)
 }
@@ -310,6 +329,11 @@ func (a *admin) createUser(ctx context.Context, r *plugin.Request) (*plugin.Resp
 		data = m
 	}
 	requested, hasRole := r.Body["role"]
+	if hasRole && requested != nil {
+		if _, err := roleInput(requested); err != nil {
+			return nil, err
+		}
+	}
 	if !hasRole || requested == nil {
 		requested, hasRole = data["role"]
 	}
@@ -418,6 +442,9 @@ type Hasher interface {
 // updateUser is POST /admin/update-user: data's fields set on the user, each kind of change
 // behind its own permission; banning ends the user's sessions.
 func (a *admin) updateUser(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
+	if err := requireUserID(r.Body); err != nil {
+		return nil, err
+	}
 	raw, present := r.Body["data"]
 	data, ok := raw.(map[string]any)
 	if !ok {
@@ -498,10 +525,12 @@ func (a *admin) updateUser(ctx context.Context, r *plugin.Request) (*plugin.Resp
 
 // setRole is POST /admin/set-role.
 func (a *admin) setRole(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
-	v, present := r.Body["role"]
-	role, err := roleList(v)
+	if err := requireUserID(r.Body); err != nil {
+		return nil, err
+	}
+	role, err := roleInput(r.Body["role"])
 	if err != nil {
-		return nil, validation("body.role", "Invalid input: expected string, received "+jsKind(v, present))
+		return nil, err
 	}
 	if err := a.need(r, "user", "set-role", ErrChangeRole); err != nil {
 		return nil, err
@@ -520,6 +549,12 @@ func (a *admin) setRole(ctx context.Context, r *plugin.Request) (*plugin.Respons
 // setUserPassword is POST /admin/set-user-password: the user's credential account gets the new
 // password (created when they have none); their sessions stay.
 func (a *admin) setUserPassword(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
+	if pw, _ := r.Body["newPassword"].(string); pw == "" {
+		return nil, validation("body.newPassword", "newPassword cannot be empty")
+	}
+	if err := requireUserID(r.Body); err != nil {
+		return nil, err
+	}
 	id := userID(r.Body)
 	if id == "" {
 		return nil, validation("body.userId", "userId cannot be empty")
@@ -558,6 +593,9 @@ func (a *admin) setUserPassword(ctx context.Context, r *plugin.Request) (*plugin
 // banUser is POST /admin/ban-user: banned, with the reason and end given or configured, and
 // every session of the user ended.
 func (a *admin) banUser(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
+	if err := requireUserID(r.Body); err != nil {
+		return nil, err
+	}
 	var expiresIn float64
 	if v, present := r.Body["banExpiresIn"]; present {
 		n, ok := v.(float64)
@@ -600,6 +638,9 @@ func (a *admin) banUser(ctx context.Context, r *plugin.Request) (*plugin.Respons
 
 // unbanUser is POST /admin/unban-user.
 func (a *admin) unbanUser(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
+	if err := requireUserID(r.Body); err != nil {
+		return nil, err
+	}
 	if err := a.need(r, "user", "ban", ErrBanUsers); err != nil {
 		return nil, err
 	}
@@ -617,6 +658,9 @@ func (a *admin) unbanUser(ctx context.Context, r *plugin.Request) (*plugin.Respo
 // listUserSessions is POST /admin/list-user-sessions: the user's sessions, expired ones included,
 // as Better-Auth's adapter lists them.
 func (a *admin) listUserSessions(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
+	if err := requireUserID(r.Body); err != nil {
+		return nil, err
+	}
 	if err := a.need(r, "session", "list", ErrListSessions); err != nil {
 		return nil, err
 	}
@@ -645,6 +689,9 @@ func (a *admin) revokeUserSession(ctx context.Context, r *plugin.Request) (*plug
 
 // revokeUserSessions is POST /admin/revoke-user-sessions; an unknown user is a success too.
 func (a *admin) revokeUserSessions(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
+	if err := requireUserID(r.Body); err != nil {
+		return nil, err
+	}
 	if err := a.need(r, "session", "revoke", ErrRevokeSessions); err != nil {
 		return nil, err
 	}
@@ -656,6 +703,9 @@ func (a *admin) revokeUserSessions(ctx context.Context, r *plugin.Request) (*plu
 
 // removeUser is POST /admin/remove-user: the user, their sessions and accounts are deleted.
 func (a *admin) removeUser(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
+	if err := requireUserID(r.Body); err != nil {
+		return nil, err
+	}
 	if err := a.need(r, "user", "delete", ErrDeleteUsers); err != nil {
 		return nil, err
 	}
@@ -677,6 +727,9 @@ func (a *admin) removeUser(ctx context.Context, r *plugin.Request) (*plugin.Resp
 // ImpersonationSession), and the caller's own session token is kept in the signed admin_session
 // cookie with their dont_remember choice, for stop-impersonating.
 func (a *admin) impersonate(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
+	if err := requireUserID(r.Body); err != nil {
+		return nil, err
+	}
 	if err := a.need(r, "user", "impersonate", ErrImpersonate); err != nil {
 		return nil, err
 	}

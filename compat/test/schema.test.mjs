@@ -196,3 +196,15 @@ compareSchemas('schema with passkey and two-factor (issue 15)', {
     assert.ok(refSchema.constraints.some((c) => c.table_name === 'passkey' && c.constraint_type === 'FOREIGN KEY' && c.ref_table === 'user' && c.delete_rule === 'CASCADE'), 'passkey.userId references user on delete cascade');
   },
 });
+
+compareSchemas('schema with admin (and username, two-factor, last-login-method)', {
+  env: { BETTER_AUTH_PLUGINS: 'username,two-factor,last-login-method,admin' },
+  pluginTables: ['twoFactor'],
+  referenceGuard: (cols) => {
+    for (const [name, type] of [['user.role', 'text'], ['user.banned', 'boolean'], ['user.banReason', 'text'], ['user.banExpires', 'timestamp with time zone'], ['session.impersonatedBy', 'text']]) {
+      const c = cols[name];
+      assert.ok(c, `the reference added ${name}`);
+      assert.deepEqual([c.data_type, c.is_nullable, c.column_default], [type, 'YES', null], name);
+    }
+  },
+});

@@ -142,9 +142,10 @@ export function textOf(eml) {
 
 /**
  * waitForMail waits for a new message to `to` in the server's outbox (mail is sent in the
- * background) whose file name matches `kind`, and returns its first link under `linkPrefix`.
+ * background) whose file name matches `kind`, and returns its first link under `linkPrefix`, or,
+ * given `pattern` instead, the first group of pattern's match in the text (such as a code).
  */
-export async function waitForMail({ dataDir, to, kind, linkPrefix, seen = new Set(), timeout = 10_000 }) {
+export async function waitForMail({ dataDir, to, kind, linkPrefix, pattern, seen = new Set(), timeout = 10_000 }) {
   const dir = join(dataDir, "outbox");
   const deadline = Date.now() + timeout;
   for (;;) {
@@ -153,7 +154,7 @@ export async function waitForMail({ dataDir, to, kind, linkPrefix, seen = new Se
       const eml = await readFile(join(dir, name), "utf8");
       if (!new RegExp(`^To:.*${to.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`, "mi").test(eml)) continue;
       const text = textOf(eml);
-      const link = text.split(/\s+/).find((w) => w.startsWith(linkPrefix));
+      const link = pattern ? pattern.exec(text)?.[1] : text.split(/\s+/).find((w) => w.startsWith(linkPrefix));
       if (link) {
         seen.add(name);
         return link;

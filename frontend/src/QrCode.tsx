@@ -1,25 +1,24 @@
-import qrcode from "qrcode-generator";
+import { correction, generate } from "lean-qr/nano";
 import { useMemo } from "react";
 
 /**
  * QrCode draws `value` as a QR code in an inline SVG: built in the page (the value, a TOTP secret,
  * never goes to a third-party image service) and drawn with elements rather than a data: URL or
  * inline styles, which the Content-Security-Policy would refuse. Dark modules are one path, so
- * even a long otpauth URI stays a small DOM.
+ * even a long otpauth URI stays a small DOM. lean-qr's "nano" build (about 4 kB) is used because
+ * the web app is embedded in a binary with a size budget.
  */
 export function QrCode({ value, label }: { value: string; label: string }) {
   const { size, path } = useMemo(() => {
-    const qr = qrcode(0, "M"); // smallest version that fits; M survives a slightly blurry camera
-    qr.addData(value, "Byte");
-    qr.make();
-    const n = qr.getModuleCount();
+    // At least M: survives a slightly blurry phone camera; a larger level is used when it fits.
+    const qr = generate(value, { minCorrectionLevel: correction.M });
     let d = "";
-    for (let row = 0; row < n; row++) {
-      for (let col = 0; col < n; col++) {
-        if (qr.isDark(row, col)) d += `M${col + QUIET} ${row + QUIET}h1v1h-1z`;
+    for (let y = 0; y < qr.size; y++) {
+      for (let x = 0; x < qr.size; x++) {
+        if (qr.get(x, y)) d += `M${x + QUIET} ${y + QUIET}h1v1h-1z`;
       }
     }
-    return { size: n + 2 * QUIET, path: d };
+    return { size: qr.size + 2 * QUIET, path: d };
   }, [value]);
   return (
     <svg className="qr" viewBox={`0 0 ${size} ${size}`} role="img" aria-label={label} shapeRendering="crispEdges">

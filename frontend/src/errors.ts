@@ -56,8 +56,6 @@ const messages: Record<string, string | (() => string)> = {
   AUTH_CANCELLED: "Passkey sign-in was cancelled or failed. Try again, or use your password.",
   ERROR_CEREMONY_ABORTED: "Adding the passkey was cancelled.",
   ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED: "This device already has a passkey for your account.",
-  PREVIOUSLY_REGISTERED: "This device already has a passkey for your account.",
-  REGISTRATION_CANCELLED: "Adding the passkey was cancelled.",
   PASSKEY_NOT_FOUND: "That passkey isn't registered here (any more). Use your password instead.",
   AUTHENTICATION_FAILED: "The passkey didn't work. Try again, or use your password.",
   FAILED_TO_VERIFY_REGISTRATION: "The passkey couldn't be added. Try again.",

@@ -70,6 +70,14 @@ export async function startServer({ bin, db, host = "127.0.0.1", env: extra = {}
   const child = spawn(bin, [], { env, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
+  // The log file may not be flushed when a failed start is reported: keep the output's tail too.
+  let output = "";
+  const keep = (chunk) => {
+    output = (output + chunk).slice(-20_000);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  const closed = new Promise((resolve) => child.once("close", resolve));
   let exited = null;
   child.on("exit", (code, signal) => {
     exited = { code, signal };
@@ -95,7 +103,10 @@ export async function startServer({ bin, db, host = "127.0.0.1", env: extra = {}
   const deadline = Date.now() + 30_000;
   try {
     for (;;) {
-      if (exited) throw new Error(`server exited during start (${JSON.stringify(exited)}):\n${await readFile(logPath, "utf8")}`);
+      if (exited) {
+        await closed; // all of its output read
+        throw new Error(`server exited during start (${JSON.stringify(exited)}):\n${output}`);
+      }
       try {
         const res = await fetch(`${baseURL}/readyz`);
         if (res.ok) return server;

@@ -127,13 +127,16 @@ for (const db of databases) {
 
     before(async () => {
       const env = { BETTER_AUTH_PLUGINS: "two-factor,passkey" };
+      // WebAuthn takes a domain as relying party, never an IP address: the app is opened as
+      // http://localhost, which browsers also treat as a secure context.
+      const host = "localhost";
       try {
-        server = await startServer({ bin, db, env });
+        server = await startServer({ bin, db, host, env });
       } catch (err) {
         // Until the server implements passkeys it refuses to start with the name: run the rest.
         if (!/passkey plugin is not implemented/.test(String(err))) throw err;
         passkeyPlugin = false;
-        server = await startServer({ bin, db, env: { BETTER_AUTH_PLUGINS: "two-factor" } });
+        server = await startServer({ bin, db, host, env: { BETTER_AUTH_PLUGINS: "two-factor" } });
       }
       context = await browser().newContext(DESKTOP);
       context.setDefaultTimeout(10_000);

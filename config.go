@@ -146,7 +146,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.Auth, err = auth.LoadConfig(getenv)
 	errs = append(errs, err)
 	c.Auth.Email.APIURL = c.Web.BaseURL + "/api/auth"
-	if c.Auth.Plugins, err = loadPlugins(getenv); err != nil {
+	if c.Auth.Plugins, err = loadPlugins(getenv, site{AppName: getenv("APP_NAME"), BaseURL: c.Web.BaseURL, TrustedOrigins: c.Web.TrustedOrigins}); err != nil {
 		errs = append(errs, err)
 	}
 	c.Social, err = auth.LoadProvidersFromEnv(getenv)

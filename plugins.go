@@ -7,32 +7,44 @@ import (
 
 	"authserver/auth/anonymous"
 	"authserver/auth/lastloginmethod"
+	"authserver/auth/passkey"
 	"authserver/auth/plugin"
 	"authserver/auth/twofactor"
 	"authserver/auth/username"
 )
 
+// site is what the server's own configuration tells the plugins that need it.
+type site struct {
+	// AppName is APP_NAME (default defaultAppName), Better-Auth's appName.
+	AppName string
+	// BaseURL is the server's origin (BETTER_AUTH_URL) and TrustedOrigins the other origins
+	// allowed to call it.
+	BaseURL        string
+	TrustedOrigins []string
+}
+
 // pluginBuilders are the Better-Auth plugins this server implements, by Better-Auth's name. Each
 // reads its own options from the environment only when it is enabled.
-var pluginBuilders = map[string]func(getenv func(string) string) (plugin.Plugin, error){
-	anonymous.ID: func(getenv func(string) string) (plugin.Plugin, error) {
+var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin.Plugin, error){
+	anonymous.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
 		cfg, err := anonymous.LoadConfig(getenv)
 		return anonymous.New(cfg), err
 	},
-	lastloginmethod.ID: func(getenv func(string) string) (plugin.Plugin, error) {
+	lastloginmethod.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
 		cfg, err := lastloginmethod.LoadConfig(getenv)
 		return lastloginmethod.New(cfg), err
 	},
-	twofactor.ID: func(getenv func(string) string) (plugin.Plugin, error) {
+	passkey.ID: func(getenv func(string) string, s site) (plugin.Plugin, error) {
+		// The relying party's name falls back to the application's, as Better-Auth's to appName.
+		cfg, err := passkey.LoadConfig(getenv, s.BaseURL, s.TrustedOrigins, s.AppName)
+		return passkey.New(cfg), err
+	},
+	twofactor.ID: func(getenv func(string) string, s site) (plugin.Plugin, error) {
 		// The issuer falls back to the application's name, as Better-Auth's falls back to appName.
-		appName := strings.TrimSpace(getenv("APP_NAME"))
-		if appName == "" {
-			appName = defaultAppName
-		}
-		cfg, err := twofactor.LoadConfig(getenv, appName)
+		cfg, err := twofactor.LoadConfig(getenv, s.AppName)
 		return twofactor.New(cfg), err
 	},
-	username.ID: func(getenv func(string) string) (plugin.Plugin, error) {
+	username.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
 		cfg, err := username.LoadConfig(getenv)
 		return username.New(cfg), err
 	},
@@ -42,12 +54,16 @@ var pluginBuilders = map[string]func(getenv func(string) string) (plugin.Plugin,
 // refuses to start, so nobody believes a plugin is on when it is not.
 var notImplementedPlugins = []string{
 	"magic-link", "email-otp", "phone-number", "one-time-token",
-	"jwt", "multi-session", "api-key", "device-authorization", "open-api", "admin", "organization", "passkey",
+	"jwt", "multi-session", "api-key", "device-authorization", "open-api", "admin", "organization",
 }
 
 // loadPlugins builds the plugins named in BETTER_AUTH_PLUGINS (comma-separated Better-Auth names),
-// in the order given. bearer is always on and accepted as a name that changes nothing.
-func loadPlugins(getenv func(string) string) ([]plugin.Plugin, error) {
+// in the order given. bearer is always on and accepted as a name that changes nothing. s is the
+// server's configuration as far as plugins need it.
+func loadPlugins(getenv func(string) string, s site) ([]plugin.Plugin, error) {
+	if s.AppName = strings.TrimSpace(s.AppName); s.AppName == "" {
+		s.AppName = defaultAppName
+	}
 	var out []plugin.Plugin
 	seen := map[string]bool{}
 	for _, name := range strings.Split(getenv("BETTER_AUTH_PLUGINS"), ",") {
@@ -66,7 +82,7 @@ func loadPlugins(getenv func(string) string) ([]plugin.Plugin, error) {
 		default:
 			return nil, fmt.Errorf("BETTER_AUTH_PLUGINS: unknown plugin %q (known: %s)", name, knownPlugins())
 		}
-		p, err := build(getenv)
+		p, err := build(getenv, s)
 		if err != nil {
 			return nil, err
 		}

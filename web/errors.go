@@ -123,6 +123,9 @@ func lookupError(err error) *apiError {
 	}
 	var pe *plugin.Error
 	if errors.As(err, &pe) {
+		if pe.Code == "" && pe.Message == "" {
+			return &apiError{Status: pe.Status, Empty: true}
+		}
 		return newAPIError(pe.Status, pe.Code, pe.Message)
 	}
 	// Errors that carry their own message: content's field checks ("[body.level] must be one of

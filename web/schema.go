@@ -20,6 +20,8 @@ const (
 	kEmail          = plugin.Email
 	kBool           = plugin.Bool
 	kNullableString = plugin.NullableString
+	kRecord         = plugin.Record
+	kAny            = plugin.Any
 )
 
 type field struct {
@@ -92,8 +94,11 @@ func validationError(msg string) *apiError {
 }
 
 func expected(k fieldKind) string {
-	if k == kBool {
+	switch k {
+	case kBool:
 		return "boolean"
+	case kRecord:
+		return "record"
 	}
 	return "string"
 }
@@ -101,9 +106,14 @@ func expected(k fieldKind) string {
 func checkKind(k fieldKind, v any) string {
 	got := jsKind(v)
 	switch k {
+	case kAny:
 	case kBool:
 		if got != "boolean" {
 			return "Invalid input: expected boolean, received " + string(got)
+		}
+	case kRecord:
+		if got != "object" {
+			return "Invalid input: expected record, received " + string(got)
 		}
 	case kNullableString:
 		if got != "string" && got != "null" {

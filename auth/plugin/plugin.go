@@ -286,7 +286,8 @@ type Cookie struct {
 
 // Error is an error kind of a plugin together with Better-Auth's answer for it, so a plugin
 // declares its status, code and message beside the kind instead of in the core error table.
-// Compare with errors.Is against the declared *Error value.
+// Compare with errors.Is against the declared *Error value. An Error with neither Code nor
+// Message is answered with its status and no body, as Better-Auth does for a few refusals.
 type Error struct {
 	Status  int
 	Code    string
@@ -333,6 +334,8 @@ const (
 	Email                      // z.email()
 	Bool                       // z.boolean()
 	NullableString             // z.string().nullable()
+	Record                     // z.record(z.any(), z.any()): any JSON object
+	Any                        // z.any(): any value; with Optional, also none
 )
 
 // Field is one body field of an endpoint's schema.

@@ -111,13 +111,23 @@ type Rules struct {
 	SignUpDisabled           bool
 	RequireEmailVerification bool
 	RejectCommonPasswords    bool
+	// Plugins are the IDs of the enabled plugins (Better-Auth's names), in the order they were
+	// enabled; never nil. bearer is always on and not listed. A client shows only the features
+	// the server has, instead of offering a button that answers 404.
+	Plugins []string
+	// SocialProviders are the IDs of the configured social and OIDC providers, sorted; never nil.
+	SocialProviders []string
 }
 
 // Rules returns the rules this service enforces, with defaults filled in.
 func (s *Service) Rules() Rules {
+	ids := make([]string, 0, len(s.plugins))
+	for _, p := range s.plugins {
+		ids = append(ids, p.ID)
+	}
 	return Rules{MinPasswordLength: s.cfg.MinPasswordLength, MaxPasswordLength: s.cfg.MaxPasswordLength,
 		SignUpDisabled: s.cfg.DisableSignUp, RequireEmailVerification: s.cfg.RequireEmailVerification,
-		RejectCommonPasswords: s.cfg.RejectCommonPasswords}
+		RejectCommonPasswords: s.cfg.RejectCommonPasswords, Plugins: ids, SocialProviders: s.Social().ProviderIDs()}
 }
 
 func (s *Service) now() store.Time { return store.NewTime(s.cfg.Now()) }

@@ -18,6 +18,10 @@ type settingsResponse struct {
 	SignUpDisabled           bool `json:"signUpDisabled"`
 	RequireEmailVerification bool `json:"requireEmailVerification"`
 	RejectCommonPasswords    bool `json:"rejectCommonPasswords"`
+	// Plugins and SocialProviders let the app show only what the server offers (a two-factor
+	// section, a "Link Google" button); both are always arrays.
+	Plugins         []string `json:"plugins"`
+	SocialProviders []string `json:"socialProviders"`
 }
 
 // publicSettings answers the account rules of svc. They change only with a restart, so shared
@@ -28,6 +32,6 @@ func publicSettings(svc *auth.Service) echo.HandlerFunc {
 		c.Response().Header().Set("Cache-Control", "public, max-age=60")
 		return ok(c, settingsResponse{MinPasswordLength: r.MinPasswordLength, MaxPasswordLength: r.MaxPasswordLength,
 			SignUpDisabled: r.SignUpDisabled, RequireEmailVerification: r.RequireEmailVerification,
-			RejectCommonPasswords: r.RejectCommonPasswords})
+			RejectCommonPasswords: r.RejectCommonPasswords, Plugins: r.Plugins, SocialProviders: r.SocialProviders})
 	}
 }

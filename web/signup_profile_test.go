@@ -3,10 +3,14 @@ package web_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
 	"authserver/auth"
+	"authserver/auth/plugin"
+	"authserver/auth/twofactor"
+	"authserver/auth/username"
 	"authserver/content"
 	"authserver/store"
 	"authserver/store/storetest"
@@ -131,38 +135,60 @@ func TestSignUpProfileWithAutoSignIn(t *testing.T) {
 	})
 }
 
-// GET /content/public/settings tells a client the account rules its forms must follow, without
-// a session.
+// GET /content/public/settings tells a client the account rules its forms must follow, and the
+// plugins and social providers the server has on, without a session.
 func TestPublicSettings(t *testing.T) {
 	tests := []struct {
-		name string
-		cfg  auth.Config
-		want map[string]any
+		name      string
+		cfg       auth.Config
+		plugins   func() []plugin.Plugin
+		providers map[string]auth.ProviderConfig
+		want      map[string]any
 	}{
-		{"defaults", auth.Config{}, map[string]any{"minPasswordLength": 8.0, "maxPasswordLength": 128.0,
-			"signUpDisabled": false, "requireEmailVerification": false, "rejectCommonPasswords": false}},
+		{"defaults", auth.Config{}, nil, nil, map[string]any{"minPasswordLength": 8.0, "maxPasswordLength": 128.0,
+			"signUpDisabled": false, "requireEmailVerification": false, "rejectCommonPasswords": false,
+			"plugins": []any{}, "socialProviders": []any{}}},
 		{"configured", auth.Config{MinPasswordLength: 12, MaxPasswordLength: 64, DisableSignUp: true, RequireEmailVerification: true, RejectCommonPasswords: true},
+			func() []plugin.Plugin {
+				return []plugin.Plugin{username.New(defaultUsernames), twofactor.New(defaultTwoFactor())}
+			},
+			map[string]auth.ProviderConfig{"github": {ClientID: "gh", ClientSecret: "s"}, "discord": {ClientID: "dc", ClientSecret: "s"}},
 			map[string]any{"minPasswordLength": 12.0, "maxPasswordLength": 64.0,
-				"signUpDisabled": true, "requireEmailVerification": true, "rejectCommonPasswords": true}},
+				"signUpDisabled": true, "requireEmailVerification": true, "rejectCommonPasswords": true,
+				// in the order BETTER_AUTH_PLUGINS names them; providers sorted
+				"plugins": []any{"username", "two-factor"}, "socialProviders": []any{"discord", "github"}}},
 	}
-	storetest.Run(t, func(t *testing.T, st *store.Store) {
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				e := newEnv(t, st, func(o *envOptions) { o.auth = tt.cfg })
+	for _, tt := range tests {
+		// A store of its own per case: plugin fields are registered before a store is used.
+		t.Run(tt.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T, st *store.Store) {
+				cfg := tt.cfg
+				if tt.plugins != nil {
+					cfg.Plugins = tt.plugins()
+					if err := plugin.Install(context.Background(), st, cfg.Plugins); err != nil {
+						t.Fatalf("plugin.Install: %v", err)
+					}
+				}
+				e := newEnv(t, st, func(o *envOptions) { o.auth = cfg })
+				if tt.providers != nil {
+					if _, err := e.svc.EnableSocial(auth.SocialConfig{Providers: tt.providers, APIURL: testBaseURL + "/api/auth", Secret: []byte(testSecret)}); err != nil {
+						t.Fatal(err)
+					}
+				}
 				r := e.client().do("GET", "/content/public/settings", nil)
 				expect(t, r, 200, "")
 				if len(r.JSON) != len(tt.want) {
 					t.Errorf("GET /content/public/settings = %s, want exactly %v", r.Raw, tt.want)
 				}
 				for k, v := range tt.want {
-					if r.JSON[k] != v {
-						t.Errorf("GET /content/public/settings: %s = %v, want %v (body %s)", k, r.JSON[k], v, r.Raw)
+					if !reflect.DeepEqual(r.JSON[k], v) {
+						t.Errorf("GET /content/public/settings: %s = %#v, want %#v (body %s)", k, r.JSON[k], v, r.Raw)
 					}
 				}
 				if cc := r.Header.Get("Cache-Control"); cc != "public, max-age=60" {
 					t.Errorf("Cache-Control = %q, want public, max-age=60", cc)
 				}
 			})
-		}
-	})
+		})
+	}
 }

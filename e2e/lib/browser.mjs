@@ -2,6 +2,9 @@
 // not work on these machines, so the system browser is launched with flags that keep it off the
 // network (no background services, no QUIC) and, as Playwright always does, on a fresh temporary
 // --user-data-dir that it deletes on close.
+import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -20,6 +23,24 @@ export const FLAGS = [
 /** launch starts the browser; each test device is a browser.newContext() with its own cookies. */
 export function launch() {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+}
+
+/**
+ * useBrowser gives a test file one browser: it registers top-level before/after hooks that check
+ * for the binary run.mjs builds, make the screenshots folder and launch (then close) the browser.
+ * Call it at the top level; the returned function gives the browser inside tests.
+ */
+export function useBrowser(screenshots) {
+  let browser;
+  before(async () => {
+    assert.ok(process.env.AUTHSERVER_BIN, "AUTHSERVER_BIN is not set: run the tests through `npm test` (run.mjs), which builds the binary");
+    await mkdir(screenshots, { recursive: true });
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return () => browser;
 }
 
 export const DESKTOP = { viewport: { width: 1280, height: 860 }, locale: "en-US", timezoneId: "UTC", colorScheme: "light" };

@@ -70,6 +70,14 @@ export async function startServer({ bin, db, host = "127.0.0.1", env: extra = {}
   const child = spawn(bin, [], { env, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
+  // The log file may not be flushed when a failed start is reported: keep the output's tail too.
+  let output = "";
+  const keep = (chunk) => {
+    output = (output + chunk).slice(-20_000);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  const closed = new Promise((resolve) => child.once("close", resolve));
   let exited = null;
   child.on("exit", (code, signal) => {
     exited = { code, signal };
@@ -95,7 +103,10 @@ export async function startServer({ bin, db, host = "127.0.0.1", env: extra = {}
   const deadline = Date.now() + 30_000;
   try {
     for (;;) {
-      if (exited) throw new Error(`server exited during start (${JSON.stringify(exited)}):\n${await readFile(logPath, "utf8")}`);
+      if (exited) {
+        await closed; // all of its output read
+        throw new Error(`server exited during start (${JSON.stringify(exited)}):\n${output}`);
+      }
       try {
         const res = await fetch(`${baseURL}/readyz`);
         if (res.ok) return server;
@@ -142,9 +153,10 @@ export function textOf(eml) {
 
 /**
  * waitForMail waits for a new message to `to` in the server's outbox (mail is sent in the
- * background) whose file name matches `kind`, and returns its first link under `linkPrefix`.
+ * background) whose file name matches `kind`, and returns its first link under `linkPrefix`, or,
+ * given `pattern` instead, the first group of pattern's match in the text (such as a code).
  */
-export async function waitForMail({ dataDir, to, kind, linkPrefix, seen = new Set(), timeout = 10_000 }) {
+export async function waitForMail({ dataDir, to, kind, linkPrefix, pattern, seen = new Set(), timeout = 10_000 }) {
   const dir = join(dataDir, "outbox");
   const deadline = Date.now() + timeout;
   for (;;) {
@@ -153,7 +165,7 @@ export async function waitForMail({ dataDir, to, kind, linkPrefix, seen = new Se
       const eml = await readFile(join(dir, name), "utf8");
       if (!new RegExp(`^To:.*${to.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`, "mi").test(eml)) continue;
       const text = textOf(eml);
-      const link = text.split(/\s+/).find((w) => w.startsWith(linkPrefix));
+      const link = pattern ? pattern.exec(text)?.[1] : text.split(/\s+/).find((w) => w.startsWith(linkPrefix));
       if (link) {
         seen.add(name);
         return link;

@@ -6,7 +6,7 @@ import { copyFile, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { DESKTOP, launch, PHONE } from "../lib/browser.mjs";
+import { DESKTOP, PHONE, useBrowser } from "../lib/browser.mjs";
 import { chipLook, contrast, transparent } from "../lib/look.mjs";
 import { startServer, waitForMail } from "../lib/server.mjs";
 
@@ -17,15 +17,7 @@ const databases = (process.env.E2E_DATABASES ?? "sqlite,postgres").split(",").ma
 const bin = process.env.AUTHSERVER_BIN;
 const TOKEN_KEY = "pathway.session-token";
 
-let browser;
-before(async () => {
-  assert.ok(bin, "AUTHSERVER_BIN is not set: run the tests through `npm test` (run.mjs), which builds the binary");
-  await mkdir(SCREENSHOTS, { recursive: true });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser(SCREENSHOTS);
 
 for (const db of databases) {
   describe(`web app on ${db}`, () => {
@@ -74,7 +66,7 @@ for (const db of databases) {
     }
 
     async function newDevice(options, label) {
-      const context = await browser.newContext(options);
+      const context = await browser().newContext(options);
       context.setDefaultTimeout(10_000);
       const p = await context.newPage();
       watch(p, label);
@@ -349,21 +341,22 @@ for (const db of databases) {
         assert.equal(rows.size, 1, `the phone menu takes ${rows.size} rows`);
         await shot(phone.page, "phone-feed", false);
 
-        await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sessions" }).click();
-        await page.getByRole("heading", { name: "Active sessions" }).waitFor();
-        await page.locator(".session").nth(1).waitFor();
-        assert.equal(await page.locator(".session").count(), 2);
-        await page.locator(".session.current").getByText("This device").waitFor();
+        await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Security" }).click();
+        // The security page lists the sessions in their own section.
+        const sessions = page.getByRole("region", { name: "Active sessions" });
+        await sessions.locator(".session").nth(1).waitFor();
+        assert.equal(await sessions.locator(".session").count(), 2);
+        await sessions.locator(".session.current").getByText("This device").waitFor();
         // The address in words: both devices are on this machine.
-        const lines = await page.locator(".session-info .small").filter({ hasText: "signed in" }).allInnerTexts();
+        const lines = await sessions.locator(".session-info .small").filter({ hasText: "signed in" }).allInnerTexts();
         assert.equal(lines.length, 2);
         for (const line of lines) assert.match(line, /^This computer \(local\) · signed in/);
         await shot(page, "sessions");
 
-        const revoke = page.getByRole("button", { name: /^Sign out Chrome on Android/ });
+        const revoke = sessions.getByRole("button", { name: /^Sign out Chrome on Android/ });
         await revoke.click();
-        await page.getByRole("status").getByText("Signed out Chrome on Android.").waitFor();
-        assert.equal(await page.locator(".session").count(), 1);
+        await sessions.getByRole("status").getByText("Signed out Chrome on Android.").waitFor();
+        assert.equal(await sessions.locator(".session").count(), 1);
 
         // The phone's session is gone: its next page load asks it to sign in.
         await phone.page.goto(url("/feed"));

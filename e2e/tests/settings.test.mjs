@@ -110,8 +110,8 @@ for (const db of databases) {
       await page.screenshot({ path: join(SCREENSHOTS, `${db}-verified-feed.png`) });
     });
 
-    if (once) test("the sessions page names the IPv6 loopback in words", async () => {
-      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sessions" }).click();
+    if (once) test("the sessions list names the IPv6 loopback in words", async () => {
+      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Security" }).click();
       await page.getByRole("heading", { name: "Active sessions" }).waitFor();
       const line = page.locator(".session.current .small").filter({ hasText: "signed in" });
       assert.match(await line.innerText(), /^This computer \(local\) · signed in/);

@@ -13,7 +13,7 @@ import Feed from "./pages/Feed";
 import Reader from "./pages/Reader";
 import Bookmarks from "./pages/Bookmarks";
 import Profile from "./pages/Profile";
-import Sessions from "./pages/Sessions";
+import Security from "./pages/Security";
 import NotFound from "./pages/NotFound";
 
 export default function App() {
@@ -30,7 +30,9 @@ export default function App() {
         <Route path="/items/:slug" element={<Reader />} />
         <Route path="/bookmarks" element={<RequireAuth><Bookmarks /></RequireAuth>} />
         <Route path="/profile" element={<RequireAuth><Profile /></RequireAuth>} />
-        <Route path="/sessions" element={<RequireAuth><Sessions /></RequireAuth>} />
+        <Route path="/security" element={<RequireAuth><Security /></RequireAuth>} />
+        {/* The sessions list moved into the security page; old links and bookmarks land on it. */}
+        <Route path="/sessions" element={<Navigate to="/security#sessions" replace />} />
         <Route path="*" element={<NotFound />} />
       </Routes>
     </Layout>
@@ -88,7 +90,7 @@ function Layout({ children }: { children: ReactNode }) {
                 <li><NavLink to="/feed">Feed</NavLink></li>
                 <li><NavLink to="/bookmarks">Bookmarks</NavLink></li>
                 <li><NavLink to="/profile">Profile</NavLink></li>
-                <li><NavLink to="/sessions">Sessions</NavLink></li>
+                <li><NavLink to="/security">Security</NavLink></li>
                 <li>
                   <button type="button" className="link-button" onClick={onSignOut}>
                     Sign out

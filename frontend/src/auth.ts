@@ -1,3 +1,5 @@
+import { passkeyClient } from "@better-auth/passkey/client";
+import { twoFactorClient } from "better-auth/client/plugins";
 import { createAuthClient } from "better-auth/react";
 import { parseRetryAfter } from "./format";
 
@@ -32,9 +34,39 @@ export const tokenStore = {
   },
 };
 
-/** authClient is the unmodified Better-Auth React client pointed at this same server. */
+/** A second-factor challenge: the methods the server offers for it ("totp", "otp"). */
+export interface TwoFactorChallenge {
+  methods: string[];
+}
+
+let challenge: TwoFactorChallenge | null = null;
+
+/**
+ * takeTwoFactorChallenge returns the challenge the last sign-in call ended in, once, or null when
+ * it signed in. The client reports the challenge (onTwoFactorRedirect) before the sign-in call
+ * resolves, so the sign-in page asks for it right after its own call.
+ */
+export function takeTwoFactorChallenge(): TwoFactorChallenge | null {
+  const c = challenge;
+  challenge = null;
+  return c;
+}
+
+/**
+ * authClient is the unmodified Better-Auth React client pointed at this same server, with the
+ * client halves of the two-factor and passkey plugins (their calls answer 404 when the server
+ * has them off; the pages ask settings() first).
+ */
 export const authClient = createAuthClient({
   baseURL: window.location.origin,
+  plugins: [
+    twoFactorClient({
+      onTwoFactorRedirect({ twoFactorMethods }) {
+        challenge = { methods: twoFactorMethods ?? [] };
+      },
+    }),
+    passkeyClient(),
+  ],
   fetchOptions: {
     onSuccess(ctx) {
       // Sign-in, sign-up and session refreshes carry the (signed) token to use as a bearer.

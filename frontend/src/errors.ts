@@ -42,6 +42,28 @@ const messages: Record<string, string | (() => string)> = {
   ITEM_NOT_FOUND: "We couldn't find that article. It may have been removed.",
   PROFILE_NOT_FOUND: "Tell us what you'd like to learn to get a personalized feed.",
   INVALID_CURSOR: "The list changed. Reload the page to start again.",
+  // two-factor
+  INVALID_CODE: "That code isn't right. Check it and try again.",
+  INVALID_BACKUP_CODE: "That backup code isn't right, or it was used already.",
+  OTP_HAS_EXPIRED: "That code has expired. Ask for a new one.",
+  TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE: "Too many wrong codes. Ask for a new code, or sign in again.",
+  ACCOUNT_TEMPORARILY_LOCKED: "Too many wrong codes. Your account is locked for a while; try again later.",
+  INVALID_TWO_FACTOR_COOKIE: "This sign-in took too long. Sign in again.",
+  OTP_NOT_CONFIGURED: "This server can't email sign-in codes. Use your app or a backup code.",
+  TOTP_NOT_ENABLED: "Two-factor with an authenticator app isn't set up for this account.",
+  TWO_FACTOR_NOT_ENABLED: "Two-factor isn't turned on for this account.",
+  // passkeys (the client reports a cancelled browser prompt with these too)
+  AUTH_CANCELLED: "Passkey sign-in was cancelled or failed. Try again, or use your password.",
+  ERROR_CEREMONY_ABORTED: "Adding the passkey was cancelled.",
+  ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED: "This device already has a passkey for your account.",
+  PASSKEY_NOT_FOUND: "That passkey isn't registered here (any more). Use your password instead.",
+  AUTHENTICATION_FAILED: "The passkey didn't work. Try again, or use your password.",
+  FAILED_TO_VERIFY_REGISTRATION: "The passkey couldn't be added. Try again.",
+  CHALLENGE_NOT_FOUND: "That took too long. Try again.",
+  // linked accounts
+  FAILED_TO_UNLINK_LAST_ACCOUNT: "This is your only way to sign in, so it can't be removed.",
+  ACCOUNT_NOT_FOUND: "That sign-in method isn't linked to your account.",
+  SOCIAL_ACCOUNT_ALREADY_LINKED: "That account is already linked.",
 };
 
 const GENERIC = "Something went wrong. Please try again.";

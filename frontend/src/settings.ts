@@ -1,6 +1,7 @@
 /**
  * Settings are the server's account rules (GET /content/public/settings), so the forms can say
- * what the server will accept instead of learning it from a refusal.
+ * what the server will accept instead of learning it from a refusal, and what it offers (plugins,
+ * social providers), so no page shows a button the server would answer with 404.
  */
 export interface Settings {
   minPasswordLength: number;
@@ -8,6 +9,10 @@ export interface Settings {
   signUpDisabled: boolean;
   requireEmailVerification: boolean;
   rejectCommonPasswords: boolean;
+  /** Better-Auth plugin names the server has on ("two-factor", "passkey", …). */
+  plugins: string[];
+  /** Social and OIDC provider ids the server can sign in with ("google", …). */
+  socialProviders: string[];
 }
 
 // Better-Auth's defaults: what the server enforces when nothing is configured.
@@ -17,7 +22,11 @@ let current: Settings = {
   signUpDisabled: false,
   requireEmailVerification: false,
   rejectCommonPasswords: false,
+  plugins: [],
+  socialProviders: [],
 };
+
+const names = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
 
 /**
  * loadSettings asks the server for its rules once, before the app first renders (so no form
@@ -35,6 +44,8 @@ export async function loadSettings(): Promise<void> {
       signUpDisabled: body.signUpDisabled === true,
       requireEmailVerification: body.requireEmailVerification === true,
       rejectCommonPasswords: body.rejectCommonPasswords === true,
+      plugins: names(body.plugins),
+      socialProviders: names(body.socialProviders),
     };
   } catch {
     // Offline or an older server: the defaults stand.
@@ -44,6 +55,11 @@ export async function loadSettings(): Promise<void> {
 /** settings returns the rules loaded at start (the defaults until then). */
 export function settings(): Settings {
   return current;
+}
+
+/** hasPlugin reports whether the server has the Better-Auth plugin `id` on. */
+export function hasPlugin(id: string): boolean {
+  return current.plugins.includes(id);
 }
 
 /** passwordHint is the sentence under a new-password field. */

@@ -4,7 +4,6 @@ import { content, type Profile as ProfileData } from "../api";
 import { attempt, authClient, useSession } from "../auth";
 import { fromAuth, fromRequest, type AppError } from "../errors";
 import { DEFAULT_TOPICS, ProfileFields } from "../ProfileFields";
-import { passwordHint, settings } from "../settings";
 import { useTopics } from "../topics";
 import { ErrorAlert, Field, Loading, Notice, SubmitButton, usePageTitle } from "../ui";
 
@@ -17,7 +16,9 @@ export default function Profile() {
       </div>
       <Preferences />
       <Account />
-      <ChangePassword />
+      <p>
+        <Link to="/security">Password, two-factor, passkeys and devices →</Link>
+      </p>
     </div>
   );
 }
@@ -133,52 +134,6 @@ function Account() {
       <form onSubmit={onSubmit} className="inline-form">
         <Field label="Name" name="name" autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} />
         <SubmitButton pending={pending} pendingText="Saving…">Save name</SubmitButton>
-      </form>
-    </section>
-  );
-}
-
-function ChangePassword() {
-  const [current, setCurrent] = useState("");
-  const [next, setNext] = useState("");
-  const [revokeOthers, setRevokeOthers] = useState(true);
-  const [pending, setPending] = useState(false);
-  const [error, setError] = useState<AppError | null>(null);
-  const [done, setDone] = useState(false);
-
-  async function onSubmit(e: FormEvent) {
-    e.preventDefault();
-    setPending(true);
-    setError(null);
-    setDone(false);
-    const { error } = await attempt((fetchOptions) =>
-      authClient.changePassword({ currentPassword: current, newPassword: next, revokeOtherSessions: revokeOthers, fetchOptions }),
-    );
-    setPending(false);
-    if (error) {
-      setError(fromAuth(error));
-      return;
-    }
-    setCurrent("");
-    setNext("");
-    setDone(true);
-  }
-
-  return (
-    <section className="panel" aria-labelledby="pw-title">
-      <h2 id="pw-title">Change password</h2>
-      <ErrorAlert error={error} focus />
-      <Notice>{done && "Your password was changed."}</Notice>
-      <form onSubmit={onSubmit}>
-        <Field label="Current password" type="password" name="current-password" autoComplete="current-password" required
-          value={current} onChange={(e) => setCurrent(e.target.value)} invalid={error?.code === "INVALID_PASSWORD"} />
-        <Field label="New password" type="password" name="new-password" autoComplete="new-password" required
-          minLength={settings().minPasswordLength} value={next} onChange={(e) => setNext(e.target.value)} hint={passwordHint()}
-          invalid={error?.code === "PASSWORD_TOO_SHORT" || error?.code === "PASSWORD_TOO_LONG" || error?.code === "PASSWORD_COMPROMISED"} />
-        <label className="check">
-          <input type="checkbox" checked={revokeOthers} onChange={(e) => setRevokeOthers(e.target.checked)} /> Sign out my other devices
-        </label>
-        <SubmitButton pending={pending} pendingText="Changing…">Change password</SubmitButton>
       </form>
     </section>
   );

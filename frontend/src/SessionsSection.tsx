@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useState } from "react";
 import { Link } from "react-router-dom";
-import { authClient, useSession } from "../auth";
-import { fromAuth, type AppError } from "../errors";
-import { describeIP } from "../format";
-import { ErrorAlert, Loading, Notice, usePageTitle } from "../ui";
+import { authClient, useSession } from "./auth";
+import { fromAuth, type AppError } from "./errors";
+import { describeIP } from "./format";
+import { ErrorAlert, Loading, Notice } from "./ui";
 
 interface SessionRow {
   id: string;
@@ -33,8 +33,8 @@ function when(d: Date | string): string {
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
-export default function Sessions() {
-  usePageTitle("Active sessions");
+/** SessionsSection lists the devices signed in to the account, on the security page. */
+export function SessionsSection() {
   const { data } = useSession();
   const currentId = data?.session.id;
   const [rows, setRows] = useState<SessionRow[] | null>(null);
@@ -89,15 +89,13 @@ export default function Sessions() {
   const others = (rows ?? []).filter((r) => r.id !== currentId);
 
   return (
-    <div className="page narrow">
-      <div className="page-head">
-        <h1>Active sessions</h1>
-        <p className="profile-line">Devices where you're signed in. Sign out any you don't recognize.</p>
-      </div>
+    <section className="panel" aria-labelledby="sessions-title" id="sessions">
+      <h2 id="sessions-title">Active sessions</h2>
+      <p className="hint">Devices where you're signed in. Sign out any you don't recognize.</p>
       <ErrorAlert error={error} />
       {error?.code === "SESSION_NOT_FRESH" && (
         <p>
-          <Link to="/sign-in?next=%2Fsessions&reauth=1" className="button">Sign in again</Link>
+          <Link to="/sign-in?next=%2Fsecurity&reauth=1" className="button">Sign in again</Link>
         </p>
       )}
       <Notice>{notice}</Notice>
@@ -142,6 +140,6 @@ export default function Sessions() {
           )}
         </>
       )}
-    </div>
+    </section>
   );
 }

@@ -16,10 +16,14 @@ import (
 )
 
 // imageBudget is the container image's size target; binaryBudget leaves room in it for the
-// distroless static base layer (about 2 MB: CA certificates, tzdata, passwd) and 400 kB to spare.
+// distroless static base layer (about 2 MB: CA certificates, tzdata, passwd) and 500 kB to spare.
+// The target was 30 MB until the passkey plugin: go-webauthn, the library the passkey issue asks
+// for, brings every attestation format (TPM, Android, Apple, FIDO metadata, COSE) and adds 2.3 MB
+// that no build option leaves out. 34 MB keeps the image small and leaves about 1.3 MB for the
+// plugins still to come; this test is where a dependency that costs more shows.
 const (
-	imageBudget  = 30_000_000
-	binaryBudget = imageBudget - 2_400_000
+	imageBudget  = 34_000_000
+	binaryBudget = imageBudget - 2_500_000
 )
 
 // The container image holds the binary and nothing else (distroless static). This proves what it

@@ -12,6 +12,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { alphabetOf } from './compare.mjs';
+import { parseSms } from './sms.mjs';
 
 export const MAIL_BASE_URL = 'http://localhost:8000';
 
@@ -197,7 +198,7 @@ export class RefMailbox extends Mailbox {
   }
 }
 
-/** .eml files in the Go server's $DATA_DIR/outbox. */
+/** .eml (mail) and .sms (text message, see lib/sms.mjs) files in the Go server's $DATA_DIR/outbox. */
 export class OutboxMailbox extends Mailbox {
   constructor(dir) {
     super();
@@ -208,7 +209,7 @@ export class OutboxMailbox extends Mailbox {
   async poll() {
     let names;
     try {
-      names = readdirSync(this.dir).filter((n) => n.endsWith('.eml')).sort();
+      names = readdirSync(this.dir).filter((n) => n.endsWith('.eml') || n.endsWith('.sms')).sort();
     } catch (e) {
       if (e.code === 'ENOENT') return;
       throw e;
@@ -219,6 +220,13 @@ export class OutboxMailbox extends Mailbox {
       try {
         raw = readFileSync(path.join(this.dir, name), 'utf8');
       } catch {
+        continue;
+      }
+      if (name.endsWith('.sms')) {
+        const sms = parseSms(raw);
+        if (!sms.complete) continue;
+        this.seen.add(name);
+        this.pending.push({ source: 'outbox', file: name, kind: sms.kind, to: sms.to, subject: null, url: null, token: sms.code, text: sms.text });
         continue;
       }
       // a file still being written has no complete final boundary / text yet

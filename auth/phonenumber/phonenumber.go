@@ -274,6 +274,11 @@ func (p *plug) issue(ctx context.Context, h plugin.Host, identifier, number, tex
 		p.log.LogAttrs(ctx, slog.LevelError, "phone-number: text message not sent", slog.String("kind", kind), slog.String("error", err.Error()))
 		return ErrSendFailed
 	}
+	return p.keep(ctx, h, identifier, code)
+}
+
+// keep stores code under identifier with no failed attempts, living the configured time.
+func (p *plug) keep(ctx context.Context, h plugin.Host, identifier, code string) error {
 	now := store.NewTime(h.Now())
 	return h.Store().CreateVerification(ctx, &store.Verification{ID: session.NewID(), Identifier: identifier,
 		Value: code + ":0", ExpiresAt: store.NewTime(now.Add(p.cfg.ExpiresIn)), CreatedAt: now, UpdatedAt: now})
@@ -543,6 +548,12 @@ func (p *plug) requestReset(ctx context.Context, r *plugin.Request) (*plugin.Res
 	}
 	ok := &plugin.Response{Body: map[string]bool{"status": true}}
 	if u == nil || (p.cfg.RequireVerification && !verifiedNumber(st, u)) {
+		// A code nobody is told is still stored, as 1.7.25 does: reset-password then answers a
+		// guess with INVALID_OTP as for a number with an account, not OTP_NOT_FOUND, which
+		// would tell which numbers have accounts.
+		if err := p.keep(ctx, r.Host, resetIdentifier(number), p.newCode()); err != nil {
+			return nil, err
+		}
 		return ok, nil
 	}
 	if err := p.issue(ctx, r.Host, resetIdentifier(number), number, resetText, "reset"); err != nil {

@@ -250,3 +250,31 @@ func TestEmailOTPOverridesVerificationMail(t *testing.T) {
 		expect(t, c.do("POST", "/api/auth/sign-in/email", map[string]any{"email": "gus@example.com", "password": "password123"}), 200, "")
 	})
 }
+
+// change-email by code: the address changes and is verified, and the caller's own session cookie
+// is written again (same token, full term), as 1.7.25 answers; a wrong code changes nothing.
+func TestEmailOTPChangeEmail(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e, sink := emailOTPEnv(t, st, emailOTPConfig(t, map[string]string{"EMAIL_OTP_CHANGE_EMAIL": "true"}))
+		c := e.client()
+		up := signUp(t, c, "hal@example.com", "password123")
+		token, _ := up.JSON["token"].(string)
+		expect(t, c.do("POST", "/api/auth/email-otp/request-email-change", map[string]any{"newEmail": "hal2@example.com"}), 200, "")
+		code := otpMail(t, sink, "hal2@example.com", "Your code to change your")
+		bad := c.do("POST", "/api/auth/email-otp/change-email", map[string]any{"newEmail": "hal2@example.com", "otp": otherCode(code)})
+		expect(t, bad, 400, "INVALID_OTP")
+		if len(bad.setCookies()) != 0 {
+			t.Fatalf("a refused change sets cookies: %v", bad.setCookies())
+		}
+		r := c.do("POST", "/api/auth/email-otp/change-email", map[string]any{"newEmail": "hal2@example.com", "otp": code})
+		expect(t, r, 200, "")
+		ck := r.setCookies()["better-auth.session_token"]
+		if token == "" || !strings.HasPrefix(ck, "better-auth.session_token="+token+".") || !strings.Contains(ck, "Max-Age=604800") {
+			t.Fatalf("change-email session cookie %q (token %q)", ck, token)
+		}
+		g := c.do("GET", "/api/auth/get-session", nil)
+		if u, _ := g.JSON["user"].(map[string]any); u["email"] != "hal2@example.com" || u["emailVerified"] != true {
+			t.Fatalf("get-session after change: %s", g.Raw)
+		}
+	})
+}

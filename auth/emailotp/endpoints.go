@@ -462,11 +462,14 @@ func (p *emailOTP) changeEmail(ctx context.Context, r *plugin.Request) (*plugin.
 	if taken != nil {
 		return nil, ErrEmailInUse
 	}
-	if _, err := h.UpdateUserColumns(ctx, r.Auth.User.ID, map[string]any{"email": email, "emailVerified": true}, nil); err != nil {
+	u, err := h.UpdateUserColumns(ctx, r.Auth.User.ID, map[string]any{"email": email, "emailVerified": true}, nil)
+	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return nil, ErrEmailInUse
 		}
 		return nil, err
 	}
-	return &plugin.Response{Body: success}, nil
+	// The caller's own session, written again as 1.7.25 does after the change (no new session,
+	// no last-login method; the cookie follows the request's dont_remember choice).
+	return &plugin.Response{Body: success, SignIn: &plugin.SignIn{User: *u, Session: r.Auth.Session, Host: h}}, nil
 }

@@ -215,3 +215,53 @@ compatSuite(
   },
   { env: { ...PLUGINS, EMAIL_OTP_DISABLE_SIGN_UP: 'true', EMAIL_OTP_LENGTH: '4', EMAIL_OTP_ALLOWED_ATTEMPTS: '1' } },
 );
+
+compatSuite(
+  'plugin email-otp: change of address by code (current address verified too), hashed codes',
+  (scenario) => {
+    scenario('request-email-change needs a code of the current address, then change-email with the new one', async (s) => {
+      const b = s.browser();
+      const email = s.email('cur');
+      const up = await s.signUp(b, { email });
+      await s.noMail(email, { label: 'sign-up mail (none without sendOnSignUp)' });
+      const newEmail = s.email('next');
+      const noSession = await s.browser().post('/email-otp/request-email-change', { json: { newEmail } });
+      s.expect('no session: 401', noSession.status === 401, noSession.json);
+      const noOtp = await b.post('/email-otp/request-email-change', { json: { newEmail } });
+      s.record('no code of the current address', { status: noOtp.status, body: noOtp.json });
+      const same = await b.post('/email-otp/request-email-change', { json: { newEmail: email.toUpperCase(), otp: '123456' } });
+      s.record('the same address', { status: same.status, body: same.json });
+      const cur = await codeFor(s, b, email, 'email-verification');
+      const rows = await s.sql('select "value" from "verification" where "identifier" = $1', [`email-verification-otp-${email}`]);
+      s.record('hashed: the row holds no plain code', rows.map((r) => ({ plain: r.value.startsWith(`${cur.token}:`), shape: /^[A-Za-z0-9_-]{43}:0$/.test(r.value) })));
+      const bad = await b.post('/email-otp/request-email-change', { json: { newEmail, otp: wrong(cur.token) } });
+      s.expect('a wrong current-address code: 400 INVALID_OTP', err(bad, 400, 'INVALID_OTP'), bad.json);
+      const req = await b.post('/email-otp/request-email-change', { json: { newEmail, otp: cur.token } });
+      s.expect('request-email-change: 200 {success:true}', req.status === 200 && req.json?.success === true, req.json);
+      const m = await s.mail(newEmail, { kind: 'email-otp-change-email' });
+      const w = await b.post('/email-otp/change-email', { json: { newEmail, otp: wrong(m.token) } });
+      s.expect('change-email with a wrong code: 400 INVALID_OTP', err(w, 400, 'INVALID_OTP'), w.json);
+      const ok = await b.post('/email-otp/change-email', { json: { newEmail, otp: m.token } });
+      s.expect('change-email: 200 {success:true}', ok.status === 200 && ok.json?.success === true, ok.json);
+      const g = await b.get('/get-session');
+      s.expect('the session shows the new address, verified', g.json?.user?.email === newEmail && g.json?.user?.emailVerified === true, g.json);
+      const u = await s.sql('select "email", "emailVerified" from "user" where "id" = $1', [up.json.user.id]);
+      s.record('the user row', u[0]);
+      const again = await b.post('/email-otp/change-email', { json: { newEmail, otp: m.token } });
+      s.record('the code again (the address is now the same)', { status: again.status, body: again.json });
+    });
+
+    scenario('an address someone has: success, no mail', async (s) => {
+      const b = s.browser();
+      const email = s.email('own');
+      await s.signUp(b, { email });
+      const taken = s.email('taken');
+      await s.signUp(s.browser(), { email: taken });
+      const cur = await codeFor(s, b, email, 'email-verification');
+      const req = await b.post('/email-otp/request-email-change', { json: { newEmail: taken, otp: cur.token } });
+      s.expect('a taken address: 200 {success:true}', req.status === 200 && req.json?.success === true, req.json);
+      await s.noMail(taken);
+    });
+  },
+  { env: { ...PLUGINS, EMAIL_OTP_CHANGE_EMAIL: 'true', EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT: 'true', EMAIL_OTP_STORE: 'hashed' } },
+);

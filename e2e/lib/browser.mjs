@@ -55,3 +55,19 @@ export const PHONE = {
   userAgent:
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36",
 };
+
+/**
+ * openWatchedPage opens a desktop context (10 s default timeout) with one page, and records in
+ * problems every Content-Security-Policy refusal and uncaught script error the page reports, so
+ * a test can end by asserting that there were none.
+ */
+export async function openWatchedPage(browser, problems) {
+  const context = await browser.newContext(DESKTOP);
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text());
+  });
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  return { context, page };
+}

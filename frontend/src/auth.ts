@@ -1,5 +1,5 @@
 import { passkeyClient } from "@better-auth/passkey/client";
-import { twoFactorClient } from "better-auth/client/plugins";
+import { emailOTPClient, magicLinkClient, twoFactorClient } from "better-auth/client/plugins";
 import { createAuthClient } from "better-auth/react";
 import { parseRetryAfter } from "./format";
 
@@ -54,8 +54,8 @@ export function takeTwoFactorChallenge(): TwoFactorChallenge | null {
 
 /**
  * authClient is the unmodified Better-Auth React client pointed at this same server, with the
- * client halves of the two-factor and passkey plugins (their calls answer 404 when the server
- * has them off; the pages ask settings() first).
+ * client halves of the two-factor, passkey, magic-link and email-otp plugins (their calls answer
+ * 404 when the server has them off; the pages ask settings() first).
  */
 export const authClient = createAuthClient({
   baseURL: window.location.origin,
@@ -66,6 +66,8 @@ export const authClient = createAuthClient({
       },
     }),
     passkeyClient(),
+    magicLinkClient(),
+    emailOTPClient(),
   ],
   fetchOptions: {
     onSuccess(ctx) {

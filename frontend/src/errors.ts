@@ -52,6 +52,10 @@ const messages: Record<string, string | (() => string)> = {
   OTP_NOT_CONFIGURED: "This server can't email sign-in codes. Use your app or a backup code.",
   TOTP_NOT_ENABLED: "Two-factor with an authenticator app isn't set up for this account.",
   TWO_FACTOR_NOT_ENABLED: "Two-factor isn't turned on for this account.",
+  // email-otp sign-in codes
+  INVALID_OTP: "That code isn't right. Check it and try again.",
+  OTP_EXPIRED: "That code has expired. Ask for a new one.",
+  TOO_MANY_ATTEMPTS: "Too many wrong tries: that code no longer works. Ask for a new one.",
   // passkeys (the client reports a cancelled browser prompt with these too)
   AUTH_CANCELLED: "Passkey sign-in was cancelled or failed. Try again, or use your password.",
   ERROR_CEREMONY_ABORTED: "Adding the passkey was cancelled.",
@@ -80,6 +84,7 @@ const redirectMessages: Record<string, string> = {
   state_mismatch: "That sign-in took too long or was started elsewhere. Please start again.",
   please_restart_the_process: "That sign-in took too long or was started elsewhere. Please start again.",
   account_not_linked: "An account with this email already exists. Sign in with your password first.",
+  new_user_signup_disabled: "New accounts can't be created on this server right now. Sign in with an existing account.",
   signup_disabled: "New accounts can't be created on this server right now.",
   email_not_found: "Your provider did not share an email address, which we need to create your account.",
   internal_server_error: "Something went wrong on our side. Try again in a moment.",

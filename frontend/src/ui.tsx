@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, type InputHTMLAttributes, type ReactNode, type TextareaHTMLAttributes } from "react";
+import { useEffect, useId, useRef, type InputHTMLAttributes, type ReactNode, type Ref, type TextareaHTMLAttributes } from "react";
 import type { AppError } from "./errors";
 
 /** usePageTitle names the page in the tab and for screen readers. */
@@ -8,9 +8,9 @@ export function usePageTitle(title: string) {
   }, [title]);
 }
 
-type FieldProps = InputHTMLAttributes<HTMLInputElement> & { label: string; hint?: ReactNode; invalid?: boolean };
+type FieldProps = InputHTMLAttributes<HTMLInputElement> & { label: string; hint?: ReactNode; invalid?: boolean; ref?: Ref<HTMLInputElement> };
 
-/** Field is a labelled input with an optional hint, wired for assistive technology. */
+/** Field is a labelled input with an optional hint, wired for assistive technology; ref reaches the input. */
 export function Field({ label, hint, invalid, id, ...input }: FieldProps) {
   const auto = useId();
   const fieldId = id ?? auto;

@@ -1,9 +1,13 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { Link, Navigate, useLocation, useNavigate, useSearchParams } from "react-router-dom";
 import { attempt, authClient, sessionBecomes, takeTwoFactorChallenge, tokenStore, useSession, type TwoFactorChallenge } from "../auth";
-import { fromAuth, type AppError } from "../errors";
+import { describeRedirect, fromAuth, type AppError } from "../errors";
 import { hasPlugin, settings } from "../settings";
 import { ErrorAlert, Field, Notice, safeNext, SubmitButton, usePageTitle } from "../ui";
+import { CodeStep, LinkSent, sendSignInCode, sendSignInLink } from "./EmailSignIn";
+
+/** EmailWay is a password-less sign-in under way: a mailed link or a mailed code. */
+type EmailWay = { kind: "link" | "code"; email: string };
 
 export default function SignIn() {
   usePageTitle("Sign in");
@@ -16,10 +20,17 @@ export default function SignIn() {
   const [password, setPassword] = useState("");
   const [remember, setRemember] = useState(true);
   const [pending, setPending] = useState(false);
-  const [error, setError] = useState<AppError | null>(null);
+  // A failed sign-in link lands here with ?error=CODE (its errorCallbackURL).
+  const linkError = params.get("error");
+  const [error, setError] = useState<AppError | null>(() => (linkError ? { code: linkError, message: describeRedirect(linkError) } : null));
   const [notice, setNotice] = useState<string | null>(null);
   const [challenge, setChallenge] = useState<TwoFactorChallenge | null>(null);
+  const [emailWay, setEmailWay] = useState<EmailWay | null>(null);
+  const [sending, setSending] = useState<EmailWay["kind"] | null>(null);
+  const emailInput = useRef<HTMLInputElement | null>(null);
   const passkeys = hasPlugin("passkey") && typeof window.PublicKeyCredential === "function";
+  const magicLink = hasPlugin("magic-link");
+  const emailCode = hasPlugin("email-otp");
   const signedOut = (location.state as { signedOut?: boolean } | null)?.signedOut;
   useEffect(() => {
     // The page may already be showing (a protected page sent us here first), so react to the
@@ -61,7 +72,7 @@ export default function SignIn() {
   const onSignedIn = useRef(signedIn);
   onSignedIn.current = signedIn;
   useEffect(() => {
-    if (!passkeys || challenge) return;
+    if (!passkeys || challenge || emailWay) return;
     let live = true;
     void (async () => {
       const available = await PublicKeyCredential.isConditionalMediationAvailable?.().catch(() => false);
@@ -75,7 +86,7 @@ export default function SignIn() {
     return () => {
       live = false;
     };
-  }, [passkeys, challenge]);
+  }, [passkeys, challenge, emailWay]);
 
   async function withPasskey() {
     setPending(true);
@@ -91,8 +102,36 @@ export default function SignIn() {
     await signedIn();
   }
 
+  /**
+   * byEmail starts a password-less sign-in for the address in the email field: it mails a link or
+   * a code, then the page shows that way's next step. The password field is not needed for it.
+   */
+  async function byEmail(kind: EmailWay["kind"]) {
+    setError(null);
+    setNotice(null);
+    const input = emailInput.current;
+    if (!input || !email.trim() || !input.checkValidity()) {
+      setError(fromAuth({ code: "INVALID_EMAIL", status: 400 }));
+      return;
+    }
+    setSending(kind);
+    const addr = email.trim();
+    const err = kind === "link" ? await sendSignInLink(addr, next) : await sendSignInCode(addr);
+    setSending(null);
+    if (err) setError(err);
+    else setEmailWay({ kind, email: addr });
+  }
+
+  function backFromEmail() {
+    setEmailWay(null);
+    setError(null);
+  }
+
   // Signed in already: go on, unless a page asked for a fresh sign-in (?reauth=1).
   if (session.data && !pending && !params.has("reauth")) return <Navigate to={next} replace />;
+
+  if (emailWay?.kind === "link") return <LinkSent email={emailWay.email} next={next} onBack={backFromEmail} />;
+  if (emailWay?.kind === "code") return <CodeStep email={emailWay.email} onDone={signedIn} onBack={backFromEmail} />;
 
   if (challenge) {
     return (
@@ -122,7 +161,7 @@ export default function SignIn() {
         </button>
       )}
       <form onSubmit={onSubmit}>
-        <Field label="Email" type="email" name="email" autoComplete={passkeys ? "username webauthn" : "email"} required value={email}
+        <Field label="Email" type="email" name="email" ref={emailInput} autoComplete={passkeys ? "username webauthn" : "email"} required value={email}
           onChange={(e) => setEmail(e.target.value)} invalid={error?.code === "INVALID_EMAIL"} />
         <Field label="Password" type="password" name="password" autoComplete="current-password" required value={password}
           onChange={(e) => setPassword(e.target.value)} />
@@ -134,12 +173,33 @@ export default function SignIn() {
         </div>
         <SubmitButton pending={pending} pendingText="Signing in…">Sign in</SubmitButton>
       </form>
-      {passkeys && (
+      {(passkeys || magicLink || emailCode) && (
         <>
           <p className="divider"><span>or</span></p>
-          <button type="button" className="button wide" onClick={() => void withPasskey()} disabled={pending}>
-            Sign in with a passkey
-          </button>
+          <div className="button-stack">
+            {passkeys && (
+              <button type="button" className="button wide" onClick={() => void withPasskey()} disabled={pending}>
+                Sign in with a passkey
+              </button>
+            )}
+            {magicLink && (
+              <button type="button" className="button wide" onClick={() => void byEmail("link")} disabled={pending || sending !== null}
+                aria-busy={sending === "link" || undefined}>
+                {sending === "link" ? "Sending the link…" : "Email me a sign-in link"}
+              </button>
+            )}
+            {emailCode && (
+              <button type="button" className="button wide" onClick={() => void byEmail("code")} disabled={pending || sending !== null}
+                aria-busy={sending === "code" || undefined}>
+                {sending === "code" ? "Sending the code…" : "Sign in with a code"}
+              </button>
+            )}
+          </div>
+          {(magicLink || emailCode) && (
+            <p className="hint">
+              No password needed: we email {magicLink && emailCode ? "a link or a code" : magicLink ? "a link" : "a code"} to the address above.
+            </p>
+          )}
         </>
       )}
       {!settings().signUpDisabled && (

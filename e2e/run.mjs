@@ -7,6 +7,7 @@
 //   E2E_KEEP_DATA=1                keep each run's DATA_DIR (server.log, outbox/) for a look afterwards
 //   E2E_SHOW_LOGS=1                print the server log after each database's suite
 //   AUTHSERVER_BIN=path            test this binary instead of building one
+//   TESTIDP_BIN=path               use this build of compat/testidp (the test OpenID provider)
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
@@ -41,12 +42,24 @@ if (bin) {
   }
 }
 
+// The test OpenID provider of the linked-accounts test (compat/testidp), built once for the run.
+let idpBin = process.env.TESTIDP_BIN;
+if (!idpBin) {
+  idpBin = join(binDir, "testidp");
+  console.log("e2e: building the test OpenID provider");
+  const build = spawnSync("go", ["build", "-trimpath", "-o", idpBin, "./compat/testidp"], { cwd: root, stdio: "inherit" });
+  if (build.status !== 0) {
+    console.error("e2e: go build ./compat/testidp failed");
+    process.exit(1);
+  }
+}
+
 const testsDir = join(here, "tests");
 const files = (await readdir(testsDir)).filter((f) => f.endsWith(".test.mjs")).sort().map((f) => join(testsDir, f));
 const run = spawnSync(
   process.execPath,
   ["--test", "--test-concurrency=1", "--test-reporter=spec", "--test-timeout=240000", ...files],
-  { cwd: here, stdio: "inherit", env: { ...process.env, AUTHSERVER_BIN: bin } },
+  { cwd: here, stdio: "inherit", env: { ...process.env, AUTHSERVER_BIN: bin, TESTIDP_BIN: idpBin } },
 );
 await rm(binDir, { recursive: true, force: true });
 if (run.status !== 0) console.error(`e2e: failed (exit ${run.status ?? run.signal})`);

@@ -8,7 +8,7 @@ set -u
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 echo "go test -race $* (each package's line appears when it finishes)"
-go test -race -count=1 -v "$@" 2>&1 | tee "$out" | grep --line-buffered -E '^(ok|\?|FAIL)\s|^\s*--- FAIL'
+go test -race -count=1 -timeout 30m -v "$@" 2>&1 | tee "$out" | grep --line-buffered -E '^(ok|\?|FAIL)\s|^\s*--- FAIL'
 rc=${PIPESTATUS[0]}
 if [ $rc -ne 0 ]; then
   echo

@@ -4,7 +4,7 @@
 // --user-data-dir that it deletes on close.
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
-import { after, before } from "node:test";
+import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -57,6 +57,43 @@ export const PHONE = {
 };
 
 /**
+ * steps gives a step(name, fn, {skip}) function for tests that build on each other: once a step
+ * fails, onFail(slug) runs (a failure screenshot named by the step) and the later steps are
+ * skipped as needing it. skip, when given, is called at run time and skips the step with its
+ * answer as the reason when that is a string.
+ */
+export function steps(onFail) {
+  let broken = null;
+  return function step(name, fn, { skip } = {}) {
+    test(name, async (t) => {
+      if (broken) return t.skip(`needs "${broken}", which failed`);
+      const why = skip?.();
+      if (typeof why === "string") return t.skip(why);
+      try {
+        await fn(t);
+      } catch (err) {
+        broken = name;
+        await Promise.resolve()
+          .then(() => onFail(name.replace(/[^a-z0-9]+/gi, "-").slice(0, 40)))
+          .catch(() => undefined);
+        throw err;
+      }
+    });
+  };
+}
+
+/**
+ * watchProblems records on problems what a page must never show: Content-Security-Policy
+ * refusals in the console and uncaught script errors. Tests assert the list is empty at the end.
+ */
+export function watchProblems(page, problems) {
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text());
+  });
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+}
+
+/**
  * openWatchedPage opens a desktop context (10 s default timeout) with one page, and records in
  * problems every Content-Security-Policy refusal and uncaught script error the page reports, so
  * a test can end by asserting that there were none.
@@ -65,9 +102,6 @@ export async function openWatchedPage(browser, problems) {
   const context = await browser.newContext(DESKTOP);
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
-  page.on("console", (msg) => {
-    if (msg.type() === "error" && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text());
-  });
-  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  watchProblems(page, problems);
   return { context, page };
 }

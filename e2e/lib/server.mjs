@@ -42,14 +42,15 @@ export function createDatabase() {
 /**
  * startServer runs the binary with a clean environment and waits until /readyz answers.
  * db is "sqlite" (the default DATABASE_URL under DATA_DIR) or "postgres"; host is the address it
- * listens on and the browser opens (default 127.0.0.1; "::1" for IPv6); env adds or overrides
- * variables (such as REQUIRE_EMAIL_VERIFICATION).
+ * listens on and the browser opens (default 127.0.0.1; "::1" for IPv6); port is its port (default a
+ * free one; give one from freePort when something started earlier must know the address, such as
+ * a provider's redirect URI); env adds or overrides variables (such as REQUIRE_EMAIL_VERIFICATION).
  */
-export async function startServer({ bin, db, host = "127.0.0.1", env: extra = {} }) {
+export async function startServer({ bin, db, host = "127.0.0.1", port: wantPort, env: extra = {} }) {
   if (db !== "sqlite" && db !== "postgres") throw new Error(`unknown database ${JSON.stringify(db)}: want sqlite or postgres`);
   const pg = db === "postgres" ? createDatabase() : null;
   const dataDir = await mkdtemp(join(tmpdir(), `authserver-e2e-${db}-`));
-  const port = await freePort(host);
+  const port = wantPort ?? (await freePort(host));
   const baseURL = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   const env = {
     PATH: process.env.PATH,

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import decodeQR from "qr/decode.js";
-import { DESKTOP, useBrowser } from "../lib/browser.mjs";
+import { DESKTOP, steps, useBrowser, watchProblems } from "../lib/browser.mjs";
 import { startServer, waitForMail } from "../lib/server.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -81,22 +81,11 @@ for (const db of databases) {
     let context;
     let page;
     let backupCodes = [];
-    let broken = null;
 
     /** step is a test skipped once an earlier step of this database has failed (they build on each other). */
-    function step(name, fn, { needsPasskey = false } = {}) {
-      test(name, async (t) => {
-        if (broken) return t.skip(`needs "${broken}", which failed`);
-        if (needsPasskey && !passkeyPlugin) return t.skip("this server binary has no passkey plugin yet (BETTER_AUTH_PLUGINS=passkey refused)");
-        try {
-          await fn(t);
-        } catch (err) {
-          broken = name;
-          await page?.screenshot({ path: join(SCREENSHOTS, `${db}-security-failed-${name.replace(/[^a-z0-9]+/gi, "-").slice(0, 40)}.png`), fullPage: true }).catch(() => undefined);
-          throw err;
-        }
-      });
-    }
+    const addStep = steps((slug) => page?.screenshot({ path: join(SCREENSHOTS, `${db}-security-failed-${slug}.png`), fullPage: true }));
+    const step = (name, fn, { needsPasskey = false } = {}) =>
+      addStep(name, fn, { skip: () => needsPasskey && !passkeyPlugin && "this server binary has no passkey plugin yet (BETTER_AUTH_PLUGINS=passkey refused)" });
 
     const url = (path) => server.baseURL + path;
     const nav = () => page.getByRole("navigation", { name: "Main" });
@@ -141,10 +130,7 @@ for (const db of databases) {
       context = await browser().newContext(DESKTOP);
       context.setDefaultTimeout(10_000);
       page = await context.newPage();
-      page.on("console", (msg) => {
-        if (msg.type() === "error" && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(msg.text());
-      });
-      page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+      watchProblems(page, problems);
     });
     after(async () => {
       await context?.close();

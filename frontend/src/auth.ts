@@ -152,7 +152,10 @@ export const isSigningOut = () => signingOut;
 export async function signOut(done: () => void) {
   signingOut = true;
   try {
-    await authClient.signOut().catch(() => undefined);
+    // Someone who linked an OpenID provider with a logout endpoint would otherwise be sent to
+    // that provider's logout page (the answer's url, which the client follows) and never see the
+    // app again: signing out of this app ends this app's session, not their provider account.
+    await authClient.signOut({ disableRedirect: true }).catch(() => undefined);
     tokenStore.clear();
     await sessionBecomes(false);
     done();

@@ -85,6 +85,10 @@ const redirectMessages: Record<string, string> = {
   please_restart_the_process: "That sign-in took too long or was started elsewhere. Please start again.",
   account_not_linked: "An account with this email already exists. Sign in with your password first.",
   new_user_signup_disabled: "New accounts can't be created on this server right now. Sign in with an existing account.",
+  // linking an account from the security page
+  email_does_not_match: "That account has a different email address from yours, so it can't be linked.",
+  unable_to_link_account: "That account couldn't be linked. Check that its email address is verified with the provider.",
+  account_already_linked_to_different_user: "That account is already linked to someone else.",
   signup_disabled: "New accounts can't be created on this server right now.",
   email_not_found: "Your provider did not share an email address, which we need to create your account.",
   internal_server_error: "Something went wrong on our side. Try again in a moment.",

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"authserver/auth"
+	"authserver/auth/plugin"
 	"authserver/session"
 	"authserver/store"
 )
@@ -92,6 +93,8 @@ type rateLimiter struct {
 	basePath string
 	trusted  []netip.Prefix
 	log      *slog.Logger
+	// plugins are the enabled plugins' rules (plugin.Plugin.RateLimits), in their order.
+	plugins []plugin.RateLimit
 }
 
 // normalizeRatePath strips the base path and normalises the rest so that case, doubled slashes
@@ -135,6 +138,13 @@ func (rl *rateLimiter) rule(path string) (time.Duration, int, bool) {
 	for _, b := range builtinRules {
 		if b.match(path) {
 			window, max = b.window, b.max
+			break
+		}
+	}
+	// The enabled plugins' rules come next and the operator's last, in Better-Auth's order.
+	for _, p := range rl.plugins {
+		if p.Match(path) {
+			window, max = p.Window, p.Max
 			break
 		}
 	}

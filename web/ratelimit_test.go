@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"os"
 	"strconv"
@@ -9,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"authserver/auth/magiclink"
+	"authserver/auth/plugin"
 	"authserver/store"
 	"authserver/store/storetest"
 	"authserver/web"
@@ -242,4 +245,35 @@ func TestRateLimitSendsPerRecipient(t *testing.T) {
 		now = now.Add(time.Hour + time.Second)
 		expect(t, send("/api/auth/request-password-reset", "victim@example.com"), 200, "")
 	})
+}
+
+// A plugin's rate-limit rule replaces the built-in one for its paths (magic-link: 5 per minute
+// where /sign-in/* would allow 3 per 10 s), and the operator's rule still beats the plugin's.
+func TestRateLimitPluginRules(t *testing.T) {
+	st := storetest.OpenSQLite(t)
+	cfg, err := magiclink.LoadConfig(func(string) string { return "" }, testBaseURL+"/api/auth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := []plugin.Plugin{magiclink.New(cfg)}
+	if err := plugin.Install(context.Background(), st, ps); err != nil {
+		t.Fatal(err)
+	}
+	send := func(e *env, n int) []int {
+		var out []int
+		for i := 0; i < n; i++ {
+			r := e.client().do("POST", "/api/auth/sign-in/magic-link", map[string]any{"email": "ml" + strconv.Itoa(i) + "@example.com"}, "X-Forwarded-For", "198.51.100.7")
+			out = append(out, r.Status)
+		}
+		return out
+	}
+	e := newEnv(t, st, rateLimited(web.NewMemoryRateLimitStore()), func(o *envOptions) { o.auth.Plugins = ps })
+	if got := fmt.Sprint(send(e, 6)); got != "[200 200 200 200 200 429]" {
+		t.Errorf("magic-link requests from one address: %s, want five allowed (the plugin's 5 per minute) and the sixth refused", got)
+	}
+	e = newEnv(t, st, rateLimited(web.NewMemoryRateLimitStore(), web.RateRule{Path: "/sign-in/magic-link", Window: time.Minute, Max: 1}),
+		func(o *envOptions) { o.auth.Plugins = ps })
+	if got := fmt.Sprint(send(e, 2)); got != "[200 429]" {
+		t.Errorf("with an operator's rule of 1: %s, want it to win over the plugin's", got)
+	}
 }

@@ -97,6 +97,11 @@ func New(cfg Config, d Deps) *echo.Echo {
 			rl.Now = time.Now
 		}
 		limiter = &rateLimiter{cfg: rl, basePath: strings.TrimRight(cfg.BasePath, "/"), trusted: cfg.TrustedProxies, log: log}
+		if d.Auth != nil {
+			for _, p := range d.Auth.Plugins() {
+				limiter.plugins = append(limiter.plugins, p.RateLimits...)
+			}
+		}
 		e.Pre(limiter.middleware)
 	}
 	e.Use(recoverer(log))

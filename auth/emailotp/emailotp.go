@@ -142,6 +142,16 @@ func New(cfg Config) plugin.Plugin {
 	body := func(fs ...plugin.Field) *plugin.Schema { return &plugin.Schema{Fields: fs} }
 	out := plugin.Plugin{
 		ID: ID,
+		// Better-Auth's rule: 3 per minute on each of the plugin's paths.
+		RateLimits: []plugin.RateLimit{{Window: time.Minute, Max: 3, Match: func(path string) bool {
+			switch path {
+			case "/email-otp/send-verification-otp", "/email-otp/check-verification-otp", "/email-otp/verify-email",
+				"/sign-in/email-otp", "/email-otp/request-password-reset", "/email-otp/reset-password",
+				"/forget-password/email-otp", "/email-otp/request-email-change", "/email-otp/change-email":
+				return true
+			}
+			return false
+		}}},
 		Endpoints: []plugin.Endpoint{
 			{Method: http.MethodPost, Path: "/email-otp/send-verification-otp", Body: body(email, typ), FormCSRF: true, Handle: p.send},
 			{Method: http.MethodPost, Path: "/email-otp/check-verification-otp", Body: body(email, typ, otp), Handle: p.check},

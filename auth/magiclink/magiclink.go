@@ -87,6 +87,10 @@ func New(cfg Config) plugin.Plugin {
 	p := plug{cfg}
 	return plugin.Plugin{
 		ID: ID,
+		// Better-Auth's rule for both paths: 5 per minute.
+		RateLimits: []plugin.RateLimit{{Window: time.Minute, Max: 5, Match: func(path string) bool {
+			return strings.HasPrefix(path, "/sign-in/magic-link") || strings.HasPrefix(path, "/magic-link/verify")
+		}}},
 		Endpoints: []plugin.Endpoint{{
 			Method: http.MethodPost, Path: "/sign-in/magic-link", FormCSRF: true,
 			Body: &plugin.Schema{Fields: []plugin.Field{

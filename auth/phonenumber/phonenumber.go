@@ -177,7 +177,11 @@ func New(cfg Config) plugin.Plugin {
 	}
 	number := plugin.Field{Name: "phoneNumber", Kind: plugin.String, Stored: true}
 	return plugin.Plugin{
-		ID:         ID,
+		ID: ID,
+		// Better-Auth's rule: 10 per minute on every /phone-number path.
+		RateLimits: []plugin.RateLimit{{Window: time.Minute, Max: 10, Match: func(path string) bool {
+			return strings.HasPrefix(path, "/phone-number")
+		}}},
 		UserFields: []store.Field{NumberField, VerifiedField},
 		Migrations: migrations,
 		Hooks:      plugin.Hooks{UserInput: p.userInput},

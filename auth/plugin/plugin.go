@@ -33,9 +33,20 @@ type Plugin struct {
 	// (Better-Auth's plugin schema), printed after the core fields in every body that carries the
 	// row. Install registers them; Migrations must create them.
 	UserFields, SessionFields []store.Field
+	// RateLimits replace the server's built-in rate-limit rule for the paths they match, as a
+	// Better-Auth plugin's rateLimit does; the operator's RATE_LIMIT_RULES still win.
+	RateLimits []RateLimit
 	// Migrations add the plugin's columns, named "<ID>/<number>_<what>" and run once each, after
 	// the core migrations (store.MigratePlugins).
 	Migrations []store.PluginMigration
+}
+
+// RateLimit is one rule of Plugin.RateLimits: requests from one client address to a path Match
+// accepts (the path below the auth base path, lower-cased) count against Max per Window.
+type RateLimit struct {
+	Match  func(path string) bool
+	Window time.Duration
+	Max    int
 }
 
 // Install prepares the store for the enabled plugins: it runs their migrations and registers

@@ -179,7 +179,11 @@ func New(cfg Config) plugin.Plugin {
 	code := plugin.Field{Name: "code", Kind: plugin.String}
 	trust := plugin.Field{Name: "trustDevice", Kind: plugin.Bool, Optional: true}
 	return plugin.Plugin{
-		ID:         ID,
+		ID: ID,
+		// Better-Auth's rule: 3 per 10 s on every /two-factor/ path.
+		RateLimits: []plugin.RateLimit{{Window: 10 * time.Second, Max: 3, Match: func(path string) bool {
+			return strings.HasPrefix(path, "/two-factor/")
+		}}},
 		UserFields: []store.Field{EnabledField},
 		Migrations: migrations,
 		Hooks:      plugin.Hooks{Challenge: p.challenge},

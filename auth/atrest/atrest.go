@@ -12,6 +12,8 @@ import (
 	"errors"
 
 	"golang.org/x/crypto/chacha20poly1305"
+
+	"authserver/session"
 )
 
 // errCiphertext is a stored value that does not decrypt with the server's secret.
@@ -66,28 +68,9 @@ const (
 	Alphanumeric = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
 
-// RandomString draws n characters uniformly from alphabet with the system CSPRNG; bytes that would
-// favour the first characters are rejected.
-func RandomString(alphabet string, n int) string {
-	limit := 256 - 256%len(alphabet)
-	out := make([]byte, 0, n)
-	buf := make([]byte, 2*n)
-	for len(out) < n {
-		if _, err := rand.Read(buf); err != nil {
-			panic("atrest: system random source failed: " + err.Error())
-		}
-		for _, b := range buf {
-			if int(b) >= limit {
-				continue
-			}
-			out = append(out, alphabet[int(b)%len(alphabet)])
-			if len(out) == n {
-				break
-			}
-		}
-	}
-	return string(out)
-}
+// RandomString draws n characters uniformly from alphabet with the system CSPRNG
+// (session.RandomFrom, the one implementation).
+func RandomString(alphabet string, n int) string { return session.RandomFrom(alphabet, n) }
 
 // Hash is Better-Auth's hash for values stored "hashed" (defaultKeyHasher): SHA-256 of the UTF-8
 // text, base64url without padding.

@@ -8,12 +8,11 @@ package plugin
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"net/url"
 	"time"
 
+	"authserver/auth/atrest"
 	"authserver/session"
 	"authserver/store"
 )
@@ -503,7 +502,4 @@ func JSType(v any) string {
 // HashToken is Better-Auth's hash for tokens kept "hashed" in the verification table (the
 // storeToken:"hashed" option of magic-link, one-time-token and others): SHA-256 of the token,
 // base64url without padding. A server sharing the database must hash alike to find the rows.
-func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
+func HashToken(token string) string { return atrest.Hash(token) }

@@ -36,7 +36,7 @@ interface UserSession {
 
 // How long a ban lasts, in seconds (banExpiresIn); "" leaves it to the server's default.
 const BAN_LENGTHS: { value: string; label: string }[] = [
-  { value: "", label: "Until unbanned" },
+  { value: "", label: "Server default (usually no end)" },
   { value: String(60 * 60), label: "1 hour" },
   { value: String(24 * 60 * 60), label: "1 day" },
   { value: String(7 * 24 * 60 * 60), label: "7 days" },

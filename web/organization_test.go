@@ -536,3 +536,116 @@ func TestOrganizationHasPermission(t *testing.T) {
 		expect(t, s.e.client().do("POST", "/api/auth/organization/has-permission", map[string]any{"permissions": map[string]any{}}), 401, "")
 	})
 }
+
+// Every permission-checked endpoint × role: the owner, an admin, a member and a user outside the
+// organization each get what Better-Auth 1.7.25 answers them (status and code).
+func TestOrganizationPermissionMatrix(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		s := newOrgSetup(t, st, map[string]string{"ORGANIZATION_TEAMS": "true"}, "owner", "admin", "member", "target", "outsider")
+		type fixture struct {
+			org, targetMember, invitation, defaultTeam, extraTeam string
+		}
+		n := 0
+		setup := func(t *testing.T) fixture {
+			t.Helper()
+			n++
+			var f fixture
+			f.org = s.create(t, "owner", "org"+strings.Repeat("x", n))
+			s.join(t, "owner", "admin", f.org, "admin")
+			s.join(t, "owner", "member", f.org, "member")
+			f.targetMember = s.join(t, "owner", "target", f.org, "member")
+			inv := s.users["owner"].do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "pending@example.com", "role": "member", "organizationId": f.org})
+			expect(t, inv, 200, "")
+			f.invitation = inv.JSON["id"].(string)
+			teams := s.users["owner"].do("GET", "/api/auth/organization/list-teams?organizationId="+f.org, nil)
+			expect(t, teams, 200, "")
+			f.defaultTeam = teams.Array[0].(map[string]any)["id"].(string)
+			et := s.users["owner"].do("POST", "/api/auth/organization/create-team", map[string]any{"name": "Extra", "organizationId": f.org})
+			expect(t, et, 200, "")
+			f.extraTeam = et.JSON["id"].(string)
+			s.mail.take()
+			return f
+		}
+		type want struct {
+			status int
+			code   string
+		}
+		ok := want{200, ""}
+		cases := []struct {
+			name  string
+			call  func(c *client, f fixture) *response
+			wants map[string]want // by role: owner, admin, member, outsider
+		}{
+			{"update", func(c *client, f fixture) *response {
+				return c.do("POST", "/api/auth/organization/update", map[string]any{"organizationId": f.org, "data": map[string]any{"name": "New"}})
+			}, map[string]want{"owner": ok, "admin": ok, "member": {403, "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_ORGANIZATION"}, "outsider": {400, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION"}}},
+			{"delete", func(c *client, f fixture) *response {
+				return c.do("POST", "/api/auth/organization/delete", map[string]any{"organizationId": f.org})
+			}, map[string]want{"owner": ok, "admin": {403, "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_ORGANIZATION"}, "member": {403, "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_ORGANIZATION"}, "outsider": {400, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION"}}},
+			{"get-organization", func(c *client, f fixture) *response {
+				return c.do("GET", "/api/auth/organization/get-organization?organizationId="+f.org, nil)
+			}, map[string]want{"owner": ok, "admin": ok, "member": ok, "outsider": {403, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION"}}},
+			{"get-full-organization", func(c *client, f fixture) *response {
+				return c.do("GET", "/api/auth/organization/get-full-organization?organizationId="+f.org, nil)
+			}, map[string]want{"owner": ok, "admin": ok, "member": ok, "outsider": {403, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION"}}},
+			{"set-active", func(c *client, f fixture) *response {
+				return c.do("POST", "/api/auth/organization/set-active", map[string]any{"organizationId": f.org})
+			}, map[string]want{"owner": ok, "admin": ok, "member": ok, "outsider": {403, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION"}}},
+			{"list-members", func(c *client, f fixture) *response {
+				return c.do("GET", "/api/auth/organization/list-members?organizationId="+f.org, nil)
+			}, map[string]want{"owner": ok, "admin": ok, "member": ok, "outsider": {403, "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION"}}},
+			{"get-active-member-role", func(c *client, f fixture) *response {
+				return c.do("GET", "/api/auth/organization/get-active-member-role?organizationId="+f.org, nil)
+			}, map[string]want{"owner": ok, "admin": ok, "member": ok, "outsider": {403, "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION"}}},
+			{"update-member-role", func(c *client, f fixture) *response {
+				return c.do("POST", "/api/auth/organization/update-member-role", map[string]any{"organizationId": f.org, "memberId": f.targetMember, "role": "admin"})
+			}, map[string]want{"owner": ok, "admin": ok, "member": {403, "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_MEMBER"}, "outsider": {400, "MEMBER_NOT_FOUND"}}},
+			{"remove-member", func(c *client, f fixture) *response {
+				return c.do("POST", "/api/auth/organization/remove-member", map[string]any{"organizationId": f.org, "memberIdOrEmail": f.targetMember})
+			}, map[string]want{"owner": ok, "admin": ok, "member": {401, "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_MEMBER"}, "outsider": {400, "MEMBER_NOT_FOUND"}}},
+			{"leave", func(c *client, f fixture) *response {
+				return c.do("POST", "/api/auth/organization/leave", map[string]any{"organizationId": f.org})
+			}, map[string]want{"owner": {400, "YOU_CANNOT_LEAVE_THE_ORGANIZATION_AS_THE_ONLY_OWNER"}, "admin": ok, "member": ok, "outsider": {400, "MEMBER_NOT_FOUND"}}},
+			{"invite-member", func(c *client, f fixture) *response {
+				return c.do("POST", "/api/auth/organization/invite-member", map[string]any{"organizationId": f.org, "email": "new@example.com", "role": "member"})
+			}, map[string]want{"owner": ok, "admin": ok, "member": {403, "YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION"}, "outsider": {400, "MEMBER_NOT_FOUND"}}},
+			{"cancel-invitation", func(c *client, f fixture) *response {
+				return c.do("POST", "/api/auth/organization/cancel-invitation", map[string]any{"invitationId": f.invitation})
+			}, map[string]want{"owner": ok, "admin": ok, "member": {403, "YOU_ARE_NOT_ALLOWED_TO_CANCEL_THIS_INVITATION"}, "outsider": {400, "MEMBER_NOT_FOUND"}}},
+			{"list-invitations", func(c *client, f fixture) *response {
+				return c.do("GET", "/api/auth/organization/list-invitations?organizationId="+f.org, nil)
+			}, map[string]want{"owner": ok, "admin": ok, "member": {403, "YOU_ARE_NOT_ALLOWED_TO_LIST_INVITATIONS"}, "outsider": {403, ""}}},
+			{"has-permission", func(c *client, f fixture) *response {
+				return c.do("POST", "/api/auth/organization/has-permission", map[string]any{"organizationId": f.org, "permissions": map[string]any{"member": []string{"create"}}})
+			}, map[string]want{"owner": ok, "admin": ok, "member": ok, "outsider": {401, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION"}}},
+			{"create-team", func(c *client, f fixture) *response {
+				return c.do("POST", "/api/auth/organization/create-team", map[string]any{"organizationId": f.org, "name": "T"})
+			}, map[string]want{"owner": ok, "admin": ok, "member": {403, "YOU_ARE_NOT_ALLOWED_TO_CREATE_TEAMS_IN_THIS_ORGANIZATION"}, "outsider": {403, "YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION"}}},
+			{"update-team", func(c *client, f fixture) *response {
+				return c.do("POST", "/api/auth/organization/update-team", map[string]any{"teamId": f.extraTeam, "data": map[string]any{"name": "U", "organizationId": f.org}})
+			}, map[string]want{"owner": ok, "admin": ok, "member": {403, "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_TEAM"}, "outsider": {403, "YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_TEAM"}}},
+			{"remove-team", func(c *client, f fixture) *response {
+				return c.do("POST", "/api/auth/organization/remove-team", map[string]any{"teamId": f.extraTeam, "organizationId": f.org})
+			}, map[string]want{"owner": ok, "admin": ok, "member": {403, "YOU_ARE_NOT_ALLOWED_TO_DELETE_TEAMS_IN_THIS_ORGANIZATION"}, "outsider": {403, "YOU_ARE_NOT_ALLOWED_TO_DELETE_THIS_TEAM"}}},
+			{"list-teams", func(c *client, f fixture) *response {
+				return c.do("GET", "/api/auth/organization/list-teams?organizationId="+f.org, nil)
+			}, map[string]want{"owner": ok, "admin": ok, "member": ok, "outsider": {403, "YOU_ARE_NOT_ALLOWED_TO_ACCESS_THIS_ORGANIZATION"}}},
+			{"add-team-member", func(c *client, f fixture) *response {
+				return c.do("POST", "/api/auth/organization/add-team-member", map[string]any{"organizationId": f.org, "teamId": f.extraTeam, "userId": s.ids["target"]})
+			}, map[string]want{"owner": ok, "admin": ok, "member": {403, "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_TEAM_MEMBER"}, "outsider": {400, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION"}}},
+			{"remove-team-member", func(c *client, f fixture) *response {
+				return c.do("POST", "/api/auth/organization/remove-team-member", map[string]any{"organizationId": f.org, "teamId": f.defaultTeam, "userId": s.ids["owner"]})
+			}, map[string]want{"owner": ok, "admin": ok, "member": {403, "YOU_ARE_NOT_ALLOWED_TO_REMOVE_A_TEAM_MEMBER"}, "outsider": {400, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION"}}},
+		}
+		for _, tc := range cases {
+			for _, role := range []string{"owner", "admin", "member", "outsider"} {
+				w := tc.wants[role]
+				f := setup(t)
+				r := tc.call(s.users[role], f)
+				if r.Status != w.status || r.code() != w.code {
+					t.Errorf("%s as %s = %d %s, want %d %q", tc.name, role, r.Status, r.Raw, w.status, w.code)
+				}
+			}
+		}
+	})
+}

@@ -3,7 +3,6 @@ package organization
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -499,35 +498,23 @@ func (o *org) listUserInvitations(ctx context.Context, r *plugin.Request) (*plug
 // organization grants every permission asked. The deprecated permission field is accepted but
 // asks nothing, so it is never granted, as in Better-Auth.
 func (o *org) hasPermissionEndpoint(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
-	_, legacy := r.Body["permission"]
-	raw, modern := r.Body["permissions"]
-	if legacy == modern {
+	// The body is an exclusive choice between permission and permissions, each a record of
+	// string lists; zod's xor reports any mismatch on the whole body.
+	legacyOK := recordOfLists(r.Body["permission"])
+	modernOK := recordOfLists(r.Body["permissions"])
+	if legacyOK && modernOK {
+		return nil, validation("body", "Invalid input: more than one option matched")
+	}
+	if !legacyOK && !modernOK {
 		return nil, validation("body", "Invalid input")
 	}
 	var req access.Request
-	if modern {
-		obj, ok := raw.(map[string]any)
-		if !ok {
-			return nil, validation("body.permissions", "Invalid input: expected record, received "+plugin.JSType(raw))
-		}
-		for k, v := range obj {
-			list, ok := v.([]any)
-			if !ok {
-				return nil, validation("body.permissions."+k, "Invalid input: expected array, received "+plugin.JSType(v))
-			}
-			for i, e := range list {
-				if _, ok := e.(string); !ok {
-					return nil, validation("body.permissions."+k+"."+strconv.Itoa(i), "Invalid input: expected string, received "+plugin.JSType(e))
-				}
-			}
-		}
-		parsed, err := access.ParseRequest(obj)
+	if modernOK {
+		parsed, err := access.ParseRequest(r.Body["permissions"].(map[string]any))
 		if err != nil {
-			return nil, validation("body.permissions", "Invalid input")
+			return nil, validation("body", "Invalid input")
 		}
 		req = parsed
-	} else if obj, ok := r.Body["permission"].(map[string]any); !ok || obj == nil {
-		return nil, validation("body.permission", "Invalid input: expected record, received "+plugin.JSType(r.Body["permission"]))
 	}
 	st := r.Host.Store()
 	orgID := bodyString(r.Body, "organizationId")
@@ -551,4 +538,24 @@ func (o *org) hasPermissionEndpoint(ctx context.Context, r *plugin.Request) (*pl
 		}
 	}
 	return &plugin.Response{Body: map[string]any{"error": nil, "success": ok}}, nil
+}
+
+// recordOfLists reports whether v is a JSON object whose every value is a list of strings.
+func recordOfLists(v any) bool {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return false
+	}
+	for _, x := range obj {
+		list, ok := x.([]any)
+		if !ok {
+			return false
+		}
+		for _, e := range list {
+			if _, ok := e.(string); !ok {
+				return false
+			}
+		}
+	}
+	return true
 }

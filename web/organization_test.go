@@ -649,3 +649,131 @@ func TestOrganizationPermissionMatrix(t *testing.T) {
 		}
 	})
 }
+
+// Teams: the default team, create, list, update, set-active-team, members, remove.
+func TestOrganizationTeams(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		s := newOrgSetup(t, st, map[string]string{"ORGANIZATION_TEAMS": "true"}, "alice", "bob", "carol")
+		a := s.users["alice"]
+		org := s.create(t, "alice", "acme")
+		sess := s.session(t, "alice")
+		def := sess["activeTeamId"]
+		if def == nil {
+			t.Fatalf("no active team after create: %v", sess)
+		}
+		full := a.do("GET", "/api/auth/organization/get-full-organization", nil)
+		teams := full.JSON["teams"].([]any)
+		if len(teams) != 1 || teams[0].(map[string]any)["id"] != def || teams[0].(map[string]any)["memberCount"] != float64(1) ||
+			teams[0].(map[string]any)["name"] != "ACME" || teams[0].(map[string]any)["updatedAt"] != nil {
+			t.Errorf("get-full-organization teams = %s", full.Raw)
+		}
+		ct := a.do("POST", "/api/auth/organization/create-team", map[string]any{"name": "Two"})
+		expect(t, ct, 200, "")
+		two := ct.JSON["id"].(string)
+		if _, has := ct.JSON["memberCount"]; has || ct.JSON["updatedAt"] != ct.JSON["createdAt"] || ct.JSON["organizationId"] != org {
+			t.Errorf("create-team = %s", ct.Raw)
+		}
+		if lt := a.do("GET", "/api/auth/organization/list-teams", nil); len(lt.Array) != 2 {
+			t.Errorf("list-teams = %s", lt.Raw)
+		}
+		s.e.clock.Advance(time.Second)
+		ut := a.do("POST", "/api/auth/organization/update-team", map[string]any{"teamId": two, "data": map[string]any{"name": "Deux"}})
+		expect(t, ut, 200, "")
+		if ut.JSON["name"] != "Deux" || ut.JSON["updatedAt"] == ct.JSON["updatedAt"] {
+			t.Errorf("update-team = %s", ut.Raw)
+		}
+		expect(t, a.do("POST", "/api/auth/organization/update-team", map[string]any{"teamId": "nope", "data": map[string]any{"name": "x"}}), 400, "TEAM_NOT_FOUND")
+
+		// An invitation into a team puts the member in it and makes it active.
+		inv := a.do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "bob@example.com", "role": "member", "teamId": two})
+		expect(t, inv, 200, "")
+		if inv.JSON["teamId"] != two {
+			t.Errorf("invite teamId = %s", inv.Raw)
+		}
+		expect(t, a.do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "x@example.com", "role": "member", "teamId": "a,b"}), 400, "INVALID_TEAM_ID")
+		expect(t, a.do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "x@example.com", "role": "member", "teamId": "nope"}), 400, "TEAM_NOT_FOUND")
+		acc := s.users["bob"].do("POST", "/api/auth/organization/accept-invitation", map[string]any{"invitationId": inv.JSON["id"]})
+		expect(t, acc, 200, "")
+		if _, ok := acc.setCookies()["better-auth.session_token"]; !ok {
+			t.Errorf("accept into one team did not re-set the session cookie")
+		}
+		if got := s.session(t, "bob")["activeTeamId"]; got != two {
+			t.Errorf("bob's active team = %v, want %s", got, two)
+		}
+		tm := s.users["bob"].do("GET", "/api/auth/organization/list-team-members", nil)
+		expect(t, tm, 200, "")
+		if len(tm.Array) != 1 || tm.Array[0].(map[string]any)["userId"] != s.ids["bob"] {
+			t.Errorf("list-team-members = %s", tm.Raw)
+		}
+		if _, has := tm.Array[0].(map[string]any)["membershipKey"]; has {
+			t.Errorf("membershipKey printed: %s", tm.Raw)
+		}
+		expect(t, s.users["bob"].do("GET", "/api/auth/organization/list-team-members?teamId="+def.(string), nil), 400, "USER_IS_NOT_A_MEMBER_OF_THE_TEAM")
+		if ut := s.users["bob"].do("GET", "/api/auth/organization/list-user-teams", nil); len(ut.Array) != 1 || ut.Array[0].(map[string]any)["id"] != two {
+			t.Errorf("list-user-teams = %s", ut.Raw)
+		}
+
+		// add/remove team members keep memberCount.
+		add := a.do("POST", "/api/auth/organization/add-team-member", map[string]any{"teamId": def, "userId": s.ids["bob"]})
+		expect(t, add, 200, "")
+		if add.JSON["teamId"] != def || add.JSON["userId"] != s.ids["bob"] {
+			t.Errorf("add-team-member = %s", add.Raw)
+		}
+		again := a.do("POST", "/api/auth/organization/add-team-member", map[string]any{"teamId": def, "userId": s.ids["bob"]})
+		if again.JSON["id"] != add.JSON["id"] {
+			t.Errorf("adding twice made a second row: %s", again.Raw)
+		}
+		expect(t, a.do("POST", "/api/auth/organization/add-team-member", map[string]any{"teamId": def, "userId": s.ids["carol"]}), 400, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION")
+		count := func(team string) any {
+			f := a.do("GET", "/api/auth/organization/get-full-organization", nil)
+			for _, x := range f.JSON["teams"].([]any) {
+				if x.(map[string]any)["id"] == team {
+					return x.(map[string]any)["memberCount"]
+				}
+			}
+			return nil
+		}
+		if got := count(def.(string)); got != float64(2) {
+			t.Errorf("memberCount after add = %v", got)
+		}
+		rm := a.do("POST", "/api/auth/organization/remove-team-member", map[string]any{"teamId": def, "userId": s.ids["bob"]})
+		if rm.Status != 200 || string(rm.Raw) != `{"message":"Team member removed successfully."}` {
+			t.Errorf("remove-team-member = %d %s", rm.Status, rm.Raw)
+		}
+		if got := count(def.(string)); got != float64(1) {
+			t.Errorf("memberCount after remove = %v", got)
+		}
+		expect(t, a.do("POST", "/api/auth/organization/remove-team-member", map[string]any{"teamId": def, "userId": s.ids["bob"]}), 400, "USER_IS_NOT_A_MEMBER_OF_THE_TEAM")
+
+		// set-active-team.
+		st2 := a.do("POST", "/api/auth/organization/set-active-team", map[string]any{"teamId": two})
+		expect(t, st2, 403, "USER_IS_NOT_A_MEMBER_OF_THE_TEAM")
+		sa := a.do("POST", "/api/auth/organization/set-active-team", map[string]any{"teamId": def})
+		expect(t, sa, 200, "")
+		if sa.JSON["id"] != def {
+			t.Errorf("set-active-team = %s", sa.Raw)
+		}
+		if r := a.do("POST", "/api/auth/organization/set-active-team", map[string]any{"teamId": nil}); r.Status != 200 || string(r.Raw) != "null" {
+			t.Errorf("set-active-team null = %d %s", r.Status, r.Raw)
+		}
+		if got := s.session(t, "alice")["activeTeamId"]; got != nil {
+			t.Errorf("activeTeamId after null = %v", got)
+		}
+
+		// remove-team: not the last one; pending invitations forget it.
+		pend := a.do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "carol@example.com", "role": "member", "teamId": []string{two, def.(string)}})
+		expect(t, pend, 200, "")
+		rt := a.do("POST", "/api/auth/organization/remove-team", map[string]any{"teamId": two})
+		if rt.Status != 200 || string(rt.Raw) != `{"message":"Team removed successfully."}` {
+			t.Errorf("remove-team = %d %s", rt.Status, rt.Raw)
+		}
+		li := a.do("GET", "/api/auth/organization/list-invitations", nil)
+		for _, x := range li.Array {
+			if m := x.(map[string]any); m["id"] == pend.JSON["id"] && m["teamId"] != def {
+				t.Errorf("pending invitation teamId after remove-team = %v", m["teamId"])
+			}
+		}
+		expect(t, a.do("POST", "/api/auth/organization/remove-team", map[string]any{"teamId": def}), 400, "UNABLE_TO_REMOVE_LAST_TEAM")
+		expect(t, s.e.client().do("POST", "/api/auth/organization/create-team", map[string]any{"name": "x", "organizationId": org}), 401, "")
+	})
+}

@@ -232,13 +232,13 @@ func (o *org) updateTeam(ctx context.Context, r *plugin.Request) (*plugin.Respon
 	} else if organization == nil {
 		return nil, badRequest("ORGANIZATION_NOT_FOUND")
 	}
-	if len(cols) > 0 {
-		if _, err := store.OrgUpdate[store.Team](ctx, st, store.Query{Where: `"id" = ?`, Args: []any{t.ID}}, cols); err != nil {
-			return nil, err
-		}
-		if t, err = o.teamIn(ctx, st, t.ID, ""); err != nil || t == nil {
-			return nil, err
-		}
+	// Better-Auth's update stamps updatedAt whatever the data changes.
+	cols["updatedAt"] = store.NewTime(r.Host.Now())
+	if _, err := store.OrgUpdate[store.Team](ctx, st, store.Query{Where: `"id" = ?`, Args: []any{t.ID}}, cols); err != nil {
+		return nil, err
+	}
+	if t, err = o.teamIn(ctx, st, t.ID, ""); err != nil || t == nil {
+		return nil, err
 	}
 	return &plugin.Response{Body: teamOut(t)}, nil
 }

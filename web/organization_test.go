@@ -777,3 +777,66 @@ func TestOrganizationTeams(t *testing.T) {
 		expect(t, s.e.client().do("POST", "/api/auth/organization/create-team", map[string]any{"name": "x", "organizationId": org}), 401, "")
 	})
 }
+
+// Dynamic access control: an organization's own roles are created, read, renamed, used by every
+// permission check and deleted once no member holds them.
+func TestOrganizationDynamicRoles(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		s := newOrgSetup(t, st, map[string]string{"ORGANIZATION_DYNAMIC_ACCESS_CONTROL": "true"}, "alice", "bob", "carol")
+		a := s.users["alice"]
+		org := s.create(t, "alice", "acme")
+		bobM := s.join(t, "alice", "bob", org, "member")
+
+		cr := a.do("POST", "/api/auth/organization/create-role", map[string]any{"role": "Sales", "permission": map[string]any{"invitation": []string{"create"}, "ac": []string{"read"}}})
+		expect(t, cr, 200, "")
+		rd := cr.JSON["roleData"].(map[string]any)
+		if cr.JSON["success"] != true || rd["role"] != "sales" || rd["organizationId"] != org || rd["updatedAt"] != nil ||
+			rd["permission"].(map[string]any)["invitation"].([]any)[0] != "create" || cr.JSON["statements"] == nil {
+			t.Errorf("create-role = %s", cr.Raw)
+		}
+		roleID := rd["id"].(string)
+		expect(t, a.do("POST", "/api/auth/organization/create-role", map[string]any{"role": "sales", "permission": map[string]any{}}), 400, "ROLE_NAME_IS_ALREADY_TAKEN")
+		expect(t, a.do("POST", "/api/auth/organization/create-role", map[string]any{"role": "Admin", "permission": map[string]any{}}), 400, "ROLE_NAME_IS_ALREADY_TAKEN")
+		expect(t, a.do("POST", "/api/auth/organization/create-role", map[string]any{"role": "x", "permission": map[string]any{"bogus": []string{"a"}}}), 400, "INVALID_RESOURCE")
+		expect(t, s.users["bob"].do("POST", "/api/auth/organization/create-role", map[string]any{"role": "x", "permission": map[string]any{}}), 403, "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_ROLE")
+		expect(t, s.users["carol"].do("POST", "/api/auth/organization/create-role", map[string]any{"role": "x", "permission": map[string]any{}}), 400, "YOU_MUST_BE_IN_AN_ORGANIZATION_TO_CREATE_A_ROLE")
+		expect(t, s.users["carol"].do("POST", "/api/auth/organization/create-role", map[string]any{"role": "x", "permission": map[string]any{}, "organizationId": org}), 403, "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION")
+
+		if l := s.users["bob"].do("GET", "/api/auth/organization/list-roles", nil); len(l.Array) != 1 || l.Array[0].(map[string]any)["id"] != roleID {
+			t.Errorf("list-roles = %s", l.Raw)
+		}
+		if g := a.do("GET", "/api/auth/organization/get-role?roleName=sales", nil); g.JSON["id"] != roleID {
+			t.Errorf("get-role = %s", g.Raw)
+		}
+		expect(t, a.do("GET", "/api/auth/organization/get-role?roleId=nope", nil), 400, "ROLE_NOT_FOUND")
+		expect(t, a.do("GET", "/api/auth/organization/get-role", nil), 400, "VALIDATION_ERROR")
+
+		// The custom role is assignable and grants what it says.
+		expect(t, s.users["bob"].do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "x@example.com", "role": "member"}), 403, "YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION")
+		r := a.do("POST", "/api/auth/organization/update-member-role", map[string]any{"memberId": bobM, "role": "member,sales"})
+		expect(t, r, 200, "")
+		expect(t, s.users["bob"].do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "x@example.com", "role": "member"}), 200, "")
+		hp := s.users["bob"].do("POST", "/api/auth/organization/has-permission", map[string]any{"permissions": map[string]any{"invitation": []string{"create"}}})
+		if hp.JSON["success"] != true {
+			t.Errorf("has-permission with the custom role = %s", hp.Raw)
+		}
+		expect(t, a.do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "y@example.com", "role": "sales"}), 200, "")
+
+		up := a.do("POST", "/api/auth/organization/update-role", map[string]any{"roleId": roleID, "data": map[string]any{"permission": map[string]any{"team": []string{"create"}}}})
+		expect(t, up, 200, "")
+		if p := up.JSON["roleData"].(map[string]any)["permission"].(map[string]any); p["team"] == nil || p["invitation"] != nil {
+			t.Errorf("update-role = %s", up.Raw)
+		}
+		expect(t, s.users["bob"].do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "z@example.com", "role": "member"}), 403, "YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION")
+
+		expect(t, a.do("POST", "/api/auth/organization/delete-role", map[string]any{"roleName": "owner"}), 400, "CANNOT_DELETE_A_PRE_DEFINED_ROLE")
+		expect(t, a.do("POST", "/api/auth/organization/delete-role", map[string]any{"roleName": "sales"}), 400, "ROLE_IS_ASSIGNED_TO_MEMBERS")
+		expect(t, a.do("POST", "/api/auth/organization/delete-role", map[string]any{}), 400, "VALIDATION_ERROR")
+		expect(t, a.do("POST", "/api/auth/organization/update-member-role", map[string]any{"memberId": bobM, "role": "member"}), 200, "")
+		if d := a.do("POST", "/api/auth/organization/delete-role", map[string]any{"roleId": roleID}); d.Status != 200 || string(d.Raw) != `{"success":true}` {
+			t.Errorf("delete-role = %d %s", d.Status, d.Raw)
+		}
+		r = a.do("POST", "/api/auth/organization/update-member-role", map[string]any{"memberId": bobM, "role": "sales"})
+		expect(t, r, 400, "ROLE_NOT_FOUND")
+	})
+}

@@ -2,7 +2,8 @@
 // group and invites Ben by email, by keyboard alone; Ben opens the link from the outbox while
 // signed out, signs in, comes back to the invitation and accepts it; both see the members with
 // their roles; Ben makes his own group active and switches back; a pending invitation is
-// cancelled; Ada's feed shows what Ben bookmarked under "Your group's bookmarks". The pages at
+// cancelled; Ada's feed shows what Ben bookmarked under "Your group's bookmarks"; someone without
+// an account signs up from the link, lands back on the invitation and declines it. The pages at
 // 375 px do not scroll sideways. Once on SQLite, once on Postgres.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -29,6 +30,7 @@ for (const db of databases) {
     const ada = { name: "Ada Lovelace", email: `ada.${tag}@example.com` };
     const ben = { name: "Ben Okri", email: `ben.${tag}@example.com` };
     const cleo = { email: `cleo.${tag}@example.com` };
+    const dora = { name: "Dora Maar", email: `dora.${tag}@example.com` };
     const club = `Book club ${tag}`;
     const owls = `Night owls ${tag}`;
     const problems = [];
@@ -234,6 +236,41 @@ for (const db of databases) {
       await own.getByText(owls, { exact: true }).waitFor();
       await own.locator(`li[data-slug="${ITEM.slug}"]`).getByText(/saved by you ·/).waitFor();
       assert.equal(await own.locator("li").count(), 1);
+    });
+
+    step("someone without an account follows the link, signs up, comes back and declines", async () => {
+      await page.goto(url("/groups"));
+      await page.getByLabel("Email address").fill(dora.email);
+      await page.getByRole("button", { name: "Send invitation" }).click();
+      const row = page.getByRole("list", { name: "Pending invitations" }).locator(`[data-invitation-email="${dora.email}"]`);
+      await row.waitFor();
+      const link = await waitForMail({ dataDir: server.dataDir, to: dora.email, kind: /invited/i, linkPrefix: url("/accept-invitation/"), seen: mailsSeen });
+      const ctx = await browser().newContext(DESKTOP);
+      ctx.setDefaultTimeout(10_000);
+      try {
+        const p = await ctx.newPage();
+        watchProblems(p, problems);
+        await p.goto(link);
+        await p.waitForURL(/\/sign-in\?next=/);
+        await p.getByRole("link", { name: "Create an account" }).click();
+        await p.getByRole("heading", { level: 1, name: "Create your account" }).waitFor();
+        await p.getByLabel("Name").fill(dora.name);
+        await p.getByLabel("Email").fill(dora.email);
+        await p.getByLabel("Password", { exact: true }).fill(password);
+        await p.getByRole("button", { name: "Create account" }).click();
+        await p.waitForURL((u) => u.pathname.startsWith("/accept-invitation/"));
+        await p.getByText(`${ada.email} invited you to join ${club} as member.`).waitFor();
+        await p.getByRole("button", { name: "Decline" }).click();
+        await p.getByRole("status").getByText(`You declined the invitation to ${club}.`).waitFor();
+        await p.goto(url("/groups"));
+        await p.getByText("You're not in a group yet.").waitFor();
+      } finally {
+        await ctx.close();
+      }
+      await page.reload();
+      await memberRow(ben.email).waitFor();
+      assert.equal(await page.getByRole("list", { name: "Pending invitations" }).count(), 0);
+      assert.equal(await memberRow(dora.email).count(), 0);
     });
 
     step("at 375 px the groups page, the invitation page and the feed fit the screen", async () => {

@@ -283,10 +283,11 @@ for (const db of databases) {
         await fillSignIn(p, ada);
         await p.waitForURL(/\/feed$/);
         // A new session starts without an active group (as in Better-Auth): the feed has no
-        // group section until Ada picks one.
+        // group section until Ada picks one, and says where to.
         await p.getByRole("heading", { level: 1, name: "Ada's feed" }).waitFor();
+        await p.getByText("Make one of your reading groups active to see what its members bookmarked.").waitFor();
         assert.equal(await p.getByRole("heading", { name: "Your group's bookmarks" }).count(), 0);
-        await nav(p).getByRole("link", { name: "Groups" }).click();
+        await p.getByRole("link", { name: "Choose a group" }).click();
         await groupRow(club, p).getByRole("button", { name: `Make ${club} active` }).click();
         await memberRow(ben.email, p).waitFor();
         await noSidewaysScroll(p, "the groups page");

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { Link, useLocation, useNavigate } from "react-router-dom";
 import { content, type FeedItem, type GroupBookmarks, type Profile, type Progress } from "../api";
-import { useSession } from "../auth";
+import { authClient, useSession } from "../auth";
 import { fromRequest, type AppError } from "../errors";
 import { ItemCard, levelLabel } from "../ItemCard";
 import { LANGUAGES, topicLabel } from "../ProfileFields";
@@ -25,6 +25,9 @@ export default function Feed() {
   const [cursor, setCursor] = useState<string | null>(null);
   const [reading, setReading] = useState<Progress[]>([]);
   const [group, setGroup] = useState<GroupBookmarks | null>(null);
+  // A new session starts with no active group (as in Better-Auth); a member of some group is
+  // told where to pick one instead of missing the section silently.
+  const [pickGroup, setPickGroup] = useState(false);
   const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
 
@@ -39,6 +42,11 @@ export default function Feed() {
         hasPlugin("organization") ? content.groupBookmarks(6).catch(() => null) : null,
       ]);
       setGroup(groupMarks);
+      if (groupMarks && !groupMarks.group) {
+        void authClient.organization.list().then(({ data }) => setPickGroup((data?.length ?? 0) > 0));
+      } else {
+        setPickGroup(false);
+      }
       setProfile(p);
       setItems(page.items);
       setCursor(page.nextCursor || null);
@@ -111,6 +119,11 @@ export default function Feed() {
       )}
 
       {group?.group && <GroupSection data={group} you={session?.user.id} />}
+      {pickGroup && !group?.group && (
+        <p className="hint group-hint">
+          Make one of your reading groups active to see what its members bookmarked. <Link to="/groups">Choose a group</Link>
+        </p>
+      )}
 
       {items === null ? (
         <Loading label="Loading your feed…" />

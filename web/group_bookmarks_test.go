@@ -141,6 +141,9 @@ func TestContentGroupBookmarks(t *testing.T) {
 
 		// Removed from the group, bob's session still names it as active: he no longer reads it.
 		expect(t, u["alice"].do("POST", "/api/auth/organization/remove-member", map[string]any{"memberIdOrEmail": "bob@example.com", "organizationId": org}), 200, "")
+		if r := u["bob"].do("GET", "/api/auth/get-session", nil); r.JSON["session"].(map[string]any)["activeOrganizationId"] != org {
+			t.Fatalf("bob's session after removal = %s (the check below needs it still naming the group)", r.Raw)
+		}
 		name, got = groupEntries(t, u["bob"])
 		if name != "" || len(got) != 0 {
 			t.Fatalf("bob after removal: %q %q", name, got)

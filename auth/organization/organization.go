@@ -246,13 +246,13 @@ func (o *org) endpoints() []plugin.Endpoint {
 		get("list", plugin.NeedSession, o.list),
 
 		get("list-members", plugin.NeedSession, o.listMembers),
-		post("update-member-role", plugin.NeedSession, []plugin.Field{{Name: "role", Kind: plugin.Any}, str("memberId", false), str("organizationId", true)}, o.updateMemberRole),
+		post("update-member-role", plugin.NeedSession, []plugin.Field{{Name: "role", Kind: plugin.Any, Optional: true}, str("memberId", false), str("organizationId", true)}, o.updateMemberRole),
 		post("remove-member", plugin.NeedSession, []plugin.Field{str("memberIdOrEmail", false), str("organizationId", true)}, o.removeMember),
 		post("leave", plugin.NeedSession, []plugin.Field{str("organizationId", false)}, o.leave),
 		get("get-active-member", plugin.NeedSession, o.getActiveMember),
 		get("get-active-member-role", plugin.NeedSession, o.getActiveMemberRole),
 
-		post("invite-member", plugin.NeedSession, []plugin.Field{str("email", false), {Name: "role", Kind: plugin.Any},
+		post("invite-member", plugin.NeedSession, []plugin.Field{str("email", false), {Name: "role", Kind: plugin.Any, Optional: true},
 			str("organizationId", true), {Name: "resend", Kind: plugin.Bool, Optional: true}, {Name: "teamId", Kind: plugin.Any, Optional: true}}, o.invite),
 		post("accept-invitation", plugin.NeedSession, []plugin.Field{str("invitationId", false)}, o.acceptInvitation),
 		post("reject-invitation", plugin.NeedSession, []plugin.Field{str("invitationId", false)}, o.rejectInvitation),

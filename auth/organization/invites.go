@@ -26,7 +26,7 @@ func (o *org) invitationByID(ctx context.Context, st *store.Store, id string) (*
 
 // pendingInvitations are orgID's pending, unexpired invitations (to email when it is not "").
 func (o *org) pendingInvitations(ctx context.Context, st *store.Store, orgID, email string, now time.Time) ([]store.Invitation, error) {
-	q := store.Query{Where: `"organizationId" = ? and "status" = ?`, Args: []any{orgID, statusPending}, Order: `"createdAt", "id"`}
+	q := store.Query{Where: `"organizationId" = ? and "status" = ?`, Args: []any{orgID, statusPending}}
 	if email != "" {
 		q.Where += ` and "email" = ?`
 		q.Args = append(q.Args, email)
@@ -450,7 +450,7 @@ func (o *org) listInvitations(ctx context.Context, r *plugin.Request) (*plugin.R
 	} else if !ok {
 		return nil, forbidden("YOU_ARE_NOT_ALLOWED_TO_LIST_INVITATIONS")
 	}
-	invs, err := store.OrgFind[store.Invitation](ctx, st, store.Query{Where: `"organizationId" = ?`, Args: []any{orgID}, Order: `"createdAt", "id"`})
+	invs, err := store.OrgFind[store.Invitation](ctx, st, store.Query{Where: `"organizationId" = ?`, Args: []any{orgID}})
 	if err != nil {
 		return nil, err
 	}
@@ -473,7 +473,7 @@ func (o *org) listUserInvitations(ctx context.Context, r *plugin.Request) (*plug
 	}
 	st := r.Host.Store()
 	invs, err := store.OrgFind[store.Invitation](ctx, st, store.Query{Where: `"email" = ? and "status" = ?`,
-		Args: []any{strings.ToLower(r.Auth.User.Email), statusPending}, Order: `"createdAt", "id"`})
+		Args: []any{strings.ToLower(r.Auth.User.Email), statusPending}})
 	if err != nil {
 		return nil, err
 	}

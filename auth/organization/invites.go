@@ -62,7 +62,10 @@ func (o *org) setStatus(ctx context.Context, st *store.Store, id, status, from s
 // acceptLink is the web app's page for an invitation.
 func (o *org) acceptLink(id string) string { return o.cfg.BaseURL + "/accept-invitation/" + id }
 
-// errMailFailed answers an invitation whose e-mail could not be sent; the invitation is not kept.
+// errMailFailed answers an invitation whose e-mail could not be sent, and the invitation is
+// removed again (a resend gets its old expiry back), so no invitation exists that nobody was told
+// of. Better-Auth 1.7.25 differs here on purpose: it logs the failed sendInvitationEmail and
+// answers 200 with an invitation that was never delivered.
 var errMailFailed = &plugin.Error{Status: http.StatusInternalServerError, Code: "FAILED_TO_SEND_INVITATION", Message: "The invitation e-mail could not be sent"}
 
 func (o *org) sendInvitation(ctx context.Context, r *plugin.Request, organization *store.Organization, inv *store.Invitation) error {

@@ -840,3 +840,78 @@ func TestOrganizationDynamicRoles(t *testing.T) {
 		expect(t, r, 400, "ROLE_NOT_FOUND")
 	})
 }
+
+// Turning teams and dynamic access control on later adds their tables and columns to a database
+// the plugin already migrated, and invitations written before keep working.
+func TestOrganizationOptionsTurnedOnLater(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cfg, _ := organization.LoadConfig(func(string) string { return "" }, testBaseURL)
+		first := organization.New(cfg)
+		first.SessionFields = nil // only the migrations: a store registers its fields once
+		if err := plugin.Install(ctx, st, []plugin.Plugin{first}); err != nil {
+			t.Fatal(err)
+		}
+		org := store.Organization{ID: "o1", Name: "Old", Slug: "old", CreatedAt: store.NewTime(time.Now())}
+		if err := store.OrgCreate(ctx, st, &org); err != nil {
+			t.Fatal(err)
+		}
+		s := newOrgSetup(t, st, map[string]string{"ORGANIZATION_TEAMS": "true", "ORGANIZATION_DYNAMIC_ACCESS_CONTROL": "true"}, "alice")
+		if n, err := store.OrgCount[store.Team](ctx, st, store.Query{Where: "1 = 1"}); err != nil || n != 0 {
+			t.Fatalf("team table after turning teams on: %d, %v", n, err)
+		}
+		if n, err := store.OrgCount[store.OrganizationRole](ctx, st, store.Query{Where: "1 = 1"}); err != nil || n != 0 {
+			t.Fatalf("organizationRole table after turning it on: %d, %v", n, err)
+		}
+		s.create(t, "alice", "acme")
+		inv := s.users["alice"].do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "x@example.com", "role": "member"})
+		expect(t, inv, 200, "")
+		if v, has := inv.JSON["teamId"]; !has || v != nil {
+			t.Errorf("invitation teamId with teams on = %s", inv.Raw)
+		}
+		if got := s.session(t, "alice")["activeTeamId"]; got == nil {
+			t.Error("no activeTeamId in the session with teams on")
+		}
+	})
+}
+
+// Bodies Better-Auth's schemas refuse get zod's messages.
+func TestOrganizationBadInput(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		s := newOrgSetup(t, st, map[string]string{"ORGANIZATION_DYNAMIC_ACCESS_CONTROL": "true"}, "alice")
+		a := s.users["alice"]
+		s.create(t, "alice", "acme")
+		for _, tc := range []struct {
+			path string
+			body any
+			msg  string
+		}{
+			{"invite-member", map[string]any{"email": "x@example.com"}, "[body.role] Invalid input"},
+			{"invite-member", map[string]any{"email": "x@example.com", "role": 5}, "[body.role] Invalid input"},
+			{"update-member-role", map[string]any{"memberId": "x"}, "[body.role] Invalid input"},
+			{"update", map[string]any{}, "[body.data] Invalid input: expected object, received undefined"},
+			{"update", map[string]any{"data": map[string]any{"name": 5}}, "[body.data.name] Invalid input: expected string, received number"},
+			{"create-role", map[string]any{"role": "x"}, "[body.permission] Invalid input: expected record, received undefined"},
+			{"update-role", map[string]any{"roleName": "x"}, "[body.data] Invalid input: expected object, received undefined"},
+			{"has-permission", map[string]any{}, "[body] Invalid input"},
+			{"has-permission", map[string]any{"permission": map[string]any{}, "permissions": map[string]any{}}, "[body] Invalid input: more than one option matched"},
+		} {
+			r := a.do("POST", "/api/auth/organization/"+tc.path, tc.body)
+			if r.Status != 400 || r.code() != "VALIDATION_ERROR" || r.JSON["message"] != tc.msg {
+				t.Errorf("%s %v = %d %s, want 400 %q", tc.path, tc.body, r.Status, r.Raw, tc.msg)
+			}
+		}
+		if r := a.do("GET", "/api/auth/organization/list-members?sortDirection=up", nil); r.Status != 400 || r.code() != "VALIDATION_ERROR" {
+			t.Errorf("bad sortDirection = %d %s", r.Status, r.Raw)
+		}
+		if r := a.do("GET", "/api/auth/organization/list-members?filterField=nope&filterValue=1", nil); r.Status != 400 {
+			t.Errorf("unknown filterField = %d %s", r.Status, r.Raw)
+		}
+		if r := a.do("POST", "/api/auth/organization/create", map[string]any{"name": "N\u0000", "slug": "n"}); r.Status != 400 {
+			t.Errorf("NUL in a name = %d %s", r.Status, r.Raw)
+		}
+		if r := a.do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "y@example.com", "role": []any{"member\u0000"}}); r.Status != 400 {
+			t.Errorf("NUL in a role = %d %s", r.Status, r.Raw)
+		}
+	})
+}

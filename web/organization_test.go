@@ -782,7 +782,7 @@ func TestOrganizationTeams(t *testing.T) {
 // permission check and deleted once no member holds them.
 func TestOrganizationDynamicRoles(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store) {
-		s := newOrgSetup(t, st, map[string]string{"ORGANIZATION_DYNAMIC_ACCESS_CONTROL": "true"}, "alice", "bob", "carol")
+		s := newOrgSetup(t, st, map[string]string{"ORGANIZATION_DYNAMIC_ACCESS_CONTROL": "true"}, "alice", "bob", "carol", "dave")
 		a := s.users["alice"]
 		org := s.create(t, "alice", "acme")
 		bobM := s.join(t, "alice", "bob", org, "member")
@@ -799,8 +799,15 @@ func TestOrganizationDynamicRoles(t *testing.T) {
 		expect(t, a.do("POST", "/api/auth/organization/create-role", map[string]any{"role": "Admin", "permission": map[string]any{}}), 400, "ROLE_NAME_IS_ALREADY_TAKEN")
 		expect(t, a.do("POST", "/api/auth/organization/create-role", map[string]any{"role": "x", "permission": map[string]any{"bogus": []string{"a"}}}), 400, "INVALID_RESOURCE")
 		expect(t, s.users["bob"].do("POST", "/api/auth/organization/create-role", map[string]any{"role": "x", "permission": map[string]any{}}), 403, "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_ROLE")
-		expect(t, s.users["carol"].do("POST", "/api/auth/organization/create-role", map[string]any{"role": "x", "permission": map[string]any{}}), 400, "YOU_MUST_BE_IN_AN_ORGANIZATION_TO_CREATE_A_ROLE")
-		expect(t, s.users["carol"].do("POST", "/api/auth/organization/create-role", map[string]any{"role": "x", "permission": map[string]any{}, "organizationId": org}), 403, "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION")
+		// An admin may create roles, but only with permissions it holds itself.
+		s.join(t, "alice", "carol", org, "admin")
+		miss := s.users["carol"].do("POST", "/api/auth/organization/create-role", map[string]any{"role": "x", "permission": map[string]any{"organization": []string{"delete", "update"}, "member": []string{"create"}}})
+		expect(t, miss, 403, "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_ROLE")
+		if string(miss.Raw) != `{"message":"You are not allowed to create a role","code":"YOU_ARE_NOT_ALLOWED_TO_CREATE_A_ROLE","missingPermissions":["organization:delete"]}` {
+			t.Errorf("create-role beyond the admin's own permissions = %s", miss.Raw)
+		}
+		expect(t, s.users["dave"].do("POST", "/api/auth/organization/create-role", map[string]any{"role": "x", "permission": map[string]any{}}), 400, "YOU_MUST_BE_IN_AN_ORGANIZATION_TO_CREATE_A_ROLE")
+		expect(t, s.users["dave"].do("POST", "/api/auth/organization/create-role", map[string]any{"role": "x", "permission": map[string]any{}, "organizationId": org}), 403, "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION")
 
 		if l := s.users["bob"].do("GET", "/api/auth/organization/list-roles", nil); len(l.Array) != 1 || l.Array[0].(map[string]any)["id"] != roleID {
 			t.Errorf("list-roles = %s", l.Raw)

@@ -3,6 +3,7 @@ package organization
 import (
 	"context"
 	"encoding/json"
+	"sort"
 	"strings"
 
 	"authserver/auth/access"
@@ -71,17 +72,26 @@ func checkResources(p map[string][]string) error {
 }
 
 // checkGrantable refuses a permission the member does not hold itself, action by action, as
-// Better-Auth does (with the default roles only: it passes no organization to this check).
+// Better-Auth does (with the default roles only: it passes no organization to this check); the
+// refusal lists the missing "resource:action" pairs in missingPermissions, sorted (Better-Auth
+// lists them in the order the body gave them).
 func (o *org) checkGrantable(p map[string][]string, role, refusal string) error {
 	names := roleNames(role)
+	var missing []string
 	for res, acts := range p {
 		for _, a := range acts {
 			if !access.OrganizationRoles.AllowsAny(names, perm(res, a)) {
-				return forbidden(refusal)
+				missing = append(missing, res+":"+a)
 			}
 		}
 	}
-	return nil
+	if len(missing) == 0 {
+		return nil
+	}
+	sort.Strings(missing)
+	e := forbidden(refusal)
+	e.Details = map[string]any{"missingPermissions": missing}
+	return e
 }
 
 // roleCaller resolves the organization (body or query organizationId, else the active one) and

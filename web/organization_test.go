@@ -253,7 +253,17 @@ func TestOrganizationLimits(t *testing.T) {
 		expect(t, a.do("POST", "/api/auth/organization/invite-member", map[string]any{"email": s.emails["dave"], "role": "member"}), 403, "INVITATION_LIMIT_REACHED")
 		expect(t, s.users["bob"].do("POST", "/api/auth/organization/accept-invitation", map[string]any{"invitationId": ids[0]}), 200, "")
 		expect(t, s.users["carol"].do("POST", "/api/auth/organization/accept-invitation", map[string]any{"invitationId": ids[1]}), 403, "ORGANIZATION_MEMBERSHIP_LIMIT_REACHED")
-		_ = org
+		if n, _ := store.OrgCount[store.Member](context.Background(), st, store.Query{Where: `"organizationId" = ?`, Args: []any{org}}); n != 2 {
+			t.Errorf("%d members, want the limit 2", n)
+		}
+	})
+}
+
+// ORGANIZATION_ALLOW_USER_TO_CREATE=false refuses create.
+func TestOrganizationCreateDisallowed(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		s := newOrgSetup(t, st, map[string]string{"ORGANIZATION_ALLOW_USER_TO_CREATE": "false"}, "alice")
+		expect(t, s.users["alice"].do("POST", "/api/auth/organization/create", map[string]any{"name": "A", "slug": "a"}), 403, "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_ORGANIZATION")
 	})
 }
 

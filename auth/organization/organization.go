@@ -238,7 +238,7 @@ func (o *org) endpoints() []plugin.Endpoint {
 			{Name: "metadata", Kind: plugin.Record, Optional: true}, {Name: "keepCurrentActiveOrganization", Kind: plugin.Bool, Optional: true},
 		}, o.create),
 		post("check-slug", plugin.NeedSession, []plugin.Field{str("slug", false)}, o.checkSlug),
-		post("update", plugin.OptionalSession, []plugin.Field{{Name: "data", Kind: plugin.Record}, str("organizationId", true)}, o.update),
+		post("update", plugin.OptionalSession, []plugin.Field{{Name: "data", Kind: plugin.Any, Optional: true}, str("organizationId", true)}, o.update),
 		post("delete", plugin.OptionalSession, []plugin.Field{str("organizationId", false)}, o.deleteOrg),
 		get("get-organization", plugin.NeedSession, o.getOrganization),
 		get("get-full-organization", plugin.NeedSession, o.getFullOrganization),
@@ -246,13 +246,13 @@ func (o *org) endpoints() []plugin.Endpoint {
 		get("list", plugin.NeedSession, o.list),
 
 		get("list-members", plugin.NeedSession, o.listMembers),
-		post("update-member-role", plugin.NeedSession, []plugin.Field{{Name: "role", Kind: plugin.Any}, str("memberId", false), str("organizationId", true)}, o.updateMemberRole),
+		post("update-member-role", plugin.NeedSession, []plugin.Field{{Name: "role", Kind: plugin.Any, Optional: true}, str("memberId", false), str("organizationId", true)}, o.updateMemberRole),
 		post("remove-member", plugin.NeedSession, []plugin.Field{str("memberIdOrEmail", false), str("organizationId", true)}, o.removeMember),
 		post("leave", plugin.NeedSession, []plugin.Field{str("organizationId", false)}, o.leave),
 		get("get-active-member", plugin.NeedSession, o.getActiveMember),
 		get("get-active-member-role", plugin.NeedSession, o.getActiveMemberRole),
 
-		post("invite-member", plugin.NeedSession, []plugin.Field{str("email", false), {Name: "role", Kind: plugin.Any},
+		post("invite-member", plugin.NeedSession, []plugin.Field{str("email", false), {Name: "role", Kind: plugin.Any, Optional: true},
 			str("organizationId", true), {Name: "resend", Kind: plugin.Bool, Optional: true}, {Name: "teamId", Kind: plugin.Any, Optional: true}}, o.invite),
 		post("accept-invitation", plugin.NeedSession, []plugin.Field{str("invitationId", false)}, o.acceptInvitation),
 		post("reject-invitation", plugin.NeedSession, []plugin.Field{str("invitationId", false)}, o.rejectInvitation),
@@ -388,4 +388,19 @@ func coerceString(body map[string]any, name string) string {
 		return "null"
 	}
 	return "[object Object]"
+}
+
+// objectField reads a body field that must be a JSON object (zod's z.object), with zod's message
+// when it is absent or of another type.
+func objectField(body map[string]any, name string) (map[string]any, error) {
+	v, present := body[name]
+	obj, ok := v.(map[string]any)
+	if !ok {
+		got := "undefined"
+		if present {
+			got = plugin.JSType(v)
+		}
+		return nil, validation("body."+name, "Invalid input: expected object, received "+got)
+	}
+	return obj, nil
 }

@@ -383,6 +383,9 @@ type Error struct {
 	Status  int
 	Code    string
 	Message string
+	// Details are more keys of the body, printed after code in sorted order (organization's
+	// missingPermissions); nil for none.
+	Details map[string]any
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

@@ -179,6 +179,15 @@ for (const db of databases) {
       assert.equal(await memberRow(ben.email).locator(".badge").textContent(), "Admin");
       assert.equal(await memberRow(ada.email).locator(".badge").textContent(), "Owner");
       assert.equal(await page.getByRole("list", { name: "Pending invitations" }).count(), 0);
+      const unnamed = await page.evaluate(() =>
+        [...document.querySelectorAll("main input, main button, main a, main select, main textarea")]
+          .filter((el) => {
+            const name = el.getAttribute("aria-label") || (el.labels && [...el.labels].map((l) => l.textContent).join("")) || el.textContent;
+            return !name || !name.trim();
+          })
+          .map((el) => el.outerHTML.slice(0, 120)),
+      );
+      assert.deepEqual(unnamed, []);
     });
 
     step("an invitation can be cancelled before it is answered", async () => {

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from "react";
-import { Link, useLocation } from "react-router-dom";
+import { Link, useLocation, useNavigate } from "react-router-dom";
 import { authClient, useSession } from "../auth";
 import { fromAuth, type AppError } from "../errors";
 import { hasPlugin } from "../settings";
@@ -87,6 +87,13 @@ export default function Groups() {
   // Set by the invitation page after an accept, so the new member sees they are in.
   const joined = (location.state as { joined?: string } | null)?.joined;
   const [notice, setNotice] = useState(joined ? `You joined ${joined}. It is now your active group.` : "");
+  const navigate = useNavigate();
+  useEffect(() => {
+    // Shown once: the flag is dropped from history so a reload does not repeat it.
+    if (joined) navigate("/groups", { replace: true, state: null });
+    // Once, on arrival: navigate changes identity with every location change.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
   const [switching, setSwitching] = useState<string | null>(null);
 
   const loadGroups = useCallback(async () => {

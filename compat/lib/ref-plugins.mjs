@@ -138,7 +138,14 @@ const BUILDERS = {
       ...(e.ORGANIZATION_INVITATION_EXPIRES_IN && { invitationExpiresIn: Number(e.ORGANIZATION_INVITATION_EXPIRES_IN) }),
       ...(bool(e.ORGANIZATION_REQUIRE_EMAIL_VERIFICATION_ON_INVITATION) && { requireEmailVerificationOnInvitation: true }),
       ...(['0', 'false', 'no', 'off'].includes((e.ORGANIZATION_ALLOW_USER_TO_CREATE ?? '').toLowerCase()) && { allowUserToCreateOrganization: false }),
-      ...(bool(e.ORGANIZATION_TEAMS) && { teams: { enabled: true } }),
+      ...(bool(e.ORGANIZATION_CANCEL_PENDING_INVITATIONS_ON_REINVITE) && { cancelPendingInvitationsOnReInvite: true }),
+      ...(bool(e.ORGANIZATION_TEAMS) && {
+        teams: {
+          enabled: true,
+          ...(e.ORGANIZATION_MAXIMUM_TEAMS && { maximumTeams: Number(e.ORGANIZATION_MAXIMUM_TEAMS) }),
+          ...(e.ORGANIZATION_MAXIMUM_MEMBERS_PER_TEAM && { maximumMembersPerTeam: Number(e.ORGANIZATION_MAXIMUM_MEMBERS_PER_TEAM) }),
+        },
+      }),
       ...(dynamic && { ac, dynamicAccessControl: { enabled: true } }),
     });
   },

@@ -122,8 +122,8 @@ func LoadConfig(getenv func(string) string, baseURL string) (Config, error) {
 
 // The session fields: the active organization, and with teams the active team.
 var (
-	ActiveOrganizationField = store.Field{Name: "activeOrganizationId", Type: store.StringField, Nullable: true}
-	ActiveTeamField         = store.Field{Name: "activeTeamId", Type: store.StringField, Nullable: true}
+	ActiveOrganizationField = store.Field{Name: "activeOrganizationId", Type: store.StringField, Nullable: true, ReadOnly: true}
+	ActiveTeamField         = store.Field{Name: "activeTeamId", Type: store.StringField, Nullable: true, ReadOnly: true}
 )
 
 func table(name, pg, lite string) store.PluginMigration {

@@ -112,6 +112,13 @@ compatSuite(
 
       const again = await b.get('/token', PRESENCE);
       s.expect('every /token signs anew with the same key', verifyJWT(j.json, again.json?.token).header?.kid === v.header?.kid, again.json);
+
+      // A session that expired behind the browser's back: 401 and the session cookies cleared.
+      await s.sql(`update "session" set "expiresAt" = now() - interval '1 second' where "userId" = $1`, [user?.id]);
+      const expired = await b.get('/token');
+      s.expect('expired session: 401 UNAUTHORIZED', expired.status === 401 && expired.json?.code === 'UNAUTHORIZED', expired.json);
+      const gone = await b.get('/get-session');
+      s.expect('get-session then: null, no set-auth-jwt', gone.text === 'null' && gone.header('set-auth-jwt') === undefined, gone.text);
     });
 
     scenario('rotation: an expired key stops signing, stays published for the grace period, then drops out', async (s) => {

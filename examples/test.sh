@@ -4,15 +4,19 @@
 #   AUTHSERVER_BIN  the server binary to test (default: built here with go build)
 #   PYTHON          a Python with fastapi, jwt (PyJWT) and uvicorn (default: the first that has them)
 set -euo pipefail
-cd "$(dirname "$0")"
 
+if [ -n "${AUTHSERVER_BIN:-}" ]; then
+  # Relative to the caller's directory, which the cd below leaves.
+  test -x "$AUTHSERVER_BIN" || { echo "AUTHSERVER_BIN=$AUTHSERVER_BIN is not an executable" >&2; exit 1; }
+  AUTHSERVER_BIN=$(realpath "$AUTHSERVER_BIN")
+fi
+cd "$(dirname "$0")"
 if [ -z "${AUTHSERVER_BIN:-}" ]; then
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
   (cd .. && CGO_ENABLED=0 go build -trimpath -o "$tmp/authserver" .)
   AUTHSERVER_BIN="$tmp/authserver"
 fi
-AUTHSERVER_BIN=$(cd "$(dirname "$AUTHSERVER_BIN")" && pwd)/$(basename "$AUTHSERVER_BIN")
 
 # Debian's python3-fastapi/-jwt/-uvicorn live in /usr/bin/python3's path, which a pyenv or
 # venv python3 earlier on PATH does not see.

@@ -52,6 +52,25 @@ func (in incoming) Cookie(name string) (string, bool) {
 	return session.ReadCookie(in.c.Request(), name)
 }
 
+// CookieNames lists the request's cookie names as better-call's parser keys them: split at ";",
+// trimmed, in order of first appearance, pairs without "=" skipped (plugin.CookieLister).
+func (in incoming) CookieNames() []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, header := range in.c.Request().Header.Values("Cookie") {
+		for _, part := range strings.Split(header, ";") {
+			k, _, ok := strings.Cut(part, "=")
+			k = strings.TrimSpace(k)
+			if !ok || k == "" || seen[k] {
+				continue
+			}
+			seen[k] = true
+			names = append(names, k)
+		}
+	}
+	return names
+}
+
 // Session reads the caller's session authoritatively (never from the cookie cache) and without
 // side effects (session.Manager.Peek): hooks call it in the middle of a sign-in, possibly inside
 // its transaction, where refreshing the old session or clearing its cookies would be wrong.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -23,6 +24,28 @@ func (h *authHandler) writeSignIn(c echo.Context, s *plugin.SignIn) {
 	}
 	h.sessions.SetCookie(c.Response(), c.Request(), s.Session.Token, s.DontRemember)
 	h.writeCookies(c, s.Cookies)
+	h.sessionCookieHooks(c, s)
+}
+
+// sessionCookieHooks runs the plugins' SessionCookie hooks for the session the answer sets and
+// writes their cookies; a failing hook is logged (without the token) and adds nothing.
+func (h *authHandler) sessionCookieHooks(c echo.Context, s *plugin.SignIn) {
+	if h.auth == nil {
+		return
+	}
+	ctx := c.Request().Context()
+	for _, p := range h.auth.Plugins() {
+		f := p.Hooks.SessionCookie
+		if f == nil {
+			continue
+		}
+		cookies, err := f(ctx, h.auth, h.incoming(c), &s.Session, &s.User)
+		if err != nil {
+			h.log.LogAttrs(ctx, slog.LevelError, "a plugin's session cookie hook failed", slog.String("plugin", p.ID), slog.String("error", err.Error()))
+			continue
+		}
+		h.writeCookies(c, cookies)
+	}
 }
 
 // writeCookies sets the cookies a plugin asked for.

@@ -90,7 +90,7 @@ func New(cfg Config) plugin.Plugin {
 			{Method: http.MethodPost, Path: "/multi-session/set-active", Body: token, Handle: m.setActive},
 			{Method: http.MethodPost, Path: "/multi-session/revoke", Body: token, Session: plugin.NeedSession, Handle: m.revoke},
 		},
-		Hooks: plugin.Hooks{AfterSession: m.afterSession, SignOut: m.signOut},
+		Hooks: plugin.Hooks{SessionCookie: m.sessionCookie, SignOut: m.signOut},
 	}
 }
 
@@ -132,49 +132,42 @@ func expireHeld(name string) plugin.Cookie {
 	return plugin.Cookie{Name: name, MaxAge: 0, HTTPOnly: true}
 }
 
-// afterSession gives every new session its multi cookie, after removing the browser's other
-// session of the same user, unless the browser would hold more than the maximum.
-func (m *multi) afterSession(ctx context.Context, s *plugin.SignIn) error {
-	if s.Challenge != nil {
-		return nil
-	}
-	lower := strings.ToLower(s.Session.Token)
-	cookies, all := heldCookies(s.Incoming, s.Host.Secret())
-	for _, name := range plugin.CookieNames(s.Incoming) {
+// sessionCookie gives the session an answer sets its multi cookie, unless the browser holds it
+// already: first the browser's other sessions of the same user are deleted and their cookies
+// expired, then the cookie is added unless the browser would hold more than the maximum.
+func (m *multi) sessionCookie(ctx context.Context, h plugin.Host, in plugin.Incoming, s *store.Session, u *store.User) ([]plugin.Cookie, error) {
+	lower := strings.ToLower(s.Token)
+	for _, name := range plugin.CookieNames(in) {
 		if strings.HasSuffix(name, "."+cookieStem+lower) {
-			return nil // the browser already holds it
+			return nil, nil // the browser already holds it
 		}
 	}
-	db := s.DB
-	if db == nil {
-		db = s.Host.Store()
-	}
+	cookies, all := heldCookies(in, h.Secret())
+	var out []plugin.Cookie
 	removed := 0
 	for _, c := range cookies {
-		sess, u, err := db.SessionByToken(ctx, c.token)
+		_, owner, err := h.Store().SessionByToken(ctx, c.token)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if u.ID != s.User.ID {
+		if owner.ID != u.ID {
 			continue
 		}
-		if err := s.Host.RevokeSession(ctx, sess.Token); err != nil {
-			return err
+		if err := h.RevokeSession(ctx, c.token); err != nil {
+			return nil, err
 		}
-		s.Cookies = append(s.Cookies, expireHeld(c.name))
+		out = append(out, expireHeld(c.name))
 		removed++
 	}
-	// The new session's own cookie counts as one more, as the session cookie of the answer does
-	// in Better-Auth's count.
+	// The session cookie the answer sets counts as one more, as in Better-Auth's count.
 	if all-removed+1 > m.cfg.MaximumSessions {
-		return nil
+		return out, nil
 	}
-	s.Cookies = append(s.Cookies, plugin.Cookie{Name: cookieName(s.Session.Token), Value: s.Session.Token,
-		MaxAge: int(m.cfg.SessionExpiresIn.Seconds()), Signed: true})
-	return nil
+	return append(out, plugin.Cookie{Name: cookieName(s.Token), Value: s.Token,
+		MaxAge: int(m.cfg.SessionExpiresIn.Seconds()), Signed: true}), nil
 }
 
 // signOut expires every multi cookie the browser holds and deletes those sessions.

@@ -3,11 +3,14 @@
 // set-active, revoke (another session, the active one with and without a next one), the same
 // person signing in again, the maximum of 5 cookies, sign-out ending every session of the browser,
 // the refusals (unknown, another browser's, forged, vanished, signed out, bad bodies) and the real
-// client's multiSessionClient(). Cookie names carry the random token; the comparison shows them as
+// client's multiSessionClient(); and with two-factor and one-time-token, which sessions get a
+// cookie: none for a challenged sign-in, one after verify-totp, one for the session a one-time
+// token hands another browser, one for the session change-password rotates to. Cookie names carry the random token; the comparison shows them as
 // _multi-<token>, so the expectations check which token each one names.
 import { createAuthClient } from 'better-auth/client';
 import { multiSessionClient } from 'better-auth/client/plugins';
 import { compatSuite, cookieValue, SESSION_COOKIE } from '../lib/harness.mjs';
+import { totpFromURI } from '../lib/totp.mjs';
 
 const multi = (token) => `${SESSION_COOKIE}_multi-${token.toLowerCase()}`;
 /** The Set-Cookie line of the named cookie, or undefined. */
@@ -148,4 +151,65 @@ compatSuite(
     });
   },
   { env: { BETTER_AUTH_PLUGINS: 'multi-session' } },
+);
+
+/** Which multi cookies an answer sets or expires, named by whose token they carry. */
+function multiCookies(res, tokens) {
+  const out = [];
+  for (const l of res?.setCookies ?? []) {
+    const m = /^better-auth\.session_token_multi-([^=]+)=([^;]*)/.exec(l);
+    if (!m) continue;
+    const who = Object.entries(tokens).find(([, t]) => t && t.toLowerCase() === m[1])?.[0] ?? 'other';
+    out.push(`${who}:${m[2] === '' ? 'expired' : 'set'}`);
+  }
+  return out.sort();
+}
+
+compatSuite(
+  'plugin multi-session with two-factor and one-time-token',
+  (scenario) => {
+    scenario('a challenged sign-in gets no multi cookie, verify-totp does', async (s) => {
+      const b = s.browser();
+      const a = await up(s, b, 'alice');
+      const en = await b.post('/two-factor/enable', { json: { password: 'password1234' } });
+      const v = await b.post('/two-factor/verify-totp', { json: { code: totpFromURI(en.json.totpURI) } });
+      const rotated = (await b.get('/get-session')).json?.session?.token;
+      const got = multiCookies(v, { old: a.token, rotated });
+      s.expect('enabling verify-totp rotates the session: a cookie for the new one', JSON.stringify(got) === '["rotated:set"]', got);
+      const c = s.browser();
+      const ch = await s.signIn(c, { email: a.email });
+      s.expect('the challenge answer sets no multi cookie', ch.json?.twoFactorRedirect === true && !ch.setCookies.some((l) => l.includes('_multi-')), ch.setCookies);
+      const ok = await c.post('/two-factor/verify-totp', { json: { code: totpFromURI(en.json.totpURI) } });
+      s.expect('verify-totp sets the multi cookie of the new session', ok.status === 200 && Boolean(line(ok, multi(ok.json?.token ?? ''))), ok.setCookies);
+      const list = await c.get('/multi-session/list-device-sessions');
+      s.expect('list: alice', JSON.stringify(listed(list)) === JSON.stringify([a.email]), list.json);
+    });
+
+    scenario('a one-time token hands another browser the session and its multi cookie', async (s) => {
+      const b = s.browser();
+      const a = await up(s, b, 'alice');
+      const g = await b.get('/one-time-token/generate', { compare: { body: 'presence' } });
+      const other = s.browser();
+      const v = await other.post('/one-time-token/verify', { json: { token: g.json.token } });
+      const got = multiCookies(v, { alice: a.token });
+      s.expect("verify sets the multi cookie of alice's session", JSON.stringify(got) === '["alice:set"]', got);
+      const list = await other.get('/multi-session/list-device-sessions');
+      s.expect('the other browser lists alice', JSON.stringify(listed(list)) === JSON.stringify([a.email]), list.json);
+    });
+
+    scenario('change-password with revokeOtherSessions: the new session gets a cookie', async (s) => {
+      const b = s.browser();
+      const a = await up(s, b, 'alice');
+      const c = await up(s, b, 'bob');
+      await b.post('/multi-session/set-active', { json: { sessionToken: a.token } });
+      const r = await b.post('/change-password', { json: { currentPassword: 'password1234', newPassword: 'password5678', revokeOtherSessions: true } });
+      s.expect('change-password: 200 with a new token', r.status === 200 && typeof r.json?.token === 'string' && r.json.token !== a.token, r.json);
+      const got = multiCookies(r, { old: a.token, bob: c.token, fresh: r.json?.token });
+      s.expect('a cookie for the new session; the old one (already deleted) is left alone', JSON.stringify(got) === '["fresh:set"]', got);
+      const list = await b.get('/multi-session/list-device-sessions');
+      s.expect('list: alice (new session) and bob', JSON.stringify(listed(list)) === JSON.stringify([c.email, a.email]) && list.json?.[1]?.session?.token === r.json?.token, listed(list));
+    });
+  },
+  // Both servers get one appName (the totpURI's issuer).
+  { env: { BETTER_AUTH_PLUGINS: 'two-factor,multi-session,one-time-token' }, options: { appName: 'Compat App' } },
 );

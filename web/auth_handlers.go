@@ -320,6 +320,7 @@ func (h *authHandler) getSession(c *call) error {
 	case a == nil:
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, []byte("null"))
 	}
+	h.refreshHooks(c, a)
 	if err := h.sessionHeaders(c, a); err != nil {
 		return err
 	}

@@ -2,21 +2,24 @@ package web_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"authserver/auth/multisession"
+	"authserver/auth/onetimetoken"
 	"authserver/auth/plugin"
 	"authserver/session"
 	"authserver/store"
 	"authserver/store/storetest"
 )
 
-// multiEnv serves the multi-session plugin with at most max cookies per browser.
-func multiEnv(t *testing.T, st *store.Store, max int) *env {
+// multiEnv serves the multi-session plugin with at most max cookies per browser, then the other
+// plugins given.
+func multiEnv(t *testing.T, st *store.Store, max int, others ...plugin.Plugin) *env {
 	t.Helper()
-	ps := []plugin.Plugin{multisession.New(multisession.Config{MaximumSessions: max, SessionExpiresIn: 7 * 24 * time.Hour})}
+	ps := append([]plugin.Plugin{multisession.New(multisession.Config{MaximumSessions: max, SessionExpiresIn: 7 * 24 * time.Hour})}, others...)
 	if err := plugin.Install(context.Background(), st, ps); err != nil {
 		t.Fatalf("plugin.Install: %v", err)
 	}
@@ -249,6 +252,83 @@ func TestMultiSessionRefusals(t *testing.T) {
 		}
 		if len(listedUsers(t, c)) != 0 {
 			t.Fatal("a deleted session is listed")
+		}
+	})
+}
+
+// A one-time token hands another browser an existing session; that browser gets the session's
+// multi cookie too, as Better-Auth's after-hook gives one to every session cookie it sets.
+func TestMultiSessionOneTimeTokenHandsOverTheCookie(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := multiEnv(t, st, multisession.DefaultMaximumSessions, onetimetoken.New(onetimetoken.Config{}))
+		c := e.client()
+		_, alice := signUpToken(t, c, "alice@example.com")
+		g := c.do("GET", "/api/auth/one-time-token/generate", nil)
+		expect(t, g, 200, "")
+		other := e.client()
+		r := other.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": g.JSON["token"]})
+		expect(t, r, 200, "")
+		if _, ok := r.setCookies()[multiCookie(alice)]; !ok {
+			t.Fatalf("verify set no multi cookie: %v", r.Header.Values("Set-Cookie"))
+		}
+		if got := listedUsers(t, other); strings.Join(got, ",") != "alice@example.com:"+alice {
+			t.Fatalf("the other browser lists %v", got)
+		}
+		// Switching to the session the browser already holds adds no cookie.
+		r = other.do("POST", "/api/auth/multi-session/set-active", map[string]any{"sessionToken": alice})
+		expect(t, r, 200, "")
+		if _, ok := r.setCookies()[multiCookie(alice)]; ok {
+			t.Fatalf("set-active set the multi cookie again: %v", r.Header.Values("Set-Cookie"))
+		}
+	})
+}
+
+// A browser whose active session has no multi cookie (here: the maximum was reached when it
+// signed in) gets one when the session is next refreshed, if the maximum allows it then.
+func TestMultiSessionRefreshAddsTheCookie(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := multiEnv(t, st, 1)
+		c := e.client()
+		_, alice := signUpToken(t, c, "alice@example.com")
+		r := signUp(t, c, "bob@example.com", "password1234")
+		bob, _ := r.JSON["token"].(string)
+		if _, ok := r.setCookies()[multiCookie(bob)]; ok {
+			t.Fatal("bob got a multi cookie beyond the maximum of 1")
+		}
+		expect(t, c.do("POST", "/api/auth/multi-session/revoke", map[string]any{"sessionToken": alice}), 200, "")
+		r = c.do("GET", "/api/auth/get-session", nil)
+		if _, ok := r.setCookies()[multiCookie(bob)]; ok {
+			t.Fatal("a get-session that does not refresh set a multi cookie")
+		}
+		// Through an endpoint's session check (list-accounts)…
+		e.clock.Advance(25 * time.Hour)
+		r = c.do("GET", "/api/auth/list-accounts", nil)
+		expect(t, r, 200, "")
+		if _, ok := r.setCookies()[sessionCookie]; !ok {
+			t.Fatal("list-accounts did not refresh the session")
+		}
+		if _, ok := r.setCookies()[multiCookie(bob)]; !ok {
+			t.Fatalf("the refresh set no multi cookie: %v", r.Header.Values("Set-Cookie"))
+		}
+		if got := listedUsers(t, c); strings.Join(got, ",") != "bob@example.com:"+bob {
+			t.Fatalf("list = %v", got)
+		}
+		// …and through get-session, once the browser has lost the cookie again.
+		c.jar.SetCookies(mustParse(t, e.srv.URL), []*http.Cookie{{Name: multiCookie(bob), MaxAge: -1}})
+		e.clock.Advance(25 * time.Hour)
+		r = c.do("GET", "/api/auth/get-session", nil)
+		expect(t, r, 200, "")
+		if _, ok := r.setCookies()[multiCookie(bob)]; !ok {
+			t.Fatalf("the get-session refresh set no multi cookie: %v", r.Header.Values("Set-Cookie"))
+		}
+		// A refresh of a session whose cookie the browser holds sets it not again.
+		e.clock.Advance(25 * time.Hour)
+		r = c.do("GET", "/api/auth/get-session", nil)
+		if _, ok := r.setCookies()[sessionCookie]; !ok {
+			t.Fatal("get-session did not refresh the session")
+		}
+		if _, ok := r.setCookies()[multiCookie(bob)]; ok {
+			t.Fatal("a refresh re-set the multi cookie the browser holds")
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 
 	"authserver/auth/plugin"
 	"authserver/session"
+	"authserver/store"
 )
 
 // writeSignIn writes what every sign-in answer carries, whichever way the user signed in: the
@@ -24,12 +25,25 @@ func (h *authHandler) writeSignIn(c echo.Context, s *plugin.SignIn) {
 	}
 	h.sessions.SetCookie(c.Response(), c.Request(), s.Session.Token, s.DontRemember)
 	h.writeCookies(c, s.Cookies)
-	h.sessionCookieHooks(c, s)
+	h.sessionCookieHooks(c, &s.Session, &s.User)
+}
+
+// refreshHooks runs the plugins' SessionCookie hooks when reading the caller's session a has
+// just re-issued its cookie (a refresh), as Better-Auth's setSessionCookie on a refresh makes the
+// refreshed session ctx.context.newSession.
+func (h *authHandler) refreshHooks(c echo.Context, a *session.Auth) {
+	name := h.sessions.TokenCookieName() + "="
+	for _, l := range c.Response().Header().Values("Set-Cookie") {
+		if strings.HasPrefix(l, name) && !strings.HasPrefix(l, name+";") {
+			h.sessionCookieHooks(c, &a.Session, &a.User)
+			return
+		}
+	}
 }
 
 // sessionCookieHooks runs the plugins' SessionCookie hooks for the session the answer sets and
 // writes their cookies; a failing hook is logged (without the token) and adds nothing.
-func (h *authHandler) sessionCookieHooks(c echo.Context, s *plugin.SignIn) {
+func (h *authHandler) sessionCookieHooks(c echo.Context, s *store.Session, u *store.User) {
 	if h.auth == nil {
 		return
 	}
@@ -39,7 +53,7 @@ func (h *authHandler) sessionCookieHooks(c echo.Context, s *plugin.SignIn) {
 		if f == nil {
 			continue
 		}
-		cookies, err := f(ctx, h.auth, h.incoming(c), &s.Session, &s.User)
+		cookies, err := f(ctx, h.auth, h.incoming(c), s, u)
 		if err != nil {
 			h.log.LogAttrs(ctx, slog.LevelError, "a plugin's session cookie hook failed", slog.String("plugin", p.ID), slog.String("error", err.Error()))
 			continue

@@ -122,12 +122,12 @@ type Hooks struct {
 	// the answer.
 	SignOut func(ctx context.Context, h Host, in Incoming) ([]Cookie, error)
 	// SessionCookie runs whenever an answer sets the session cookie for a session: after every
-	// sign-in, and on plugin answers that hand the browser an existing session (Response.SignIn:
-	// multi-session's set-active, one-time-token's verify), as Better-Auth's after-hooks that act
-	// on ctx.context.newSession, which its setSessionCookie sets. in reads the request; the
-	// cookies it returns are set after the sign-in's. It does not run for a challenged sign-in (no
-	// session) nor when get-session refreshes the cookie. An error is logged and the hook's cookies
-	// are left out, since the session is already the browser's.
+	// sign-in, on plugin answers that hand the browser an existing session (Response.SignIn:
+	// multi-session's set-active, one-time-token's verify) and when reading the caller's session
+	// refreshes it, as Better-Auth's after-hooks that act on ctx.context.newSession, which its
+	// setSessionCookie sets. in reads the request; the cookies it returns are set after the
+	// answer's session cookie. It does not run for a challenged sign-in (no session). An error is
+	// logged and the hook's cookies are left out, since the session is already the browser's.
 	SessionCookie func(ctx context.Context, h Host, in Incoming, s *store.Session, u *store.User) ([]Cookie, error)
 }
 

@@ -213,3 +213,23 @@ compatSuite(
   // Both servers get one appName (the totpURI's issuer).
   { env: { BETTER_AUTH_PLUGINS: 'two-factor,multi-session,one-time-token' }, options: { appName: 'Compat App' } },
 );
+
+compatSuite(
+  'plugin multi-session listed before two-factor',
+  (scenario) => {
+    scenario('the challenged sign-in: Better-Auth sets a multi cookie for the session it deletes', async (s) => {
+      const b = s.browser();
+      const a = await up(s, b, 'alice');
+      const en = await b.post('/two-factor/enable', { json: { password: 'password1234' }, record: false });
+      await b.post('/two-factor/verify-totp', { json: { code: totpFromURI(en.json.totpURI) } });
+      const c = s.browser();
+      const ch = await s.signIn(c, { email: a.email }, { record: false });
+      s.expect('the challenge', ch.json?.twoFactorRedirect === true, ch.json);
+      const multiSet = ch.setCookies.some((l) => /_multi-[^=]+=[^;]/.test(l));
+      s.deliberate('Better-Auth runs the plugins\' after-hooks in list order, so multi-session cookies the sign-in session before two-factor deletes it; the Go server creates no session for a challenge and sets no multi cookie', multiSet, !multiSet, ch.setCookies);
+      const list = await c.get('/multi-session/list-device-sessions');
+      s.expect('either way the browser lists nothing', Array.isArray(list.json) && list.json.length === 0, list.json);
+    });
+  },
+  { env: { BETTER_AUTH_PLUGINS: 'multi-session,two-factor' }, options: { appName: 'Compat App' } },
+);

@@ -131,6 +131,28 @@ compatSuite(
       s.expect('list: []', Array.isArray(list.json) && list.json.length === 0, list.json);
     });
 
+    scenario('a refreshed session the browser holds no multi cookie for gets one', async (s) => {
+      const b = s.browser();
+      const people = [];
+      for (const who of ['p1', 'p2', 'p3', 'p4', 'p5', 'p6']) people.push(await up(s, b, who));
+      const sixth = people[5];
+      s.expect('the 6th has no multi cookie', !line(sixth.res, multi(sixth.token)), sixth.res.setCookies);
+      const rv = await b.post('/multi-session/revoke', { json: { sessionToken: people[0].token } });
+      s.expect('revoke p1: 200', rv.status === 200, rv.json);
+      const plain = await b.get('/get-session');
+      s.expect('get-session without a refresh sets no multi cookie', !plain.setCookies.some((l) => l.includes('_multi-')), plain.setCookies);
+      // Due for a refresh; milliseconds as Better-Auth writes them (the Go server's conditional
+      // refresh compares the stored expiry, which it reads truncated to milliseconds).
+      await s.sql(`update "session" set "expiresAt" = date_trunc('milliseconds', now() + interval '5 days') where "token" = $1`, [sixth.token]);
+      const g = await b.get('/get-session');
+      s.expect('the refresh re-issues the session cookie and adds the multi cookie (4 held + 1)', Boolean(cookieValue(g, SESSION_COOKIE)) && Boolean(line(g, multi(sixth.token))), g.setCookies);
+      const list = await b.get('/multi-session/list-device-sessions');
+      s.expect('list: p2…p6', JSON.stringify(listed(list)) === JSON.stringify(people.slice(1).map((p) => p.email)), listed(list));
+      await s.sql(`update "session" set "expiresAt" = date_trunc('milliseconds', now() + interval '5 days') where "token" = $1`, [sixth.token]);
+      const again = await b.get('/list-sessions');
+      s.expect('a refresh by another endpoint of a held session adds nothing', !again.setCookies.some((l) => l.includes('_multi-')), again.setCookies);
+    });
+
     scenario("the real client's multiSessionClient()", async (s) => {
       const b = s.browser();
       const a = await up(s, b, 'alice');

@@ -2,11 +2,12 @@
 // per session it signed in (one per user), lists them, switches the active session among them
 // and revokes them one by one.
 //
-// Every sign-in adds "<session cookie name>_multi-<token lowercased>", signed like the session
-// cookie and with its attributes and lifetime (Max-Age is always the session lifetime, even for
-// rememberMe:false). A sign-in by a user the browser already holds a multi cookie for expires that
-// cookie and deletes its session; no cookie is added once the browser would hold more than
-// MaximumSessions. Sign-out expires every multi cookie and deletes their sessions. The plugin
+// Every answer that sets the session cookie (a sign-in, a session handed over or refreshed; the
+// plugin.Hooks.SessionCookie hook) adds "<session cookie name>_multi-<token lowercased>" unless
+// the browser holds it, signed like the session cookie and with its attributes and lifetime
+// (Max-Age is always the session lifetime, even for rememberMe:false). Before that, the browser's
+// other sessions of the same user are deleted and their cookies expired; no cookie is added once
+// the browser would hold more than MaximumSessions. Sign-out expires every multi cookie and deletes their sessions. The plugin
 // adds no table and no column.
 package multisession
 
@@ -249,15 +250,18 @@ func (m *multi) list(ctx context.Context, r *plugin.Request) (*plugin.Response, 
 	return &plugin.Response{Body: out}, nil
 }
 
-// heldFor returns the token of the browser's verified multi cookie for sessionToken.
-func heldFor(r *plugin.Request) (string, bool) {
-	token, _ := r.Body["sessionToken"].(string)
-	return r.Incoming.SignedCookie(cookieName(token))
+// heldFor returns the name (below the prefix) of the multi cookie for the body's sessionToken
+// and the token that cookie carries, if the browser holds it with a valid signature.
+func heldFor(r *plugin.Request) (name, token string, ok bool) {
+	body, _ := r.Body["sessionToken"].(string)
+	name = cookieName(body)
+	token, ok = r.Incoming.SignedCookie(name)
+	return name, token, ok
 }
 
 // setActive makes one of the browser's sessions the active one: its session cookie is set.
 func (m *multi) setActive(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
-	token, ok := heldFor(r)
+	name, token, ok := heldFor(r)
 	if !ok {
 		return nil, ErrInvalidSessionToken
 	}
@@ -269,7 +273,7 @@ func (m *multi) setActive(ctx context.Context, r *plugin.Request) (*plugin.Respo
 	if err != nil || sess.ExpiresAt.Before(r.Host.Now()) {
 		// The cookie outlived its session: it is expired on the refusal.
 		return nil, &plugin.CookieError{Err: ErrInvalidSessionToken,
-			Cookies: []plugin.Cookie{{Name: cookieName(token), MaxAge: 0, Signed: true}}}
+			Cookies: []plugin.Cookie{{Name: name, MaxAge: 0, Signed: true}}}
 	}
 	return &plugin.Response{Body: pair(st, sess, u), SignIn: &plugin.SignIn{User: *u, Session: *sess, Host: r.Host}}, nil
 }
@@ -277,7 +281,7 @@ func (m *multi) setActive(ctx context.Context, r *plugin.Request) (*plugin.Respo
 // revoke deletes one of the browser's sessions and expires its cookie. Revoking the active
 // session makes the first other live session of the browser active, or signs the browser out.
 func (m *multi) revoke(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
-	token, ok := heldFor(r)
+	name, token, ok := heldFor(r)
 	if !ok {
 		return nil, ErrInvalidSessionToken
 	}
@@ -285,7 +289,7 @@ func (m *multi) revoke(ctx context.Context, r *plugin.Request) (*plugin.Response
 		return nil, err
 	}
 	res := &plugin.Response{Body: map[string]bool{"status": true},
-		Cookies: []plugin.Cookie{{Name: cookieName(token), MaxAge: 0, Signed: true}}}
+		Cookies: []plugin.Cookie{{Name: name, MaxAge: 0, Signed: true}}}
 	if r.Auth == nil || r.Auth.Session.Token != token {
 		return res, nil
 	}

@@ -108,6 +108,11 @@ const BUILDERS = {
       ...(e.MAGIC_LINK_STORE_TOKEN && { storeToken: e.MAGIC_LINK_STORE_TOKEN }),
     });
   },
+  // One signed cookie per session a browser signs in; MULTI_SESSION_MAXIMUM_SESSIONS as the Go server reads it.
+  'multi-session': async () =>
+    (await import('better-auth/plugins')).multiSession({
+      ...(process.env.MULTI_SESSION_MAXIMUM_SESSIONS && { maximumSessions: Number(process.env.MULTI_SESSION_MAXIMUM_SESSIONS) }),
+    }),
   'one-time-token': async () => {
     const e = process.env;
     return (await import('better-auth/plugins')).oneTimeToken({

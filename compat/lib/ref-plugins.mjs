@@ -113,6 +113,47 @@ const BUILDERS = {
     (await import('better-auth/plugins')).multiSession({
       ...(process.env.MULTI_SESSION_MAXIMUM_SESSIONS && { maximumSessions: Number(process.env.MULTI_SESSION_MAXIMUM_SESSIONS) }),
     }),
+  // The organization plugin's options from the ORGANIZATION_* variables the Go server reads. The
+  // invitation e-mail is recorded with kind "invitation", the invitee's address in `to`, the accept
+  // link the Go server mails (<BETTER_AUTH_URL>/accept-invitation/<id>) in `url` and the invitation
+  // id in `token`. Dynamic access control needs an ac instance: the default statements'.
+  // REF_ORGANIZATION_SEND_FAIL=true makes every invitation mail throw, as a dead mail server would
+  // (Better-Auth logs it and still answers 200 with the invitation; the Go server answers 500
+  // FAILED_TO_SEND_INVITATION and keeps no invitation).
+  organization: async (mailbox) => {
+    const e = process.env;
+    const bool = (v) => ['1', 'true', 'yes', 'on'].includes((v ?? '').toLowerCase());
+    const plugins = await import('better-auth/plugins');
+    const dynamic = bool(e.ORGANIZATION_DYNAMIC_ACCESS_CONTROL);
+    let ac;
+    if (dynamic) {
+      const { createAccessControl } = await import('better-auth/plugins/access');
+      const { defaultStatements } = await import('better-auth/plugins/organization/access');
+      ac = createAccessControl(defaultStatements);
+    }
+    const base = (e.BETTER_AUTH_URL || '').replace(/\/+$/, '');
+    return plugins.organization({
+      sendInvitationEmail: async ({ id, email }) => {
+        if (e.REF_ORGANIZATION_SEND_FAIL === 'true') throw new Error('mail server refused');
+        mailbox.push({ kind: 'invitation', to: email, url: `${base}/accept-invitation/${id}`, token: id, newEmail: null, at: Date.now() });
+      },
+      ...(e.ORGANIZATION_LIMIT && { organizationLimit: Number(e.ORGANIZATION_LIMIT) }),
+      ...(e.ORGANIZATION_MEMBERSHIP_LIMIT && { membershipLimit: Number(e.ORGANIZATION_MEMBERSHIP_LIMIT) }),
+      ...(e.ORGANIZATION_INVITATION_LIMIT && { invitationLimit: Number(e.ORGANIZATION_INVITATION_LIMIT) }),
+      ...(e.ORGANIZATION_INVITATION_EXPIRES_IN && { invitationExpiresIn: Number(e.ORGANIZATION_INVITATION_EXPIRES_IN) }),
+      ...(bool(e.ORGANIZATION_REQUIRE_EMAIL_VERIFICATION_ON_INVITATION) && { requireEmailVerificationOnInvitation: true }),
+      ...(['0', 'false', 'no', 'off'].includes((e.ORGANIZATION_ALLOW_USER_TO_CREATE ?? '').toLowerCase()) && { allowUserToCreateOrganization: false }),
+      ...(bool(e.ORGANIZATION_CANCEL_PENDING_INVITATIONS_ON_REINVITE) && { cancelPendingInvitationsOnReInvite: true }),
+      ...(bool(e.ORGANIZATION_TEAMS) && {
+        teams: {
+          enabled: true,
+          ...(e.ORGANIZATION_MAXIMUM_TEAMS && { maximumTeams: Number(e.ORGANIZATION_MAXIMUM_TEAMS) }),
+          ...(e.ORGANIZATION_MAXIMUM_MEMBERS_PER_TEAM && { maximumMembersPerTeam: Number(e.ORGANIZATION_MAXIMUM_MEMBERS_PER_TEAM) }),
+        },
+      }),
+      ...(dynamic && { ac, dynamicAccessControl: { enabled: true } }),
+    });
+  },
   'one-time-token': async () => {
     const e = process.env;
     return (await import('better-auth/plugins')).oneTimeToken({

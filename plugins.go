@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"authserver/auth/admin"
 	"authserver/auth/anonymous"
@@ -11,6 +12,7 @@ import (
 	"authserver/auth/jwt"
 	"authserver/auth/lastloginmethod"
 	"authserver/auth/magiclink"
+	"authserver/auth/multisession"
 	"authserver/auth/onetimetoken"
 	"authserver/auth/organization"
 	"authserver/auth/passkey"
@@ -32,6 +34,8 @@ type site struct {
 	// APP_ENV=production, where such delivery is refused.
 	OutboxDir  string
 	Production bool
+	// SessionExpiresIn is the session lifetime (SESSION_EXPIRES_IN), the session cookie's Max-Age.
+	SessionExpiresIn time.Duration
 }
 
 // pluginBuilders are the Better-Auth plugins this server implements, by Better-Auth's name. Each
@@ -61,6 +65,11 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 	magiclink.ID: func(getenv func(string) string, s site) (plugin.Plugin, error) {
 		cfg, err := magiclink.LoadConfig(getenv, s.BaseURL+"/api/auth")
 		return magiclink.New(cfg), err
+	},
+	multisession.ID: func(getenv func(string) string, s site) (plugin.Plugin, error) {
+		// The multi cookies live as long as the session cookie.
+		cfg, err := multisession.LoadConfig(getenv, s.SessionExpiresIn)
+		return multisession.New(cfg), err
 	},
 	onetimetoken.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
 		cfg, err := onetimetoken.LoadConfig(getenv)
@@ -93,7 +102,7 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 // notImplementedPlugins are Better-Auth plugins this server does not implement yet. Naming one
 // refuses to start, so nobody believes a plugin is on when it is not.
 var notImplementedPlugins = []string{
-	"multi-session", "api-key", "device-authorization", "open-api",
+	"api-key", "device-authorization", "open-api",
 }
 
 // loadPlugins builds the plugins named in BETTER_AUTH_PLUGINS (comma-separated Better-Auth names),

@@ -251,8 +251,15 @@ func (s *Store) SessionsByUser(ctx context.Context, userID string, expiringAfter
 // read: of several requests refreshing one session at once, exactly one writes. It reports whether
 // this call wrote; false with a nil error means another request already refreshed (or deleted) it.
 func (s *Store) ExtendSession(ctx context.Context, token string, readExpiresAt, newExpiresAt, now Time) (bool, error) {
+	// The expiry is compared at millisecond precision, the precision Time writes, because another
+	// tool may have written microseconds (PostgreSQL's now() + interval, or such text on SQLite);
+	// an exact comparison would then never match and the session would never be refreshed.
+	same := `date_trunc('milliseconds', "expiresAt") = ?`
+	if s.dialect == SQLite {
+		same = `replace(substr("expiresAt", 1, 23), ' ', 'T') = substr(?, 1, 23)`
+	}
 	res := s.conn(ctx).Model(&Session{}).
-		Where(`"token" = ? and "expiresAt" = ?`, token, readExpiresAt).
+		Where(`"token" = ? and `+same, token, readExpiresAt).
 		Updates(map[string]any{"expiresAt": newExpiresAt, "updatedAt": now})
 	if res.Error != nil {
 		return false, fmt.Errorf("store: extend session: %w", classify(res.Error))

@@ -115,6 +115,37 @@ type Hooks struct {
 	// and added to Access-Control-Expose-Headers so browser scripts can read them (jwt's
 	// set-auth-jwt). An error fails the answer.
 	SessionHeaders func(ctx context.Context, h Host, a *session.Auth) ([]Header, error)
+	// SignOut runs on POST /sign-out after the core has deleted the caller's session (if any) and
+	// expired the session cookies, as Better-Auth's after-hooks matching "/sign-out" do; in reads
+	// the request's cookies. The cookies it returns are set on the answer after the core's
+	// (multi-session expires its per-session cookies and deletes those sessions). An error fails
+	// the answer.
+	SignOut func(ctx context.Context, h Host, in Incoming) ([]Cookie, error)
+	// SessionCookie runs whenever an answer sets the session cookie for a session: after every
+	// sign-in, on plugin answers that hand the browser an existing session (Response.SignIn:
+	// multi-session's set-active, one-time-token's verify) and when reading the caller's session
+	// refreshes it, as Better-Auth's after-hooks that act on ctx.context.newSession, which its
+	// setSessionCookie sets. in reads the request; the cookies it returns are set after the
+	// answer's session cookie. It does not run for a challenged sign-in (no session). An error is
+	// logged and the hook's cookies are left out, since the session is already the browser's.
+	SessionCookie func(ctx context.Context, h Host, in Incoming, s *store.Session, u *store.User) ([]Cookie, error)
+}
+
+// CookieLister is implemented by the Incoming of an HTTP request, for plugins that act on every
+// cookie of a kind the browser holds (multi-session's one cookie per session). It is separate
+// from Incoming so fakes of Incoming need not implement it.
+type CookieLister interface {
+	// CookieNames returns the names of the request's cookies, each once, in the order of their
+	// first appearance in the Cookie header, as better-call's cookie parser keys them.
+	CookieNames() []string
+}
+
+// CookieNames returns in's cookie names (CookieLister), none when in is nil or cannot list them.
+func CookieNames(in Incoming) []string {
+	if l, ok := in.(CookieLister); ok {
+		return l.CookieNames()
+	}
+	return nil
 }
 
 // Header is a response header a plugin sets (Hooks.SessionHeaders).

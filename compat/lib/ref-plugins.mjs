@@ -108,6 +108,11 @@ const BUILDERS = {
       ...(e.MAGIC_LINK_STORE_TOKEN && { storeToken: e.MAGIC_LINK_STORE_TOKEN }),
     });
   },
+  // One signed cookie per session a browser signs in; MULTI_SESSION_MAXIMUM_SESSIONS as the Go server reads it.
+  'multi-session': async () =>
+    (await import('better-auth/plugins')).multiSession({
+      ...(process.env.MULTI_SESSION_MAXIMUM_SESSIONS && { maximumSessions: Number(process.env.MULTI_SESSION_MAXIMUM_SESSIONS) }),
+    }),
   // The organization plugin's options from the ORGANIZATION_* variables the Go server reads. The
   // invitation e-mail is recorded with kind "invitation", the invitee's address in `to`, the accept
   // link the Go server mails (<BETTER_AUTH_URL>/accept-invitation/<id>) in `url` and the invitation

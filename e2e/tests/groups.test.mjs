@@ -195,13 +195,12 @@ for (const db of databases) {
       await page.getByRole("button", { name: "Send invitation" }).click();
       const row = page.getByRole("list", { name: "Pending invitations" }).locator(`[data-invitation-email="${cleo.email}"]`);
       await row.getByText(/^Member · expires /).waitFor();
-      const link = await waitForMail({ dataDir: server.dataDir, to: cleo.email, kind: /invited/i, linkPrefix: url("/accept-invitation/"), seen: mailsSeen });
+      await waitForMail({ dataDir: server.dataDir, to: cleo.email, kind: /invited/i, linkPrefix: url("/accept-invitation/"), seen: mailsSeen });
       await row.getByRole("button", { name: `Cancel the invitation to ${cleo.email}` }).click();
       await page.getByRole("list", { name: "Pending invitations" }).waitFor({ state: "detached" });
-      // The cancelled invitation's link no longer shows it (to the signed-in Ben it was never his either).
-      const id = link.split("/").pop();
-      const res = await api(`/api/auth/organization/get-invitation?id=${encodeURIComponent(id)}`, { token: benToken });
-      assert.notEqual(res.status, 200, JSON.stringify(res.json));
+      await page.reload();
+      await memberRow(ben.email).waitFor();
+      assert.equal(await page.getByRole("list", { name: "Pending invitations" }).count(), 0, "the cancelled invitation is back after a reload");
     });
 
     step("Ben creates his own group, then switches his active group back", async () => {

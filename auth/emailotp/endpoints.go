@@ -72,21 +72,38 @@ func (p *emailOTP) matches(h plugin.Host, stored, code string) bool {
 	return subtle.ConstantTimeCompare([]byte(stored), []byte(want)) == 1
 }
 
-// issue makes a new code for identifier, replacing any earlier one, and returns it in clear.
-func (p *emailOTP) issue(ctx context.Context, h plugin.Host, ident string) (string, error) {
+// issued is a code just stored: in clear for the message, and as the row keeps it.
+type issued struct{ code, stored string }
+
+// issue makes a new code for identifier, replacing any earlier one.
+func (p *emailOTP) issue(ctx context.Context, h plugin.Host, ident string) (issued, error) {
 	code := atrest.RandomString(atrest.Digits, p.cfg.Length)
 	val, err := p.stored(h, code)
 	if err != nil {
-		return "", err
+		return issued{}, err
 	}
 	now := store.NewTime(h.Now())
 	st := h.Store()
 	if _, err := st.TakeVerification(ctx, ident); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return "", err
+		return issued{}, err
 	}
 	row := &store.Verification{ID: session.NewID(), Identifier: ident, Value: val + ":0",
 		ExpiresAt: store.NewTime(now.Add(p.cfg.ExpiresIn)), CreatedAt: now, UpdatedAt: now}
-	return code, st.CreateVerification(ctx, row)
+	return issued{code, val}, st.CreateVerification(ctx, row)
+}
+
+// mail sends the code in the background. Better-Auth 1.7.25 awaits sendVerificationOTP but logs
+// its failure and answers success, so the answer never depends on the delivery; sending after
+// the answer keeps its timing from telling a known address from an unknown one. When the
+// delivery fails the code, which nobody received, is withdrawn (unless a newer one replaced it),
+// so no dead row is left behind; a new request issues a fresh code as always.
+func (p *emailOTP) mail(h plugin.Host, kind, to, ident string, c issued) {
+	h.SendCode(kind, to, c.code, p.cfg.ExpiresIn, func(ctx context.Context) {
+		_, _ = h.Store().WithdrawVerification(ctx, ident, func(v string) bool {
+			i := strings.LastIndexByte(v, ':')
+			return i >= 0 && v[:i] == c.stored
+		})
+	})
 }
 
 // verify checks a code as 1.7.25 does: the row is taken (so of racing requests one compares), an
@@ -170,7 +187,7 @@ func (p *emailOTP) send(ctx context.Context, r *plugin.Request) (*plugin.Respons
 // could not create the user) the code is withdrawn and nothing is mailed.
 func (p *emailOTP) sendCode(ctx context.Context, h plugin.Host, email, t string) error {
 	ident := identifier(t, email)
-	code, err := p.issue(ctx, h, ident)
+	c, err := p.issue(ctx, h, ident)
 	if err != nil {
 		return err
 	}
@@ -189,7 +206,7 @@ func (p *emailOTP) sendCode(ctx context.Context, h plugin.Host, email, t string)
 	if u != nil {
 		to = u.Email
 	}
-	h.SendCode(MailKind(t), to, code, p.cfg.ExpiresIn)
+	p.mail(h, MailKind(t), to, ident, c)
 	return nil
 }
 
@@ -426,7 +443,7 @@ func (p *emailOTP) requestEmailChange(ctx context.Context, r *plugin.Request) (*
 		return nil, err
 	}
 	ident := changeIdentifier(r.Auth.User.ID, email)
-	code, err := p.issue(ctx, h, ident)
+	c, err := p.issue(ctx, h, ident)
 	if err != nil {
 		return nil, err
 	}
@@ -440,7 +457,7 @@ func (p *emailOTP) requestEmailChange(ctx context.Context, r *plugin.Request) (*
 		}
 		return &plugin.Response{Body: success}, nil
 	}
-	h.SendCode(MailKind(TypeChangeEmail), email, code, p.cfg.ExpiresIn)
+	p.mail(h, MailKind(TypeChangeEmail), email, ident, c)
 	return &plugin.Response{Body: success}, nil
 }
 

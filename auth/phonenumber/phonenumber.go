@@ -159,7 +159,7 @@ var (
 	ErrCreateFailed = &plugin.Error{Status: http.StatusInternalServerError, Code: "FAILED_TO_CREATE_USER", Message: "Failed to create user"}
 	// ErrSendFailed is a text the provider did not take: status 500 and no body, as Better-Auth
 	// answers when sendOTP throws.
-	ErrSendFailed = &plugin.Error{Status: http.StatusInternalServerError}
+	ErrSendFailed = plugin.ErrDeliveryFailed
 )
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)

@@ -201,11 +201,19 @@ type Host interface {
 	// Now is the server's clock; tests may set it.
 	Now() time.Time
 	// SendCode mails a one-time code to the address in the background, with the message kind's
-	// template ("two-factor-otp"); delivery failures are logged without the code.
-	SendCode(kind, to, code string, expiresIn time.Duration)
-	// SendLink mails a link to the address in the background, with the message kind's template
-	// ("magic-link"); delivery failures are logged without the link.
-	SendLink(kind, to, link string, expiresIn time.Duration)
+	// template ("two-factor-otp"), for endpoints whose answer Better-Auth does not let depend on
+	// the delivery (it logs a failed send and answers success). The answer's timing thus says
+	// nothing about the address. A failed delivery is logged with the kind, the recipient and the
+	// reason, never the code; then failed, when not nil, runs with a context of its own so the
+	// plugin can withdraw the code nobody received.
+	SendCode(kind, to, code string, expiresIn time.Duration, failed func(ctx context.Context))
+	// DeliverLink mails a link to the address with the message kind's template ("magic-link") and
+	// waits until the mail server has taken it or refused it (bounded by the mail send timeout),
+	// for endpoints whose answer Better-Auth makes wait on the delivery. A failure is logged with
+	// the kind, the recipient and the reason, never the link, and returned; the plugin then
+	// withdraws what it stored and answers ErrDeliveryFailed. A server without a mail sender
+	// (embedded tests) logs a warning and returns nil.
+	DeliverLink(ctx context.Context, kind, to, link string, expiresIn time.Duration) error
 	// ProveEmail is what a sign-in that proves control of the user's mailbox (magic link, e-mail
 	// OTP) does to a user whose address is not verified yet, before the session is made, as
 	// Better-Auth's revokeUnprovenAccountAccess: every account (password included) and session
@@ -368,6 +376,11 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// ErrDeliveryFailed is a code or link the mail server or SMS provider did not take, on an
+// endpoint where Better-Auth awaits its send callback and lets the failure through: Better-Auth
+// 1.7.25 answers 500 with no body then (its router's answer to a thrown non-API error).
+var ErrDeliveryFailed = &Error{Status: 500}
 
 // CookieError is an error answer that also sets cookies, as when two-factor expires the
 // challenge cookie of a challenge it ends. Err gives the status and body.

@@ -378,7 +378,11 @@ func (p *twoFactor) sendOTP(ctx context.Context, r *plugin.Request) (*plugin.Res
 	if err := r.Host.Store().CreateVerification(ctx, row); err != nil {
 		return nil, err
 	}
-	r.Host.SendCode("two-factor-otp", v.user.Email, code, p.cfg.OTPPeriod)
+	// Better-Auth logs a failed sendOTP and answers success; the code nobody received is
+	// withdrawn then (unless a newer one replaced it), so no dead row is left.
+	r.Host.SendCode("two-factor-otp", v.user.Email, code, p.cfg.OTPPeriod, func(ctx context.Context) {
+		_, _ = r.Host.Store().WithdrawVerification(ctx, row.Identifier, func(v string) bool { return strings.HasPrefix(v, code+":") })
+	})
 	return &plugin.Response{Body: map[string]bool{"status": true}}, nil
 }
 

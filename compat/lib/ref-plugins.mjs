@@ -1,7 +1,11 @@
 // Builds the reference server's plugin list from BETTER_AUTH_PLUGINS, the same comma-separated
 // Better-Auth plugin names the Go server reads, so both servers run one configuration.
 // Plugins that send a code or a link (two-factor's OTP, magic-link) record it in the shared mailbox, where the
-// suite reads it as it reads mail.
+// suite reads it as it reads mail. REF_MAIL_SEND_FAIL=true makes every e-mailed code or link of the
+// plugins (magic-link, email-otp, two-factor's OTP) throw, as a failed SMTP delivery would; the Go
+// server is then given an SMTP server that refuses.
+
+const mailFails = () => process.env.REF_MAIL_SEND_FAIL === 'true';
 
 const BUILDERS = {
   username: async () =>
@@ -61,6 +65,7 @@ const BUILDERS = {
     (await import('better-auth/plugins')).twoFactor({
       otpOptions: {
         sendOTP: async ({ user, otp }) => {
+          if (mailFails()) throw new Error('smtp server refused');
           mailbox.push({ kind: 'two-factor-otp', to: user?.email, url: null, token: otp, newEmail: null, at: Date.now() });
         },
       },
@@ -85,6 +90,7 @@ const BUILDERS = {
     const bool = (v) => ['1', 'true', 'yes', 'on'].includes((v ?? '').toLowerCase());
     return (await import('better-auth/plugins')).emailOTP({
       sendVerificationOTP: async ({ email, otp, type }) => {
+        if (mailFails()) throw new Error('smtp server refused');
         mailbox.push({ kind: `email-otp-${type}`, to: email, url: null, token: otp, newEmail: null, at: Date.now() });
       },
       ...(e.EMAIL_OTP_LENGTH && { otpLength: Number(e.EMAIL_OTP_LENGTH) }),
@@ -101,6 +107,7 @@ const BUILDERS = {
     const e = process.env;
     return (await import('better-auth/plugins')).magicLink({
       sendMagicLink: async ({ email, url, token }) => {
+        if (mailFails()) throw new Error('smtp server refused');
         mailbox.push({ kind: 'magic-link', to: email, url, token, newEmail: null, at: Date.now() });
       },
       ...(e.MAGIC_LINK_EXPIRES_IN && { expiresIn: Number(e.MAGIC_LINK_EXPIRES_IN) }),

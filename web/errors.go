@@ -25,6 +25,9 @@ type apiError struct {
 	Message string
 	// Empty sends no body (Better-Auth does so for a few errors, with a JSON content type).
 	Empty bool
+	// Untyped, with Empty, leaves out the content type too, as Better-Auth's router answers an
+	// error that is not an API error (a plugin's send callback that threw).
+	Untyped bool
 	// retryAfter, in seconds, becomes an X-Retry-After header.
 	retryAfter int
 }
@@ -125,6 +128,7 @@ func lookupError(err error) *apiError {
 	if errors.As(err, &pe) {
 		e := newAPIError(pe.Status, pe.Code, pe.Message)
 		e.Empty = pe.Code == "" && pe.Message == "" // a bare status, as Better-Auth's APIError.fromStatus
+		e.Untyped = e.Empty && pe.Thrown
 		return e
 	}
 	// Errors that carry their own message: content's field checks ("[body.level] must be one of
@@ -204,6 +208,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 }
 
 func writeError(c echo.Context, e *apiError) {
+	if e.Empty && e.Untyped {
+		c.Response().WriteHeader(e.Status)
+		return
+	}
 	if e.Empty {
 		_ = c.Blob(e.Status, echo.MIMEApplicationJSON, nil)
 		return

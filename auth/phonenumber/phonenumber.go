@@ -157,7 +157,7 @@ var (
 	ErrUpdateFailed = &plugin.Error{Status: http.StatusInternalServerError, Code: "FAILED_TO_UPDATE_USER", Message: "Failed to update user"}
 	// ErrCreateFailed is a sign-up on verification whose temporary address is taken.
 	ErrCreateFailed = &plugin.Error{Status: http.StatusInternalServerError, Code: "FAILED_TO_CREATE_USER", Message: "Failed to create user"}
-	// ErrSendFailed is a text the provider did not take: status 500 and no body, as Better-Auth
+	// ErrSendFailed is a text the provider did not take: status 500 with neither body nor content type, as Better-Auth
 	// answers when sendOTP throws.
 	ErrSendFailed = plugin.ErrDeliveryFailed
 )

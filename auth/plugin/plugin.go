@@ -9,6 +9,7 @@ package plugin
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"time"
 
@@ -373,14 +374,22 @@ type Error struct {
 	Status  int
 	Code    string
 	Message string
+	// Thrown answers as Better-Auth's router answers an error that is not an API error (a send
+	// callback that threw): the status alone, with neither body nor content type.
+	Thrown bool
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+func (e *Error) Error() string {
+	if e.Code == "" && e.Message == "" {
+		return fmt.Sprintf("status %d", e.Status)
+	}
+	return e.Code + ": " + e.Message
+}
 
 // ErrDeliveryFailed is a code or link the mail server or SMS provider did not take, on an
 // endpoint where Better-Auth awaits its send callback and lets the failure through: Better-Auth
 // 1.7.25 answers 500 with no body then (its router's answer to a thrown non-API error).
-var ErrDeliveryFailed = &Error{Status: 500}
+var ErrDeliveryFailed = &Error{Status: 500, Thrown: true}
 
 // CookieError is an error answer that also sets cookies, as when two-factor expires the
 // challenge cookie of a challenge it ends. Err gives the status and body.

@@ -56,6 +56,7 @@ const BUILDERS = {
       ...(e.PHONE_NUMBER_OTP_LENGTH && { otpLength: Number(e.PHONE_NUMBER_OTP_LENGTH) }),
       ...(e.PHONE_NUMBER_EXPIRES_IN && { expiresIn: Number(e.PHONE_NUMBER_EXPIRES_IN) }),
       ...(e.PHONE_NUMBER_ALLOWED_ATTEMPTS && { allowedAttempts: Number(e.PHONE_NUMBER_ALLOWED_ATTEMPTS) }),
+      ...(e.PHONE_NUMBER_REQUIRE_VERIFICATION === 'true' && { requireVerification: true }),
       ...(e.PHONE_NUMBER_SIGN_UP_ON_VERIFICATION === 'true' && {
         signUpOnVerification: { getTempEmail: (n) => `${n.replace(/[^0-9A-Za-z]/g, '')}@${domain}` },
       }),

@@ -4,9 +4,11 @@
 // (magic-link: 500 with no body, as Better-Auth's router answers a thrown callback; email-otp and
 // two-factor's send-otp: their usual success, as Better-Auth logs the failure and goes on), the
 // same answer for known and unknown addresses, and that the failure is logged. Deliberate
-// difference: the Go server withdraws the magic link or e-mail code nobody received (no answer
-// differs for it), Better-Auth leaves its row; two-factor's code stays on both, as its absence
-// would change verify-otp's answer.
+// difference: the Go server withdraws the magic link, e-mail code or send-otp text code nobody
+// received (no answer differs for it), Better-Auth leaves its row; two-factor's code, and the
+// phone-number reset and unverified sign-in codes, stay on both, as their absence would change
+// what a guessed code gets (and, for the reset, tell which numbers have accounts).
+import http from 'node:http';
 import net from 'node:net';
 import { compatSuite } from '../lib/harness.mjs';
 import { SELF } from '../lib/servers.mjs';
@@ -38,13 +40,30 @@ function refusingSMTP() {
   });
 }
 
+/** An SMS webhook receiver that is down: every text gets 503. */
+function failingWebhook() {
+  return new Promise((resolve) => {
+    const srv = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(503).end('down for maintenance'));
+    });
+    srv.listen(0, '127.0.0.1', () => resolve(srv));
+  });
+}
+
 const smtp = await refusingSMTP();
 smtp.unref();
+const webhook = await failingWebhook();
+webhook.unref();
 
 const ENV = {
-  BETTER_AUTH_PLUGINS: 'magic-link,email-otp,two-factor',
+  BETTER_AUTH_PLUGINS: 'magic-link,email-otp,two-factor,phone-number',
   REF_MAIL_SEND_FAIL: 'true',
   SMTP_URL: `smtp+insecure://127.0.0.1:${smtp.address().port}`,
+  REF_PHONE_SEND_FAIL: 'true',
+  SMS_WEBHOOK_URL: `http://127.0.0.1:${webhook.address().port}/sms`,
+  SMS_WEBHOOK_SECRET: 'compat-webhook-secret',
+  PHONE_NUMBER_REQUIRE_VERIFICATION: 'true',
 };
 
 /** Rows of the verification table under identifier. */
@@ -67,11 +86,11 @@ async function settle(s, identifiers) {
 }
 
 /** The log lines that report a failed send, each without the secret it carried. */
-function failureLogged(s, { kind, secretPattern }) {
+function failureLogged(s, { kind, secretPattern, sms = false }) {
   const lines = s.newLog().split('\n');
-  if (betterAuth(s)) return lines.some((l) => l.includes('smtp server refused'));
-  const failed = lines.filter((l) => l.includes('mail delivery failed'));
-  return failed.some((l) => l.includes(kind) && l.includes('550')) && !failed.some((l) => secretPattern.test(l));
+  if (betterAuth(s)) return lines.some((l) => l.includes(sms ? 'sms provider refused' : 'smtp server refused'));
+  const failed = lines.filter((l) => l.includes(sms ? 'text message not sent' : 'mail delivery failed'));
+  return failed.some((l) => l.includes(kind) && l.includes(sms ? '503' : '550')) && !failed.some((l) => secretPattern.test(l));
 }
 
 compatSuite(
@@ -141,6 +160,35 @@ compatSuite(
       s.expect('a code nobody received: 401 INVALID_CODE', v.status === 401 && v.json?.code === 'INVALID_CODE', v.json);
       const right = await c.post('/two-factor/verify-otp', { json: { code } });
       s.expect('the stored code still finishes the sign-in', right.status === 200 && Boolean(right.json?.token), right.json);
+    });
+
+    scenario('phone-number: send-otp 500 with no body and no code kept; reset and unverified sign-in answer as usual', async (s) => {
+      const number = `+1555${parseInt(s.tag, 16) % 10000000}`.padEnd(12, '0');
+      const b = s.browser();
+      const r = await b.post('/phone-number/send-otp', { json: { phoneNumber: number } });
+      s.expect('send-otp: 500, no body', r.status === 500 && (r.text ?? '') === '', { status: r.status, text: r.text });
+      const otpRows = await rows(s, `phone-number-otp-${number}`);
+      s.deliberate('the undelivered send-otp code: Better-Auth keeps its row, the Go server never stores it', otpRows === 1, otpRows === 0, { otpRows });
+      const reset = await b.post('/phone-number/request-password-reset', { json: { phoneNumber: number } });
+      s.expect('request-password-reset (nobody has the number): 200 {status:true}', reset.status === 200 && JSON.stringify(reset.json) === '{"status":true}', reset.json);
+      // A user with the number, unverified, through the database (a number is only ever set by a code).
+      const email = s.email('phone');
+      const up = await s.signUp(s.browser(), { email });
+      await s.sql('update "user" set "phoneNumber" = $1, "phoneNumberVerified" = false where "id" = $2', [number, up.json?.user?.id]);
+      const reset2 = await b.post('/phone-number/request-password-reset', { json: { phoneNumber: number } });
+      s.expect('request-password-reset (an unverified user): 200 {status:true}', reset2.status === 200 && JSON.stringify(reset2.json) === '{"status":true}', reset2.json);
+      await s.sql('update "user" set "phoneNumberVerified" = true where "id" = $1', [up.json?.user?.id]);
+      const reset3 = await b.post('/phone-number/request-password-reset', { json: { phoneNumber: number } });
+      s.expect('request-password-reset (a verified user, the text fails): 200 {status:true}', reset3.status === 200 && JSON.stringify(reset3.json) === '{"status":true}', reset3.json);
+      s.record('a reset code is stored for each request', await rows(s, `phone-number-reset-${number}`));
+      const guess = await b.post('/phone-number/reset-password', { json: { phoneNumber: number, otp: '000000', newPassword: 'password5678' } });
+      s.record('a guessed reset code', { status: guess.status, code: guess.json?.code });
+      await s.sql('update "user" set "phoneNumberVerified" = false where "id" = $1', [up.json?.user?.id]);
+      const signIn = await s.browser().post('/sign-in/phone-number', { json: { phoneNumber: number, password: PASSWORD } });
+      s.expect('unverified sign-in, the text fails: 401 PHONE_NUMBER_NOT_VERIFIED', signIn.status === 401 && signIn.json?.code === 'PHONE_NUMBER_NOT_VERIFIED', signIn.json);
+      const signInRows = await rows(s, `phone-number-otp-${number}`);
+      s.deliberate('the sign-in code is stored (beside Better-Auth\'s leftover send-otp row)', signInRows === 2, signInRows === 1, { signInRows });
+      s.expect('the failures are logged, without the code', failureLogged(s, { kind: betterAuth(s) ? '' : 'kind=', secretPattern: /(^|[^0-9+])[0-9]{6}([^0-9]|$)/, sms: true }), s.newLog().slice(-2000));
     });
   },
   { env: ENV },

@@ -87,8 +87,36 @@ func New(cfg Config, st *store.Store, sessions *session.Manager) *Service {
 	if e.Logger == nil {
 		e.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, email: e, st: st, sessions: sessions, hasher: NewHasher(cfg.Hasher),
+	s := &Service{cfg: cfg, email: e, st: st, sessions: sessions, hasher: NewHasher(cfg.Hasher),
 		mail: newMailer(e), lockout: newLockout(cfg.Lockout), plugins: cfg.Plugins}
+	s.hookSessionCookies()
+	return s
+}
+
+// hookSessionCookies has the session manager ask the plugins' SessionCookieHeaders hooks for
+// headers wherever it writes the session cookie.
+func (s *Service) hookSessionCookies() {
+	var hooks []func(context.Context, plugin.Host, string) ([][2]string, error)
+	for _, p := range s.plugins {
+		if p.Hooks.SessionCookieHeaders != nil {
+			hooks = append(hooks, p.Hooks.SessionCookieHeaders)
+		}
+	}
+	if len(hooks) == 0 || s.sessions == nil {
+		return
+	}
+	s.sessions.OnSessionCookie(func(ctx context.Context, token string) [][2]string {
+		var out [][2]string
+		for _, hook := range hooks {
+			kv, err := hook(ctx, s, token)
+			if err != nil {
+				s.email.Logger.Error("session cookie hook failed", slog.String("error", err.Error()))
+				continue
+			}
+			out = append(out, kv...)
+		}
+		return out
+	})
 }
 
 // sendOnSignUp follows Better-Auth: emailVerification.sendOnSignUp, defaulting to

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -39,6 +40,12 @@ func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, token string
 	h := w.Header()
 	h.Set(AuthTokenHeader, signed)
 	exposeHeader(h, AuthTokenHeader)
+	if m.onCookie != nil {
+		for _, kv := range m.onCookie(r.Context(), token) {
+			h.Set(kv[0], kv[1])
+			exposeHeader(h, kv[0])
+		}
+	}
 	if m.cfg.CookieCache {
 		if a == nil {
 			if sess, u, err := m.st.SessionByToken(r.Context(), token); err == nil {
@@ -132,6 +139,14 @@ func (m *Manager) appendCookie(w http.ResponseWriter, name, value string, a cook
 }
 
 // exposeHeader adds name to Access-Control-Expose-Headers so browsers let scripts read it.
+// OnSessionCookie makes every answer that writes the session cookie (a sign-in or sign-up, a
+// refresh, a session handed over), where Better-Auth's after hooks see a new session, also carry
+// the headers fn returns for the session's token, each exposed to scripts through
+// Access-Control-Expose-Headers after set-auth-token. Set it once, before serving.
+func (m *Manager) OnSessionCookie(fn func(ctx context.Context, token string) [][2]string) {
+	m.onCookie = fn
+}
+
 func exposeHeader(h http.Header, name string) {
 	cur := h.Get("Access-Control-Expose-Headers")
 	for _, p := range strings.Split(cur, ",") {

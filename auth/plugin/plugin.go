@@ -108,6 +108,12 @@ type Hooks struct {
 	// Better-Auth lets a plugin take over emailVerification.sendVerificationEmail (e-mail OTP's
 	// overrideDefaultEmailVerification). The first enabled plugin's hook wins; an error is logged.
 	VerificationEmail func(ctx context.Context, h Host, email string) error
+	// SessionCookieHeaders runs wherever an answer writes the session cookie (a sign-in or
+	// sign-up, a refresh, a session handed over; not a challenged sign-in), where Better-Auth's
+	// after hooks see ctx.context.newSession. The name/value pairs it returns are set on the
+	// answer and exposed to scripts (Access-Control-Expose-Headers); an error is logged and adds
+	// nothing.
+	SessionCookieHeaders func(ctx context.Context, h Host, sessionToken string) ([][2]string, error)
 	// ListSessions filters the sessions the core GET /list-sessions prints (admin hides
 	// impersonation sessions); it returns the ones to keep, in order.
 	ListSessions func(st *store.Store, sessions []store.Session) []store.Session

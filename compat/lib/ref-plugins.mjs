@@ -122,6 +122,8 @@ const BUILDERS = {
       ...(e.OTT_EXPIRES_IN && { expiresIn: Number(e.OTT_EXPIRES_IN) }),
       ...(e.OTT_DISABLE_SET_SESSION_COOKIE === 'true' && { disableSetSessionCookie: true }),
       ...(e.OTT_STORE_TOKEN && { storeToken: e.OTT_STORE_TOKEN }),
+      ...(e.OTT_DISABLE_CLIENT_REQUEST === 'true' && { disableClientRequest: true }),
+      ...(e.OTT_SET_OTT_HEADER_ON_NEW_SESSION === 'true' && { setOttHeaderOnNewSession: true }),
     });
   },
 };

@@ -160,5 +160,9 @@ func TestOneTimeTokenHeaderAndClientRequests(t *testing.T) {
 		third := ott(v) // verify writes the session cookie, so it carries a new token too
 		expect(t, e.client().do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": third}), 200, "")
 		messageOnly(t, e.client().do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": first}), "Invalid token")
+		e.clock.Advance(25 * time.Hour) // past the update age: get-session refreshes and writes the cookie again
+		refreshed := c.do("GET", "/api/auth/get-session", nil)
+		expect(t, refreshed, 200, "")
+		ott(refreshed)
 	})
 }

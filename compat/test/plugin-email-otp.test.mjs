@@ -7,7 +7,9 @@
 // (lib/mail.mjs maps its subjects to the same kinds).
 import { createAuthClient } from 'better-auth/client';
 import { emailOTPClient } from 'better-auth/client/plugins';
+import { symmetricDecrypt, symmetricEncrypt } from 'better-auth/crypto';
 import { compatSuite, cookieValue, SESSION_COOKIE } from '../lib/harness.mjs';
+import { SECRET } from '../lib/servers.mjs';
 
 const PLUGINS = { BETTER_AUTH_PLUGINS: 'email-otp,last-login-method' };
 const PASSWORD = 'password1234';
@@ -264,4 +266,28 @@ compatSuite(
     });
   },
   { env: { ...PLUGINS, EMAIL_OTP_CHANGE_EMAIL: 'true', EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT: 'true', EMAIL_OTP_STORE: 'hashed' } },
+);
+
+compatSuite(
+  'plugin email-otp: encrypted codes',
+  (scenario) => {
+    scenario('each side stores what the other decrypts: the row opens with Better-Auth\'s symmetricDecrypt, a code sealed by it signs in', async (s) => {
+      const b = s.browser();
+      const email = s.email('enc');
+      const m = await codeFor(s, b, email, 'sign-in');
+      const [row] = await s.sql('select "value" from "verification" where "identifier" = $1', [`sign-in-otp-${email}`]);
+      const [sealed, tries] = [row.value.slice(0, row.value.lastIndexOf(':')), row.value.slice(row.value.lastIndexOf(':') + 1)];
+      s.record('the row: hex ciphertext, no plain code, no tries', { hex: /^[0-9a-f]+$/.test(sealed), plain: sealed.includes(m.token), tries });
+      const opened = await symmetricDecrypt({ key: SECRET, data: sealed }).catch((e) => `error: ${e.message}`);
+      s.expect('Better-Auth\'s symmetricDecrypt opens it to the mailed code', opened === m.token, { opened });
+      // A code sealed by Better-Auth's symmetricEncrypt put in place of the stored one.
+      const mine = m.token === '424242' ? '434343' : '424242';
+      await s.sql('update "verification" set "value" = $1 where "identifier" = $2', [`${await symmetricEncrypt({ key: SECRET, data: mine })}:0`, `sign-in-otp-${email}`]);
+      const stale = await s.browser().post('/sign-in/email-otp', { json: { email, otp: m.token } });
+      s.expect('the mailed code no longer matches: 400 INVALID_OTP', err(stale, 400, 'INVALID_OTP'), stale.json);
+      const r = await s.browser().post('/sign-in/email-otp', { json: { email, otp: mine } });
+      s.expect('the code Better-Auth sealed signs in', r.status === 200 && Boolean(r.json?.token), r.json);
+    });
+  },
+  { env: { ...PLUGINS, EMAIL_OTP_STORE: 'encrypted' } },
 );

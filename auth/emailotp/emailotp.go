@@ -54,6 +54,10 @@ type Config struct {
 	// VerifyCurrentEmail also asks for a code sent to the current address
 	// (changeEmail.verifyCurrentEmail).
 	ChangeEmail, VerifyCurrentEmail bool
+	// ResendReuse (resendStrategy:"reuse") sends a code that is still usable again, with its life
+	// renewed, instead of a new one (the default "rotate"), on send-verification-otp and the
+	// password-reset requests; a hashed code cannot be read back, so it is always replaced.
+	ResendReuse bool
 }
 
 // LoadConfig reads the EMAIL_OTP_* variables (see README).
@@ -96,6 +100,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if expires > 0 {
 		c.ExpiresIn = time.Duration(expires) * time.Second
+	}
+	switch v := strings.ToLower(strings.TrimSpace(getenv("EMAIL_OTP_RESEND_STRATEGY"))); v {
+	case "", "rotate":
+	case "reuse":
+		c.ResendReuse = true
+	default:
+		errs = append(errs, fmt.Errorf("EMAIL_OTP_RESEND_STRATEGY: %q is not rotate or reuse", v))
 	}
 	switch v := strings.ToLower(strings.TrimSpace(getenv("EMAIL_OTP_STORE"))); v {
 	case "":

@@ -72,8 +72,75 @@ func (p *emailOTP) matches(h plugin.Host, stored, code string) bool {
 	return subtle.ConstantTimeCompare([]byte(stored), []byte(want)) == 1
 }
 
-// issued is a code just stored: in clear for the message, and as the row keeps it.
-type issued struct{ code, stored string }
+// issued is a code just stored: in clear for the message, and as the row keeps it. reused is a
+// code sent again (ResendReuse), which an earlier message may have delivered.
+type issued struct {
+	code, stored string
+	reused       bool
+}
+
+// resolve is Better-Auth's resolveOTP, the code send-verification-otp and the password-reset
+// requests send: with ResendReuse a code still usable (unexpired, attempts left, kept plain or
+// encrypted so it can be read back) is sent again with its life renewed; otherwise issue makes a
+// new one.
+func (p *emailOTP) resolve(ctx context.Context, h plugin.Host, ident string) (issued, error) {
+	if p.cfg.ResendReuse && p.cfg.Store != StoreHashed {
+		c, ok, err := p.reuse(ctx, h, ident)
+		if err != nil || ok {
+			return c, err
+		}
+	}
+	return p.issue(ctx, h, ident)
+}
+
+// reuse renews the newest code of ident when it can be sent again, as 1.7.25's tryReuseOTP: its
+// value (and failed tries) stay, its expiry is pushed to the configured life from now.
+func (p *emailOTP) reuse(ctx context.Context, h plugin.Host, ident string) (issued, bool, error) {
+	st := h.Store()
+	row, err := st.LatestVerification(ctx, ident)
+	if errors.Is(err, store.ErrNotFound) {
+		return issued{}, false, nil
+	}
+	if err != nil {
+		return issued{}, false, err
+	}
+	now := h.Now()
+	if !row.ExpiresAt.After(now) {
+		return issued{}, false, nil
+	}
+	val, used := row.Value, 0
+	if i := strings.LastIndexByte(row.Value, ':'); i >= 0 {
+		val = row.Value[:i]
+		used, _ = strconv.Atoi(row.Value[i+1:])
+	}
+	if used >= p.cfg.AllowedAttempts {
+		return issued{}, false, nil
+	}
+	code := val
+	if p.cfg.Store == StoreEncrypted {
+		if code, err = atrest.Decrypt(h.Secret(), val); err != nil {
+			return issued{}, false, nil
+		}
+	}
+	// The row is taken and written back with the new expiry, so a verify racing this send sees
+	// either the old row or the renewed one; if a verify took it first, a new code is issued.
+	taken, err := st.TakeVerification(ctx, ident)
+	if errors.Is(err, store.ErrNotFound) {
+		return issued{}, false, nil
+	}
+	if err != nil {
+		return issued{}, false, err
+	}
+	back := &store.Verification{ID: session.NewID(), Identifier: ident, Value: taken.Value,
+		ExpiresAt: store.NewTime(now.Add(p.cfg.ExpiresIn)), CreatedAt: taken.CreatedAt, UpdatedAt: store.NewTime(now)}
+	if err := st.CreateVerification(ctx, back); err != nil {
+		return issued{}, false, err
+	}
+	if taken.Value != row.Value {
+		return issued{}, false, nil // a wrong try landed in between: the renewed row stands, a new code replaces it
+	}
+	return issued{code: code, stored: val, reused: true}, true, nil
+}
 
 // issue makes a new code for identifier, replacing any earlier one.
 func (p *emailOTP) issue(ctx context.Context, h plugin.Host, ident string) (issued, error) {
@@ -89,7 +156,7 @@ func (p *emailOTP) issue(ctx context.Context, h plugin.Host, ident string) (issu
 	}
 	row := &store.Verification{ID: session.NewID(), Identifier: ident, Value: val + ":0",
 		ExpiresAt: store.NewTime(now.Add(p.cfg.ExpiresIn)), CreatedAt: now, UpdatedAt: now}
-	return issued{code, val}, st.CreateVerification(ctx, row)
+	return issued{code: code, stored: val}, st.CreateVerification(ctx, row)
 }
 
 // mail sends the code in the background. Better-Auth 1.7.25 awaits sendVerificationOTP but logs
@@ -98,6 +165,11 @@ func (p *emailOTP) issue(ctx context.Context, h plugin.Host, ident string) (issu
 // delivery fails the code, which nobody received, is withdrawn (unless a newer one replaced it),
 // so no dead row is left behind; a new request issues a fresh code as always.
 func (p *emailOTP) mail(h plugin.Host, kind, to, ident string, c issued) {
+	if c.reused {
+		// An earlier message may have delivered this code: it stays, as Better-Auth leaves it.
+		h.SendCode(kind, to, c.code, p.cfg.ExpiresIn, nil)
+		return
+	}
 	h.SendCode(kind, to, c.code, p.cfg.ExpiresIn, func(ctx context.Context) {
 		_, _ = h.Store().WithdrawVerification(ctx, ident, func(v string) bool {
 			i := strings.LastIndexByte(v, ':')
@@ -187,7 +259,7 @@ func (p *emailOTP) send(ctx context.Context, r *plugin.Request) (*plugin.Respons
 // could not create the user) the code is withdrawn and nothing is mailed.
 func (p *emailOTP) sendCode(ctx context.Context, h plugin.Host, email, t string) error {
 	ident := identifier(t, email)
-	c, err := p.issue(ctx, h, ident)
+	c, err := p.resolve(ctx, h, ident)
 	if err != nil {
 		return err
 	}

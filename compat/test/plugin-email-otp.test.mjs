@@ -269,7 +269,7 @@ compatSuite(
 );
 
 compatSuite(
-  'plugin email-otp: encrypted codes',
+  'plugin email-otp: encrypted codes, resent as they are',
   (scenario) => {
     scenario('each side stores what the other decrypts: the row opens with Better-Auth\'s symmetricDecrypt, a code sealed by it signs in', async (s) => {
       const b = s.browser();
@@ -288,6 +288,30 @@ compatSuite(
       const r = await s.browser().post('/sign-in/email-otp', { json: { email, otp: mine } });
       s.expect('the code Better-Auth sealed signs in', r.status === 200 && Boolean(r.json?.token), r.json);
     });
+
+    scenario('resendStrategy reuse: the same code again, its life renewed, its tries kept; replaced once out of tries', async (s) => {
+      const b = s.browser();
+      const email = s.email('again');
+      const first = await codeFor(s, b, email, 'sign-in');
+      const ident = `sign-in-otp-${email}`;
+      const [before] = await s.sql('select "expiresAt", "createdAt" from "verification" where "identifier" = $1', [ident]);
+      await new Promise((r) => setTimeout(r, 1100));
+      const wrongTry = await b.post('/sign-in/email-otp', { json: { email, otp: wrong(first.token) } });
+      s.expect('a wrong try: 400 INVALID_OTP', err(wrongTry, 400, 'INVALID_OTP'), wrongTry.json);
+      const second = await codeFor(s, b, email, 'sign-in');
+      s.expect('the same code is mailed again', second.token === first.token, { first: first.token, second: second.token });
+      const rows = await s.sql('select "value", "expiresAt", "createdAt" from "verification" where "identifier" = $1', [ident]);
+      s.record('one row, the try kept, the expiry pushed on, createdAt kept', rows.map((r) => ({
+        tries: r.value.slice(r.value.lastIndexOf(':') + 1),
+        renewed: new Date(r.expiresAt) > new Date(before.expiresAt),
+        created: new Date(r.createdAt).getTime() === new Date(before.createdAt).getTime(),
+      })));
+      for (let i = 0; i < 2; i++) await b.post('/sign-in/email-otp', { json: { email, otp: wrong(first.token) } });
+      const third = await codeFor(s, b, email, 'sign-in');
+      s.expect('out of tries: a new code', third.token !== first.token, { first: first.token, third: third.token });
+      const r = await s.browser().post('/sign-in/email-otp', { json: { email, otp: third.token } });
+      s.expect('the new code signs in', r.status === 200 && Boolean(r.json?.token), r.json);
+    });
   },
-  { env: { ...PLUGINS, EMAIL_OTP_STORE: 'encrypted' } },
+  { env: { ...PLUGINS, EMAIL_OTP_STORE: 'encrypted', EMAIL_OTP_RESEND_STRATEGY: 'reuse' } },
 );

@@ -96,7 +96,7 @@ func New(cfg Config, st *store.Store, sessions *session.Manager) *Service {
 // hookSessionCookies has the session manager ask the plugins' SessionCookieHeaders hooks for
 // headers wherever it writes the session cookie.
 func (s *Service) hookSessionCookies() {
-	var hooks []func(context.Context, plugin.Host, string) ([][2]string, error)
+	var hooks []func(context.Context, plugin.Host, string) ([]plugin.Header, error)
 	for _, p := range s.plugins {
 		if p.Hooks.SessionCookieHeaders != nil {
 			hooks = append(hooks, p.Hooks.SessionCookieHeaders)
@@ -113,7 +113,9 @@ func (s *Service) hookSessionCookies() {
 				s.email.Logger.Error("session cookie hook failed", slog.String("error", err.Error()))
 				continue
 			}
-			out = append(out, kv...)
+			for _, hd := range kv {
+				out = append(out, [2]string{hd.Name, hd.Value})
+			}
 		}
 		return out
 	})

@@ -39,11 +39,11 @@ func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, token string
 	}
 	h := w.Header()
 	h.Set(AuthTokenHeader, signed)
-	exposeHeader(h, AuthTokenHeader)
+	ExposeHeader(h, AuthTokenHeader)
 	if m.onCookie != nil {
 		for _, kv := range m.onCookie(r.Context(), token) {
 			h.Set(kv[0], kv[1])
-			exposeHeader(h, kv[0])
+			ExposeHeader(h, kv[0])
 		}
 	}
 	if m.cfg.CookieCache {
@@ -138,7 +138,6 @@ func (m *Manager) appendCookie(w http.ResponseWriter, name, value string, a cook
 	w.Header().Add("Set-Cookie", formatSetCookie(name, value, a))
 }
 
-// exposeHeader adds name to Access-Control-Expose-Headers so browsers let scripts read it.
 // OnSessionCookie makes every answer that writes the session cookie (a sign-in or sign-up, a
 // refresh, a session handed over), where Better-Auth's after hooks see a new session, also carry
 // the headers fn returns for the session's token, each exposed to scripts through
@@ -147,7 +146,9 @@ func (m *Manager) OnSessionCookie(fn func(ctx context.Context, token string) [][
 	m.onCookie = fn
 }
 
-func exposeHeader(h http.Header, name string) {
+// ExposeHeader adds name to Access-Control-Expose-Headers, keeping the entries already there, so
+// browsers let scripts read it, as Better-Auth's plugins do for the headers they set.
+func ExposeHeader(h http.Header, name string) {
 	cur := h.Get("Access-Control-Expose-Headers")
 	for _, p := range strings.Split(cur, ",") {
 		if strings.EqualFold(strings.TrimSpace(p), name) {

@@ -136,12 +136,12 @@ func (p plug) generate(ctx context.Context, r *plugin.Request) (*plugin.Response
 // ottHeader is the SessionCookieHeaders hook of SetOttHeaderOnNewSession: a new token for the
 // session whose cookie the answer writes. The write outlives a client gone meanwhile, so the
 // token handed out always exists.
-func (p plug) ottHeader(ctx context.Context, h plugin.Host, sessionToken string) ([][2]string, error) {
+func (p plug) ottHeader(ctx context.Context, h plugin.Host, sessionToken string) ([]plugin.Header, error) {
 	token, err := p.issue(context.WithoutCancel(ctx), h, sessionToken)
 	if err != nil {
 		return nil, err
 	}
-	return [][2]string{{OttHeader, token}}, nil
+	return []plugin.Header{{Name: OttHeader, Value: token}}, nil
 }
 
 func (p plug) verify(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {

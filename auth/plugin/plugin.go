@@ -110,13 +110,23 @@ type Hooks struct {
 	VerificationEmail func(ctx context.Context, h Host, email string) error
 	// SessionCookieHeaders runs wherever an answer writes the session cookie (a sign-in or
 	// sign-up, a refresh, a session handed over; not a challenged sign-in), where Better-Auth's
-	// after hooks see ctx.context.newSession. The name/value pairs it returns are set on the
-	// answer and exposed to scripts (Access-Control-Expose-Headers); an error is logged and adds
-	// nothing.
-	SessionCookieHeaders func(ctx context.Context, h Host, sessionToken string) ([][2]string, error)
+	// after hooks see ctx.context.newSession (one-time-token's set-ott). The headers it returns
+	// are set on the answer and exposed to scripts (Access-Control-Expose-Headers); an error is
+	// logged and adds nothing. SessionHeaders, by contrast, serves GET /get-session alone.
+	SessionCookieHeaders func(ctx context.Context, h Host, sessionToken string) ([]Header, error)
 	// ListSessions filters the sessions the core GET /list-sessions prints (admin hides
 	// impersonation sessions); it returns the ones to keep, in order.
 	ListSessions func(st *store.Store, sessions []store.Session) []store.Session
+	// SessionHeaders runs when GET /get-session answers a session (not when it answers null),
+	// as Better-Auth's after-hooks on /get-session: the headers it returns are set on the answer
+	// and added to Access-Control-Expose-Headers so browser scripts can read them (jwt's
+	// set-auth-jwt). An error fails the answer.
+	SessionHeaders func(ctx context.Context, h Host, a *session.Auth) ([]Header, error)
+}
+
+// Header is a response header a plugin sets (Hooks.SessionHeaders, Hooks.SessionCookieHeaders).
+type Header struct {
+	Name, Value string
 }
 
 // Attempt is a sign-in whose credentials are checked but that has no session yet, as a

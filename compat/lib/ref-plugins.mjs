@@ -127,6 +127,30 @@ const BUILDERS = {
       ...(e.OTT_SET_OTT_HEADER_ON_NEW_SESSION === 'true' && { setOttHeaderOnNewSession: true }),
     });
   },
+  // JWTs for other backends: GET /token, GET /jwks and set-auth-jwt on get-session, with options
+  // from the JWT_* variables the Go server reads (times in seconds, as Better-Auth takes them).
+  jwt: async () => {
+    const e = process.env;
+    const alg = e.JWT_KEY_PAIR_ALG;
+    const audience = e.JWT_AUDIENCE?.includes(',') ? e.JWT_AUDIENCE.split(',').map((s) => s.trim()).filter(Boolean) : e.JWT_AUDIENCE;
+    const jwks = {
+      ...(alg && { keyPairConfig: alg === 'EdDSA' ? { alg, crv: 'Ed25519' } : { alg, ...(e.JWT_KEY_PAIR_MODULUS_LENGTH && { modulusLength: Number(e.JWT_KEY_PAIR_MODULUS_LENGTH) }) } }),
+      ...(e.JWT_ROTATION_INTERVAL && { rotationInterval: Number(e.JWT_ROTATION_INTERVAL) }),
+      ...(e.JWT_GRACE_PERIOD && { gracePeriod: Number(e.JWT_GRACE_PERIOD) }),
+      ...(e.JWT_JWKS_PATH && { jwksPath: e.JWT_JWKS_PATH }),
+      ...(e.JWT_DISABLE_PRIVATE_KEY_ENCRYPTION === 'true' && { disablePrivateKeyEncryption: true }),
+    };
+    const jwt = {
+      ...(e.JWT_ISSUER && { issuer: e.JWT_ISSUER }),
+      ...(audience && { audience }),
+      ...(e.JWT_EXPIRATION_TIME && { expirationTime: e.JWT_EXPIRATION_TIME }),
+    };
+    return (await import('better-auth/plugins')).jwt({
+      jwks,
+      jwt,
+      ...(e.JWT_DISABLE_SETTING_JWT_HEADER === 'true' && { disableSettingJwtHeader: true }),
+    });
+  },
 };
 
 /** Names the reference server can run; anything else is refused, as the Go server refuses it. */

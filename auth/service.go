@@ -263,7 +263,34 @@ func (s *Service) genericDuplicates() bool {
 // SignUpEmail creates a user with a credential account and, unless configured otherwise, a
 // session. The user and the account are written in one transaction: never one without the other.
 // The password is hashed before the transaction opens, so no lock is held while scrypt runs.
+// Every answer that names a user (a duplicate's look-alike answer too) is then handed to the
+// plugins' SignedUp hooks in the background.
 func (s *Service) SignUpEmail(ctx context.Context, in SignUpInput) (*SignUpResult, error) {
+	res, err := s.signUpEmail(ctx, in)
+	if err == nil && res != nil {
+		s.signedUp(res.User.Email)
+	}
+	return res, err
+}
+
+// signedUp runs the plugins' SignedUp hooks after the answer, as Better-Auth's after hooks on
+// /sign-up paths run on its body; an error is logged.
+func (s *Service) signedUp(email string) {
+	for _, p := range s.plugins {
+		h := p.Hooks.SignedUp
+		if h == nil {
+			continue
+		}
+		id := p.ID
+		s.mail.background("sign-up-hook", func(ctx context.Context) {
+			if err := h(ctx, s, email); err != nil {
+				s.mail.log.Error("sign-up hook failed", slog.String("plugin", id), slog.String("error", err.Error()))
+			}
+		})
+	}
+}
+
+func (s *Service) signUpEmail(ctx context.Context, in SignUpInput) (*SignUpResult, error) {
 	if s.cfg.DisableSignUp {
 		return nil, ErrSignUpDisabled
 	}

@@ -329,3 +329,36 @@ func TestEmailOTPResendReuse(t *testing.T) {
 		})
 	}
 }
+
+// sendVerificationOnSignUp: every e-mail sign-up answer that names a user mails an
+// email-verification code (no link: the core's mail is off), the duplicate's look-alike answer
+// under required verification included, so the mail says nothing the answer does not; the code
+// verifies the address. Without the option a sign-up mails nothing.
+func TestEmailOTPSendOnSignUp(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e, sink := emailOTPEnv(t, st, emailOTPConfig(t, map[string]string{"EMAIL_OTP_SEND_VERIFICATION_ON_SIGN_UP": "true"}),
+			func(o *envOptions) {
+				off := false
+				o.auth.RequireEmailVerification = true
+				o.auth.Email.SendOnSignUp = &off // the core's link would come too otherwise, as in Better-Auth
+			})
+		c := e.client()
+		signUp(t, c, "Ida@Example.com", "password123")
+		code := otpMail(t, sink, "ida@example.com", "Your code to verify your email")
+		expect(t, c.do("POST", "/api/auth/sign-in/email", map[string]any{"email": "ida@example.com", "password": "password123"}), 403, "EMAIL_NOT_VERIFIED")
+		expect(t, c.do("POST", "/api/auth/email-otp/verify-email", map[string]any{"email": "ida@example.com", "otp": code}), 200, "")
+		sink.drain()
+		dup := e.client().do("POST", "/api/auth/sign-up/email", map[string]any{"email": "ida@example.com", "password": "password456", "name": "Not Ida"})
+		expect(t, dup, 200, "")
+		again := otpMail(t, sink, "ida@example.com", "Your code to verify your email")
+		if v, _ := e.verification("email-verification-otp-ida@example.com"); v != again+":0" {
+			t.Fatalf("row %q, want the new code", v)
+		}
+		expect(t, e.client().do("POST", "/api/auth/sign-in/email", map[string]any{"email": "ida@example.com", "password": "password123"}), 200, "")
+	})
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e, sink := emailOTPEnv(t, st, emailOTPConfig(t, nil))
+		signUp(t, e.client(), "jo@example.com", "password123")
+		sink.none(t)
+	})
+}

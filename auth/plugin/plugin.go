@@ -108,6 +108,11 @@ type Hooks struct {
 	// Better-Auth lets a plugin take over emailVerification.sendVerificationEmail (e-mail OTP's
 	// overrideDefaultEmailVerification). The first enabled plugin's hook wins; an error is logged.
 	VerificationEmail func(ctx context.Context, h Host, email string) error
+	// SignedUp runs in the background after every e-mail sign-up answer that names a user, a
+	// duplicate's look-alike answer included (Better-Auth's after hooks on /sign-up see only the
+	// answer), with the answer's (normalized) address: email-otp's sendVerificationOnSignUp. An
+	// error is logged.
+	SignedUp func(ctx context.Context, h Host, email string) error
 	// SessionCookieHeaders runs wherever an answer writes the session cookie (a sign-in or
 	// sign-up, a refresh, a session handed over; not a challenged sign-in), where Better-Auth's
 	// after hooks see ctx.context.newSession (one-time-token's set-ott). The headers it returns

@@ -100,6 +100,7 @@ const BUILDERS = {
       ...(bool(e.EMAIL_OTP_DISABLE_SIGN_UP) && { disableSignUp: true }),
       ...(e.EMAIL_OTP_STORE && { storeOTP: e.EMAIL_OTP_STORE }),
       ...(e.EMAIL_OTP_RESEND_STRATEGY && { resendStrategy: e.EMAIL_OTP_RESEND_STRATEGY }),
+      ...(bool(e.EMAIL_OTP_SEND_VERIFICATION_ON_SIGN_UP) && { sendVerificationOnSignUp: true }),
       ...(bool(e.EMAIL_OTP_OVERRIDE_EMAIL_VERIFICATION) && { overrideDefaultEmailVerification: true }),
       ...(bool(e.EMAIL_OTP_CHANGE_EMAIL) && { changeEmail: { enabled: true, verifyCurrentEmail: bool(e.EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT) } }),
     });

@@ -269,7 +269,7 @@ compatSuite(
 );
 
 compatSuite(
-  'plugin email-otp: encrypted codes, resent as they are',
+  'plugin email-otp: encrypted codes, resent as they are, a code on sign-up',
   (scenario) => {
     scenario('each side stores what the other decrypts: the row opens with Better-Auth\'s symmetricDecrypt, a code sealed by it signs in', async (s) => {
       const b = s.browser();
@@ -312,6 +312,20 @@ compatSuite(
       const r = await s.browser().post('/sign-in/email-otp', { json: { email, otp: third.token } });
       s.expect('the new code signs in', r.status === 200 && Boolean(r.json?.token), r.json);
     });
+
+    scenario('sendVerificationOnSignUp: a sign-up mails an email-verification code that verifies the address', async (s) => {
+      const b = s.browser();
+      const email = s.email('fresh');
+      const up = await s.signUp(b, { email: email.toUpperCase() });
+      s.expect('sign-up: 200 with a session', up.status === 200 && Boolean(up.json?.token), up.json);
+      const m = await s.mail(email, { kind: 'email-otp-email-verification' });
+      s.expect('a six-digit code', /^\d{6}$/.test(m.token ?? ''), m.token);
+      const v = await s.browser().post('/email-otp/verify-email', { json: { email, otp: m.token } });
+      s.expect('verify-email: 200, verified', v.status === 200 && v.json?.user?.emailVerified === true, v.json);
+      const dup = await s.browser().post('/sign-up/email', { json: { email, password: 'password1234', name: 'Again' } });
+      s.record('a duplicate sign-up (auto sign-in on: refused)', { status: dup.status, code: dup.json?.code });
+      await s.noMail(email, { label: 'no code for a refused sign-up' });
+    });
   },
-  { env: { ...PLUGINS, EMAIL_OTP_STORE: 'encrypted', EMAIL_OTP_RESEND_STRATEGY: 'reuse' } },
+  { env: { ...PLUGINS, EMAIL_OTP_STORE: 'encrypted', EMAIL_OTP_RESEND_STRATEGY: 'reuse', EMAIL_OTP_SEND_VERIFICATION_ON_SIGN_UP: 'true' } },
 );

@@ -218,13 +218,13 @@ func (s *Service) Secret() []byte { return s.sessions.Secret() }
 func (s *Service) Now() time.Time { return s.cfg.Now() }
 
 // SendCode implements plugin.Host.
-func (s *Service) SendCode(kind, to, code string, expiresIn time.Duration) {
-	s.mail.deliver(kind, to, mail.Data{Code: code, Email: to, ExpiresIn: expiresIn})
+func (s *Service) SendCode(kind, to, code string, expiresIn time.Duration, failed func(ctx context.Context)) {
+	s.mail.deliverThen(kind, to, mail.Data{Code: code, Email: to, ExpiresIn: expiresIn}, failed)
 }
 
-// SendLink implements plugin.Host.
-func (s *Service) SendLink(kind, to, link string, expiresIn time.Duration) {
-	s.mail.deliver(kind, to, mail.Data{URL: link, Email: to, ExpiresIn: expiresIn})
+// DeliverLink implements plugin.Host.
+func (s *Service) DeliverLink(ctx context.Context, kind, to, link string, expiresIn time.Duration) error {
+	return s.mail.deliverNow(ctx, kind, to, mail.Data{URL: link, Email: to, ExpiresIn: expiresIn})
 }
 
 // ProveEmail implements plugin.Host. The accounts, the sessions and the flag change in one

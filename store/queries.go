@@ -393,6 +393,39 @@ func (s *Store) TakeVerification(ctx context.Context, identifier string) (*Verif
 	return got, nil
 }
 
+// WithdrawVerification deletes the rows with this identifier whose value match accepts, and says
+// whether it deleted any. A plugin calls it to take back a code whose message was not delivered,
+// matching the value it stored so that a newer code issued meanwhile under the same identifier
+// stays.
+func (s *Store) WithdrawVerification(ctx context.Context, identifier string, match func(value string) bool) (bool, error) {
+	if !ValidText(identifier) {
+		return false, nil
+	}
+	var n int64
+	err := s.conn(ctx).Transaction(func(tx *gorm.DB) error {
+		var rows []Verification
+		if err := tx.Where(`"identifier" = ?`, identifier).Find(&rows).Error; err != nil {
+			return err
+		}
+		var ids []string
+		for _, r := range rows {
+			if match(r.Value) {
+				ids = append(ids, r.ID)
+			}
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		res := tx.Where(`"id" in ?`, ids).Delete(&Verification{})
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: withdraw verification: %w", classify(err))
+	}
+	return n > 0, nil
+}
+
 // DeleteExpiredVerifications removes verification rows that expired before now, as Better-Auth
 // does before lookups, so the table does not grow without bound.
 func (s *Store) DeleteExpiredVerifications(ctx context.Context, now Time) error {

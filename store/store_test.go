@@ -285,3 +285,34 @@ func TestInvalidText(t *testing.T) {
 		}
 	})
 }
+
+// WithdrawVerification deletes only the rows of the identifier its matcher accepts, so a newer
+// code issued under the same identifier survives the withdrawal of an undelivered one.
+func TestWithdrawVerification(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := store.NewTime(time.Now())
+		for i, v := range []struct{ id, ident, value string }{{"v1", "sign-in-otp-a@x.test", "111111:0"},
+			{"v2", "sign-in-otp-a@x.test", "222222:1"}, {"v3", "sign-in-otp-b@x.test", "111111:0"}} {
+			row := &store.Verification{ID: v.id, Identifier: v.ident, Value: v.value, ExpiresAt: store.NewTime(now.Add(time.Hour)),
+				CreatedAt: store.NewTime(now.Add(time.Duration(i) * time.Second)), UpdatedAt: now}
+			if err := st.CreateVerification(ctx, row); err != nil {
+				t.Fatal(err)
+			}
+		}
+		old := func(v string) bool { return strings.HasPrefix(v, "111111:") }
+		if ok, err := st.WithdrawVerification(ctx, "sign-in-otp-a@x.test", old); err != nil || !ok {
+			t.Fatalf("withdraw: %v %v", ok, err)
+		}
+		if ok, err := st.WithdrawVerification(ctx, "sign-in-otp-a@x.test", old); err != nil || ok {
+			t.Fatalf("second withdraw: %v %v", ok, err)
+		}
+		left, err := st.LatestVerification(ctx, "sign-in-otp-a@x.test")
+		if err != nil || left.ID != "v2" {
+			t.Fatalf("left %+v %v", left, err)
+		}
+		if _, err := st.LatestVerification(ctx, "sign-in-otp-b@x.test"); err != nil {
+			t.Fatalf("other identifier's row: %v", err)
+		}
+	})
+}

@@ -28,6 +28,9 @@ type apiError struct {
 	Message string
 	// Empty sends no body (Better-Auth does so for a few errors, with a JSON content type).
 	Empty bool
+	// Untyped, with Empty, leaves out the content type too, as Better-Auth's router answers an
+	// error that is not an API error (a plugin's send callback that threw).
+	Untyped bool
 	// retryAfter, in seconds, becomes an X-Retry-After header.
 	retryAfter int
 	// details are a plugin error's further body keys (plugin.Error.Details).
@@ -131,6 +134,7 @@ func lookupError(err error) *apiError {
 		e := newAPIError(pe.Status, pe.Code, pe.Message)
 		e.Empty = pe.Code == "" && pe.Message == "" // a bare status, as Better-Auth's APIError.fromStatus
 		e.details = pe.Details
+		e.Untyped = e.Empty && pe.Thrown
 		return e
 	}
 	// Errors that carry their own message: content's field checks ("[body.level] must be one of
@@ -210,6 +214,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 }
 
 func writeError(c echo.Context, e *apiError) {
+	if e.Empty && e.Untyped {
+		c.Response().WriteHeader(e.Status)
+		return
+	}
 	if e.Empty {
 		_ = c.Blob(e.Status, echo.MIMEApplicationJSON, nil)
 		return

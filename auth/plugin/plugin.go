@@ -9,6 +9,7 @@ package plugin
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"time"
 
@@ -107,6 +108,17 @@ type Hooks struct {
 	// Better-Auth lets a plugin take over emailVerification.sendVerificationEmail (e-mail OTP's
 	// overrideDefaultEmailVerification). The first enabled plugin's hook wins; an error is logged.
 	VerificationEmail func(ctx context.Context, h Host, email string) error
+	// SignedUp runs in the background after every e-mail sign-up answer that names a user, a
+	// duplicate's look-alike answer included (Better-Auth's after hooks on /sign-up see only the
+	// answer), with the answer's (normalized) address: email-otp's sendVerificationOnSignUp. An
+	// error is logged.
+	SignedUp func(ctx context.Context, h Host, email string) error
+	// SessionCookieHeaders runs wherever an answer writes the session cookie (a sign-in or
+	// sign-up, a refresh, a session handed over; not a challenged sign-in), where Better-Auth's
+	// after hooks see ctx.context.newSession (one-time-token's set-ott). The headers it returns
+	// are set on the answer and exposed to scripts (Access-Control-Expose-Headers); an error is
+	// logged and adds nothing. SessionHeaders, by contrast, serves GET /get-session alone.
+	SessionCookieHeaders func(ctx context.Context, h Host, sessionToken string) ([]Header, error)
 	// ListSessions filters the sessions the core GET /list-sessions prints (admin hides
 	// impersonation sessions); it returns the ones to keep, in order.
 	ListSessions func(st *store.Store, sessions []store.Session) []store.Session
@@ -148,7 +160,7 @@ func CookieNames(in Incoming) []string {
 	return nil
 }
 
-// Header is a response header a plugin sets (Hooks.SessionHeaders).
+// Header is a response header a plugin sets (Hooks.SessionHeaders, Hooks.SessionCookieHeaders).
 type Header struct {
 	Name, Value string
 }
@@ -242,11 +254,19 @@ type Host interface {
 	// Now is the server's clock; tests may set it.
 	Now() time.Time
 	// SendCode mails a one-time code to the address in the background, with the message kind's
-	// template ("two-factor-otp"); delivery failures are logged without the code.
-	SendCode(kind, to, code string, expiresIn time.Duration)
-	// SendLink mails a link to the address in the background, with the message kind's template
-	// ("magic-link"); delivery failures are logged without the link.
-	SendLink(kind, to, link string, expiresIn time.Duration)
+	// template ("two-factor-otp"), for endpoints whose answer Better-Auth does not let depend on
+	// the delivery (it logs a failed send and answers success). The answer's timing thus says
+	// nothing about the address. A failed delivery is logged with the kind, the recipient and the
+	// reason, never the code; then failed, when not nil, runs with a context of its own so the
+	// plugin can withdraw the code nobody received.
+	SendCode(kind, to, code string, expiresIn time.Duration, failed func(ctx context.Context))
+	// DeliverLink mails a link to the address with the message kind's template ("magic-link") and
+	// waits until the mail server has taken it or refused it (bounded by the mail send timeout),
+	// for endpoints whose answer Better-Auth makes wait on the delivery. A failure is logged with
+	// the kind, the recipient and the reason, never the link, and returned; the plugin then
+	// withdraws what it stored and answers ErrDeliveryFailed. A server without a mail sender
+	// (embedded tests) logs a warning and returns nil.
+	DeliverLink(ctx context.Context, kind, to, link string, expiresIn time.Duration) error
 	// SetSessionFields sets the plugin's session fields on the session with this token (bumping
 	// updatedAt, as Better-Auth's updateSession does) and returns the stored session; cached
 	// copies are forgotten, so every instance prints the new values. An unknown token is
@@ -427,9 +447,22 @@ type Error struct {
 	// Details are more keys of the body, printed after code in sorted order (organization's
 	// missingPermissions); nil for none.
 	Details map[string]any
+	// Thrown answers as Better-Auth's router answers an error that is not an API error (a send
+	// callback that threw): the status alone, with neither body nor content type.
+	Thrown bool
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+func (e *Error) Error() string {
+	if e.Code == "" && e.Message == "" {
+		return fmt.Sprintf("status %d", e.Status)
+	}
+	return e.Code + ": " + e.Message
+}
+
+// ErrDeliveryFailed is a code or link the mail server or SMS provider did not take, on an
+// endpoint where Better-Auth awaits its send callback and lets the failure through: Better-Auth
+// 1.7.25 answers 500 with no body then (its router's answer to a thrown non-API error).
+var ErrDeliveryFailed = &Error{Status: 500, Thrown: true}
 
 // CookieError is an error answer that also sets cookies, as when two-factor expires the
 // challenge cookie of a challenge it ends. Err gives the status and body.

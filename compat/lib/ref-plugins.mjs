@@ -1,7 +1,11 @@
 // Builds the reference server's plugin list from BETTER_AUTH_PLUGINS, the same comma-separated
 // Better-Auth plugin names the Go server reads, so both servers run one configuration.
 // Plugins that send a code or a link (two-factor's OTP, magic-link) record it in the shared mailbox, where the
-// suite reads it as it reads mail.
+// suite reads it as it reads mail. REF_MAIL_SEND_FAIL=true makes every e-mailed code or link of the
+// plugins (magic-link, email-otp, two-factor's OTP) throw, as a failed SMTP delivery would; the Go
+// server is then given an SMTP server that refuses.
+
+const mailFails = () => process.env.REF_MAIL_SEND_FAIL === 'true';
 
 const BUILDERS = {
   username: async () =>
@@ -52,6 +56,7 @@ const BUILDERS = {
       ...(e.PHONE_NUMBER_OTP_LENGTH && { otpLength: Number(e.PHONE_NUMBER_OTP_LENGTH) }),
       ...(e.PHONE_NUMBER_EXPIRES_IN && { expiresIn: Number(e.PHONE_NUMBER_EXPIRES_IN) }),
       ...(e.PHONE_NUMBER_ALLOWED_ATTEMPTS && { allowedAttempts: Number(e.PHONE_NUMBER_ALLOWED_ATTEMPTS) }),
+      ...(e.PHONE_NUMBER_REQUIRE_VERIFICATION === 'true' && { requireVerification: true }),
       ...(e.PHONE_NUMBER_SIGN_UP_ON_VERIFICATION === 'true' && {
         signUpOnVerification: { getTempEmail: (n) => `${n.replace(/[^0-9A-Za-z]/g, '')}@${domain}` },
       }),
@@ -61,6 +66,7 @@ const BUILDERS = {
     (await import('better-auth/plugins')).twoFactor({
       otpOptions: {
         sendOTP: async ({ user, otp }) => {
+          if (mailFails()) throw new Error('smtp server refused');
           mailbox.push({ kind: 'two-factor-otp', to: user?.email, url: null, token: otp, newEmail: null, at: Date.now() });
         },
       },
@@ -85,6 +91,7 @@ const BUILDERS = {
     const bool = (v) => ['1', 'true', 'yes', 'on'].includes((v ?? '').toLowerCase());
     return (await import('better-auth/plugins')).emailOTP({
       sendVerificationOTP: async ({ email, otp, type }) => {
+        if (mailFails()) throw new Error('smtp server refused');
         mailbox.push({ kind: `email-otp-${type}`, to: email, url: null, token: otp, newEmail: null, at: Date.now() });
       },
       ...(e.EMAIL_OTP_LENGTH && { otpLength: Number(e.EMAIL_OTP_LENGTH) }),
@@ -92,6 +99,8 @@ const BUILDERS = {
       ...(e.EMAIL_OTP_ALLOWED_ATTEMPTS && { allowedAttempts: Number(e.EMAIL_OTP_ALLOWED_ATTEMPTS) }),
       ...(bool(e.EMAIL_OTP_DISABLE_SIGN_UP) && { disableSignUp: true }),
       ...(e.EMAIL_OTP_STORE && { storeOTP: e.EMAIL_OTP_STORE }),
+      ...(e.EMAIL_OTP_RESEND_STRATEGY && { resendStrategy: e.EMAIL_OTP_RESEND_STRATEGY }),
+      ...(bool(e.EMAIL_OTP_SEND_VERIFICATION_ON_SIGN_UP) && { sendVerificationOnSignUp: true }),
       ...(bool(e.EMAIL_OTP_OVERRIDE_EMAIL_VERIFICATION) && { overrideDefaultEmailVerification: true }),
       ...(bool(e.EMAIL_OTP_CHANGE_EMAIL) && { changeEmail: { enabled: true, verifyCurrentEmail: bool(e.EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT) } }),
     });
@@ -101,6 +110,7 @@ const BUILDERS = {
     const e = process.env;
     return (await import('better-auth/plugins')).magicLink({
       sendMagicLink: async ({ email, url, token }) => {
+        if (mailFails()) throw new Error('smtp server refused');
         mailbox.push({ kind: 'magic-link', to: email, url, token, newEmail: null, at: Date.now() });
       },
       ...(e.MAGIC_LINK_EXPIRES_IN && { expiresIn: Number(e.MAGIC_LINK_EXPIRES_IN) }),
@@ -160,6 +170,8 @@ const BUILDERS = {
       ...(e.OTT_EXPIRES_IN && { expiresIn: Number(e.OTT_EXPIRES_IN) }),
       ...(e.OTT_DISABLE_SET_SESSION_COOKIE === 'true' && { disableSetSessionCookie: true }),
       ...(e.OTT_STORE_TOKEN && { storeToken: e.OTT_STORE_TOKEN }),
+      ...(e.OTT_DISABLE_CLIENT_REQUEST === 'true' && { disableClientRequest: true }),
+      ...(e.OTT_SET_OTT_HEADER_ON_NEW_SESSION === 'true' && { setOttHeaderOnNewSession: true }),
     });
   },
   // JWTs for other backends: GET /token, GET /jwks and set-auth-jwt on get-session, with options

@@ -119,6 +119,10 @@ func (h *authHandler) route(g *echo.Group, ep endpoint) {
 		}
 		if ep.schema != nil {
 			if err := ep.schema.validate(c.body, c.kind); err != nil {
+				var api *apiError
+				if ep.schema.onError != nil && errors.As(err, &api) {
+					return ep.schema.onError(api.Message, c.body)
+				}
 				return err
 			}
 		}

@@ -47,6 +47,9 @@ type schema struct {
 	// tree, used instead of fields, describes a body with nested objects, arrays and records.
 	// fields stays flat because plugins declare theirs in that form (plugin.Kind).
 	tree []zfield
+	// onError, when set, turns a failure's message into the error answered instead of
+	// VALIDATION_ERROR (a plugin's OnValidationError).
+	onError func(message string, body map[string]any) error
 }
 
 func (s *schema) validate(body map[string]any, kind bodyKind) error {

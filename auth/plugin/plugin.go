@@ -379,6 +379,16 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
+// OAuthError is an error answered in OAuth 2.0's shape, {"error","error_description"}, as
+// Better-Auth's RFC-style endpoints (device authorization) throw it, instead of {code,message}.
+type OAuthError struct {
+	Status int
+	// Code is the body's "error" ("authorization_pending"), Description its "error_description".
+	Code, Description string
+}
+
+func (e *OAuthError) Error() string { return e.Code + ": " + e.Description }
+
 // CookieError is an error answer that also sets cookies, as when two-factor expires the
 // challenge cookie of a challenge it ends. Err gives the status and body.
 type CookieError struct {
@@ -452,7 +462,19 @@ type Endpoint struct {
 	// e-mails); each one present must be a trusted origin or a relative path, or the request is
 	// refused with 403 INVALID_CALLBACK_URL before Handle runs.
 	CallbackQuery []string
-	Handle        func(ctx context.Context, r *Request) (*Response, error)
+	// Form also accepts an application/x-www-form-urlencoded body (fields as strings), as
+	// Better-Auth's allowedMediaTypes lets an endpoint do; otherwise only JSON is accepted (415).
+	Form bool
+	// NoStore adds Pragma: no-cache to every answer of Handle, error or not, as Better-Auth's
+	// metadata.noStore does for credential-bearing answers (Cache-Control: no-store is on every
+	// answer already).
+	NoStore bool
+	// OnValidationError, when set, replaces the answer to a body that fails Body's schema: it gets
+	// the zod-style message the VALIDATION_ERROR answer would carry and the decoded body (nil when
+	// absent or not an object) and returns the error to answer instead, as Better-Auth's
+	// onValidationError.
+	OnValidationError func(message string, body map[string]any) error
+	Handle            func(ctx context.Context, r *Request) (*Response, error)
 }
 
 // Request is what an endpoint handler sees of a request that passed every stage.

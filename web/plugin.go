@@ -28,7 +28,7 @@ func (h *authHandler) pluginEndpoint(pe plugin.Endpoint) endpoint {
 	if pe.Body != nil {
 		ep.schema = &schema{optionalBody: pe.Body.OptionalBody, onError: pe.OnValidationError}
 		for _, f := range pe.Body.Fields {
-			ep.schema.fields = append(ep.schema.fields, field{name: f.Name, kind: f.Kind, optional: f.Optional, stored: f.Stored})
+			ep.schema.fields = append(ep.schema.fields, field{name: f.Name, kind: f.Kind, optional: f.Optional, stored: f.Stored, literal: f.Literal})
 		}
 	}
 	ep.handle = func(c *call) error {

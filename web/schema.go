@@ -33,6 +33,8 @@ type field struct {
 	stored bool
 	// max, when positive, bounds a string's length in UTF-16 code units (zod's .max()).
 	max int
+	// literal, when set, is the one value the field may have (zod's z.literal of a string).
+	literal string
 }
 
 // schema checks a request body the way Better-Auth's zod schemas do and reports failures with the
@@ -69,6 +71,13 @@ func (s *schema) validate(body map[string]any, kind bodyKind) error {
 	zobject("body", body, s.tree, &issues)
 	for _, f := range s.fields {
 		v, present := body[f.name]
+		if f.literal != "" {
+			// z.literal: zod names only the expected value, whatever was sent (or not).
+			if v != f.literal {
+				issues = append(issues, issue(f, "Invalid input: expected "+strconv.Quote(f.literal)))
+			}
+			continue
+		}
 		if !present {
 			if f.optional {
 				continue

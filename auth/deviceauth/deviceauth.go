@@ -204,15 +204,7 @@ func New(cfg Config) plugin.Plugin {
 			Handle:            p.code,
 		}, {
 			Method: http.MethodPost, Path: "/device/token", NoStore: true,
-			// grant_type is zod's z.literal, which the schema kinds do not have: it is checked
-			// here, its issue first as zod lists it.
-			Body: &plugin.Schema{Fields: []plugin.Field{{Name: "grant_type", Kind: plugin.Any, Optional: true}, str("device_code", false), str("client_id", false)}},
-			OnValidationError: func(msg string, body map[string]any) error {
-				if body != nil && !grantTypeOK(body) {
-					msg = grantTypeIssue + "; " + msg
-				}
-				return &plugin.Error{Status: http.StatusBadRequest, Code: "VALIDATION_ERROR", Message: msg}
-			},
+			Body:   &plugin.Schema{Fields: []plugin.Field{{Name: "grant_type", Literal: GrantType}, str("device_code", false), str("client_id", false)}},
 			Handle: p.token,
 		}, {
 			Method: http.MethodGet, Path: "/device", Session: plugin.OptionalSession,

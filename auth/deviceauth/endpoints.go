@@ -23,14 +23,6 @@ const userCodeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 // generationAttempts is how many fresh code pairs are tried when one collides with a stored one.
 const generationAttempts = 3
 
-// grantTypeIssue is zod's message for a grant_type that is not the device-code literal.
-const grantTypeIssue = `[body.grant_type] Invalid input: expected "` + GrantType + `"`
-
-func grantTypeOK(body map[string]any) bool {
-	v, _ := body["grant_type"].(string)
-	return v == GrantType
-}
-
 // optional returns a string field, treating "" as absent as Better-Auth does for the
 // device-authorization request's fields.
 func optional(body map[string]any, name string) *string {
@@ -104,9 +96,6 @@ type tokenAnswer struct {
 // answer when several apply: client, code, client match, polling rate (a too-early poll does not
 // count as a poll), expiry, then the person's decision.
 func (p *device) token(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
-	if !grantTypeOK(r.Body) {
-		return nil, &plugin.Error{Status: http.StatusBadRequest, Code: "VALIDATION_ERROR", Message: grantTypeIssue}
-	}
 	deviceCode, _ := r.Body["device_code"].(string)
 	clientID, _ := r.Body["client_id"].(string)
 	if len(p.cfg.ClientIDs) > 0 && !p.cfg.clientAllowed(clientID) {

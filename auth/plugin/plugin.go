@@ -438,6 +438,9 @@ type Field struct {
 	Optional bool
 	// Stored marks text written to the database as is: a NUL character is refused.
 	Stored bool
+	// Literal, when set, is the only value the field may have (zod's z.literal of a string); Kind
+	// and Optional are then ignored.
+	Literal string
 }
 
 // Schema is an endpoint's body schema (z.object of Fields); nil means no body validation.

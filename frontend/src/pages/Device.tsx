@@ -149,8 +149,8 @@ export default function Device() {
         <>
           <p className="lead">A device wants to sign in to your account.</p>
           <dl className="facts">
-            <div><dt>Code</dt><dd className="device-code">{request.userCode}</dd></div>
-            <div><dt>Application</dt><dd className="device-client">{request.clientId ?? "Unknown"}</dd></div>
+            <div><dt>Code</dt><dd className="device-code">{request.userCode.replace(/[^a-zA-Z0-9]/g, "").toUpperCase()}</dd></div>
+            <div><dt>App</dt><dd className="device-client">{request.clientId ?? "Unknown"}</dd></div>
             <div><dt>Access</dt><dd className="device-scope">{request.scope || "Not specified"}</dd></div>
           </dl>
           <p className="hint">Only approve if you started this on your own device and the code matches what it shows.</p>
@@ -158,7 +158,7 @@ export default function Device() {
             <button type="button" className="button primary" onClick={() => void decide(true)} disabled={pending} aria-busy={pending || undefined}>
               Approve
             </button>
-            <button type="button" className="button danger" onClick={() => void decide(false)} disabled={pending}>
+            <button type="button" className="button danger wide" onClick={() => void decide(false)} disabled={pending}>
               Deny
             </button>
           </div>

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"authserver/auth/plugin"
 	"authserver/store"
 	"authserver/store/storetest"
+	"authserver/web"
 )
 
 func deviceEnv(t *testing.T, st *store.Store, vars map[string]string) *env {
@@ -220,5 +222,31 @@ func TestDeviceAuthorizationRequests(t *testing.T) {
 		}
 		expect(t, c.do("GET", "/api/auth/device", nil), 400, "VALIDATION_ERROR")
 		expect(t, c.do("POST", "/api/auth/device/approve", map[string]any{}), 400, "VALIDATION_ERROR")
+	})
+}
+
+// GET /device has Better-Auth's rule: 5 lookups per client address per code lifetime, so user
+// codes cannot be found by trying.
+func TestDeviceAuthorizationLookupRateLimit(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		cfg, err := deviceauth.LoadConfig(func(string) string { return "" }, testBaseURL+"/api/auth")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps := []plugin.Plugin{deviceauth.New(cfg)}
+		if err := plugin.Install(context.Background(), st, ps); err != nil {
+			t.Fatal(err)
+		}
+		e := newEnv(t, st, func(o *envOptions) {
+			o.auth.Plugins = ps
+			o.web.RateLimit = web.RateLimitConfig{Enabled: true}
+		})
+		c := e.client()
+		for i := range 5 {
+			oauthError(t, c.do("GET", "/api/auth/device?user_code=GUESS"+strconv.Itoa(i), nil), 400, "invalid_request", "Invalid user code")
+		}
+		expect(t, c.do("GET", "/api/auth/device?user_code=GUESS9", nil), 429, "")
+		// The device's own endpoints are not counted with it.
+		expect(t, c.do("POST", "/api/auth/device/code", map[string]any{"client_id": "cli"}), 200, "")
 	})
 }

@@ -201,6 +201,12 @@ func TestDeviceAuthorizationRequests(t *testing.T) {
 			t.Fatalf("configured answer %s", r.Raw)
 		}
 		g := deviceGrant{r.JSON["device_code"].(string), uc}
+		form := func(body string) *response {
+			return c.do("POST", "/api/auth/device/code", body, "Content-Type", "application/x-www-form-urlencoded")
+		}
+		oauthError(t, form("client_id=tv&client_id=cli"), 400, "invalid_request", "client_id must not be repeated")
+		oauthError(t, form("client_id=tv&scope=a&scope=b"), 400, "invalid_request", "scope must not be repeated")
+		expect(t, form("client_id=&client_id=tv&scope="), 200, "")
 		oauthError(t, poll(e, g, "unknown"), 400, "invalid_client", "Invalid client ID")
 		oauthError(t, poll(e, g, "cli"), 400, "invalid_grant", "Client ID mismatch")
 		oauthError(t, poll(e, g, "tv"), 400, "authorization_pending", "Authorization pending")

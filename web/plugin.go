@@ -41,7 +41,7 @@ func (h *authHandler) pluginEndpoint(pe plugin.Endpoint) endpoint {
 			}
 		}
 		res, err := pe.Handle(c.Request().Context(), &plugin.Request{
-			Body: c.body, Query: c.QueryParams(), Auth: c.auth, Meta: h.meta(c), Host: h.auth,
+			Body: c.body, Form: c.Request().PostForm, Query: c.QueryParams(), Auth: c.auth, Meta: h.meta(c), Host: h.auth,
 			Incoming: h.incoming(c),
 		})
 		if err != nil {

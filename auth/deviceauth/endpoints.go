@@ -32,7 +32,35 @@ func optional(body map[string]any, name string) *string {
 	return nil
 }
 
+// formFields reads the request fields of a form body as Better-Auth does: empty values do not
+// count, and a field given twice is refused (RFC 8628 parameters must not repeat).
+func formFields(r *plugin.Request) error {
+	if r.Form == nil {
+		return nil
+	}
+	for _, name := range []string{"client_id", "user_id", "scope"} {
+		var given []string
+		for _, v := range r.Form[name] {
+			if v != "" {
+				given = append(given, v)
+			}
+		}
+		switch len(given) {
+		case 0:
+			delete(r.Body, name)
+		case 1:
+			r.Body[name] = given[0]
+		default:
+			return badRequest("invalid_request", name+" must not be repeated")
+		}
+	}
+	return nil
+}
+
 func (p *device) code(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
+	if err := formFields(r); err != nil {
+		return nil, err
+	}
 	clientID := optional(r.Body, "client_id")
 	if clientID == nil {
 		return nil, badRequest("invalid_request", msgClientRequired)

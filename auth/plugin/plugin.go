@@ -482,8 +482,11 @@ type Endpoint struct {
 
 // Request is what an endpoint handler sees of a request that passed every stage.
 type Request struct {
-	// Body is the decoded JSON object (nil when absent).
-	Body  map[string]any
+	// Body is the decoded JSON object (nil when absent). A form body (Endpoint.Form) is decoded
+	// into it as strings, the last of repeated fields winning.
+	Body map[string]any
+	// Form is a form body's fields as sent, repeats included; nil for any other body.
+	Form  url.Values
 	Query url.Values
 	// Auth is the caller's session when the endpoint needs one.
 	Auth *session.Auth

@@ -104,6 +104,10 @@ compatSuite(
     scenario('requests: form bodies, missing and empty fields, grant type, JSON-only token', async (s) => {
       const b = browser(s);
       await b.post('/device/code', { form: { client_id: 'cli', scope: 'a b' }, ...RANDOM });
+      await b.post('/device/code', { body: 'client_id=tv&client_id=cli', contentType: 'application/x-www-form-urlencoded' });
+      await b.post('/device/code', { body: 'client_id=tv&scope=a&scope=b', contentType: 'application/x-www-form-urlencoded' });
+      await b.post('/device/code', { body: 'client_id=&client_id=tv&scope=', contentType: 'application/x-www-form-urlencoded', ...RANDOM });
+      await b.post('/device/code', { json: { client_id: 'cli' }, origin: null, ...RANDOM }); // a CLI sends no Origin
       await b.post('/device/code', { json: {} });
       await b.post('/device/code', { json: { client_id: '' } });
       await b.post('/device/code', { json: { client_id: 5 } });

@@ -94,20 +94,17 @@ func envTime(getenv func(string) string, name string, def time.Duration) (time.D
 	if v == "" {
 		return def, nil
 	}
+	bad := fmt.Errorf("%s: %q is not a time such as 30m, 5s, 1h, 500ms or 2d", name, v)
 	m := timeString.FindStringSubmatch(strings.ToLower(v))
-	n, err := strconv.Atoi(safeIndex(m, 1))
-	if m == nil || err != nil || n <= 0 || n > 1_000_000 {
-		return def, fmt.Errorf("%s: %q is not a time such as 30m, 5s, 1h, 500ms or 2d", name, v)
+	if m == nil {
+		return def, bad
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n <= 0 || n > 1_000_000 {
+		return def, bad
 	}
 	unit := map[string]time.Duration{"ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour}[m[2]]
 	return time.Duration(n) * unit, nil
-}
-
-func safeIndex(m []string, i int) string {
-	if i < len(m) {
-		return m[i]
-	}
-	return ""
 }
 
 func envLength(getenv func(string) string, name string, def int) (int, error) {

@@ -8,6 +8,7 @@ import (
 
 	"authserver/auth/admin"
 	"authserver/auth/anonymous"
+	"authserver/auth/deviceauth"
 	"authserver/auth/emailotp"
 	"authserver/auth/jwt"
 	"authserver/auth/lastloginmethod"
@@ -48,6 +49,12 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 	anonymous.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
 		cfg, err := anonymous.LoadConfig(getenv)
 		return anonymous.New(cfg), err
+	},
+	deviceauth.ID: func(getenv func(string) string, s site) (plugin.Plugin, error) {
+		// A relative verification URI is resolved against the auth base URL, as Better-Auth's
+		// against its baseURL: the default "/device" is the web app's page at the server's origin.
+		cfg, err := deviceauth.LoadConfig(getenv, s.BaseURL+"/api/auth")
+		return deviceauth.New(cfg), err
 	},
 	emailotp.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
 		cfg, err := emailotp.LoadConfig(getenv)
@@ -102,7 +109,7 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 // notImplementedPlugins are Better-Auth plugins this server does not implement yet. Naming one
 // refuses to start, so nobody believes a plugin is on when it is not.
 var notImplementedPlugins = []string{
-	"api-key", "device-authorization", "open-api",
+	"api-key", "open-api",
 }
 
 // loadPlugins builds the plugins named in BETTER_AUTH_PLUGINS (comma-separated Better-Auth names),

@@ -119,6 +119,10 @@ func (h *authHandler) route(g *echo.Group, ep endpoint) {
 		}
 		if ep.schema != nil {
 			if err := ep.schema.validate(c.body, c.kind); err != nil {
+				var api *apiError
+				if ep.schema.onError != nil && errors.As(err, &api) {
+					return ep.schema.onError(api.Message, c.body)
+				}
 				return err
 			}
 		}
@@ -215,6 +219,9 @@ func readBody(r *http.Request, form bool) (map[string]any, bodyKind, error) {
 		if err != nil {
 			return nil, "", newAPIError(http.StatusBadRequest, "BAD_REQUEST", "Invalid form body")
 		}
+		// The values as sent, repeats included, for endpoints that refuse repeated parameters
+		// (plugin.Request.Form).
+		r.PostForm = vals
 		out := make(map[string]any, len(vals))
 		for k, v := range vals {
 			// FormData.forEach keeps the last value of a repeated key; invalid UTF-8 becomes

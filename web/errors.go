@@ -35,6 +35,9 @@ type apiError struct {
 	retryAfter int
 	// details are a plugin error's further body keys (plugin.Error.Details).
 	details map[string]any
+	// oauth writes the body in OAuth 2.0's shape, {"error":Code,"error_description":Message}
+	// (plugin.OAuthError).
+	oauth bool
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -129,6 +132,12 @@ func lookupError(err error) *apiError {
 	if errors.As(err, &api) {
 		return api
 	}
+	var oe *plugin.OAuthError
+	if errors.As(err, &oe) {
+		e := newAPIError(oe.Status, oe.Code, oe.Description)
+		e.oauth = true
+		return e
+	}
 	var pe *plugin.Error
 	if errors.As(err, &pe) {
 		e := newAPIError(pe.Status, pe.Code, pe.Message)
@@ -220,6 +229,13 @@ func writeError(c echo.Context, e *apiError) {
 	}
 	if e.Empty {
 		_ = c.Blob(e.Status, echo.MIMEApplicationJSON, nil)
+		return
+	}
+	if e.oauth {
+		_ = writeJSON(c, e.Status, struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}{e.Code, e.Message})
 		return
 	}
 	// Better-Auth's key order: message, then code (absent for the few message-only errors).

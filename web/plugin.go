@@ -24,21 +24,24 @@ func (h *authHandler) registerPluginRoutes(g *echo.Group) {
 }
 
 func (h *authHandler) pluginEndpoint(pe plugin.Endpoint) endpoint {
-	ep := endpoint{method: pe.Method, path: pe.Path, session: pe.Session, formCSRF: pe.FormCSRF}
+	ep := endpoint{method: pe.Method, path: pe.Path, session: pe.Session, formCSRF: pe.FormCSRF, form: pe.Form}
 	if pe.Body != nil {
-		ep.schema = &schema{optionalBody: pe.Body.OptionalBody}
+		ep.schema = &schema{optionalBody: pe.Body.OptionalBody, onError: pe.OnValidationError}
 		for _, f := range pe.Body.Fields {
-			ep.schema.fields = append(ep.schema.fields, field{name: f.Name, kind: f.Kind, optional: f.Optional, stored: f.Stored})
+			ep.schema.fields = append(ep.schema.fields, field{name: f.Name, kind: f.Kind, optional: f.Optional, stored: f.Stored, literal: f.Literal})
 		}
 	}
 	ep.handle = func(c *call) error {
+		if pe.NoStore {
+			c.Response().Header().Set("Pragma", "no-cache")
+		}
 		for _, name := range pe.CallbackQuery {
 			if err := h.checkCallbackURL(c.QueryParam(name)); err != nil {
 				return err
 			}
 		}
 		res, err := pe.Handle(c.Request().Context(), &plugin.Request{
-			Body: c.body, Query: c.QueryParams(), Auth: c.auth, Meta: h.meta(c), Host: h.auth,
+			Body: c.body, Form: c.Request().PostForm, Query: c.QueryParams(), Auth: c.auth, Meta: h.meta(c), Host: h.auth,
 			Incoming: h.incoming(c),
 		})
 		if err != nil {

@@ -33,6 +33,8 @@ type field struct {
 	stored bool
 	// max, when positive, bounds a string's length in UTF-16 code units (zod's .max()).
 	max int
+	// literal, when set, is the one value the field may have (zod's z.literal of a string).
+	literal string
 }
 
 // schema checks a request body the way Better-Auth's zod schemas do and reports failures with the
@@ -47,6 +49,9 @@ type schema struct {
 	// tree, used instead of fields, describes a body with nested objects, arrays and records.
 	// fields stays flat because plugins declare theirs in that form (plugin.Kind).
 	tree []zfield
+	// onError, when set, turns a failure's message into the error answered instead of
+	// VALIDATION_ERROR (a plugin's OnValidationError).
+	onError func(message string, body map[string]any) error
 }
 
 func (s *schema) validate(body map[string]any, kind bodyKind) error {
@@ -66,6 +71,13 @@ func (s *schema) validate(body map[string]any, kind bodyKind) error {
 	zobject("body", body, s.tree, &issues)
 	for _, f := range s.fields {
 		v, present := body[f.name]
+		if f.literal != "" {
+			// z.literal: zod names only the expected value, whatever was sent (or not).
+			if v != f.literal {
+				issues = append(issues, issue(f, "Invalid input: expected "+strconv.Quote(f.literal)))
+			}
+			continue
+		}
 		if !present {
 			if f.optional {
 				continue

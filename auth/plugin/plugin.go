@@ -464,6 +464,16 @@ func (e *Error) Error() string {
 // 1.7.25 answers 500 with no body then (its router's answer to a thrown non-API error).
 var ErrDeliveryFailed = &Error{Status: 500, Thrown: true}
 
+// OAuthError is an error answered in OAuth 2.0's shape, {"error","error_description"}, as
+// Better-Auth's RFC-style endpoints (device authorization) throw it, instead of {code,message}.
+type OAuthError struct {
+	Status int
+	// Code is the body's "error" ("authorization_pending"), Description its "error_description".
+	Code, Description string
+}
+
+func (e *OAuthError) Error() string { return e.Code + ": " + e.Description }
+
 // CookieError is an error answer that also sets cookies, as when two-factor expires the
 // challenge cookie of a challenge it ends. Err gives the status and body.
 type CookieError struct {
@@ -513,6 +523,9 @@ type Field struct {
 	Optional bool
 	// Stored marks text written to the database as is: a NUL character is refused.
 	Stored bool
+	// Literal, when set, is the only value the field may have (zod's z.literal of a string); Kind
+	// and Optional are then ignored.
+	Literal string
 }
 
 // Schema is an endpoint's body schema (z.object of Fields); nil means no body validation.
@@ -537,13 +550,28 @@ type Endpoint struct {
 	// e-mails); each one present must be a trusted origin or a relative path, or the request is
 	// refused with 403 INVALID_CALLBACK_URL before Handle runs.
 	CallbackQuery []string
-	Handle        func(ctx context.Context, r *Request) (*Response, error)
+	// Form also accepts an application/x-www-form-urlencoded body (fields as strings), as
+	// Better-Auth's allowedMediaTypes lets an endpoint do; otherwise only JSON is accepted (415).
+	Form bool
+	// NoStore adds Pragma: no-cache to every answer of Handle, error or not, as Better-Auth's
+	// metadata.noStore does for credential-bearing answers (Cache-Control: no-store is on every
+	// answer already).
+	NoStore bool
+	// OnValidationError, when set, replaces the answer to a body that fails Body's schema: it gets
+	// the zod-style message the VALIDATION_ERROR answer would carry and the decoded body (nil when
+	// absent or not an object) and returns the error to answer instead, as Better-Auth's
+	// onValidationError.
+	OnValidationError func(message string, body map[string]any) error
+	Handle            func(ctx context.Context, r *Request) (*Response, error)
 }
 
 // Request is what an endpoint handler sees of a request that passed every stage.
 type Request struct {
-	// Body is the decoded JSON object (nil when absent).
-	Body  map[string]any
+	// Body is the decoded JSON object (nil when absent). A form body (Endpoint.Form) is decoded
+	// into it as strings, the last of repeated fields winning.
+	Body map[string]any
+	// Form is a form body's fields as sent, repeats included; nil for any other body.
+	Form  url.Values
 	Query url.Values
 	// Auth is the caller's session when the endpoint needs one.
 	Auth *session.Auth

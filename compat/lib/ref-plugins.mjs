@@ -198,6 +198,21 @@ const BUILDERS = {
       ...(e.JWT_DISABLE_SETTING_JWT_HEADER === 'true' && { disableSettingJwtHeader: true }),
     });
   },
+  // Device authorization (RFC 8628) with options from the DEVICE_AUTHORIZATION_* variables the Go
+  // server reads: times as Better-Auth's strings ("30m", "5s"), lengths as numbers, and the client
+  // ids allowed (comma-separated; unset lets any client id in, as Better-Auth without validateClient).
+  'device-authorization': async () => {
+    const e = process.env;
+    const ids = e.DEVICE_AUTHORIZATION_CLIENT_IDS?.split(',').map((s) => s.trim()).filter(Boolean);
+    return (await import('better-auth/plugins')).deviceAuthorization({
+      ...(e.DEVICE_AUTHORIZATION_EXPIRES_IN && { expiresIn: e.DEVICE_AUTHORIZATION_EXPIRES_IN }),
+      ...(e.DEVICE_AUTHORIZATION_INTERVAL && { interval: e.DEVICE_AUTHORIZATION_INTERVAL }),
+      ...(e.DEVICE_AUTHORIZATION_USER_CODE_LENGTH && { userCodeLength: Number(e.DEVICE_AUTHORIZATION_USER_CODE_LENGTH) }),
+      ...(e.DEVICE_AUTHORIZATION_DEVICE_CODE_LENGTH && { deviceCodeLength: Number(e.DEVICE_AUTHORIZATION_DEVICE_CODE_LENGTH) }),
+      ...(e.DEVICE_AUTHORIZATION_VERIFICATION_URI && { verificationUri: e.DEVICE_AUTHORIZATION_VERIFICATION_URI }),
+      ...(ids && { validateClient: async (id) => ids.includes(id) }),
+    });
+  },
 };
 
 /** Names the reference server can run; anything else is refused, as the Go server refuses it. */

@@ -233,3 +233,13 @@ compareSchemas('schema with organization (teams and dynamic access control on)',
     assert.ok(refSchema.constraints.some((c) => c.table_name === 'member' && c.constraint_type === 'FOREIGN KEY' && c.ref_table === 'organization' && c.delete_rule === 'CASCADE'), 'member.organizationId references organization on delete cascade');
   },
 });
+
+compareSchemas('schema with device-authorization (issue 18)', {
+  env: { BETTER_AUTH_PLUGINS: 'device-authorization' },
+  pluginTables: ['deviceCode'],
+  referenceGuard: (cols, refSchema) => {
+    assert.equal(refSchema.columnOrder.find((r) => r.table_name === 'deviceCode').columns, 'id,deviceCode,userCode,userId,expiresAt,status,lastPolledAt,pollingInterval,clientId,scope');
+    assert.deepEqual([cols['deviceCode.expiresAt'].data_type, cols['deviceCode.expiresAt'].is_nullable, cols['deviceCode.pollingInterval'].data_type], ['timestamp with time zone', 'NO', 'integer']);
+    assert.deepEqual(refSchema.indexes.filter((i) => i.table_name === 'deviceCode').map((i) => i.indexname).sort(), ['deviceCode_deviceCode_uidx', 'deviceCode_pkey', 'deviceCode_userCode_uidx']);
+  },
+});

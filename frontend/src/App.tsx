@@ -20,6 +20,7 @@ import NotFound from "./pages/NotFound";
 import Admin from "./pages/Admin";
 import Groups from "./pages/Groups";
 import AcceptInvitation from "./pages/AcceptInvitation";
+import Device from "./pages/Device";
 
 export default function App() {
   return (
@@ -36,6 +37,8 @@ export default function App() {
         <Route path="/bookmarks" element={<RequireAuth><Bookmarks /></RequireAuth>} />
         <Route path="/profile" element={<RequireAuth><Profile /></RequireAuth>} />
         <Route path="/security" element={<RequireAuth><Security /></RequireAuth>} />
+        {/* Where a person approves a device's sign-in code (device authorization, RFC 8628). */}
+        <Route path="/device" element={<RequireAuth><Device /></RequireAuth>} />
         {/* Admin has its own routes inside (/admin, /admin/users/:id): the page checks the role. */}
         <Route path="/admin/*" element={<RequireAuth><Admin /></RequireAuth>} />
         <Route path="/groups" element={<RequireAuth><Groups /></RequireAuth>} />

@@ -78,6 +78,9 @@ type Manager struct {
 	shared  SharedStore // nil without Redis
 	refresh singleflight.Group
 	lookups *lookups
+	// requestAuth and observers are plugins' hooks (external.go), set before serving.
+	requestAuth RequestAuth
+	observers   []InvalidationObserver
 }
 
 type cookieNames struct {
@@ -299,6 +302,9 @@ type GetOptions struct {
 //
 // A database failure returns the error; ErrVanished means the row went away mid-refresh.
 func (m *Manager) Get(ctx context.Context, w http.ResponseWriter, r *http.Request, opt GetOptions) (*Auth, error) {
+	if a, ok, err := m.external(ctx, r); ok {
+		return a, err
+	}
 	if !m.cfg.CookieCache {
 		m.cleanDataCookies(w, r)
 	}
@@ -423,6 +429,9 @@ func (m *Manager) extend(ctx context.Context, token string, sess *store.Session,
 // never refreshes the session, writes no cookie and deletes no expired row, so a sign-in's hooks
 // may call it inside the sign-in's transaction.
 func (m *Manager) Peek(ctx context.Context, r *http.Request) (*Auth, error) {
+	if a, ok, err := m.external(ctx, r); ok {
+		return a, err
+	}
 	token, ok := m.TokenFrom(r)
 	if !ok || token == "" {
 		return nil, nil

@@ -292,7 +292,10 @@ func (h *authHandler) getSession(c *call) error {
 	case errors.Is(err, session.ErrVanished):
 		return errFailedGetSess
 	case err != nil:
-		if errors.Is(err, store.ErrUnavailable) {
+		// A plugin's refusal of the request's credential (an invalid x-api-key) is answered as
+		// the plugin says, as Better-Auth's before-hook error is.
+		var pe *plugin.Error
+		if errors.Is(err, store.ErrUnavailable) || errors.As(err, &pe) {
 			return err
 		}
 		h.log.LogAttrs(c.Request().Context(), slog.LevelError, "get-session failed", slog.String("error", err.Error()))

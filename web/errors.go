@@ -27,6 +27,8 @@ type apiError struct {
 	Empty bool
 	// retryAfter, in seconds, becomes an X-Retry-After header.
 	retryAfter int
+	// details, when not nil, is the body's "details" (a plugin.Error's Details).
+	details any
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -125,6 +127,7 @@ func lookupError(err error) *apiError {
 	if errors.As(err, &pe) {
 		e := newAPIError(pe.Status, pe.Code, pe.Message)
 		e.Empty = pe.Code == "" && pe.Message == "" // a bare status, as Better-Auth's APIError.fromStatus
+		e.details = pe.Details
 		return e
 	}
 	// Errors that carry their own message: content's field checks ("[body.level] must be one of
@@ -212,7 +215,8 @@ func writeError(c echo.Context, e *apiError) {
 	body := struct {
 		Message string `json:"message"`
 		Code    string `json:"code,omitempty"`
-	}{e.Message, e.Code}
+		Details any    `json:"details,omitempty"`
+	}{e.Message, e.Code, e.details}
 	if e.Status == http.StatusServiceUnavailable {
 		c.Response().Header().Set("Retry-After", "1")
 	}

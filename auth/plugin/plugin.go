@@ -9,6 +9,7 @@ package plugin
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -115,6 +116,18 @@ type Hooks struct {
 	// and added to Access-Control-Expose-Headers so browser scripts can read them (jwt's
 	// set-auth-jwt). An error fails the answer.
 	SessionHeaders func(ctx context.Context, h Host, a *session.Auth) ([]Header, error)
+	// RequestSession lets a request authenticate by something other than the session cookie or
+	// bearer token (api-key's x-api-key header), as a Better-Auth plugin's before-hook that sets
+	// ctx.context.session does. It runs first wherever the server reads the caller's session
+	// (get-session, endpoints that need a session, /content/*): a nil Auth and nil error leave
+	// the request to the cookie and bearer; an Auth is the caller's session (nothing is
+	// refreshed, no cookie written); an error (typically an *Error) refuses the request. The
+	// first enabled plugin that answers wins.
+	RequestSession func(ctx context.Context, h Host, r *http.Request) (*session.Auth, error)
+	// Invalidated hears every invalidation the session cache hears (session.InvalidationObserver:
+	// this instance's own and, on PostgreSQL, every instance's through store.SessionChannel),
+	// for a plugin that keeps its own cache of credentials which must drop at once.
+	Invalidated session.InvalidationObserver
 }
 
 // Header is a response header a plugin sets (Hooks.SessionHeaders).
@@ -375,6 +388,9 @@ type Error struct {
 	Status  int
 	Code    string
 	Message string
+	// Details, when not nil, is written as the body's "details" after message and code
+	// (api-key's RATE_LIMITED {"tryAgainIn": ms}).
+	Details any
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

@@ -7,6 +7,7 @@ import (
 
 	"authserver/auth/admin"
 	"authserver/auth/anonymous"
+	"authserver/auth/apikey"
 	"authserver/auth/emailotp"
 	"authserver/auth/jwt"
 	"authserver/auth/lastloginmethod"
@@ -43,6 +44,10 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 	anonymous.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
 		cfg, err := anonymous.LoadConfig(getenv)
 		return anonymous.New(cfg), err
+	},
+	apikey.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
+		cfg, err := apikey.LoadConfig(getenv)
+		return apikey.New(cfg), err
 	},
 	emailotp.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
 		cfg, err := emailotp.LoadConfig(getenv)
@@ -88,7 +93,7 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 // notImplementedPlugins are Better-Auth plugins this server does not implement yet. Naming one
 // refuses to start, so nobody believes a plugin is on when it is not.
 var notImplementedPlugins = []string{
-	"multi-session", "api-key", "device-authorization", "open-api", "organization",
+	"multi-session", "device-authorization", "open-api", "organization",
 }
 
 // loadPlugins builds the plugins named in BETTER_AUTH_PLUGINS (comma-separated Better-Auth names),

@@ -134,3 +134,17 @@ func (s *Store) DeleteExpiredAPIKeys(ctx context.Context, now Time) error {
 	}
 	return nil
 }
+
+// TakeAPIKeyUse takes one of key id's remaining uses, only while some are left; false means
+// none was left (or the key is gone).
+func (s *Store) TakeAPIKeyUse(ctx context.Context, id string) (bool, error) {
+	return s.UpdateAPIKey(ctx, id, map[string]any{"remaining": gorm.Expr(`"remaining" - 1`)}, `"remaining" > 0`)
+}
+
+// CountAPIKeyRequest counts one more request in key id's current rate-limit window (requestCount
+// + 1, lastRequest = now), only while the window that started after windowStart still holds
+// fewer than max requests; false means another request changed the window first, or it is full.
+func (s *Store) CountAPIKeyRequest(ctx context.Context, id string, now, windowStart Time, max int64) (bool, error) {
+	return s.UpdateAPIKey(ctx, id, map[string]any{"requestCount": gorm.Expr(`"requestCount" + 1`), "lastRequest": now},
+		`"lastRequest" > ? and "requestCount" < ?`, windowStart, max)
+}

@@ -578,4 +578,3 @@ func keyJSON(k *store.APIKey, plain *string) keyOut {
 		CreatedAt: k.CreatedAt.String(), UpdatedAt: k.UpdatedAt.String(), Permissions: jsonText(k.Permissions),
 		Metadata: jsonText(k.Metadata), ID: k.ID}
 }
-

@@ -91,6 +91,10 @@ type cookieNames struct {
 type Auth struct {
 	Session store.Session
 	User    store.User
+	// Via names the plugin whose RequestAuth made this session from another credential (an API
+	// key), empty for a session row; such a session is answered as Better-Auth answers it from a
+	// plugin's before-hook. Never cached or shared.
+	Via string `json:"-"`
 }
 
 // New returns a Manager over st with cfg's defaults filled in.

@@ -295,13 +295,22 @@ func (h *authHandler) getSession(c *call) error {
 		// A plugin's refusal of the request's credential (an invalid x-api-key) is answered as
 		// the plugin says, as Better-Auth's before-hook error is.
 		var pe *plugin.Error
-		if errors.Is(err, store.ErrUnavailable) || errors.As(err, &pe) {
+		if errors.As(err, &pe) {
+			c.Response().Header().Del("Pragma")
+			return err
+		}
+		if errors.Is(err, store.ErrUnavailable) {
 			return err
 		}
 		h.log.LogAttrs(c.Request().Context(), slog.LevelError, "get-session failed", slog.String("error", err.Error()))
 		return errGetSessInternal
 	case a == nil:
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, []byte("null"))
+	}
+	if a.Via != "" {
+		// Better-Auth answers a plugin's session (an API key's) from the plugin's before-hook,
+		// without the endpoint's Pragma.
+		c.Response().Header().Del("Pragma")
 	}
 	if err := h.sessionHeaders(c, a); err != nil {
 		return err

@@ -125,7 +125,10 @@ func (p *plug) requestSession(ctx context.Context, h plugin.Host, r *http.Reques
 		return nil, err
 	}
 	now := store.NewTime(h.Now())
-	exp := store.NewTime(now.Add(7 * 24 * time.Hour))
+	// Better-Auth 1.7.5 gives a key without expiry getDate(session.expiresIn, "ms"): the session
+	// life in seconds read as milliseconds (10 minutes and 4.8 s for the default 7 days), kept
+	// so both servers print the same.
+	exp := store.NewTime(now.Add(h.SessionExpiresIn() / 1000))
 	if k.ExpiresAt != nil {
 		exp = *k.ExpiresAt
 	}
@@ -139,6 +142,7 @@ func (p *plug) requestSession(ctx context.Context, h plugin.Host, r *http.Reques
 	return &session.Auth{
 		Session: store.Session{ID: k.ID, Token: raw, UserID: k.ReferenceID, UserAgent: ua, IPAddress: ip, CreatedAt: now, UpdatedAt: now, ExpiresAt: exp},
 		User:    *u,
+		Via:     ID,
 	}, nil
 }
 

@@ -223,6 +223,8 @@ type Host interface {
 	Secret() []byte
 	// Now is the server's clock; tests may set it.
 	Now() time.Time
+	// SessionExpiresIn is the configured life of a session (SESSION_EXPIRES_IN).
+	SessionExpiresIn() time.Duration
 	// SendCode mails a one-time code to the address in the background, with the message kind's
 	// template ("two-factor-otp"); delivery failures are logged without the code.
 	SendCode(kind, to, code string, expiresIn time.Duration)

@@ -298,7 +298,8 @@ type GetOptions struct {
 }
 
 // Get validates the session a request presents, the way Better-Auth's get-session does with the
-// cookie cache off, writing any cookie changes to w:
+// cookie cache off, writing any cookie changes to w. A RequestAuth (SetRequestAuth) that answers
+// the request decides alone, with no cookie touched. Otherwise:
 //   - no token, or a bad signature: (nil, nil) and no cookie is touched;
 //   - a token with no live session: the cookies are cleared, an expired row is deleted, (nil, nil);
 //   - a live session due for refresh (older than UpdateAge since the last one, not don't-remember):
@@ -432,10 +433,10 @@ func (m *Manager) extend(ctx context.Context, token string, sess *store.Session,
 // in-process cache or the database, nil when there is none. Unlike Get it has no side effects: it
 // never refreshes the session, writes no cookie and deletes no expired row, so a sign-in's hooks
 // may call it inside the sign-in's transaction.
+//
+// A credential of a plugin's RequestAuth (an API key) is not read here: checking one spends a
+// use of it, which is a write.
 func (m *Manager) Peek(ctx context.Context, r *http.Request) (*Auth, error) {
-	if a, ok, err := m.external(ctx, r); ok {
-		return a, err
-	}
 	token, ok := m.TokenFrom(r)
 	if !ok || token == "" {
 		return nil, nil

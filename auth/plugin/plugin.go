@@ -119,7 +119,8 @@ type Hooks struct {
 	// RequestSession lets a request authenticate by something other than the session cookie or
 	// bearer token (api-key's x-api-key header), as a Better-Auth plugin's before-hook that sets
 	// ctx.context.session does. It runs first wherever the server reads the caller's session
-	// (get-session, endpoints that need a session, /content/*): a nil Auth and nil error leave
+	// (get-session, endpoints that need a session, /content/*; not Incoming.Session, which must
+	// not write): a nil Auth and nil error leave
 	// the request to the cookie and bearer; an Auth is the caller's session (nothing is
 	// refreshed, no cookie written); an error (typically an *Error) refuses the request. The
 	// first enabled plugin that answers wins.

@@ -176,12 +176,7 @@ func (p *plug) create(ctx context.Context, r *plugin.Request) (*plugin.Response,
 		return nil, ErrUnauthorizedSession
 	}
 	b := &body{m: r.Body}
-	if b.m != nil {
-		if _, isObj := any(b.m).(map[string]any); !isObj {
-			return nil, validation("body", "Invalid input: expected object")
-		}
-	}
-	configID := b.str("configId")
+	_ = b.str("configId") // one configuration: any id resolves to it, as an unknown one does in Better-Auth
 	name := b.str("name")
 	expiresIn, _ := b.num("expiresIn", &one, true)
 	prefix := b.str("prefix")
@@ -247,9 +242,6 @@ func (p *plug) create(ctx context.Context, r *plugin.Request) (*plugin.Response,
 	now := store.NewTime(r.Host.Now())
 	start := plain[:min(startLength, len(plain))]
 	t, f := true, false
-	// One configuration: any configId resolves to the default one, as Better-Auth's
-	// resolveConfiguration does for an unknown id.
-	_ = configID
 	cfgID := defaultConfigID
 	k := &store.APIKey{
 		ID: session.NewID(), ConfigID: cfgID, Name: name, Start: &start, ReferenceID: r.Auth.User.ID,

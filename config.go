@@ -147,7 +147,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	errs = append(errs, err)
 	c.Auth.Email.APIURL = c.Web.BaseURL + "/api/auth"
 	if c.Auth.Plugins, err = loadPlugins(getenv, site{AppName: getenv("APP_NAME"), BaseURL: c.Web.BaseURL, TrustedOrigins: c.Web.TrustedOrigins,
-		OutboxDir: filepath.Join(c.DataDir, "outbox"), Production: c.Production}); err != nil {
+		OutboxDir: filepath.Join(c.DataDir, "outbox"), Production: c.Production, SessionExpiresIn: c.Session.ExpiresIn}); err != nil {
 		errs = append(errs, err)
 	}
 	c.Social, err = auth.LoadProvidersFromEnv(getenv)

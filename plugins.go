@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"authserver/auth/admin"
 	"authserver/auth/anonymous"
@@ -12,7 +13,9 @@ import (
 	"authserver/auth/jwt"
 	"authserver/auth/lastloginmethod"
 	"authserver/auth/magiclink"
+	"authserver/auth/multisession"
 	"authserver/auth/onetimetoken"
+	"authserver/auth/organization"
 	"authserver/auth/passkey"
 	"authserver/auth/phonenumber"
 	"authserver/auth/plugin"
@@ -32,6 +35,8 @@ type site struct {
 	// APP_ENV=production, where such delivery is refused.
 	OutboxDir  string
 	Production bool
+	// SessionExpiresIn is the session lifetime (SESSION_EXPIRES_IN), the session cookie's Max-Age.
+	SessionExpiresIn time.Duration
 }
 
 // pluginBuilders are the Better-Auth plugins this server implements, by Better-Auth's name. Each
@@ -66,9 +71,18 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 		cfg, err := magiclink.LoadConfig(getenv, s.BaseURL+"/api/auth")
 		return magiclink.New(cfg), err
 	},
+	multisession.ID: func(getenv func(string) string, s site) (plugin.Plugin, error) {
+		// The multi cookies live as long as the session cookie.
+		cfg, err := multisession.LoadConfig(getenv, s.SessionExpiresIn)
+		return multisession.New(cfg), err
+	},
 	onetimetoken.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
 		cfg, err := onetimetoken.LoadConfig(getenv)
 		return onetimetoken.New(cfg), err
+	},
+	organization.ID: func(getenv func(string) string, s site) (plugin.Plugin, error) {
+		cfg, err := organization.LoadConfig(getenv, s.BaseURL)
+		return organization.New(cfg), err
 	},
 	passkey.ID: func(getenv func(string) string, s site) (plugin.Plugin, error) {
 		// The relying party's name falls back to the application's, as Better-Auth's to appName.
@@ -93,7 +107,7 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 // notImplementedPlugins are Better-Auth plugins this server does not implement yet. Naming one
 // refuses to start, so nobody believes a plugin is on when it is not.
 var notImplementedPlugins = []string{
-	"multi-session", "device-authorization", "open-api", "organization",
+	"device-authorization", "open-api",
 }
 
 // loadPlugins builds the plugins named in BETTER_AUTH_PLUGINS (comma-separated Better-Auth names),

@@ -40,7 +40,9 @@ type EmailConfig struct {
 	Sender    mail.Sender
 	Templates *mail.Templates
 	// SendTimeout bounds one delivery (default 10 s). Mail is sent after the response is decided,
-	// so a slow or dead SMTP server never delays an answer nor changes it.
+	// so a slow or dead SMTP server never delays an answer nor changes it, except where
+	// Better-Auth's answer waits on the send (magic-link's sign-in, through
+	// plugin.Host.DeliverLink), which waits at most this long.
 	SendTimeout time.Duration
 	Logger      *slog.Logger
 
@@ -116,7 +118,12 @@ func (m *mailer) background(kind string, job func(ctx context.Context)) {
 
 // deliver renders a message and sends it without holding up the caller. Failures are logged with
 // the recipient and kind only: links and tokens never reach the log.
-func (m *mailer) deliver(kind, to string, d mail.Data) {
+func (m *mailer) deliver(kind, to string, d mail.Data) { m.deliverThen(kind, to, d, nil) }
+
+// deliverThen is deliver that runs failed, when not nil, after a failed send (or a message that
+// could not be rendered), with a fresh context bounded like a send, so the caller can withdraw
+// what the message carried.
+func (m *mailer) deliverThen(kind, to string, d mail.Data, failed func(ctx context.Context)) {
 	if m.cfg.Sender == nil || m.cfg.Templates == nil {
 		m.log.Warn("mail not sent: no sender configured", slog.String("kind", kind))
 		return
@@ -124,6 +131,7 @@ func (m *mailer) deliver(kind, to string, d mail.Data) {
 	msg, err := m.cfg.Templates.Render(kind, to, d)
 	if err != nil {
 		m.log.Error("mail not rendered", slog.String("kind", kind), slog.String("error", err.Error()))
+		m.afterFailure(failed)
 		return
 	}
 	m.pending.Add(1)
@@ -133,8 +141,43 @@ func (m *mailer) deliver(kind, to string, d mail.Data) {
 		defer cancel()
 		if err := m.cfg.Sender.Send(ctx, msg); err != nil {
 			m.log.Error("mail delivery failed", slog.String("kind", kind), slog.String("to", to), slog.String("error", err.Error()))
+			m.afterFailure(failed)
 		}
 	}()
+}
+
+// afterFailure runs a delivery's failure callback on a context of its own: the send's may have
+// ended with the failure (a timeout).
+func (m *mailer) afterFailure(failed func(ctx context.Context)) {
+	if failed == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.SendTimeout)
+	defer cancel()
+	failed(ctx)
+}
+
+// deliverNow renders a message and sends it before returning, bounded by the send timeout and
+// ctx. A failure is logged like deliver's (recipient, kind and reason; never the message) and
+// returned. Without a sender there is nothing to wait for: a warning, and nil.
+func (m *mailer) deliverNow(ctx context.Context, kind, to string, d mail.Data) error {
+	if m.cfg.Sender == nil || m.cfg.Templates == nil {
+		m.log.Warn("mail not sent: no sender configured", slog.String("kind", kind))
+		return nil
+	}
+	msg, err := m.cfg.Templates.Render(kind, to, d)
+	if err != nil {
+		m.log.Error("mail not rendered", slog.String("kind", kind), slog.String("error", err.Error()))
+		return err
+	}
+	// The send outlives a client that hung up, so what the answer would have said holds.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.SendTimeout)
+	defer cancel()
+	if err := m.cfg.Sender.Send(ctx, msg); err != nil {
+		m.log.Error("mail delivery failed", slog.String("kind", kind), slog.String("to", to), slog.String("error", err.Error()))
+		return err
+	}
+	return nil
 }
 
 // WaitForMail blocks until mail being sent has been handed over (or failed), or ctx ends. Shutdown

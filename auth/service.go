@@ -87,8 +87,38 @@ func New(cfg Config, st *store.Store, sessions *session.Manager) *Service {
 	if e.Logger == nil {
 		e.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, email: e, st: st, sessions: sessions, hasher: NewHasher(cfg.Hasher),
+	s := &Service{cfg: cfg, email: e, st: st, sessions: sessions, hasher: NewHasher(cfg.Hasher),
 		mail: newMailer(e), lockout: newLockout(cfg.Lockout), plugins: cfg.Plugins}
+	s.hookSessionCookies()
+	return s
+}
+
+// hookSessionCookies has the session manager ask the plugins' SessionCookieHeaders hooks for
+// headers wherever it writes the session cookie.
+func (s *Service) hookSessionCookies() {
+	var hooks []func(context.Context, plugin.Host, string) ([]plugin.Header, error)
+	for _, p := range s.plugins {
+		if p.Hooks.SessionCookieHeaders != nil {
+			hooks = append(hooks, p.Hooks.SessionCookieHeaders)
+		}
+	}
+	if len(hooks) == 0 || s.sessions == nil {
+		return
+	}
+	s.sessions.OnSessionCookie(func(ctx context.Context, token string) [][2]string {
+		var out [][2]string
+		for _, hook := range hooks {
+			kv, err := hook(ctx, s, token)
+			if err != nil {
+				s.email.Logger.Error("session cookie hook failed", slog.String("error", err.Error()))
+				continue
+			}
+			for _, hd := range kv {
+				out = append(out, [2]string{hd.Name, hd.Value})
+			}
+		}
+		return out
+	})
 }
 
 // sendOnSignUp follows Better-Auth: emailVerification.sendOnSignUp, defaulting to
@@ -233,7 +263,34 @@ func (s *Service) genericDuplicates() bool {
 // SignUpEmail creates a user with a credential account and, unless configured otherwise, a
 // session. The user and the account are written in one transaction: never one without the other.
 // The password is hashed before the transaction opens, so no lock is held while scrypt runs.
+// Every answer that names a user (a duplicate's look-alike answer too) is then handed to the
+// plugins' SignedUp hooks in the background.
 func (s *Service) SignUpEmail(ctx context.Context, in SignUpInput) (*SignUpResult, error) {
+	res, err := s.signUpEmail(ctx, in)
+	if err == nil && res != nil {
+		s.signedUp(res.User.Email)
+	}
+	return res, err
+}
+
+// signedUp runs the plugins' SignedUp hooks after the answer, as Better-Auth's after hooks on
+// /sign-up paths run on its body; an error is logged.
+func (s *Service) signedUp(email string) {
+	for _, p := range s.plugins {
+		h := p.Hooks.SignedUp
+		if h == nil {
+			continue
+		}
+		id := p.ID
+		s.mail.background("sign-up-hook", func(ctx context.Context) {
+			if err := h(ctx, s, email); err != nil {
+				s.mail.log.Error("sign-up hook failed", slog.String("plugin", id), slog.String("error", err.Error()))
+			}
+		})
+	}
+}
+
+func (s *Service) signUpEmail(ctx context.Context, in SignUpInput) (*SignUpResult, error) {
 	if s.cfg.DisableSignUp {
 		return nil, ErrSignUpDisabled
 	}

@@ -221,13 +221,13 @@ func (s *Service) Secret() []byte { return s.sessions.Secret() }
 func (s *Service) Now() time.Time { return s.cfg.Now() }
 
 // SendCode implements plugin.Host.
-func (s *Service) SendCode(kind, to, code string, expiresIn time.Duration) {
-	s.mail.deliver(kind, to, mail.Data{Code: code, Email: to, ExpiresIn: expiresIn})
+func (s *Service) SendCode(kind, to, code string, expiresIn time.Duration, failed func(ctx context.Context)) {
+	s.mail.deliverThen(kind, to, mail.Data{Code: code, Email: to, ExpiresIn: expiresIn}, failed)
 }
 
-// SendLink implements plugin.Host.
-func (s *Service) SendLink(kind, to, link string, expiresIn time.Duration) {
-	s.mail.deliver(kind, to, mail.Data{URL: link, Email: to, ExpiresIn: expiresIn})
+// DeliverLink implements plugin.Host.
+func (s *Service) DeliverLink(ctx context.Context, kind, to, link string, expiresIn time.Duration) error {
+	return s.mail.deliverNow(ctx, kind, to, mail.Data{URL: link, Email: to, ExpiresIn: expiresIn})
 }
 
 // ProveEmail implements plugin.Host. The accounts, the sessions and the flag change in one
@@ -325,4 +325,21 @@ func (s *Service) CheckPassword(password string, minimum bool) error {
 // HashPassword implements plugin.Host.
 func (s *Service) HashPassword(ctx context.Context, password string) (string, error) {
 	return s.hasher.Hash(ctx, password)
+}
+
+// SetSessionFields implements plugin.Host.
+func (s *Service) SetSessionFields(ctx context.Context, token string, vals map[string]store.Value) (*store.Session, error) {
+	sess, err := s.st.SetSessionFields(ctx, token, vals, s.now())
+	s.sessions.InvalidateToken(token)
+	if err != nil {
+		return nil, err
+	}
+	return sess, nil
+}
+
+// SendMail implements plugin.Host: unlike SendLink it waits for the delivery and returns its
+// error, so the caller can refuse the request when the mail did not go out.
+func (s *Service) SendMail(ctx context.Context, m plugin.Mail) error {
+	return s.mail.deliverNow(ctx, m.Kind, m.To, mail.Data{URL: m.URL, Email: m.To, Organization: m.Organization,
+		Inviter: m.Inviter, InviterEmail: m.InviterEmail, Role: m.Role, ExpiresIn: m.ExpiresIn})
 }

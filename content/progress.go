@@ -189,3 +189,50 @@ func (s *Service) Bookmarks(ctx context.Context, userID string, page PageRequest
 	}
 	return out, nil
 }
+
+// Group is the reading group (organization) a session has active.
+type Group struct {
+	ID   string
+	Name string
+}
+
+// GroupBookmark is an item a member of the reader's active group saved.
+type GroupBookmark struct {
+	Summary
+	BookmarkedAt time.Time
+	// ByID and ByName say which member saved it (the reader too, when it was them).
+	ByID, ByName string
+}
+
+// GroupBookmarks is what the members of the reader's active group saved lately.
+type GroupBookmarks struct {
+	// Group is nil when the session has no active group; Items is then empty.
+	Group *Group
+	Items []GroupBookmark
+}
+
+// GroupBookmarks lists the newest bookmarks (at most the page limit; no further pages) of the
+// members of the group the session sessionID has active, reader included. The group comes from
+// the session row and counts only while userID is a member of it; without one (or with the
+// organization plugin off) the answer is no group and no items, not an error.
+func (s *Service) GroupBookmarks(ctx context.Context, userID, sessionID string, limit int) (GroupBookmarks, error) {
+	out := GroupBookmarks{Items: []GroupBookmark{}}
+	g, err := s.st.ContentActiveGroup(ctx, sessionID)
+	if err != nil || g == nil {
+		return out, err
+	}
+	out.Group = &Group{ID: g.ID, Name: g.Name}
+	rows, err := s.st.ContentGroupBookmarks(ctx, g.ID, userID, s.limit(limit))
+	if err != nil {
+		return GroupBookmarks{}, err
+	}
+	tags, err := s.withTags(ctx, summarySlugs(rows, func(r store.ContentGroupBookmarkRow) string { return r.Slug }))
+	if err != nil {
+		return GroupBookmarks{}, err
+	}
+	for _, r := range rows {
+		out.Items = append(out.Items, GroupBookmark{Summary: newSummary(r.ContentSummary, tags[r.Slug]),
+			BookmarkedAt: r.BookmarkedAt.Time, ByID: r.UserID, ByName: r.UserName})
+	}
+	return out, nil
+}

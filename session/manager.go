@@ -78,6 +78,8 @@ type Manager struct {
 	shared  SharedStore // nil without Redis
 	refresh singleflight.Group
 	lookups *lookups
+	// onCookie, when set, adds response headers wherever the session cookie is written.
+	onCookie func(ctx context.Context, token string) [][2]string
 	// requestAuth and observers are plugins' hooks (external.go), set before serving.
 	requestAuth RequestAuth
 	observers   []InvalidationObserver

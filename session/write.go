@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -39,6 +40,12 @@ func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, token string
 	h := w.Header()
 	h.Set(AuthTokenHeader, signed)
 	ExposeHeader(h, AuthTokenHeader)
+	if m.onCookie != nil {
+		for _, kv := range m.onCookie(r.Context(), token) {
+			h.Set(kv[0], kv[1])
+			ExposeHeader(h, kv[0])
+		}
+	}
 	if m.cfg.CookieCache {
 		if a == nil {
 			if sess, u, err := m.st.SessionByToken(r.Context(), token); err == nil {
@@ -129,6 +136,14 @@ func (m *Manager) replaceCookie(w http.ResponseWriter, name, value string, a coo
 
 func (m *Manager) appendCookie(w http.ResponseWriter, name, value string, a cookieAttrs) {
 	w.Header().Add("Set-Cookie", formatSetCookie(name, value, a))
+}
+
+// OnSessionCookie makes every answer that writes the session cookie (a sign-in or sign-up, a
+// refresh, a session handed over), where Better-Auth's after hooks see a new session, also carry
+// the headers fn returns for the session's token, each exposed to scripts through
+// Access-Control-Expose-Headers after set-auth-token. Set it once, before serving.
+func (m *Manager) OnSessionCookie(fn func(ctx context.Context, token string) [][2]string) {
+	m.onCookie = fn
 }
 
 // ExposeHeader adds name to Access-Control-Expose-Headers, keeping the entries already there, so

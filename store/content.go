@@ -583,3 +583,64 @@ func (s *Store) SaveContentProfileBatch(ctx context.Context, rows []ContentProfi
 	}
 	return nil
 }
+
+// activeOrganizationColumn is the session column the organization plugin adds; the group queries
+// below read it only when that plugin registered it, so the content API does not depend on the plugin.
+const activeOrganizationColumn = "activeOrganizationId"
+
+// ContentGroup is the organization a session has active, as the content API shows it.
+type ContentGroup struct {
+	ID   string `gorm:"column:id"`
+	Name string `gorm:"column:name"`
+}
+
+// ContentActiveGroup returns the organization the session sessionID has active, read from the
+// session row (not a cache), or nil when it has none, the organization plugin is off (the column
+// does not exist), or the session's user is not a member of it (any more): the session can only
+// point at an organization its user joined, but a member removed since must not keep reading.
+func (s *Store) ContentActiveGroup(ctx context.Context, sessionID string) (*ContentGroup, error) {
+	if fieldIndex(s.Columns().Session, activeOrganizationColumn) < 0 {
+		return nil, nil
+	}
+	var out []ContentGroup
+	err := s.conn(ctx).Table(`"session" s`).Select(`o."id", o."name"`).
+		Joins(`join "member" m on m."organizationId" = s."activeOrganizationId" and m."userId" = s."userId"`).
+		Joins(`join "organization" o on o."id" = m."organizationId"`).
+		Where(`s."id" = ?`, sessionID).Limit(1).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: content active group: %w", classify(err))
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return &out[0], nil
+}
+
+// ContentGroupBookmarkRow is a bookmark (on a visible item) of a member of an organization, with
+// who made it.
+type ContentGroupBookmarkRow struct {
+	ContentSummary `gorm:"embedded"`
+	BookmarkedAt   Time   `gorm:"column:bookmarkedAt"`
+	UserID         string `gorm:"column:bookmarkedById"`
+	UserName       string `gorm:"column:bookmarkedByName"`
+}
+
+// ContentGroupBookmarks returns the newest limit bookmarks on visible items of the members of
+// organization orgID (newest first, then slug, then user id), provided viewerID is a member
+// too; otherwise none. Only call it when ContentActiveGroup found the organization: the member
+// table exists only with the organization plugin on.
+func (s *Store) ContentGroupBookmarks(ctx context.Context, orgID, viewerID string, limit int) ([]ContentGroupBookmarkRow, error) {
+	var out []ContentGroupBookmarkRow
+	err := s.conn(ctx).Table(`"member" m`).
+		Select(summaryColumns+`, b."createdAt" as "bookmarkedAt", u."id" as "bookmarkedById", u."name" as "bookmarkedByName"`).
+		Joins(`join "content_bookmark" b on b."userId" = m."userId"`).
+		Joins(`join "content_item" i on i."slug" = b."slug" and i."removed" = ?`, false).
+		Joins(`join "user" u on u."id" = m."userId"`).
+		Where(`m."organizationId" = ?`, orgID).
+		Where(`exists (select 1 from "member" v where v."organizationId" = m."organizationId" and v."userId" = ?)`, viewerID).
+		Order(`b."createdAt" desc`).Order(`b."slug"`).Order(`u."id"`).Limit(limit).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: content group bookmarks: %w", classify(err))
+	}
+	return out, nil
+}

@@ -251,8 +251,15 @@ func (s *Store) SessionsByUser(ctx context.Context, userID string, expiringAfter
 // read: of several requests refreshing one session at once, exactly one writes. It reports whether
 // this call wrote; false with a nil error means another request already refreshed (or deleted) it.
 func (s *Store) ExtendSession(ctx context.Context, token string, readExpiresAt, newExpiresAt, now Time) (bool, error) {
+	// The expiry is compared at millisecond precision, the precision Time writes, because another
+	// tool may have written microseconds (PostgreSQL's now() + interval, or such text on SQLite);
+	// an exact comparison would then never match and the session would never be refreshed.
+	same := `date_trunc('milliseconds', "expiresAt") = ?`
+	if s.dialect == SQLite {
+		same = `replace(substr("expiresAt", 1, 23), ' ', 'T') = substr(?, 1, 23)`
+	}
 	res := s.conn(ctx).Model(&Session{}).
-		Where(`"token" = ? and "expiresAt" = ?`, token, readExpiresAt).
+		Where(`"token" = ? and `+same, token, readExpiresAt).
 		Updates(map[string]any{"expiresAt": newExpiresAt, "updatedAt": now})
 	if res.Error != nil {
 		return false, fmt.Errorf("store: extend session: %w", classify(res.Error))
@@ -384,6 +391,39 @@ func (s *Store) TakeVerification(ctx context.Context, identifier string) (*Verif
 		return nil, fmt.Errorf("store: take verification: %w", ErrNotFound)
 	}
 	return got, nil
+}
+
+// WithdrawVerification deletes the rows with this identifier whose value match accepts, and says
+// whether it deleted any. A plugin calls it to take back a code whose message was not delivered,
+// matching the value it stored so that a newer code issued meanwhile under the same identifier
+// stays.
+func (s *Store) WithdrawVerification(ctx context.Context, identifier string, match func(value string) bool) (bool, error) {
+	if !ValidText(identifier) {
+		return false, nil
+	}
+	var n int64
+	err := s.conn(ctx).Transaction(func(tx *gorm.DB) error {
+		var rows []Verification
+		if err := tx.Where(`"identifier" = ?`, identifier).Find(&rows).Error; err != nil {
+			return err
+		}
+		var ids []string
+		for _, r := range rows {
+			if match(r.Value) {
+				ids = append(ids, r.ID)
+			}
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		res := tx.Where(`"id" in ?`, ids).Delete(&Verification{})
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: withdraw verification: %w", classify(err))
+	}
+	return n > 0, nil
 }
 
 // DeleteExpiredVerifications removes verification rows that expired before now, as Better-Auth

@@ -65,6 +65,43 @@ func TestUserSessionRoundTrip(t *testing.T) {
 	})
 }
 
+// A row whose expiry another tool wrote with microseconds (SQL's now() + interval on PostgreSQL)
+// must still be refreshed: the read value keeps the microseconds the write compares against.
+func TestExtendSessionWrittenWithMicroseconds(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := store.NewTime(time.Date(2026, 11, 26, 3, 25, 52, 410_000_000, time.UTC))
+		if err := st.CreateUser(ctx, newUser("u1", "a@example.com", now)); err != nil {
+			t.Fatalf("CreateUser: %v", err)
+		}
+		ip := ""
+		sess := &store.Session{ID: "s1", Token: "tok1", UserID: "u1", CreatedAt: now, UpdatedAt: now,
+			ExpiresAt: store.NewTime(now.Add(time.Hour)), IPAddress: &ip, UserAgent: &ip}
+		if err := st.CreateSession(ctx, sess); err != nil {
+			t.Fatalf("CreateSession: %v", err)
+		}
+		micro := now.Add(time.Hour + 123_456*time.Microsecond).UTC().Format("2006-01-02T15:04:05.000000Z")
+		if err := st.ExecAdmin(ctx, `update "session" set "expiresAt" = '`+micro+`' where "token" = 'tok1'`); err != nil {
+			t.Fatalf("write microsecond expiry: %v", err)
+		}
+		got, _, err := st.SessionByToken(ctx, "tok1")
+		if err != nil {
+			t.Fatalf("SessionByToken: %v", err)
+		}
+		newExp := store.NewTime(now.Add(7 * 24 * time.Hour))
+		if ok, err := st.ExtendSession(ctx, "tok1", got.ExpiresAt, newExp, now); !ok || err != nil {
+			t.Fatalf("ExtendSession of a microsecond expiry = %v, %v; want true, nil", ok, err)
+		}
+		again, _, _ := st.SessionByToken(ctx, "tok1")
+		if !again.ExpiresAt.Equal(newExp.Time) {
+			t.Errorf("expiresAt after refresh = %s, want %s", again.ExpiresAt, newExp)
+		}
+		if ok, _ := st.ExtendSession(ctx, "tok1", got.ExpiresAt, newExp, now); ok {
+			t.Error("a second refresh from the same read wrote too")
+		}
+	})
+}
+
 func TestSQLiteStoresDatesAsBetterAuthDoes(t *testing.T) {
 	st := storetest.OpenSQLite(t)
 	ctx := context.Background()
@@ -245,6 +282,37 @@ func TestInvalidText(t *testing.T) {
 		}
 		if !store.ValidText("ünïcödé ✓") {
 			t.Error("ValidText refuses ordinary Unicode")
+		}
+	})
+}
+
+// WithdrawVerification deletes only the rows of the identifier its matcher accepts, so a newer
+// code issued under the same identifier survives the withdrawal of an undelivered one.
+func TestWithdrawVerification(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := store.NewTime(time.Now())
+		for i, v := range []struct{ id, ident, value string }{{"v1", "sign-in-otp-a@x.test", "111111:0"},
+			{"v2", "sign-in-otp-a@x.test", "222222:1"}, {"v3", "sign-in-otp-b@x.test", "111111:0"}} {
+			row := &store.Verification{ID: v.id, Identifier: v.ident, Value: v.value, ExpiresAt: store.NewTime(now.Add(time.Hour)),
+				CreatedAt: store.NewTime(now.Add(time.Duration(i) * time.Second)), UpdatedAt: now}
+			if err := st.CreateVerification(ctx, row); err != nil {
+				t.Fatal(err)
+			}
+		}
+		old := func(v string) bool { return strings.HasPrefix(v, "111111:") }
+		if ok, err := st.WithdrawVerification(ctx, "sign-in-otp-a@x.test", old); err != nil || !ok {
+			t.Fatalf("withdraw: %v %v", ok, err)
+		}
+		if ok, err := st.WithdrawVerification(ctx, "sign-in-otp-a@x.test", old); err != nil || ok {
+			t.Fatalf("second withdraw: %v %v", ok, err)
+		}
+		left, err := st.LatestVerification(ctx, "sign-in-otp-a@x.test")
+		if err != nil || left.ID != "v2" {
+			t.Fatalf("left %+v %v", left, err)
+		}
+		if _, err := st.LatestVerification(ctx, "sign-in-otp-b@x.test"); err != nil {
+			t.Fatalf("other identifier's row: %v", err)
 		}
 	})
 }

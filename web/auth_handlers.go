@@ -262,6 +262,9 @@ func (h *authHandler) signOut(c *call) error {
 		}
 	}
 	h.sessions.ClearCookies(c.Response(), c.Request())
+	if err := h.signOutHooks(c); err != nil {
+		return err
+	}
 	if current != nil {
 		if accts, err := h.auth.ListAccounts(ctx, current.User.ID); err == nil {
 			cb, _ := c.str("callbackURL")
@@ -276,6 +279,23 @@ func (h *authHandler) signOut(c *call) error {
 		}
 	}
 	return ok(c, map[string]bool{"success": true})
+}
+
+// signOutHooks runs the plugins' SignOut hooks and sets the cookies they return.
+func (h *authHandler) signOutHooks(c *call) error {
+	if h.auth == nil {
+		return nil
+	}
+	for _, p := range h.auth.Plugins() {
+		if f := p.Hooks.SignOut; f != nil {
+			cookies, err := f(c.Request().Context(), h.auth, h.incoming(c))
+			if err != nil {
+				return err
+			}
+			h.writeCookies(c, cookies)
+		}
+	}
+	return nil
 }
 
 // getSession answers the client's session poll: the session and user, or null when signed out.
@@ -312,6 +332,7 @@ func (h *authHandler) getSession(c *call) error {
 		// without the endpoint's Pragma.
 		c.Response().Header().Del("Pragma")
 	}
+	h.refreshHooks(c, a)
 	if err := h.sessionHeaders(c, a); err != nil {
 		return err
 	}

@@ -25,6 +25,9 @@ const (
 	pathItemBookmark = "/content/items/:slug/bookmark"
 	pathProgress     = "/content/progress"
 	pathBookmarks    = "/content/bookmarks"
+	// pathGroupBookmarks lists what the members of the session's active reading group (an
+	// organization of the organization plugin) bookmarked lately.
+	pathGroupBookmarks = "/content/group-bookmarks"
 )
 
 // contentHandler serves /content/*: it decodes, calls one content.Service method and writes the
@@ -63,6 +66,7 @@ func registerContentRoutes(e *echo.Echo, svc *content.Service, sessions *session
 	e.PUT(pathItemBookmark, h.putBookmark, private...)
 	e.DELETE(pathItemBookmark, h.deleteBookmark, private...)
 	e.GET(pathBookmarks, h.listBookmarks, private...)
+	e.GET(pathGroupBookmarks, h.listGroupBookmarks, private...)
 }
 
 func (h *contentHandler) listPublicItems(c echo.Context) error {
@@ -194,6 +198,31 @@ func (h *contentHandler) listBookmarks(c echo.Context) error {
 		items[i] = bookmarkResponse{itemSummaryResponse: newItemSummaryResponse(b.Summary), BookmarkedAt: toJSTime(b.BookmarkedAt)}
 	}
 	return ok(c, newPageResponse(items, res.NextCursor))
+}
+
+// listGroupBookmarks answers the newest ?limit= bookmarks of the active group's members (one
+// page, no cursor): 200 with "group": null and no items when the session has no active group.
+func (h *contentHandler) listGroupBookmarks(c echo.Context) error {
+	page, err := pageRequest(c)
+	if err != nil {
+		return err
+	}
+	a := AuthFrom(c)
+	res, err := h.svc.GroupBookmarks(c.Request().Context(), a.User.ID, a.Session.ID, page.Limit)
+	if err != nil {
+		return err
+	}
+	out := groupBookmarksResponse{Items: make([]groupBookmarkResponse, len(res.Items))}
+	if res.Group != nil {
+		out.Group = &groupResponse{ID: res.Group.ID, Name: res.Group.Name}
+	}
+	for i, b := range res.Items {
+		out.Items[i] = groupBookmarkResponse{
+			bookmarkResponse: bookmarkResponse{itemSummaryResponse: newItemSummaryResponse(b.Summary), BookmarkedAt: toJSTime(b.BookmarkedAt)},
+			BookmarkedBy:     groupMemberResponse{ID: b.ByID, Name: b.ByName},
+		}
+	}
+	return ok(c, out)
 }
 
 // pageRequest reads ?cursor= and ?limit=. A limit above the maximum is clamped (by the service);
@@ -390,6 +419,31 @@ func newFeedEntryResponse(e content.FeedEntry) feedEntryResponse {
 type bookmarkResponse struct {
 	itemSummaryResponse
 	BookmarkedAt jsTime `json:"bookmarkedAt"`
+}
+
+// groupBookmarksResponse is the body of GET /content/group-bookmarks.
+type groupBookmarksResponse struct {
+	Group *groupResponse          `json:"group"`
+	Items []groupBookmarkResponse `json:"items"`
+}
+
+// groupResponse names the session's active group.
+type groupResponse struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// groupBookmarkResponse is a bookmark of a group member, with who made it (by name: members see
+// each other's names on the group page too, but not their email addresses here).
+type groupBookmarkResponse struct {
+	bookmarkResponse
+	BookmarkedBy groupMemberResponse `json:"bookmarkedBy"`
+}
+
+// groupMemberResponse is the member who made a bookmark.
+type groupMemberResponse struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 // bookmarkStateResponse answers PUT and DELETE of a bookmark.

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,10 +32,12 @@ type delivered struct {
 	To, Subject, Text string
 }
 
-// smtpSink is a real SMTP server (go-smtp) in the test process that keeps what it receives.
+// smtpSink is a real SMTP server (go-smtp) in the test process that keeps what it receives, or,
+// while refusing is set, refuses every recipient as a server that will not relay does.
 type smtpSink struct {
-	addr string
-	msgs chan delivered
+	addr     string
+	msgs     chan delivered
+	refusing atomic.Bool
 }
 
 type sinkBackend struct{ s *smtpSink }
@@ -46,12 +49,18 @@ type sinkSession struct {
 	to []string
 }
 
-func (x *sinkSession) AuthMechanisms() []string                  { return nil }
-func (x *sinkSession) Auth(string) (sasl.Server, error)          { return nil, smtp.ErrAuthUnsupported }
-func (x *sinkSession) Mail(string, *smtp.MailOptions) error      { return nil }
-func (x *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error { x.to = append(x.to, to); return nil }
-func (x *sinkSession) Reset()                                    { x.to = nil }
-func (x *sinkSession) Logout() error                             { return nil }
+func (x *sinkSession) AuthMechanisms() []string             { return nil }
+func (x *sinkSession) Auth(string) (sasl.Server, error)     { return nil, smtp.ErrAuthUnsupported }
+func (x *sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (x *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if x.s.refusing.Load() {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "relaying denied"}
+	}
+	x.to = append(x.to, to)
+	return nil
+}
+func (x *sinkSession) Reset()        { x.to = nil }
+func (x *sinkSession) Logout() error { return nil }
 func (x *sinkSession) Data(r io.Reader) error {
 	raw, err := io.ReadAll(r)
 	if err != nil {

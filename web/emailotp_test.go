@@ -278,3 +278,87 @@ func TestEmailOTPChangeEmail(t *testing.T) {
 		}
 	})
 }
+
+// resendStrategy "reuse": a code still usable is mailed again with its life renewed and its
+// failed tries kept; a code out of tries or expired is replaced, and a hashed one always is (a new
+// code equal to the old one, one chance in a million, would fail these checks).
+func TestEmailOTPResendReuse(t *testing.T) {
+	for _, mode := range []string{"plain", "encrypted", "hashed"} {
+		t.Run(mode, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T, st *store.Store) {
+				e, sink := emailOTPEnv(t, st, emailOTPConfig(t, map[string]string{"EMAIL_OTP_RESEND_STRATEGY": "reuse", "EMAIL_OTP_STORE": mode}))
+				c := e.client()
+				email := mode + "@example.com"
+				send := func() string {
+					t.Helper()
+					expect(t, c.do("POST", "/api/auth/email-otp/send-verification-otp", map[string]any{"email": email, "type": "sign-in"}), 200, "")
+					return otpMail(t, sink, email, "Your code to sign in to")
+				}
+				first := send()
+				e.clock.Advance(4 * time.Minute)
+				second := send()
+				if mode == "hashed" {
+					if second == first {
+						t.Fatalf("hashed: the code %s was sent again", first)
+					}
+					return
+				}
+				if second != first {
+					t.Fatalf("reuse sent a new code %s, want %s again", second, first)
+				}
+				expect(t, c.do("POST", "/api/auth/sign-in/email-otp", map[string]any{"email": email, "otp": otherCode(first)}), 400, "INVALID_OTP")
+				e.clock.Advance(4 * time.Minute) // 8 minutes after the first mail, 4 after the renewal
+				if third := send(); third != first {
+					t.Fatalf("third send %s, want %s", third, first)
+				}
+				if v, _ := e.verification("sign-in-otp-" + email); !strings.HasSuffix(v, ":1") {
+					t.Fatalf("row %q: the failed try is forgotten", v)
+				}
+				for i := 0; i < 2; i++ {
+					expect(t, c.do("POST", "/api/auth/sign-in/email-otp", map[string]any{"email": email, "otp": otherCode(first)}), 400, "INVALID_OTP")
+				}
+				fresh := send()
+				if fresh == first {
+					t.Fatal("a code out of tries was sent again")
+				}
+				e.clock.Advance(6 * time.Minute)
+				if after := send(); after == fresh {
+					t.Fatal("an expired code was sent again")
+				}
+			})
+		})
+	}
+}
+
+// sendVerificationOnSignUp: every e-mail sign-up answer that names a user mails an
+// email-verification code (no link: the core's mail is off), the duplicate's look-alike answer
+// under required verification included, so the mail says nothing the answer does not; the code
+// verifies the address. Without the option a sign-up mails nothing.
+func TestEmailOTPSendOnSignUp(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e, sink := emailOTPEnv(t, st, emailOTPConfig(t, map[string]string{"EMAIL_OTP_SEND_VERIFICATION_ON_SIGN_UP": "true"}),
+			func(o *envOptions) {
+				off := false
+				o.auth.RequireEmailVerification = true
+				o.auth.Email.SendOnSignUp = &off // the core's link would come too otherwise, as in Better-Auth
+			})
+		c := e.client()
+		signUp(t, c, "Ida@Example.com", "password123")
+		code := otpMail(t, sink, "ida@example.com", "Your code to verify your email")
+		expect(t, c.do("POST", "/api/auth/sign-in/email", map[string]any{"email": "ida@example.com", "password": "password123"}), 403, "EMAIL_NOT_VERIFIED")
+		expect(t, c.do("POST", "/api/auth/email-otp/verify-email", map[string]any{"email": "ida@example.com", "otp": code}), 200, "")
+		sink.drain()
+		dup := e.client().do("POST", "/api/auth/sign-up/email", map[string]any{"email": "ida@example.com", "password": "password456", "name": "Not Ida"})
+		expect(t, dup, 200, "")
+		again := otpMail(t, sink, "ida@example.com", "Your code to verify your email")
+		if v, _ := e.verification("email-verification-otp-ida@example.com"); v != again+":0" {
+			t.Fatalf("row %q, want the new code", v)
+		}
+		expect(t, e.client().do("POST", "/api/auth/sign-in/email", map[string]any{"email": "ida@example.com", "password": "password123"}), 200, "")
+	})
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e, sink := emailOTPEnv(t, st, emailOTPConfig(t, nil))
+		signUp(t, e.client(), "jo@example.com", "password123")
+		sink.none(t)
+	})
+}

@@ -133,6 +133,9 @@ func (h *authHandler) route(g *echo.Group, ep endpoint) {
 				return err
 			}
 			c.auth = a
+			if a != nil {
+				h.refreshHooks(ec, a)
+			}
 		}
 		if h.limiter != nil && ep.checksPassword != nil && ep.checksPassword(c) {
 			if err := h.limiter.limitPasswordCheck(r.Context(), ep.path, c.auth.User.ID); err != nil {

@@ -115,3 +115,54 @@ func TestOneTimeTokenOptions(t *testing.T) {
 		messageOnly(t, e.client().do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": tok}), "Session expired")
 	})
 }
+
+// disableClientRequest refuses generate (after the session check) with Better-Auth's message;
+// setOttHeaderOnNewSession puts a working token for the new session in set-ott (exposed after
+// set-auth-token) on sign-up and sign-in, and on the answer of a verify that hands a session
+// over, but not on answers that write no session cookie.
+func TestOneTimeTokenHeaderAndClientRequests(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		cfg, err := onetimetoken.LoadConfig(func(k string) string {
+			return map[string]string{"OTT_DISABLE_CLIENT_REQUEST": "true", "OTT_SET_OTT_HEADER_ON_NEW_SESSION": "true"}[k]
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := oneTimeTokenEnv(t, st, cfg)
+		expect(t, e.client().do("GET", "/api/auth/one-time-token/generate", nil), 401, "UNAUTHORIZED")
+		c := e.client()
+		up := signUp(t, c, "otto@example.com", "password123")
+		ott := func(r *response) string {
+			t.Helper()
+			tok := r.Header.Get("set-ott")
+			if !ottPattern.MatchString(tok) || r.Header.Get("Access-Control-Expose-Headers") != "set-auth-token, set-ott" {
+				t.Fatalf("set-ott %q, exposed %q", tok, r.Header.Get("Access-Control-Expose-Headers"))
+			}
+			return tok
+		}
+		first := ott(up)
+		messageOnly(t, c.do("GET", "/api/auth/one-time-token/generate", nil), "Client requests are disabled")
+		in := e.client().do("POST", "/api/auth/sign-in/email", map[string]any{"email": "otto@example.com", "password": "password123"})
+		expect(t, in, 200, "")
+		second := ott(in)
+		if second == first {
+			t.Fatal("the same token twice")
+		}
+		if r := c.do("GET", "/api/auth/get-session", nil); r.Header.Get("set-ott") != "" {
+			t.Fatalf("get-session without a refresh carries set-ott %q", r.Header.Get("set-ott"))
+		}
+		d := e.client()
+		v := d.do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": first})
+		expect(t, v, 200, "")
+		if sess, _ := v.JSON["session"].(map[string]any); sess["token"] != up.JSON["token"] {
+			t.Fatalf("the first token handed over %s, want the sign-up's session", v.Raw)
+		}
+		third := ott(v) // verify writes the session cookie, so it carries a new token too
+		expect(t, e.client().do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": third}), 200, "")
+		messageOnly(t, e.client().do("POST", "/api/auth/one-time-token/verify", map[string]any{"token": first}), "Invalid token")
+		e.clock.Advance(25 * time.Hour) // past the update age: get-session refreshes and writes the cookie again
+		refreshed := c.do("GET", "/api/auth/get-session", nil)
+		expect(t, refreshed, 200, "")
+		ott(refreshed)
+	})
+}

@@ -2,12 +2,14 @@ package web
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"authserver/auth/plugin"
 	"authserver/session"
+	"authserver/store"
 )
 
 // writeSignIn writes what every sign-in answer carries, whichever way the user signed in: the
@@ -23,6 +25,41 @@ func (h *authHandler) writeSignIn(c echo.Context, s *plugin.SignIn) {
 	}
 	h.sessions.SetCookie(c.Response(), c.Request(), s.Session.Token, s.DontRemember)
 	h.writeCookies(c, s.Cookies)
+	h.sessionCookieHooks(c, &s.Session, &s.User)
+}
+
+// refreshHooks runs the plugins' SessionCookie hooks when reading the caller's session a has
+// just re-issued its cookie (a refresh), as Better-Auth's setSessionCookie on a refresh makes the
+// refreshed session ctx.context.newSession.
+func (h *authHandler) refreshHooks(c echo.Context, a *session.Auth) {
+	name := h.sessions.TokenCookieName() + "="
+	for _, l := range c.Response().Header().Values("Set-Cookie") {
+		if strings.HasPrefix(l, name) && !strings.HasPrefix(l, name+";") {
+			h.sessionCookieHooks(c, &a.Session, &a.User)
+			return
+		}
+	}
+}
+
+// sessionCookieHooks runs the plugins' SessionCookie hooks for the session the answer sets and
+// writes their cookies; a failing hook is logged (without the token) and adds nothing.
+func (h *authHandler) sessionCookieHooks(c echo.Context, s *store.Session, u *store.User) {
+	if h.auth == nil {
+		return
+	}
+	ctx := c.Request().Context()
+	for _, p := range h.auth.Plugins() {
+		f := p.Hooks.SessionCookie
+		if f == nil {
+			continue
+		}
+		cookies, err := f(ctx, h.auth, h.incoming(c), s, u)
+		if err != nil {
+			h.log.LogAttrs(ctx, slog.LevelError, "a plugin's session cookie hook failed", slog.String("plugin", p.ID), slog.String("error", err.Error()))
+			continue
+		}
+		h.writeCookies(c, cookies)
+	}
 }
 
 // writeCookies sets the cookies a plugin asked for.
@@ -50,6 +87,25 @@ func (in incoming) SignedCookie(name string) (string, bool) {
 
 func (in incoming) Cookie(name string) (string, bool) {
 	return session.ReadCookie(in.c.Request(), name)
+}
+
+// CookieNames lists the request's cookie names as better-call's parser keys them: split at ";",
+// trimmed, in order of first appearance, pairs without "=" skipped (plugin.CookieLister).
+func (in incoming) CookieNames() []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, header := range in.c.Request().Header.Values("Cookie") {
+		for _, part := range strings.Split(header, ";") {
+			k, _, ok := strings.Cut(part, "=")
+			k = strings.TrimSpace(k)
+			if !ok || k == "" || seen[k] {
+				continue
+			}
+			seen[k] = true
+			names = append(names, k)
+		}
+	}
+	return names
 }
 
 // Session reads the caller's session authoritatively (never from the cookie cache) and without

@@ -177,7 +177,7 @@ var (
 // rateLimited is the per-key rate limit's refusal, with the milliseconds until the window ends.
 func rateLimited(tryAgainIn int64) error {
 	return &plugin.Error{Status: http.StatusTooManyRequests, Code: errRateLimitedCode, Message: "Rate limit exceeded.",
-		Details: map[string]int64{"tryAgainIn": tryAgainIn}}
+		Details: map[string]any{"details": map[string]int64{"tryAgainIn": tryAgainIn}}}
 }
 
 // migrations create the apikey table as Better-Auth 1.7.25's migrate does for

@@ -54,6 +54,14 @@ type Config struct {
 	// VerifyCurrentEmail also asks for a code sent to the current address
 	// (changeEmail.verifyCurrentEmail).
 	ChangeEmail, VerifyCurrentEmail bool
+	// ResendReuse (resendStrategy:"reuse") sends a code that is still usable again, with its life
+	// renewed, instead of a new one (the default "rotate"), on send-verification-otp and the
+	// password-reset requests; a hashed code cannot be read back, so it is always replaced.
+	ResendReuse bool
+	// SendOnSignUp (sendVerificationOnSignUp) mails an email-verification code after every e-mail
+	// sign-up, unless OverrideEmailVerification already turns the core's verification mail into
+	// one.
+	SendOnSignUp bool
 }
 
 // LoadConfig reads the EMAIL_OTP_* variables (see README).
@@ -64,7 +72,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		name string
 		dst  *bool
 	}{{"EMAIL_OTP_DISABLE_SIGN_UP", &c.DisableSignUp}, {"EMAIL_OTP_OVERRIDE_EMAIL_VERIFICATION", &c.OverrideEmailVerification},
-		{"EMAIL_OTP_CHANGE_EMAIL", &c.ChangeEmail}, {"EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT", &c.VerifyCurrentEmail}} {
+		{"EMAIL_OTP_CHANGE_EMAIL", &c.ChangeEmail}, {"EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT", &c.VerifyCurrentEmail},
+		{"EMAIL_OTP_SEND_VERIFICATION_ON_SIGN_UP", &c.SendOnSignUp}} {
 		switch v := strings.ToLower(strings.TrimSpace(getenv(b.name))); v {
 		case "":
 		case "1", "true", "yes", "on":
@@ -96,6 +105,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if expires > 0 {
 		c.ExpiresIn = time.Duration(expires) * time.Second
+	}
+	switch v := strings.ToLower(strings.TrimSpace(getenv("EMAIL_OTP_RESEND_STRATEGY"))); v {
+	case "", "rotate":
+	case "reuse":
+		c.ResendReuse = true
+	default:
+		errs = append(errs, fmt.Errorf("EMAIL_OTP_RESEND_STRATEGY: %q is not rotate or reuse", v))
 	}
 	switch v := strings.ToLower(strings.TrimSpace(getenv("EMAIL_OTP_STORE"))); v {
 	case "":
@@ -171,6 +187,8 @@ func New(cfg Config) plugin.Plugin {
 	}
 	if cfg.OverrideEmailVerification {
 		out.Hooks.VerificationEmail = p.verificationMail
+	} else if cfg.SendOnSignUp {
+		out.Hooks.SignedUp = p.signUpMail
 	}
 	return out
 }

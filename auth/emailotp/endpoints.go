@@ -72,21 +72,110 @@ func (p *emailOTP) matches(h plugin.Host, stored, code string) bool {
 	return subtle.ConstantTimeCompare([]byte(stored), []byte(want)) == 1
 }
 
-// issue makes a new code for identifier, replacing any earlier one, and returns it in clear.
-func (p *emailOTP) issue(ctx context.Context, h plugin.Host, ident string) (string, error) {
+// issued is a code just stored: in clear for the message, and as the row keeps it. reused is a
+// code sent again (ResendReuse), which an earlier message may have delivered.
+type issued struct {
+	code, stored string
+	reused       bool
+}
+
+// resolve is Better-Auth's resolveOTP, the code send-verification-otp and the password-reset
+// requests send: with ResendReuse a code still usable (unexpired, attempts left, kept plain or
+// encrypted so it can be read back) is sent again with its life renewed; otherwise issue makes a
+// new one.
+func (p *emailOTP) resolve(ctx context.Context, h plugin.Host, ident string) (issued, error) {
+	if p.cfg.ResendReuse && p.cfg.Store != StoreHashed {
+		c, ok, err := p.reuse(ctx, h, ident)
+		if err != nil || ok {
+			return c, err
+		}
+	}
+	return p.issue(ctx, h, ident)
+}
+
+// reuse renews the newest code of ident when it can be sent again, as 1.7.25's tryReuseOTP: its
+// value (and failed tries) stay, its expiry is pushed to the configured life from now.
+func (p *emailOTP) reuse(ctx context.Context, h plugin.Host, ident string) (issued, bool, error) {
+	st := h.Store()
+	row, err := st.LatestVerification(ctx, ident)
+	if errors.Is(err, store.ErrNotFound) {
+		return issued{}, false, nil
+	}
+	if err != nil {
+		return issued{}, false, err
+	}
+	now := h.Now()
+	if !row.ExpiresAt.After(now) {
+		return issued{}, false, nil
+	}
+	val, used := row.Value, 0
+	if i := strings.LastIndexByte(row.Value, ':'); i >= 0 {
+		val = row.Value[:i]
+		used, _ = strconv.Atoi(row.Value[i+1:])
+	}
+	if used >= p.cfg.AllowedAttempts {
+		return issued{}, false, nil
+	}
+	code := val
+	if p.cfg.Store == StoreEncrypted {
+		if code, err = atrest.Decrypt(h.Secret(), val); err != nil {
+			return issued{}, false, nil
+		}
+	}
+	// The row is taken and written back with the new expiry, so a verify racing this send sees
+	// either the old row or the renewed one; if a verify took it first, a new code is issued.
+	taken, err := st.TakeVerification(ctx, ident)
+	if errors.Is(err, store.ErrNotFound) {
+		return issued{}, false, nil
+	}
+	if err != nil {
+		return issued{}, false, err
+	}
+	back := &store.Verification{ID: session.NewID(), Identifier: ident, Value: taken.Value,
+		ExpiresAt: store.NewTime(now.Add(p.cfg.ExpiresIn)), CreatedAt: taken.CreatedAt, UpdatedAt: store.NewTime(now)}
+	if err := st.CreateVerification(ctx, back); err != nil {
+		return issued{}, false, err
+	}
+	if taken.Value != row.Value {
+		return issued{}, false, nil // a wrong try landed in between: the renewed row stands, a new code replaces it
+	}
+	return issued{code: code, stored: val, reused: true}, true, nil
+}
+
+// issue makes a new code for identifier, replacing any earlier one.
+func (p *emailOTP) issue(ctx context.Context, h plugin.Host, ident string) (issued, error) {
 	code := atrest.RandomString(atrest.Digits, p.cfg.Length)
 	val, err := p.stored(h, code)
 	if err != nil {
-		return "", err
+		return issued{}, err
 	}
 	now := store.NewTime(h.Now())
 	st := h.Store()
 	if _, err := st.TakeVerification(ctx, ident); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return "", err
+		return issued{}, err
 	}
 	row := &store.Verification{ID: session.NewID(), Identifier: ident, Value: val + ":0",
 		ExpiresAt: store.NewTime(now.Add(p.cfg.ExpiresIn)), CreatedAt: now, UpdatedAt: now}
-	return code, st.CreateVerification(ctx, row)
+	return issued{code: code, stored: val}, st.CreateVerification(ctx, row)
+}
+
+// mail sends the code in the background. Better-Auth 1.7.25 awaits sendVerificationOTP but logs
+// its failure and answers success, so the answer never depends on the delivery; sending after
+// the answer keeps its timing from telling a known address from an unknown one. When the
+// delivery fails the code, which nobody received, is withdrawn (unless a newer one replaced it),
+// so no dead row is left behind; a new request issues a fresh code as always.
+func (p *emailOTP) mail(h plugin.Host, kind, to, ident string, c issued) {
+	if c.reused {
+		// An earlier message may have delivered this code: it stays, as Better-Auth leaves it.
+		h.SendCode(kind, to, c.code, p.cfg.ExpiresIn, nil)
+		return
+	}
+	h.SendCode(kind, to, c.code, p.cfg.ExpiresIn, func(ctx context.Context) {
+		_, _ = h.Store().WithdrawVerification(ctx, ident, func(v string) bool {
+			i := strings.LastIndexByte(v, ':')
+			return i >= 0 && v[:i] == c.stored
+		})
+	})
 }
 
 // verify checks a code as 1.7.25 does: the row is taken (so of racing requests one compares), an
@@ -170,7 +259,7 @@ func (p *emailOTP) send(ctx context.Context, r *plugin.Request) (*plugin.Respons
 // could not create the user) the code is withdrawn and nothing is mailed.
 func (p *emailOTP) sendCode(ctx context.Context, h plugin.Host, email, t string) error {
 	ident := identifier(t, email)
-	code, err := p.issue(ctx, h, ident)
+	c, err := p.resolve(ctx, h, ident)
 	if err != nil {
 		return err
 	}
@@ -189,7 +278,20 @@ func (p *emailOTP) sendCode(ctx context.Context, h plugin.Host, email, t string)
 	if u != nil {
 		to = u.Email
 	}
-	h.SendCode(MailKind(t), to, code, p.cfg.ExpiresIn)
+	p.mail(h, MailKind(t), to, ident, c)
+	return nil
+}
+
+// signUpMail is the SignedUp hook of sendVerificationOnSignUp: a new email-verification code for
+// the address the sign-up answer names, mailed whether or not that answer was a duplicate's
+// look-alike, as 1.7.25's after hook does (so the mail does not tell either).
+func (p *emailOTP) signUpMail(ctx context.Context, h plugin.Host, email string) error {
+	ident := identifier(TypeEmailVerification, email)
+	c, err := p.issue(ctx, h, ident)
+	if err != nil {
+		return err
+	}
+	p.mail(h, MailKind(TypeEmailVerification), email, ident, c)
 	return nil
 }
 
@@ -426,7 +528,7 @@ func (p *emailOTP) requestEmailChange(ctx context.Context, r *plugin.Request) (*
 		return nil, err
 	}
 	ident := changeIdentifier(r.Auth.User.ID, email)
-	code, err := p.issue(ctx, h, ident)
+	c, err := p.issue(ctx, h, ident)
 	if err != nil {
 		return nil, err
 	}
@@ -440,7 +542,7 @@ func (p *emailOTP) requestEmailChange(ctx context.Context, r *plugin.Request) (*
 		}
 		return &plugin.Response{Body: success}, nil
 	}
-	h.SendCode(MailKind(TypeChangeEmail), email, code, p.cfg.ExpiresIn)
+	p.mail(h, MailKind(TypeChangeEmail), email, ident, c)
 	return &plugin.Response{Body: success}, nil
 }
 

@@ -158,7 +158,15 @@ func (p plug) send(ctx context.Context, r *plugin.Request) (*plugin.Response, er
 		}
 	}
 	// metadata goes to Better-Auth's sendMagicLink callback; the mail template has no use for it.
-	r.Host.SendLink(mail.KindMagicLink, email, p.cfg.APIURL+"/magic-link/verify?"+auth.FormEncode(params), p.cfg.ExpiresIn)
+	// Better-Auth awaits sendMagicLink and lets its failure through (500, no body); every address
+	// gets a link, so the failure says nothing about who has an account. The link nobody received
+	// is withdrawn, even when the client has gone.
+	if err := r.Host.DeliverLink(ctx, mail.KindMagicLink, email, p.cfg.APIURL+"/magic-link/verify?"+auth.FormEncode(params), p.cfg.ExpiresIn); err != nil {
+		if _, werr := r.Host.Store().TakeVerification(context.WithoutCancel(ctx), v.Identifier); werr != nil && !errors.Is(werr, store.ErrNotFound) {
+			return nil, werr
+		}
+		return nil, plugin.ErrDeliveryFailed
+	}
 	return &plugin.Response{Body: map[string]bool{"status": true}}, nil
 }
 

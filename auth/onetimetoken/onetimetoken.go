@@ -40,17 +40,31 @@ type Config struct {
 	DisableSetSessionCookie bool
 	// HashTokens (storeToken:"hashed") keeps only the token's hash in the database.
 	HashTokens bool
+	// DisableClientRequest (disableClientRequest) refuses GET /one-time-token/generate: in
+	// Better-Auth only the server's own code may then make tokens, and every HTTP request is a
+	// client's, so tokens come only from SetOttHeaderOnNewSession.
+	DisableClientRequest bool
+	// SetOttHeaderOnNewSession (setOttHeaderOnNewSession) gives every answer that writes the
+	// session cookie a fresh token for that session in the set-ott header (exposed to scripts),
+	// so an app can hand the new session on without asking for a token.
+	SetOttHeaderOnNewSession bool
 }
 
-// LoadConfig reads OTT_EXPIRES_IN (minutes), OTT_DISABLE_SET_SESSION_COOKIE (true/false) and
-// OTT_STORE_TOKEN (plain or hashed), Better-Auth's expiresIn, disableSetSessionCookie and
-// storeToken.
+// OttHeader is the header SetOttHeaderOnNewSession writes, as Better-Auth names it.
+const OttHeader = "set-ott"
+
+// LoadConfig reads OTT_EXPIRES_IN (minutes), OTT_DISABLE_SET_SESSION_COOKIE (true/false),
+// OTT_STORE_TOKEN (plain or hashed), OTT_DISABLE_CLIENT_REQUEST and
+// OTT_SET_OTT_HEADER_ON_NEW_SESSION (true/false), Better-Auth's expiresIn,
+// disableSetSessionCookie, storeToken, disableClientRequest and setOttHeaderOnNewSession.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	var c Config
-	var errs [3]error
+	var errs [5]error
 	c.ExpiresIn, errs[0] = plugin.EnvDuration(getenv, "OTT_EXPIRES_IN", time.Minute, 24*60, DefaultExpiresIn)
 	c.DisableSetSessionCookie, errs[1] = plugin.EnvBool(getenv, "OTT_DISABLE_SET_SESSION_COOKIE")
 	c.HashTokens, errs[2] = plugin.EnvHashedTokens(getenv, "OTT_STORE_TOKEN")
+	c.DisableClientRequest, errs[3] = plugin.EnvBool(getenv, "OTT_DISABLE_CLIENT_REQUEST")
+	c.SetOttHeaderOnNewSession, errs[4] = plugin.EnvBool(getenv, "OTT_SET_OTT_HEADER_ON_NEW_SESSION")
 	return c, errors.Join(errs[:]...)
 }
 
@@ -59,6 +73,8 @@ var (
 	ErrInvalidToken    = &plugin.Error{Status: http.StatusBadRequest, Message: "Invalid token"}
 	ErrSessionNotFound = &plugin.Error{Status: http.StatusBadRequest, Message: "Session not found"}
 	ErrSessionExpired  = &plugin.Error{Status: http.StatusBadRequest, Message: "Session expired"}
+	// ErrClientRequestsDisabled is generate with DisableClientRequest (after the session check).
+	ErrClientRequestsDisabled = &plugin.Error{Status: http.StatusBadRequest, Message: "Client requests are disabled"}
 )
 
 type plug struct{ cfg Config }
@@ -69,8 +85,13 @@ func New(cfg Config) plugin.Plugin {
 		cfg.ExpiresIn = DefaultExpiresIn
 	}
 	p := plug{cfg}
+	var hooks plugin.Hooks
+	if cfg.SetOttHeaderOnNewSession {
+		hooks.SessionCookieHeaders = p.ottHeader
+	}
 	return plugin.Plugin{
-		ID: ID,
+		ID:    ID,
+		Hooks: hooks,
 		Endpoints: []plugin.Endpoint{{
 			Method: http.MethodGet, Path: "/one-time-token/generate", Session: plugin.NeedSession,
 			Handle: p.generate,
@@ -89,15 +110,38 @@ func (p plug) identifier(token string) string {
 	return "one-time-token:" + token
 }
 
-func (p plug) generate(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
+// issue stores a new token for the session and returns it.
+func (p plug) issue(ctx context.Context, h plugin.Host, sessionToken string) (string, error) {
 	token := session.RandomFrom(tokenAlphabet, 32)
-	now := r.Host.Now()
-	v := &store.Verification{ID: session.NewID(), Identifier: p.identifier(token), Value: r.Auth.Session.Token,
+	now := h.Now()
+	v := &store.Verification{ID: session.NewID(), Identifier: p.identifier(token), Value: sessionToken,
 		ExpiresAt: store.NewTime(now.Add(p.cfg.ExpiresIn)), CreatedAt: store.NewTime(now), UpdatedAt: store.NewTime(now)}
-	if err := r.Host.Store().CreateVerification(ctx, v); err != nil {
+	if err := h.Store().CreateVerification(ctx, v); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+func (p plug) generate(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
+	if p.cfg.DisableClientRequest {
+		return nil, ErrClientRequestsDisabled
+	}
+	token, err := p.issue(ctx, r.Host, r.Auth.Session.Token)
+	if err != nil {
 		return nil, err
 	}
 	return &plugin.Response{Body: map[string]string{"token": token}}, nil
+}
+
+// ottHeader is the SessionCookieHeaders hook of SetOttHeaderOnNewSession: a new token for the
+// session whose cookie the answer writes. The write outlives a client gone meanwhile, so the
+// token handed out always exists.
+func (p plug) ottHeader(ctx context.Context, h plugin.Host, sessionToken string) ([]plugin.Header, error) {
+	token, err := p.issue(context.WithoutCancel(ctx), h, sessionToken)
+	if err != nil {
+		return nil, err
+	}
+	return []plugin.Header{{Name: OttHeader, Value: token}}, nil
 }
 
 func (p plug) verify(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {

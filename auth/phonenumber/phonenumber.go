@@ -5,8 +5,9 @@
 // Codes live in the verification table as Better-Auth 1.7.25 keeps them, so the two servers share
 // a database: identifier "phone-number-otp-<number>" (sign-in codes) or
 // "phone-number-reset-<number>" (reset codes), value "<code>:<failed attempts>". Texts go through
-// package sms; a send that fails answers 500 with no body, as Better-Auth does when its sendOTP
-// throws, and leaves no code behind.
+// package sms; a send-otp whose text fails answers 500 with no body, as Better-Auth does when its
+// sendOTP throws, and leaves no code behind; the password reset and the unverified sign-in answer
+// as usual, as Better-Auth (which logs those failures) does.
 package phonenumber
 
 import (
@@ -157,9 +158,9 @@ var (
 	ErrUpdateFailed = &plugin.Error{Status: http.StatusInternalServerError, Code: "FAILED_TO_UPDATE_USER", Message: "Failed to update user"}
 	// ErrCreateFailed is a sign-up on verification whose temporary address is taken.
 	ErrCreateFailed = &plugin.Error{Status: http.StatusInternalServerError, Code: "FAILED_TO_CREATE_USER", Message: "Failed to create user"}
-	// ErrSendFailed is a text the provider did not take: status 500 and no body, as Better-Auth
+	// ErrSendFailed is a text the provider did not take: status 500 with neither body nor content type, as Better-Auth
 	// answers when sendOTP throws.
-	ErrSendFailed = &plugin.Error{Status: http.StatusInternalServerError}
+	ErrSendFailed = plugin.ErrDeliveryFailed
 )
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
@@ -270,15 +271,35 @@ func (p *plug) newCode() string {
 }
 
 // issue sends a new code to number and stores it under identifier. The text goes first, so a
-// failed send leaves no row: the previous code, if any, stays the valid one and a retry is free.
+// failed send leaves no row: the previous code, if any, stays the valid one and a retry is free;
+// the answer is ErrSendFailed, as Better-Auth's send-otp lets sendOTP's error through.
 func (p *plug) issue(ctx context.Context, h plugin.Host, identifier, number, text, kind string) error {
 	code := p.newCode()
-	if err := p.cfg.Sender.Send(ctx, number, fmt.Sprintf(text, code, p.cfg.AppName)); err != nil {
-		// The error names the provider and its status, never the text or the code.
-		p.log.LogAttrs(ctx, slog.LevelError, "phone-number: text message not sent", slog.String("kind", kind), slog.String("error", err.Error()))
+	if err := p.send(ctx, number, text, code, kind); err != nil {
 		return ErrSendFailed
 	}
 	return p.keep(ctx, h, identifier, code)
+}
+
+// issueQuietly is issue for the endpoints where Better-Auth logs a failed send and answers as
+// if it had gone out (request-password-reset, and the code a password sign-in with an unverified
+// number sends): the code is stored all the same, as Better-Auth stores it before sending, so
+// the answer and what a guessed code gets are the same whether the text left or not (and, for a
+// reset, whether the number has an account or not). A retry issues a fresh code as always.
+func (p *plug) issueQuietly(ctx context.Context, h plugin.Host, identifier, number, text, kind string) error {
+	code := p.newCode()
+	_ = p.send(ctx, number, text, code, kind)
+	return p.keep(context.WithoutCancel(ctx), h, identifier, code)
+}
+
+// send hands the text with code to the provider, logging a failure without the text or the code
+// (the error names the provider and its status).
+func (p *plug) send(ctx context.Context, number, text, code, kind string) error {
+	err := p.cfg.Sender.Send(ctx, number, fmt.Sprintf(text, code, p.cfg.AppName))
+	if err != nil {
+		p.log.LogAttrs(ctx, slog.LevelError, "phone-number: text message not sent", slog.String("kind", kind), slog.String("error", err.Error()))
+	}
+	return err
 }
 
 // keep stores code under identifier with no failed attempts, living the configured time.
@@ -516,7 +537,7 @@ func (p *plug) signIn(ctx context.Context, r *plugin.Request) (*plugin.Response,
 			if err := r.Incoming.AllowSend(ctx, number); err != nil {
 				return nil, err
 			}
-			if err := p.issue(ctx, h, otpIdentifier(number), number, signInText, "otp"); err != nil {
+			if err := p.issueQuietly(ctx, h, otpIdentifier(number), number, signInText, "otp"); err != nil {
 				return nil, err
 			}
 			return nil, ErrNotVerified
@@ -560,7 +581,7 @@ func (p *plug) requestReset(ctx context.Context, r *plugin.Request) (*plugin.Res
 		}
 		return ok, nil
 	}
-	if err := p.issue(ctx, r.Host, resetIdentifier(number), number, resetText, "reset"); err != nil {
+	if err := p.issueQuietly(ctx, r.Host, resetIdentifier(number), number, resetText, "reset"); err != nil {
 		return nil, err
 	}
 	return ok, nil

@@ -9,6 +9,7 @@ package plugin
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"time"
@@ -108,6 +109,17 @@ type Hooks struct {
 	// Better-Auth lets a plugin take over emailVerification.sendVerificationEmail (e-mail OTP's
 	// overrideDefaultEmailVerification). The first enabled plugin's hook wins; an error is logged.
 	VerificationEmail func(ctx context.Context, h Host, email string) error
+	// SignedUp runs in the background after every e-mail sign-up answer that names a user, a
+	// duplicate's look-alike answer included (Better-Auth's after hooks on /sign-up see only the
+	// answer), with the answer's (normalized) address: email-otp's sendVerificationOnSignUp. An
+	// error is logged.
+	SignedUp func(ctx context.Context, h Host, email string) error
+	// SessionCookieHeaders runs wherever an answer writes the session cookie (a sign-in or
+	// sign-up, a refresh, a session handed over; not a challenged sign-in), where Better-Auth's
+	// after hooks see ctx.context.newSession (one-time-token's set-ott). The headers it returns
+	// are set on the answer and exposed to scripts (Access-Control-Expose-Headers); an error is
+	// logged and adds nothing. SessionHeaders, by contrast, serves GET /get-session alone.
+	SessionCookieHeaders func(ctx context.Context, h Host, sessionToken string) ([]Header, error)
 	// ListSessions filters the sessions the core GET /list-sessions prints (admin hides
 	// impersonation sessions); it returns the ones to keep, in order.
 	ListSessions func(st *store.Store, sessions []store.Session) []store.Session
@@ -116,6 +128,20 @@ type Hooks struct {
 	// and added to Access-Control-Expose-Headers so browser scripts can read them (jwt's
 	// set-auth-jwt). An error fails the answer.
 	SessionHeaders func(ctx context.Context, h Host, a *session.Auth) ([]Header, error)
+	// SignOut runs on POST /sign-out after the core has deleted the caller's session (if any) and
+	// expired the session cookies, as Better-Auth's after-hooks matching "/sign-out" do; in reads
+	// the request's cookies. The cookies it returns are set on the answer after the core's
+	// (multi-session expires its per-session cookies and deletes those sessions). An error fails
+	// the answer.
+	SignOut func(ctx context.Context, h Host, in Incoming) ([]Cookie, error)
+	// SessionCookie runs whenever an answer sets the session cookie for a session: after every
+	// sign-in, on plugin answers that hand the browser an existing session (Response.SignIn:
+	// multi-session's set-active, one-time-token's verify) and when reading the caller's session
+	// refreshes it, as Better-Auth's after-hooks that act on ctx.context.newSession, which its
+	// setSessionCookie sets. in reads the request; the cookies it returns are set after the
+	// answer's session cookie. It does not run for a challenged sign-in (no session). An error is
+	// logged and the hook's cookies are left out, since the session is already the browser's.
+	SessionCookie func(ctx context.Context, h Host, in Incoming, s *store.Session, u *store.User) ([]Cookie, error)
 	// RequestSession lets a request authenticate by something other than the session cookie or
 	// bearer token (api-key's x-api-key header), as a Better-Auth plugin's before-hook that sets
 	// ctx.context.session does. It runs first wherever the server reads the caller's session
@@ -131,7 +157,24 @@ type Hooks struct {
 	Invalidated session.InvalidationObserver
 }
 
-// Header is a response header a plugin sets (Hooks.SessionHeaders).
+// CookieLister is implemented by the Incoming of an HTTP request, for plugins that act on every
+// cookie of a kind the browser holds (multi-session's one cookie per session). It is separate
+// from Incoming so fakes of Incoming need not implement it.
+type CookieLister interface {
+	// CookieNames returns the names of the request's cookies, each once, in the order of their
+	// first appearance in the Cookie header, as better-call's cookie parser keys them.
+	CookieNames() []string
+}
+
+// CookieNames returns in's cookie names (CookieLister), none when in is nil or cannot list them.
+func CookieNames(in Incoming) []string {
+	if l, ok := in.(CookieLister); ok {
+		return l.CookieNames()
+	}
+	return nil
+}
+
+// Header is a response header a plugin sets (Hooks.SessionHeaders, Hooks.SessionCookieHeaders).
 type Header struct {
 	Name, Value string
 }
@@ -227,11 +270,28 @@ type Host interface {
 	// SessionExpiresIn is the configured life of a session (SESSION_EXPIRES_IN).
 	SessionExpiresIn() time.Duration
 	// SendCode mails a one-time code to the address in the background, with the message kind's
-	// template ("two-factor-otp"); delivery failures are logged without the code.
-	SendCode(kind, to, code string, expiresIn time.Duration)
-	// SendLink mails a link to the address in the background, with the message kind's template
-	// ("magic-link"); delivery failures are logged without the link.
-	SendLink(kind, to, link string, expiresIn time.Duration)
+	// template ("two-factor-otp"), for endpoints whose answer Better-Auth does not let depend on
+	// the delivery (it logs a failed send and answers success). The answer's timing thus says
+	// nothing about the address. A failed delivery is logged with the kind, the recipient and the
+	// reason, never the code; then failed, when not nil, runs with a context of its own so the
+	// plugin can withdraw the code nobody received.
+	SendCode(kind, to, code string, expiresIn time.Duration, failed func(ctx context.Context))
+	// DeliverLink mails a link to the address with the message kind's template ("magic-link") and
+	// waits until the mail server has taken it or refused it (bounded by the mail send timeout),
+	// for endpoints whose answer Better-Auth makes wait on the delivery. A failure is logged with
+	// the kind, the recipient and the reason, never the link, and returned; the plugin then
+	// withdraws what it stored and answers ErrDeliveryFailed. A server without a mail sender
+	// (embedded tests) logs a warning and returns nil.
+	DeliverLink(ctx context.Context, kind, to, link string, expiresIn time.Duration) error
+	// SetSessionFields sets the plugin's session fields on the session with this token (bumping
+	// updatedAt, as Better-Auth's updateSession does) and returns the stored session; cached
+	// copies are forgotten, so every instance prints the new values. An unknown token is
+	// store.ErrNotFound.
+	SetSessionFields(ctx context.Context, token string, vals map[string]store.Value) (*store.Session, error)
+	// SendMail renders and sends one message now and returns the delivery error, for a plugin
+	// whose request must fail when its mail cannot go out (organization's invitation). The mail
+	// has no code or secret that may reach a log.
+	SendMail(ctx context.Context, m Mail) error
 	// ProveEmail is what a sign-in that proves control of the user's mailbox (magic link, e-mail
 	// OTP) does to a user whose address is not verified yet, before the session is made, as
 	// Better-Auth's revokeUnprovenAccountAccess: every account (password included) and session
@@ -272,6 +332,15 @@ type Host interface {
 	// sessions on reset, and the credential account gets the new hash (created when the user
 	// had none).
 	ResetUserPassword(ctx context.Context, userID, password string, consume func(ctx context.Context, tx *store.Store) error) error
+}
+
+// Mail is a message a plugin sends with Host.SendMail: Kind names the template
+// ("organization-invitation"), To the recipient; the other fields are the template's data.
+type Mail struct {
+	Kind, To, URL string
+	// Organization, Inviter (a name), InviterEmail and Role describe an invitation.
+	Organization, Inviter, InviterEmail, Role string
+	ExpiresIn                                 time.Duration
 }
 
 // NewSession is a session a plugin starts for a user (Host.StartSession).
@@ -391,12 +460,25 @@ type Error struct {
 	Status  int
 	Code    string
 	Message string
-	// Details, when not nil, is written as the body's "details" after message and code
-	// (api-key's RATE_LIMITED {"tryAgainIn": ms}).
-	Details any
+	// Details are more keys of the body, printed after code in sorted order (organization's
+	// missingPermissions); nil for none.
+	Details map[string]any
+	// Thrown answers as Better-Auth's router answers an error that is not an API error (a send
+	// callback that threw): the status alone, with neither body nor content type.
+	Thrown bool
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+func (e *Error) Error() string {
+	if e.Code == "" && e.Message == "" {
+		return fmt.Sprintf("status %d", e.Status)
+	}
+	return e.Code + ": " + e.Message
+}
+
+// ErrDeliveryFailed is a code or link the mail server or SMS provider did not take, on an
+// endpoint where Better-Auth awaits its send callback and lets the failure through: Better-Auth
+// 1.7.25 answers 500 with no body then (its router's answer to a thrown non-API error).
+var ErrDeliveryFailed = &Error{Status: 500, Thrown: true}
 
 // CookieError is an error answer that also sets cookies, as when two-factor expires the
 // challenge cookie of a challenge it ends. Err gives the status and body.

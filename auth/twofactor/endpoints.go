@@ -378,7 +378,10 @@ func (p *twoFactor) sendOTP(ctx context.Context, r *plugin.Request) (*plugin.Res
 	if err := r.Host.Store().CreateVerification(ctx, row); err != nil {
 		return nil, err
 	}
-	r.Host.SendCode("two-factor-otp", v.user.Email, code, p.cfg.OTPPeriod)
+	// Better-Auth logs a failed sendOTP and answers success. The undelivered code's row stays, as
+	// Better-Auth's does: it blocks nothing (the next send-otp replaces it), and a code typed
+	// meanwhile gets Better-Auth's INVALID_CODE rather than OTP_HAS_EXPIRED.
+	r.Host.SendCode("two-factor-otp", v.user.Email, code, p.cfg.OTPPeriod, nil)
 	return &plugin.Response{Body: map[string]bool{"status": true}}, nil
 }
 

@@ -149,7 +149,8 @@ export function describeSetCookie(line) {
   const c = parseSetCookie(line);
   const a = (k) => c.attr(k);
   const d = {
-    name: c.name,
+    // multi-session names a cookie after its (random) session token
+    name: c.name.replace(/_multi-[A-Za-z0-9_-]+$/, '_multi-<token>'),
     value: describeCookieValue(c.name, c.value),
     'Max-Age': a('max-age')?.value ?? null,
     Path: a('path')?.value ?? null,

@@ -1,7 +1,11 @@
 // Builds the reference server's plugin list from BETTER_AUTH_PLUGINS, the same comma-separated
 // Better-Auth plugin names the Go server reads, so both servers run one configuration.
 // Plugins that send a code or a link (two-factor's OTP, magic-link) record it in the shared mailbox, where the
-// suite reads it as it reads mail.
+// suite reads it as it reads mail. REF_MAIL_SEND_FAIL=true makes every e-mailed code or link of the
+// plugins (magic-link, email-otp, two-factor's OTP) throw, as a failed SMTP delivery would; the Go
+// server is then given an SMTP server that refuses.
+
+const mailFails = () => process.env.REF_MAIL_SEND_FAIL === 'true';
 
 const BUILDERS = {
   username: async () =>
@@ -52,6 +56,7 @@ const BUILDERS = {
       ...(e.PHONE_NUMBER_OTP_LENGTH && { otpLength: Number(e.PHONE_NUMBER_OTP_LENGTH) }),
       ...(e.PHONE_NUMBER_EXPIRES_IN && { expiresIn: Number(e.PHONE_NUMBER_EXPIRES_IN) }),
       ...(e.PHONE_NUMBER_ALLOWED_ATTEMPTS && { allowedAttempts: Number(e.PHONE_NUMBER_ALLOWED_ATTEMPTS) }),
+      ...(e.PHONE_NUMBER_REQUIRE_VERIFICATION === 'true' && { requireVerification: true }),
       ...(e.PHONE_NUMBER_SIGN_UP_ON_VERIFICATION === 'true' && {
         signUpOnVerification: { getTempEmail: (n) => `${n.replace(/[^0-9A-Za-z]/g, '')}@${domain}` },
       }),
@@ -61,6 +66,7 @@ const BUILDERS = {
     (await import('better-auth/plugins')).twoFactor({
       otpOptions: {
         sendOTP: async ({ user, otp }) => {
+          if (mailFails()) throw new Error('smtp server refused');
           mailbox.push({ kind: 'two-factor-otp', to: user?.email, url: null, token: otp, newEmail: null, at: Date.now() });
         },
       },
@@ -85,6 +91,7 @@ const BUILDERS = {
     const bool = (v) => ['1', 'true', 'yes', 'on'].includes((v ?? '').toLowerCase());
     return (await import('better-auth/plugins')).emailOTP({
       sendVerificationOTP: async ({ email, otp, type }) => {
+        if (mailFails()) throw new Error('smtp server refused');
         mailbox.push({ kind: `email-otp-${type}`, to: email, url: null, token: otp, newEmail: null, at: Date.now() });
       },
       ...(e.EMAIL_OTP_LENGTH && { otpLength: Number(e.EMAIL_OTP_LENGTH) }),
@@ -92,6 +99,8 @@ const BUILDERS = {
       ...(e.EMAIL_OTP_ALLOWED_ATTEMPTS && { allowedAttempts: Number(e.EMAIL_OTP_ALLOWED_ATTEMPTS) }),
       ...(bool(e.EMAIL_OTP_DISABLE_SIGN_UP) && { disableSignUp: true }),
       ...(e.EMAIL_OTP_STORE && { storeOTP: e.EMAIL_OTP_STORE }),
+      ...(e.EMAIL_OTP_RESEND_STRATEGY && { resendStrategy: e.EMAIL_OTP_RESEND_STRATEGY }),
+      ...(bool(e.EMAIL_OTP_SEND_VERIFICATION_ON_SIGN_UP) && { sendVerificationOnSignUp: true }),
       ...(bool(e.EMAIL_OTP_OVERRIDE_EMAIL_VERIFICATION) && { overrideDefaultEmailVerification: true }),
       ...(bool(e.EMAIL_OTP_CHANGE_EMAIL) && { changeEmail: { enabled: true, verifyCurrentEmail: bool(e.EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT) } }),
     });
@@ -101,11 +110,58 @@ const BUILDERS = {
     const e = process.env;
     return (await import('better-auth/plugins')).magicLink({
       sendMagicLink: async ({ email, url, token }) => {
+        if (mailFails()) throw new Error('smtp server refused');
         mailbox.push({ kind: 'magic-link', to: email, url, token, newEmail: null, at: Date.now() });
       },
       ...(e.MAGIC_LINK_EXPIRES_IN && { expiresIn: Number(e.MAGIC_LINK_EXPIRES_IN) }),
       ...(e.MAGIC_LINK_DISABLE_SIGN_UP === 'true' && { disableSignUp: true }),
       ...(e.MAGIC_LINK_STORE_TOKEN && { storeToken: e.MAGIC_LINK_STORE_TOKEN }),
+    });
+  },
+  // One signed cookie per session a browser signs in; MULTI_SESSION_MAXIMUM_SESSIONS as the Go server reads it.
+  'multi-session': async () =>
+    (await import('better-auth/plugins')).multiSession({
+      ...(process.env.MULTI_SESSION_MAXIMUM_SESSIONS && { maximumSessions: Number(process.env.MULTI_SESSION_MAXIMUM_SESSIONS) }),
+    }),
+  // The organization plugin's options from the ORGANIZATION_* variables the Go server reads. The
+  // invitation e-mail is recorded with kind "invitation", the invitee's address in `to`, the accept
+  // link the Go server mails (<BETTER_AUTH_URL>/accept-invitation/<id>) in `url` and the invitation
+  // id in `token`. Dynamic access control needs an ac instance: the default statements'.
+  // REF_ORGANIZATION_SEND_FAIL=true makes every invitation mail throw, as a dead mail server would
+  // (Better-Auth logs it and still answers 200 with the invitation; the Go server answers 500
+  // FAILED_TO_SEND_INVITATION and keeps no invitation).
+  organization: async (mailbox) => {
+    const e = process.env;
+    const bool = (v) => ['1', 'true', 'yes', 'on'].includes((v ?? '').toLowerCase());
+    const plugins = await import('better-auth/plugins');
+    const dynamic = bool(e.ORGANIZATION_DYNAMIC_ACCESS_CONTROL);
+    let ac;
+    if (dynamic) {
+      const { createAccessControl } = await import('better-auth/plugins/access');
+      const { defaultStatements } = await import('better-auth/plugins/organization/access');
+      ac = createAccessControl(defaultStatements);
+    }
+    const base = (e.BETTER_AUTH_URL || '').replace(/\/+$/, '');
+    return plugins.organization({
+      sendInvitationEmail: async ({ id, email }) => {
+        if (e.REF_ORGANIZATION_SEND_FAIL === 'true') throw new Error('mail server refused');
+        mailbox.push({ kind: 'invitation', to: email, url: `${base}/accept-invitation/${id}`, token: id, newEmail: null, at: Date.now() });
+      },
+      ...(e.ORGANIZATION_LIMIT && { organizationLimit: Number(e.ORGANIZATION_LIMIT) }),
+      ...(e.ORGANIZATION_MEMBERSHIP_LIMIT && { membershipLimit: Number(e.ORGANIZATION_MEMBERSHIP_LIMIT) }),
+      ...(e.ORGANIZATION_INVITATION_LIMIT && { invitationLimit: Number(e.ORGANIZATION_INVITATION_LIMIT) }),
+      ...(e.ORGANIZATION_INVITATION_EXPIRES_IN && { invitationExpiresIn: Number(e.ORGANIZATION_INVITATION_EXPIRES_IN) }),
+      ...(bool(e.ORGANIZATION_REQUIRE_EMAIL_VERIFICATION_ON_INVITATION) && { requireEmailVerificationOnInvitation: true }),
+      ...(['0', 'false', 'no', 'off'].includes((e.ORGANIZATION_ALLOW_USER_TO_CREATE ?? '').toLowerCase()) && { allowUserToCreateOrganization: false }),
+      ...(bool(e.ORGANIZATION_CANCEL_PENDING_INVITATIONS_ON_REINVITE) && { cancelPendingInvitationsOnReInvite: true }),
+      ...(bool(e.ORGANIZATION_TEAMS) && {
+        teams: {
+          enabled: true,
+          ...(e.ORGANIZATION_MAXIMUM_TEAMS && { maximumTeams: Number(e.ORGANIZATION_MAXIMUM_TEAMS) }),
+          ...(e.ORGANIZATION_MAXIMUM_MEMBERS_PER_TEAM && { maximumMembersPerTeam: Number(e.ORGANIZATION_MAXIMUM_MEMBERS_PER_TEAM) }),
+        },
+      }),
+      ...(dynamic && { ac, dynamicAccessControl: { enabled: true } }),
     });
   },
   'one-time-token': async () => {
@@ -114,6 +170,8 @@ const BUILDERS = {
       ...(e.OTT_EXPIRES_IN && { expiresIn: Number(e.OTT_EXPIRES_IN) }),
       ...(e.OTT_DISABLE_SET_SESSION_COOKIE === 'true' && { disableSetSessionCookie: true }),
       ...(e.OTT_STORE_TOKEN && { storeToken: e.OTT_STORE_TOKEN }),
+      ...(e.OTT_DISABLE_CLIENT_REQUEST === 'true' && { disableClientRequest: true }),
+      ...(e.OTT_SET_OTT_HEADER_ON_NEW_SESSION === 'true' && { setOttHeaderOnNewSession: true }),
     });
   },
   // JWTs for other backends: GET /token, GET /jwks and set-auth-jwt on get-session, with options

@@ -7,7 +7,9 @@
 // (lib/mail.mjs maps its subjects to the same kinds).
 import { createAuthClient } from 'better-auth/client';
 import { emailOTPClient } from 'better-auth/client/plugins';
+import { symmetricDecrypt, symmetricEncrypt } from 'better-auth/crypto';
 import { compatSuite, cookieValue, SESSION_COOKIE } from '../lib/harness.mjs';
+import { SECRET } from '../lib/servers.mjs';
 
 const PLUGINS = { BETTER_AUTH_PLUGINS: 'email-otp,last-login-method' };
 const PASSWORD = 'password1234';
@@ -264,4 +266,66 @@ compatSuite(
     });
   },
   { env: { ...PLUGINS, EMAIL_OTP_CHANGE_EMAIL: 'true', EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT: 'true', EMAIL_OTP_STORE: 'hashed' } },
+);
+
+compatSuite(
+  'plugin email-otp: encrypted codes, resent as they are, a code on sign-up',
+  (scenario) => {
+    scenario('each side stores what the other decrypts: the row opens with Better-Auth\'s symmetricDecrypt, a code sealed by it signs in', async (s) => {
+      const b = s.browser();
+      const email = s.email('enc');
+      const m = await codeFor(s, b, email, 'sign-in');
+      const [row] = await s.sql('select "value" from "verification" where "identifier" = $1', [`sign-in-otp-${email}`]);
+      const [sealed, tries] = [row.value.slice(0, row.value.lastIndexOf(':')), row.value.slice(row.value.lastIndexOf(':') + 1)];
+      s.record('the row: hex ciphertext, no plain code, no tries', { hex: /^[0-9a-f]+$/.test(sealed), plain: sealed.includes(m.token), tries });
+      const opened = await symmetricDecrypt({ key: SECRET, data: sealed }).catch((e) => `error: ${e.message}`);
+      s.expect('Better-Auth\'s symmetricDecrypt opens it to the mailed code', opened === m.token, { opened });
+      // A code sealed by Better-Auth's symmetricEncrypt put in place of the stored one.
+      const mine = m.token === '424242' ? '434343' : '424242';
+      await s.sql('update "verification" set "value" = $1 where "identifier" = $2', [`${await symmetricEncrypt({ key: SECRET, data: mine })}:0`, `sign-in-otp-${email}`]);
+      const stale = await s.browser().post('/sign-in/email-otp', { json: { email, otp: m.token } });
+      s.expect('the mailed code no longer matches: 400 INVALID_OTP', err(stale, 400, 'INVALID_OTP'), stale.json);
+      const r = await s.browser().post('/sign-in/email-otp', { json: { email, otp: mine } });
+      s.expect('the code Better-Auth sealed signs in', r.status === 200 && Boolean(r.json?.token), r.json);
+    });
+
+    scenario('resendStrategy reuse: the same code again, its life renewed, its tries kept; replaced once out of tries', async (s) => {
+      const b = s.browser();
+      const email = s.email('again');
+      const first = await codeFor(s, b, email, 'sign-in');
+      const ident = `sign-in-otp-${email}`;
+      const [before] = await s.sql('select "expiresAt", "createdAt" from "verification" where "identifier" = $1', [ident]);
+      await new Promise((r) => setTimeout(r, 1100));
+      const wrongTry = await b.post('/sign-in/email-otp', { json: { email, otp: wrong(first.token) } });
+      s.expect('a wrong try: 400 INVALID_OTP', err(wrongTry, 400, 'INVALID_OTP'), wrongTry.json);
+      const second = await codeFor(s, b, email, 'sign-in');
+      s.expect('the same code is mailed again', second.token === first.token, { first: first.token, second: second.token });
+      const rows = await s.sql('select "value", "expiresAt", "createdAt" from "verification" where "identifier" = $1', [ident]);
+      s.record('one row, the try kept, the expiry pushed on, createdAt kept', rows.map((r) => ({
+        tries: r.value.slice(r.value.lastIndexOf(':') + 1),
+        renewed: new Date(r.expiresAt) > new Date(before.expiresAt),
+        created: new Date(r.createdAt).getTime() === new Date(before.createdAt).getTime(),
+      })));
+      for (let i = 0; i < 2; i++) await b.post('/sign-in/email-otp', { json: { email, otp: wrong(first.token) } });
+      const third = await codeFor(s, b, email, 'sign-in');
+      s.expect('out of tries: a new code', third.token !== first.token, { first: first.token, third: third.token });
+      const r = await s.browser().post('/sign-in/email-otp', { json: { email, otp: third.token } });
+      s.expect('the new code signs in', r.status === 200 && Boolean(r.json?.token), r.json);
+    });
+
+    scenario('sendVerificationOnSignUp: a sign-up mails an email-verification code that verifies the address', async (s) => {
+      const b = s.browser();
+      const email = s.email('fresh');
+      const up = await s.signUp(b, { email: email.toUpperCase() });
+      s.expect('sign-up: 200 with a session', up.status === 200 && Boolean(up.json?.token), up.json);
+      const m = await s.mail(email, { kind: 'email-otp-email-verification' });
+      s.expect('a six-digit code', /^\d{6}$/.test(m.token ?? ''), m.token);
+      const v = await s.browser().post('/email-otp/verify-email', { json: { email, otp: m.token } });
+      s.expect('verify-email: 200, verified', v.status === 200 && v.json?.user?.emailVerified === true, v.json);
+      const dup = await s.browser().post('/sign-up/email', { json: { email, password: 'password1234', name: 'Again' } });
+      s.record('a duplicate sign-up (auto sign-in on: refused)', { status: dup.status, code: dup.json?.code });
+      await s.noMail(email, { label: 'no code for a refused sign-up' });
+    });
+  },
+  { env: { ...PLUGINS, EMAIL_OTP_STORE: 'encrypted', EMAIL_OTP_RESEND_STRATEGY: 'reuse', EMAIL_OTP_SEND_VERIFICATION_ON_SIGN_UP: 'true' } },
 );

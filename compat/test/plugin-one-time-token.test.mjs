@@ -75,3 +75,39 @@ compatSuite(
   },
   { env: { ...PLUGINS, OTT_DISABLE_SET_SESSION_COOKIE: 'true', OTT_STORE_TOKEN: 'hashed', OTT_EXPIRES_IN: '10' } },
 );
+
+compatSuite(
+  'plugin one-time-token: set-ott on new sessions, client requests disabled',
+  (scenario) => {
+    scenario('set-ott on sign-up, sign-in and a handed-over session; generate refused', async (s) => {
+      const ottOf = (r) => ({
+        form: /^[A-Za-z0-9_-]{32}$/.test(r.header('set-ott') ?? ''),
+        exposed: (r.header('access-control-expose-headers') ?? '').split(',').map((x) => x.trim()).join(', '),
+      });
+      const b = s.browser();
+      const email = s.email('hdr');
+      const up = await s.signUp(b, { email });
+      s.record('sign-up: set-ott', ottOf(up));
+      const g = await b.get('/one-time-token/generate');
+      s.expect('generate: 400 {message:"Client requests are disabled"}', g.status === 400 && JSON.stringify(g.json) === '{"message":"Client requests are disabled"}', g.json);
+      const anon = await s.browser().get('/one-time-token/generate');
+      s.expect('generate signed out: 401 first', anon.status === 401, anon.json);
+      const c = s.browser();
+      const inn = await s.signIn(c, { email });
+      s.record('sign-in: set-ott', ottOf(inn));
+      const plain = await c.get('/get-session');
+      s.record('get-session (no refresh): no set-ott', plain.header('set-ott') ?? null);
+      const bad = await s.browser().post('/sign-in/email', { json: { email, password: 'wrong-password' } });
+      s.record('a refused sign-in: no set-ott', { status: bad.status, ott: bad.header('set-ott') ?? null });
+      const d = s.browser();
+      const v = await d.post('/one-time-token/verify', { json: { token: up.header('set-ott') } });
+      s.expect('the sign-up\'s token hands its session over', v.status === 200 && v.json?.session?.token === up.json?.token, v.json);
+      s.record('verify: set-ott', ottOf(v));
+      const v2 = await s.browser().post('/one-time-token/verify', { json: { token: v.header('set-ott') } });
+      s.expect('verify\'s own token works too', v2.status === 200 && v2.json?.session?.token === up.json?.token, v2.json);
+      const rows = await s.sql(`select count(*)::int as n from "verification" where "identifier" like 'one-time-token:%'`);
+      s.record('tokens left (sign-in\'s and the last verify\'s)', rows[0]);
+    });
+  },
+  { env: { ...PLUGINS, OTT_DISABLE_CLIENT_REQUEST: 'true', OTT_SET_OTT_HEADER_ON_NEW_SESSION: 'true' } },
+);

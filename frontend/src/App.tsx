@@ -3,7 +3,7 @@ import { Link, Navigate, NavLink, Route, Routes, useLocation, useNavigate } from
 import { impersonator, useIsAdmin } from "./access";
 import { authClient, isSigningOut, sessionSettles, signOut, useSession } from "./auth";
 import { fromAuth, type AppError } from "./errors";
-import { settings } from "./settings";
+import { hasPlugin, settings } from "./settings";
 import { ErrorAlert, Loading } from "./ui";
 import Home from "./pages/Home";
 import SignIn from "./pages/SignIn";
@@ -18,6 +18,8 @@ import Profile from "./pages/Profile";
 import Security from "./pages/Security";
 import NotFound from "./pages/NotFound";
 import Admin from "./pages/Admin";
+import Groups from "./pages/Groups";
+import AcceptInvitation from "./pages/AcceptInvitation";
 
 export default function App() {
   return (
@@ -36,6 +38,9 @@ export default function App() {
         <Route path="/security" element={<RequireAuth><Security /></RequireAuth>} />
         {/* Admin has its own routes inside (/admin, /admin/users/:id): the page checks the role. */}
         <Route path="/admin/*" element={<RequireAuth><Admin /></RequireAuth>} />
+        <Route path="/groups" element={<RequireAuth><Groups /></RequireAuth>} />
+        {/* The link in an invitation mail: signed-out visitors sign in first and come back here. */}
+        <Route path="/accept-invitation/:id" element={<RequireAuth><AcceptInvitation /></RequireAuth>} />
         {/* The sessions list moved into the security page; old links and bookmarks land on it. */}
         <Route path="/sessions" element={<Navigate to="/security#sessions" replace />} />
         <Route path="*" element={<NotFound />} />
@@ -60,7 +65,7 @@ function RequireAuth({ children }: { children: ReactNode }) {
 interface NavEntry {
   to: string;
   label: string;
-  show?: (who: { isAdmin: boolean }) => boolean;
+  show?: (who: { isAdmin: boolean; groups: boolean }) => boolean;
 }
 
 // The signed-in navigation, in order. A new page adds its entry here and its route above.
@@ -69,6 +74,8 @@ const signedInNav: NavEntry[] = [
   { to: "/bookmarks", label: "Bookmarks" },
   { to: "/profile", label: "Profile" },
   { to: "/security", label: "Security" },
+  // Reading groups are organizations: only offered when the server has the organization plugin on.
+  { to: "/groups", label: "Groups", show: ({ groups }) => groups },
   { to: "/admin", label: "Admin", show: ({ isAdmin }) => isAdmin },
 ];
 
@@ -155,7 +162,7 @@ function Layout({ children }: { children: ReactNode }) {
             {data ? (
               <ul className="nav-list">
                 {signedInNav
-                  .filter((e) => !e.show || e.show({ isAdmin }))
+                  .filter((e) => !e.show || e.show({ isAdmin, groups: hasPlugin("organization") }))
                   .map((e) => (
                     <li key={e.to}><NavLink to={e.to}>{e.label}</NavLink></li>
                   ))}

@@ -94,6 +94,17 @@ export interface BookmarkEntry extends ItemSummary {
   bookmarkedAt: string;
 }
 
+/** GroupBookmark is a bookmark of a member of the reader's active reading group. */
+export interface GroupBookmark extends BookmarkEntry {
+  bookmarkedBy: { id: string; name: string };
+}
+
+/** GroupBookmarks answers GET /content/group-bookmarks: group is null without an active group. */
+export interface GroupBookmarks {
+  group: { id: string; name: string } | null;
+  items: GroupBookmark[];
+}
+
 const at = (slug: string) => `/items/${encodeURIComponent(slug)}`;
 const paged = (cursor?: string, limit?: number) => ({ params: { ...(cursor ? { cursor } : {}), ...(limit ? { limit } : {}) } });
 
@@ -108,6 +119,7 @@ export const content = {
   bookmark: (slug: string) => api.put(`${at(slug)}/bookmark`).then((r) => r.data),
   unbookmark: (slug: string) => api.delete(`${at(slug)}/bookmark`).then((r) => r.data),
   bookmarks: (cursor?: string) => api.get<Page<BookmarkEntry>>("/bookmarks", paged(cursor)).then((r) => r.data),
+  groupBookmarks: (limit?: number) => api.get<GroupBookmarks>("/group-bookmarks", paged(undefined, limit)).then((r) => r.data),
   publicItems: (limit?: number) => api.get<Page<ItemSummary>>("/public/items", paged(undefined, limit)).then((r) => r.data),
   publicItem: (slug: string) => api.get<PublicItem>(`/public${at(slug)}`).then((r) => r.data),
 };

@@ -1,5 +1,5 @@
 import { passkeyClient } from "@better-auth/passkey/client";
-import { adminClient, emailOTPClient, magicLinkClient, twoFactorClient } from "better-auth/client/plugins";
+import { adminClient, emailOTPClient, magicLinkClient, organizationClient, twoFactorClient } from "better-auth/client/plugins";
 import { createAuthClient } from "better-auth/react";
 import { parseRetryAfter } from "./format";
 
@@ -54,10 +54,11 @@ export function takeTwoFactorChallenge(): TwoFactorChallenge | null {
 
 /**
  * authClient is the unmodified Better-Auth React client pointed at this same server, with the
- * client halves of the two-factor, passkey, magic-link, email-otp and admin plugins (their calls
- * answer 404 when the server has them off; the pages ask settings() first). The admin half also
- * types the user's role and the session's impersonatedBy, and refetches the session after an
- * impersonation starts or stops.
+ * client halves of the two-factor, passkey, magic-link, email-otp, admin and organization plugins
+ * (their calls answer 404 when the server has them off; the pages ask settings() first). The admin
+ * half also types the user's role and the session's impersonatedBy, and refetches the session after
+ * an impersonation starts or stops; the organization half (reading groups) refetches it after
+ * set-active, create and accept-invitation, which change the session's activeOrganizationId.
  */
 export const authClient = createAuthClient({
   baseURL: window.location.origin,
@@ -71,6 +72,7 @@ export const authClient = createAuthClient({
     magicLinkClient(),
     emailOTPClient(),
     adminClient(),
+    organizationClient(),
   ],
   fetchOptions: {
     onSuccess(ctx) {

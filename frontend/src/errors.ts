@@ -68,6 +68,24 @@ const messages: Record<string, string | (() => string)> = {
   FAILED_TO_UNLINK_LAST_ACCOUNT: "This is your only way to sign in, so it can't be removed.",
   ACCOUNT_NOT_FOUND: "That sign-in method isn't linked to your account.",
   SOCIAL_ACCOUNT_ALREADY_LINKED: "That account is already linked.",
+  // reading groups (organizations)
+  ORGANIZATION_ALREADY_EXISTS: "A group with that name already exists. Choose another name.",
+  ORGANIZATION_SLUG_ALREADY_TAKEN: "A group with that name already exists. Choose another name.",
+  YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_ORGANIZATIONS: "You can't create more groups.",
+  YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_ORGANIZATION: "You can't create groups on this server.",
+  ORGANIZATION_NOT_FOUND: "That group doesn't exist any more.",
+  USER_IS_ALREADY_A_MEMBER_OF_THIS_ORGANIZATION: "That person is already a member of this group.",
+  USER_IS_ALREADY_INVITED_TO_THIS_ORGANIZATION: "That person already has a pending invitation to this group.",
+  YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION: "Only the group's owners and admins can invite people.",
+  YOU_ARE_NOT_ALLOWED_TO_INVITE_USER_WITH_THIS_ROLE: "You can't give that role to someone you invite.",
+  INVITATION_LIMIT_REACHED: "This group can't take more invitations right now.",
+  ORGANIZATION_MEMBERSHIP_LIMIT_REACHED: "This group is full.",
+  INVITATION_NOT_FOUND: "This invitation doesn't exist, has expired, or was already answered or cancelled.",
+  YOU_ARE_NOT_THE_RECIPIENT_OF_THE_INVITATION: "This invitation was sent to another email address. Sign in with the account it was sent to.",
+  EMAIL_VERIFICATION_REQUIRED_BEFORE_ACCEPTING_OR_REJECTING_INVITATION: "Verify your email address first, then answer the invitation.",
+  YOU_ARE_NOT_ALLOWED_TO_CANCEL_THIS_INVITATION: "Only the group's owners and admins can cancel invitations.",
+  INVITER_IS_NO_LONGER_A_MEMBER_OF_THE_ORGANIZATION: "The person who invited you has left the group, so this invitation no longer works.",
+  USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION: "You're not a member of that group.",
 };
 
 const GENERIC = "Something went wrong. Please try again.";

@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useState } from "react";
 import { Link, useLocation, useNavigate } from "react-router-dom";
-import { content, type FeedItem, type Profile, type Progress } from "../api";
-import { useSession } from "../auth";
+import { content, type FeedItem, type GroupBookmarks, type Profile, type Progress } from "../api";
+import { authClient, useSession } from "../auth";
 import { fromRequest, type AppError } from "../errors";
 import { ItemCard, levelLabel } from "../ItemCard";
 import { LANGUAGES, topicLabel } from "../ProfileFields";
-import { ErrorAlert, Loading, Notice, ProgressBar, usePageTitle } from "../ui";
+import { hasPlugin } from "../settings";
+import { ErrorAlert, formatDate, Loading, Notice, ProgressBar, usePageTitle } from "../ui";
 
 export default function Feed() {
   usePageTitle("Your feed");
@@ -23,17 +24,29 @@ export default function Feed() {
   const [items, setItems] = useState<FeedItem[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [reading, setReading] = useState<Progress[]>([]);
+  const [group, setGroup] = useState<GroupBookmarks | null>(null);
+  // A new session starts with no active group (as in Better-Auth); a member of some group is
+  // told where to pick one instead of missing the section silently.
+  const [pickGroup, setPickGroup] = useState(false);
   const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<AppError | null>(null);
 
   const load = useCallback(async () => {
     setError(null);
     try {
-      const [p, page, progress] = await Promise.all([
+      const [p, page, progress, groupMarks] = await Promise.all([
         content.getProfile(),
         content.feed(),
         content.progress().catch(() => ({ items: [] as Progress[], nextCursor: null })),
+        // Without the organization plugin nobody has a group: no request for an empty answer.
+        hasPlugin("organization") ? content.groupBookmarks(6).catch(() => null) : null,
       ]);
+      setGroup(groupMarks);
+      if (groupMarks && !groupMarks.group) {
+        void authClient.organization.list().then(({ data }) => setPickGroup((data?.length ?? 0) > 0));
+      } else {
+        setPickGroup(false);
+      }
       setProfile(p);
       setItems(page.items);
       setCursor(page.nextCursor || null);
@@ -105,6 +118,13 @@ export default function Feed() {
         </section>
       )}
 
+      {group?.group && <GroupSection data={group} you={session?.user.id} />}
+      {pickGroup && !group?.group && (
+        <p className="hint group-hint">
+          Make one of your reading groups active to see what its members bookmarked. <Link to="/groups">Choose a group</Link>
+        </p>
+      )}
+
       {items === null ? (
         <Loading label="Loading your feed…" />
       ) : items.length === 0 && !error ? (
@@ -127,5 +147,36 @@ export default function Feed() {
         </div>
       )}
     </div>
+  );
+}
+
+/**
+ * GroupSection shows what the members of the reader's active reading group bookmarked lately
+ * (the reader's own bookmarks included, marked "you"). It is there only while a group is active.
+ */
+function GroupSection({ data, you }: { data: GroupBookmarks; you?: string }) {
+  const name = data.group?.name ?? "";
+  return (
+    <section className="continue" aria-labelledby="group-marks-title">
+      <h2 id="group-marks-title">Your group's bookmarks</h2>
+      <p className="small">
+        Saved lately by members of <strong>{name}</strong> · <Link to="/groups">Manage groups</Link>
+      </p>
+      {data.items.length === 0 ? (
+        <p>Nobody in {name} has bookmarked anything yet.</p>
+      ) : (
+        <ul className="continue-list" aria-label={`Bookmarks of ${name}`}>
+          {data.items.map((b) => (
+            <li key={`${b.slug}:${b.bookmarkedBy.id}`} data-slug={b.slug}>
+              <Link to={`/items/${encodeURIComponent(b.slug)}`}>{b.title}</Link>
+              <span className="small">
+                {" "}
+                saved by {b.bookmarkedBy.id === you ? "you" : b.bookmarkedBy.name} · {formatDate(b.bookmarkedAt)}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }

@@ -204,7 +204,9 @@ export default function SignIn() {
       )}
       {!settings().signUpDisabled && (
         <p className="switch">
-          New here? <Link to="/sign-up">Create an account</Link>
+          New here?{" "}
+          {/* An invitee without an account signs up and still lands where the link pointed. */}
+          <Link to={params.has("next") ? `/sign-up?next=${encodeURIComponent(next)}` : "/sign-up"}>Create an account</Link>
         </p>
       )}
     </section>

@@ -1,16 +1,20 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { Link, Navigate, useNavigate } from "react-router-dom";
+import { Link, Navigate, useNavigate, useSearchParams } from "react-router-dom";
 import { type Profile } from "../api";
 import { attempt, authClient, sessionBecomes, tokenStore, useSession } from "../auth";
 import { fromAuth, type AppError } from "../errors";
 import { DEFAULT_TOPICS, emptyProfile, ProfileFields } from "../ProfileFields";
 import { passwordHint, settings } from "../settings";
 import { useTopics } from "../topics";
-import { ErrorAlert, Field, Notice, SubmitButton, usePageTitle } from "../ui";
+import { ErrorAlert, Field, Notice, safeNext, SubmitButton, usePageTitle } from "../ui";
 
 export default function SignUp() {
   usePageTitle("Create your account");
   const navigate = useNavigate();
+  // Where a signed-out visitor was going (an invitation link): the new account continues there.
+  const [params] = useSearchParams();
+  const next = params.has("next") ? safeNext(params.get("next")) : null;
+  const signInLink = next ? `/sign-in?next=${encodeURIComponent(next)}` : "/sign-in";
   const topics = useTopics(DEFAULT_TOPICS);
   const session = useSession();
   const rules = settings();
@@ -50,10 +54,11 @@ export default function SignUp() {
       return;
     }
     await sessionBecomes(true);
-    navigate("/feed", { replace: true, state: { welcome: true } });
+    if (next) navigate(next, { replace: true });
+    else navigate("/feed", { replace: true, state: { welcome: true } });
   }
 
-  if (session.data && !pending && !checkEmail) return <Navigate to="/feed" replace />;
+  if (session.data && !pending && !checkEmail) return <Navigate to={next ?? "/feed"} replace />;
 
   if (checkEmail) {
     return (
@@ -64,7 +69,7 @@ export default function SignUp() {
           preferences are saved and waiting.
         </Notice>
         <p>
-          <Link to="/sign-in">Go to sign in</Link>
+          <Link to={signInLink}>Go to sign in</Link>
         </p>
       </section>
     );
@@ -76,7 +81,7 @@ export default function SignUp() {
         <h1 id="sign-up-title">Create your account</h1>
         <Notice>New accounts can't be created on this server right now.</Notice>
         <p>
-          Already have an account? <Link to="/sign-in">Sign in</Link>
+          Already have an account? <Link to={signInLink}>Sign in</Link>
         </p>
       </section>
     );
@@ -107,7 +112,7 @@ export default function SignUp() {
         <SubmitButton pending={pending} pendingText="Creating your account…">Create account</SubmitButton>
       </form>
       <p className="switch">
-        Already have an account? <Link to="/sign-in">Sign in</Link>
+        Already have an account? <Link to={signInLink}>Sign in</Link>
       </p>
     </section>
   );

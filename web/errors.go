@@ -226,8 +226,7 @@ func writeError(c echo.Context, e *apiError) {
 	body := struct {
 		Message string `json:"message"`
 		Code    string `json:"code,omitempty"`
-		Details any    `json:"details,omitempty"`
-	}{e.Message, e.Code, e.details}
+	}{e.Message, e.Code}
 	if e.Status == http.StatusServiceUnavailable {
 		c.Response().Header().Set("Retry-After", "1")
 	}

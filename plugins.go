@@ -8,6 +8,7 @@ import (
 
 	"authserver/auth/admin"
 	"authserver/auth/anonymous"
+	"authserver/auth/apikey"
 	"authserver/auth/deviceauth"
 	"authserver/auth/emailotp"
 	"authserver/auth/jwt"
@@ -49,6 +50,10 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 	anonymous.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
 		cfg, err := anonymous.LoadConfig(getenv)
 		return anonymous.New(cfg), err
+	},
+	apikey.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
+		cfg, err := apikey.LoadConfig(getenv)
+		return apikey.New(cfg), err
 	},
 	deviceauth.ID: func(getenv func(string) string, s site) (plugin.Plugin, error) {
 		// A relative verification URI is resolved against the auth base URL, as Better-Auth's
@@ -109,7 +114,7 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 // notImplementedPlugins are Better-Auth plugins this server does not implement yet. Naming one
 // refuses to start, so nobody believes a plugin is on when it is not.
 var notImplementedPlugins = []string{
-	"api-key", "open-api",
+	"open-api",
 }
 
 // loadPlugins builds the plugins named in BETTER_AUTH_PLUGINS (comma-separated Better-Auth names),

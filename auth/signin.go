@@ -211,6 +211,9 @@ func (s *Service) RotateSession(ctx context.Context, old store.Session, user sto
 	return out, nil
 }
 
+// SessionExpiresIn implements plugin.Host.
+func (s *Service) SessionExpiresIn() time.Duration { return s.sessions.ExpiresIn() }
+
 // Secret implements plugin.Host.
 func (s *Service) Secret() []byte { return s.sessions.Secret() }
 

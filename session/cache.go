@@ -255,6 +255,7 @@ const (
 
 // HandleInvalidation applies a message published by any instance (this one included).
 func (m *Manager) HandleInvalidation(msg string) {
+	m.tellInvalidate(msg)
 	switch {
 	case strings.HasPrefix(msg, msgToken):
 		key := tokenMessageKey(msg)
@@ -283,6 +284,7 @@ func (m *Manager) SetCacheHealthy(ok bool) {
 	if m.cache == nil {
 		return
 	}
+	m.tellHealthy(ok)
 	if ok && !m.cache.healthy.Load() {
 		m.cache.clear()
 	}
@@ -314,6 +316,7 @@ func (m *Manager) InvalidateToken(token string) { m.invalidateToken(token) }
 // cache. Call it after any committed change to the user or to their sessions made outside the
 // Manager; other processes hear of the change from the database.
 func (m *Manager) InvalidateUser(userID string) {
+	m.tellInvalidate(msgUser + userID)
 	m.cache.dropUser(userID)
 	m.sharedDropUser(userID)
 }

@@ -80,6 +80,9 @@ type Manager struct {
 	lookups *lookups
 	// onCookie, when set, adds response headers wherever the session cookie is written.
 	onCookie func(ctx context.Context, token string) [][2]string
+	// requestAuth and observers are plugins' hooks (external.go), set before serving.
+	requestAuth RequestAuth
+	observers   []InvalidationObserver
 }
 
 type cookieNames struct {
@@ -90,6 +93,10 @@ type cookieNames struct {
 type Auth struct {
 	Session store.Session
 	User    store.User
+	// Via names the plugin whose RequestAuth made this session from another credential (an API
+	// key), empty for a session row; such a session is answered as Better-Auth answers it from a
+	// plugin's before-hook. Never cached or shared.
+	Via string `json:"-"`
 }
 
 // New returns a Manager over st with cfg's defaults filled in.
@@ -293,7 +300,8 @@ type GetOptions struct {
 }
 
 // Get validates the session a request presents, the way Better-Auth's get-session does with the
-// cookie cache off, writing any cookie changes to w:
+// cookie cache off, writing any cookie changes to w. A RequestAuth (SetRequestAuth) that answers
+// the request decides alone, with no cookie touched. Otherwise:
 //   - no token, or a bad signature: (nil, nil) and no cookie is touched;
 //   - a token with no live session: the cookies are cleared, an expired row is deleted, (nil, nil);
 //   - a live session due for refresh (older than UpdateAge since the last one, not don't-remember):
@@ -301,6 +309,9 @@ type GetOptions struct {
 //
 // A database failure returns the error; ErrVanished means the row went away mid-refresh.
 func (m *Manager) Get(ctx context.Context, w http.ResponseWriter, r *http.Request, opt GetOptions) (*Auth, error) {
+	if a, ok, err := m.external(ctx, r); ok {
+		return a, err
+	}
 	if !m.cfg.CookieCache {
 		m.cleanDataCookies(w, r)
 	}
@@ -424,6 +435,9 @@ func (m *Manager) extend(ctx context.Context, token string, sess *store.Session,
 // in-process cache or the database, nil when there is none. Unlike Get it has no side effects: it
 // never refreshes the session, writes no cookie and deletes no expired row, so a sign-in's hooks
 // may call it inside the sign-in's transaction.
+//
+// A credential of a plugin's RequestAuth (an API key) is not read here: checking one spends a
+// use of it, which is a write.
 func (m *Manager) Peek(ctx context.Context, r *http.Request) (*Auth, error) {
 	token, ok := m.TokenFrom(r)
 	if !ok || token == "" {

@@ -312,6 +312,13 @@ func (h *authHandler) getSession(c *call) error {
 	case errors.Is(err, session.ErrVanished):
 		return errFailedGetSess
 	case err != nil:
+		// A plugin's refusal of the request's credential (an invalid x-api-key) is answered as
+		// the plugin says, as Better-Auth's before-hook error is.
+		var pe *plugin.Error
+		if errors.As(err, &pe) {
+			c.Response().Header().Del("Pragma")
+			return err
+		}
 		if errors.Is(err, store.ErrUnavailable) {
 			return err
 		}
@@ -319,6 +326,11 @@ func (h *authHandler) getSession(c *call) error {
 		return errGetSessInternal
 	case a == nil:
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, []byte("null"))
+	}
+	if a.Via != "" {
+		// Better-Auth answers a plugin's session (an API key's) from the plugin's before-hook,
+		// without the endpoint's Pragma.
+		c.Response().Header().Del("Pragma")
 	}
 	h.refreshHooks(c, a)
 	if err := h.sessionHeaders(c, a); err != nil {

@@ -1,13 +1,16 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
 
 	"github.com/labstack/echo/v4"
 
+	"authserver/auth"
 	"authserver/auth/plugin"
+	"authserver/session"
 )
 
 // registerPluginRoutes mounts the enabled plugins' endpoints. Each passes the same stages as a
@@ -85,4 +88,32 @@ func keepClearLines(h http.Header, cleared []string) {
 	for _, l := range append(cleared, rest...) {
 		h.Add("Set-Cookie", l)
 	}
+}
+
+// installRequestSessions hands the plugins' RequestSession hooks (the first that answers wins)
+// and Invalidated observers to the session manager, so every place that reads the caller's
+// session (get-session, the endpoints' session stage, RequireSession for /content) sees a
+// request authenticated by, say, an API key, and the plugins' caches hear every invalidation.
+func installRequestSessions(svc *auth.Service, m *session.Manager) {
+	var hooks []func(ctx context.Context, h plugin.Host, r *http.Request) (*session.Auth, error)
+	for _, p := range svc.Plugins() {
+		if f := p.Hooks.RequestSession; f != nil {
+			hooks = append(hooks, f)
+		}
+		if o := p.Hooks.Invalidated; o != nil {
+			m.AddInvalidationObserver(o)
+		}
+	}
+	if len(hooks) == 0 {
+		return
+	}
+	m.SetRequestAuth(func(ctx context.Context, r *http.Request) (*session.Auth, bool, error) {
+		for _, f := range hooks {
+			a, err := f(ctx, svc, r)
+			if a != nil || err != nil {
+				return a, true, err
+			}
+		}
+		return nil, false, nil
+	})
 }

@@ -135,6 +135,9 @@ func New(cfg Config, d Deps) *echo.Echo {
 		return ok(c, map[string]string{"status": "ready"})
 	})
 
+	if d.Auth != nil {
+		installRequestSessions(d.Auth, d.Sessions)
+	}
 	h := &authHandler{cfg: cfg, auth: d.Auth, sessions: d.Sessions, cols: d.Sessions.Columns(), content: d.Content, origins: origins, baseOrigin: baseOrigin, limiter: limiter, log: log, refused: refused}
 	h.registerAuthRoutes(e.Group(strings.TrimRight(cfg.BasePath, "/")))
 	if d.Content != nil {

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -141,6 +142,19 @@ type Hooks struct {
 	// answer's session cookie. It does not run for a challenged sign-in (no session). An error is
 	// logged and the hook's cookies are left out, since the session is already the browser's.
 	SessionCookie func(ctx context.Context, h Host, in Incoming, s *store.Session, u *store.User) ([]Cookie, error)
+	// RequestSession lets a request authenticate by something other than the session cookie or
+	// bearer token (api-key's x-api-key header), as a Better-Auth plugin's before-hook that sets
+	// ctx.context.session does. It runs first wherever the server reads the caller's session
+	// (get-session, endpoints that need a session, /content/*; not Incoming.Session, which must
+	// not write): a nil Auth and nil error leave
+	// the request to the cookie and bearer; an Auth is the caller's session (nothing is
+	// refreshed, no cookie written); an error (typically an *Error) refuses the request. The
+	// first enabled plugin that answers wins.
+	RequestSession func(ctx context.Context, h Host, r *http.Request) (*session.Auth, error)
+	// Invalidated hears every invalidation the session cache hears (session.InvalidationObserver:
+	// this instance's own and, on PostgreSQL, every instance's through store.SessionChannel),
+	// for a plugin that keeps its own cache of credentials which must drop at once.
+	Invalidated session.InvalidationObserver
 }
 
 // CookieLister is implemented by the Incoming of an HTTP request, for plugins that act on every
@@ -253,6 +267,8 @@ type Host interface {
 	Secret() []byte
 	// Now is the server's clock; tests may set it.
 	Now() time.Time
+	// SessionExpiresIn is the configured life of a session (SESSION_EXPIRES_IN).
+	SessionExpiresIn() time.Duration
 	// SendCode mails a one-time code to the address in the background, with the message kind's
 	// template ("two-factor-otp"), for endpoints whose answer Better-Auth does not let depend on
 	// the delivery (it logs a failed send and answers success). The answer's timing thus says

@@ -213,6 +213,27 @@ const BUILDERS = {
       ...(ids && { validateClient: async (id) => ids.includes(id) }),
     });
   },
+  // API keys (@better-auth/api-key 1.7.5), options from the API_KEY_* variables the Go server
+  // reads: the rate-limit window in milliseconds and the default expiry in seconds, as
+  // Better-Auth takes them.
+  'api-key': async () => {
+    const e = process.env;
+    const bool = (v) => ['1', 'true', 'yes', 'on'].includes((v ?? '').toLowerCase());
+    return (await import('@better-auth/api-key')).apiKey({
+      ...(e.API_KEY_HEADER && { apiKeyHeaders: e.API_KEY_HEADER }),
+      ...(e.API_KEY_DEFAULT_PREFIX && { defaultPrefix: e.API_KEY_DEFAULT_PREFIX }),
+      ...(e.API_KEY_DEFAULT_KEY_LENGTH && { defaultKeyLength: Number(e.API_KEY_DEFAULT_KEY_LENGTH) }),
+      ...(bool(e.API_KEY_ENABLE_METADATA) && { enableMetadata: true }),
+      ...(bool(e.API_KEY_REQUIRE_NAME) && { requireName: true }),
+      rateLimit: {
+        enabled: e.API_KEY_RATE_LIMIT_ENABLED ? bool(e.API_KEY_RATE_LIMIT_ENABLED) : true,
+        ...(e.API_KEY_RATE_LIMIT_TIME_WINDOW && { timeWindow: Number(e.API_KEY_RATE_LIMIT_TIME_WINDOW) }),
+        ...(e.API_KEY_RATE_LIMIT_MAX_REQUESTS && { maxRequests: Number(e.API_KEY_RATE_LIMIT_MAX_REQUESTS) }),
+      },
+      ...(e.API_KEY_DEFAULT_EXPIRES_IN && { keyExpiration: { defaultExpiresIn: Number(e.API_KEY_DEFAULT_EXPIRES_IN) } }),
+      ...(bool(e.API_KEY_ENABLE_SESSION) && { enableSessionForAPIKeys: true }),
+    });
+  },
 };
 
 /** Names the reference server can run; anything else is refused, as the Go server refuses it. */

@@ -49,7 +49,8 @@ from generate_series(1, %d) as i,
 //	TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
 //	  go test -run '^$' -bench BenchmarkAdminListUsers100k -benchtime 20x ./web/
 //
-// ADMIN_BENCH_EXPLAIN=1 also logs PostgreSQL's plan (EXPLAIN ANALYZE) of the page and the count
+// ADMIN_BENCH_NO_INDEXES=1 drops the admin plugin's list indexes first, for the figures without
+// them. ADMIN_BENCH_EXPLAIN=1 also logs PostgreSQL's plan (EXPLAIN ANALYZE) of the page and the count
 // query of every case, which is how the indexes of the admin plugin's migrations were chosen.
 func BenchmarkAdminListUsers100k(b *testing.B) {
 	ctx := context.Background()
@@ -66,6 +67,13 @@ func BenchmarkAdminListUsers100k(b *testing.B) {
 	token, adminID := benchSignUp(b, srv.URL, "load-admin@example.com")
 	if err := st.SetUserFields(ctx, adminID, map[string]store.Value{"role": store.StringValue("admin")}, store.NewTime(time.Now())); err != nil {
 		b.Fatal(err)
+	}
+	if os.Getenv("ADMIN_BENCH_NO_INDEXES") == "1" { // the figures before the indexes
+		for _, idx := range []string{"createdAt_idx", "role_idx", "email_trgm_idx", "name_trgm_idx"} {
+			if err := st.ExecAdmin(ctx, `drop index if exists "authserver_user_`+idx+`"`); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 	start := time.Now()
 	if err := st.ExecAdmin(ctx, fmt.Sprintf(seedUsersSQL, loadUsers)); err != nil {

@@ -150,7 +150,9 @@ var migrations = []store.PluginMigration{
 // filter, and on PostgreSQL trigram indexes so that the LIKE '%v%' of the search operators, which
 // no btree can serve, does not read the whole table twice (page and count). They are indexes
 // only, under names of this server's own (authserver_*), so a database shared with Better-Auth
-// keeps a schema its migrate accepts: it compares tables and columns, never indexes. pg_trgm is a
+// keeps a schema its migrate accepts: 1.7.25's getMigrations checks only the indexes it declares,
+// by name (<table>_<field>_idx), and leaves others alone (checked: it runs on a database this
+// migration made). pg_trgm is a
 // trusted extension (PostgreSQL 13+), so the database owner may create it; where that is refused
 // the migration still succeeds without the trigram indexes, and search falls back to scanning.
 var listIndexes = store.PluginMigration{

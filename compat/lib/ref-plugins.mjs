@@ -108,6 +108,35 @@ const BUILDERS = {
       ...(e.MAGIC_LINK_STORE_TOKEN && { storeToken: e.MAGIC_LINK_STORE_TOKEN }),
     });
   },
+  // The organization plugin's options from the ORGANIZATION_* variables the Go server reads. The
+  // invitation e-mail is recorded with kind "invitation", the invitee's address in `to`, the accept
+  // link the Go server mails (<BETTER_AUTH_URL>/accept-invitation/<id>) in `url` and the invitation
+  // id in `token`. Dynamic access control needs an ac instance: the default statements'.
+  organization: async (mailbox) => {
+    const e = process.env;
+    const bool = (v) => ['1', 'true', 'yes', 'on'].includes((v ?? '').toLowerCase());
+    const plugins = await import('better-auth/plugins');
+    const dynamic = bool(e.ORGANIZATION_DYNAMIC_ACCESS_CONTROL);
+    let ac;
+    if (dynamic) {
+      const { createAccessControl } = await import('better-auth/plugins/access');
+      const { defaultStatements } = await import('better-auth/plugins/organization/access');
+      ac = createAccessControl(defaultStatements);
+    }
+    const base = (e.BETTER_AUTH_URL || '').replace(/\/+$/, '');
+    return plugins.organization({
+      sendInvitationEmail: async ({ id, email }) => {
+        mailbox.push({ kind: 'invitation', to: email, url: `${base}/accept-invitation/${id}`, token: id, newEmail: null, at: Date.now() });
+      },
+      ...(e.ORGANIZATION_LIMIT && { organizationLimit: Number(e.ORGANIZATION_LIMIT) }),
+      ...(e.ORGANIZATION_MEMBERSHIP_LIMIT && { membershipLimit: Number(e.ORGANIZATION_MEMBERSHIP_LIMIT) }),
+      ...(e.ORGANIZATION_INVITATION_LIMIT && { invitationLimit: Number(e.ORGANIZATION_INVITATION_LIMIT) }),
+      ...(e.ORGANIZATION_INVITATION_EXPIRES_IN && { invitationExpiresIn: Number(e.ORGANIZATION_INVITATION_EXPIRES_IN) }),
+      ...(bool(e.ORGANIZATION_REQUIRE_EMAIL_VERIFICATION_ON_INVITATION) && { requireEmailVerificationOnInvitation: true }),
+      ...(bool(e.ORGANIZATION_TEAMS) && { teams: { enabled: true } }),
+      ...(dynamic && { ac, dynamicAccessControl: { enabled: true } }),
+    });
+  },
   'one-time-token': async () => {
     const e = process.env;
     return (await import('better-auth/plugins')).oneTimeToken({

@@ -186,7 +186,7 @@ func (s *Store) ListUsers(ctx context.Context, q UserQuery) ([]User, int64, erro
 	// The page and the total are two statements, as Better-Auth runs them (listUsers, then
 	// countTotalUsers, no shared snapshot). On PostgreSQL they run side by side on two pooled
 	// connections, so a page costs the slower of the two rather than their sum: at 100,000 users
-	// the count alone is most of an unfiltered page (web/adminlist_bench_test.go).
+	// the count alone is most of an unfiltered page (web/listload_bench_test.go).
 	var total int64
 	count := func() error {
 		if err := s.conn(ctx).Raw(`select count(*) from "user"`+where, args...).Row().Scan(&total); err != nil {

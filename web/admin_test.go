@@ -417,7 +417,7 @@ func TestAdminListUsers(t *testing.T) {
 }
 
 // The admin plugin's migration leaves the list-users indexes under this server's own names
-// (web/adminlist_bench_test.go shows what they are for), trigram ones on PostgreSQL only, and
+// (web/listload_bench_test.go shows what they are for), trigram ones on PostgreSQL only, and
 // they do not change an answer: PostgreSQL's LIKE stays case-sensitive over a case-folding
 // trigram index, SQLite's stays case-insensitive for ASCII.
 func TestAdminListIndexes(t *testing.T) {

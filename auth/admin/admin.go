@@ -145,7 +145,7 @@ var migrations = []store.PluginMigration{
 	listIndexes,
 }
 
-// listIndexes keeps list-users under 50 ms a page at 100,000 users (web/adminlist_bench_test.go,
+// listIndexes keeps list-users under 50 ms a page at 100,000 users (web/listload_bench_test.go,
 // figures in the README): createdAt for the newest-first sort and the total, role for the role
 // filter, and on PostgreSQL trigram indexes so that the LIKE '%v%' of the search operators, which
 // no btree can serve, does not read the whole table twice (page and count). They are indexes

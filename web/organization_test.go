@@ -253,7 +253,17 @@ func TestOrganizationLimits(t *testing.T) {
 		expect(t, a.do("POST", "/api/auth/organization/invite-member", map[string]any{"email": s.emails["dave"], "role": "member"}), 403, "INVITATION_LIMIT_REACHED")
 		expect(t, s.users["bob"].do("POST", "/api/auth/organization/accept-invitation", map[string]any{"invitationId": ids[0]}), 200, "")
 		expect(t, s.users["carol"].do("POST", "/api/auth/organization/accept-invitation", map[string]any{"invitationId": ids[1]}), 403, "ORGANIZATION_MEMBERSHIP_LIMIT_REACHED")
-		_ = org
+		if n, _ := store.OrgCount[store.Member](context.Background(), st, store.Query{Where: `"organizationId" = ?`, Args: []any{org}}); n != 2 {
+			t.Errorf("%d members, want the limit 2", n)
+		}
+	})
+}
+
+// ORGANIZATION_ALLOW_USER_TO_CREATE=false refuses create.
+func TestOrganizationCreateDisallowed(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		s := newOrgSetup(t, st, map[string]string{"ORGANIZATION_ALLOW_USER_TO_CREATE": "false"}, "alice")
+		expect(t, s.users["alice"].do("POST", "/api/auth/organization/create", map[string]any{"name": "A", "slug": "a"}), 403, "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_NEW_ORGANIZATION")
 	})
 }
 
@@ -782,7 +792,7 @@ func TestOrganizationTeams(t *testing.T) {
 // permission check and deleted once no member holds them.
 func TestOrganizationDynamicRoles(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, st *store.Store) {
-		s := newOrgSetup(t, st, map[string]string{"ORGANIZATION_DYNAMIC_ACCESS_CONTROL": "true"}, "alice", "bob", "carol")
+		s := newOrgSetup(t, st, map[string]string{"ORGANIZATION_DYNAMIC_ACCESS_CONTROL": "true"}, "alice", "bob", "carol", "dave")
 		a := s.users["alice"]
 		org := s.create(t, "alice", "acme")
 		bobM := s.join(t, "alice", "bob", org, "member")
@@ -799,8 +809,15 @@ func TestOrganizationDynamicRoles(t *testing.T) {
 		expect(t, a.do("POST", "/api/auth/organization/create-role", map[string]any{"role": "Admin", "permission": map[string]any{}}), 400, "ROLE_NAME_IS_ALREADY_TAKEN")
 		expect(t, a.do("POST", "/api/auth/organization/create-role", map[string]any{"role": "x", "permission": map[string]any{"bogus": []string{"a"}}}), 400, "INVALID_RESOURCE")
 		expect(t, s.users["bob"].do("POST", "/api/auth/organization/create-role", map[string]any{"role": "x", "permission": map[string]any{}}), 403, "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_ROLE")
-		expect(t, s.users["carol"].do("POST", "/api/auth/organization/create-role", map[string]any{"role": "x", "permission": map[string]any{}}), 400, "YOU_MUST_BE_IN_AN_ORGANIZATION_TO_CREATE_A_ROLE")
-		expect(t, s.users["carol"].do("POST", "/api/auth/organization/create-role", map[string]any{"role": "x", "permission": map[string]any{}, "organizationId": org}), 403, "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION")
+		// An admin may create roles, but only with permissions it holds itself.
+		s.join(t, "alice", "carol", org, "admin")
+		miss := s.users["carol"].do("POST", "/api/auth/organization/create-role", map[string]any{"role": "x", "permission": map[string]any{"organization": []string{"delete", "update"}, "member": []string{"create"}}})
+		expect(t, miss, 403, "YOU_ARE_NOT_ALLOWED_TO_CREATE_A_ROLE")
+		if string(miss.Raw) != `{"message":"You are not allowed to create a role","code":"YOU_ARE_NOT_ALLOWED_TO_CREATE_A_ROLE","missingPermissions":["organization:delete"]}` {
+			t.Errorf("create-role beyond the admin's own permissions = %s", miss.Raw)
+		}
+		expect(t, s.users["dave"].do("POST", "/api/auth/organization/create-role", map[string]any{"role": "x", "permission": map[string]any{}}), 400, "YOU_MUST_BE_IN_AN_ORGANIZATION_TO_CREATE_A_ROLE")
+		expect(t, s.users["dave"].do("POST", "/api/auth/organization/create-role", map[string]any{"role": "x", "permission": map[string]any{}, "organizationId": org}), 403, "YOU_ARE_NOT_A_MEMBER_OF_THIS_ORGANIZATION")
 
 		if l := s.users["bob"].do("GET", "/api/auth/organization/list-roles", nil); len(l.Array) != 1 || l.Array[0].(map[string]any)["id"] != roleID {
 			t.Errorf("list-roles = %s", l.Raw)
@@ -838,5 +855,106 @@ func TestOrganizationDynamicRoles(t *testing.T) {
 		}
 		r = a.do("POST", "/api/auth/organization/update-member-role", map[string]any{"memberId": bobM, "role": "sales"})
 		expect(t, r, 400, "ROLE_NOT_FOUND")
+	})
+}
+
+// Turning teams and dynamic access control on later adds their tables and columns to a database
+// the plugin already migrated, and invitations written before keep working.
+func TestOrganizationOptionsTurnedOnLater(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cfg, _ := organization.LoadConfig(func(string) string { return "" }, testBaseURL)
+		first := organization.New(cfg)
+		first.SessionFields = nil // only the migrations: a store registers its fields once
+		if err := plugin.Install(ctx, st, []plugin.Plugin{first}); err != nil {
+			t.Fatal(err)
+		}
+		org := store.Organization{ID: "o1", Name: "Old", Slug: "old", CreatedAt: store.NewTime(time.Now())}
+		if err := store.OrgCreate(ctx, st, &org); err != nil {
+			t.Fatal(err)
+		}
+		s := newOrgSetup(t, st, map[string]string{"ORGANIZATION_TEAMS": "true", "ORGANIZATION_DYNAMIC_ACCESS_CONTROL": "true"}, "alice")
+		if n, err := store.OrgCount[store.Team](ctx, st, store.Query{Where: "1 = 1"}); err != nil || n != 0 {
+			t.Fatalf("team table after turning teams on: %d, %v", n, err)
+		}
+		if n, err := store.OrgCount[store.OrganizationRole](ctx, st, store.Query{Where: "1 = 1"}); err != nil || n != 0 {
+			t.Fatalf("organizationRole table after turning it on: %d, %v", n, err)
+		}
+		s.create(t, "alice", "acme")
+		inv := s.users["alice"].do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "x@example.com", "role": "member"})
+		expect(t, inv, 200, "")
+		if v, has := inv.JSON["teamId"]; !has || v != nil {
+			t.Errorf("invitation teamId with teams on = %s", inv.Raw)
+		}
+		if got := s.session(t, "alice")["activeTeamId"]; got == nil {
+			t.Error("no activeTeamId in the session with teams on")
+		}
+	})
+}
+
+// Bodies Better-Auth's schemas refuse get zod's messages.
+func TestOrganizationBadInput(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		s := newOrgSetup(t, st, map[string]string{"ORGANIZATION_DYNAMIC_ACCESS_CONTROL": "true"}, "alice")
+		a := s.users["alice"]
+		s.create(t, "alice", "acme")
+		for _, tc := range []struct {
+			path string
+			body any
+			msg  string
+		}{
+			{"invite-member", map[string]any{"email": "x@example.com"}, "[body.role] Invalid input"},
+			{"invite-member", map[string]any{"email": "x@example.com", "role": 5}, "[body.role] Invalid input"},
+			{"update-member-role", map[string]any{"memberId": "x"}, "[body.role] Invalid input"},
+			{"update", map[string]any{}, "[body.data] Invalid input: expected object, received undefined"},
+			{"update", map[string]any{"data": map[string]any{"name": 5}}, "[body.data.name] Invalid input: expected string, received number"},
+			{"create-role", map[string]any{"role": "x"}, "[body.permission] Invalid input: expected record, received undefined"},
+			{"update-role", map[string]any{"roleName": "x"}, "[body.data] Invalid input: expected object, received undefined"},
+			{"has-permission", map[string]any{}, "[body] Invalid input"},
+			{"has-permission", map[string]any{"permission": map[string]any{}, "permissions": map[string]any{}}, "[body] Invalid input: more than one option matched"},
+		} {
+			r := a.do("POST", "/api/auth/organization/"+tc.path, tc.body)
+			if r.Status != 400 || r.code() != "VALIDATION_ERROR" || r.JSON["message"] != tc.msg {
+				t.Errorf("%s %v = %d %s, want 400 %q", tc.path, tc.body, r.Status, r.Raw, tc.msg)
+			}
+		}
+		if r := a.do("GET", "/api/auth/organization/list-members?sortDirection=up", nil); r.Status != 400 || r.code() != "VALIDATION_ERROR" {
+			t.Errorf("bad sortDirection = %d %s", r.Status, r.Raw)
+		}
+		if r := a.do("GET", "/api/auth/organization/list-members?filterField=nope&filterValue=1", nil); r.Status != 400 {
+			t.Errorf("unknown filterField = %d %s", r.Status, r.Raw)
+		}
+		if r := a.do("POST", "/api/auth/organization/create", map[string]any{"name": "N\u0000", "slug": "n"}); r.Status != 400 {
+			t.Errorf("NUL in a name = %d %s", r.Status, r.Raw)
+		}
+		if r := a.do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "y@example.com", "role": []any{"member\u0000"}}); r.Status != 400 {
+			t.Errorf("NUL in a role = %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+// ORGANIZATION_MAXIMUM_TEAMS, ORGANIZATION_MAXIMUM_MEMBERS_PER_TEAM and
+// ORGANIZATION_CANCEL_PENDING_INVITATIONS_ON_REINVITE.
+func TestOrganizationTeamLimitsAndReInvite(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		s := newOrgSetup(t, st, map[string]string{"ORGANIZATION_TEAMS": "true", "ORGANIZATION_MAXIMUM_TEAMS": "2",
+			"ORGANIZATION_MAXIMUM_MEMBERS_PER_TEAM": "1", "ORGANIZATION_CANCEL_PENDING_INVITATIONS_ON_REINVITE": "true"}, "alice", "bob")
+		a := s.users["alice"]
+		s.create(t, "alice", "acme")
+		def := s.session(t, "alice")["activeTeamId"]
+		expect(t, a.do("POST", "/api/auth/organization/create-team", map[string]any{"name": "Two"}), 200, "")
+		expect(t, a.do("POST", "/api/auth/organization/create-team", map[string]any{"name": "Three"}), 400, "YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_TEAMS")
+		expect(t, a.do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "bob@example.com", "role": "member", "teamId": def}), 403, "TEAM_MEMBER_LIMIT_REACHED")
+		first := a.do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "bob@example.com", "role": "member"})
+		expect(t, first, 200, "")
+		second := a.do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "bob@example.com", "role": "admin"})
+		expect(t, second, 200, "")
+		if second.JSON["id"] == first.JSON["id"] || second.JSON["role"] != "admin" {
+			t.Errorf("re-invite = %s", second.Raw)
+		}
+		expect(t, s.users["bob"].do("POST", "/api/auth/organization/accept-invitation", map[string]any{"invitationId": first.JSON["id"]}), 400, "INVITATION_NOT_FOUND")
+		expect(t, s.users["bob"].do("POST", "/api/auth/organization/accept-invitation", map[string]any{"invitationId": second.JSON["id"]}), 200, "")
+		expect(t, a.do("POST", "/api/auth/organization/add-team-member", map[string]any{"teamId": def, "userId": s.ids["bob"]}), 403, "TEAM_MEMBER_LIMIT_REACHED")
+		expect(t, a.do("POST", "/api/auth/organization/add-team-member", map[string]any{"teamId": def, "userId": s.ids["alice"]}), 200, "")
 	})
 }

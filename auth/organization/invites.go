@@ -26,7 +26,7 @@ func (o *org) invitationByID(ctx context.Context, st *store.Store, id string) (*
 
 // pendingInvitations are orgID's pending, unexpired invitations (to email when it is not "").
 func (o *org) pendingInvitations(ctx context.Context, st *store.Store, orgID, email string, now time.Time) ([]store.Invitation, error) {
-	q := store.Query{Where: `"organizationId" = ? and "status" = ?`, Args: []any{orgID, statusPending}, Order: `"createdAt", "id"`}
+	q := store.Query{Where: `"organizationId" = ? and "status" = ?`, Args: []any{orgID, statusPending}}
 	if email != "" {
 		q.Where += ` and "email" = ?`
 		q.Args = append(q.Args, email)
@@ -62,7 +62,10 @@ func (o *org) setStatus(ctx context.Context, st *store.Store, id, status, from s
 // acceptLink is the web app's page for an invitation.
 func (o *org) acceptLink(id string) string { return o.cfg.BaseURL + "/accept-invitation/" + id }
 
-// errMailFailed answers an invitation whose e-mail could not be sent; the invitation is not kept.
+// errMailFailed answers an invitation whose e-mail could not be sent, and the invitation is
+// removed again (a resend gets its old expiry back), so no invitation exists that nobody was told
+// of. Better-Auth 1.7.25 differs here on purpose: it logs the failed sendInvitationEmail and
+// answers 200 with an invitation that was never delivered.
 var errMailFailed = &plugin.Error{Status: http.StatusInternalServerError, Code: "FAILED_TO_SEND_INVITATION", Message: "The invitation e-mail could not be sent"}
 
 func (o *org) sendInvitation(ctx context.Context, r *plugin.Request, organization *store.Organization, inv *store.Invitation) error {
@@ -137,7 +140,7 @@ func (o *org) invite(ctx context.Context, r *plugin.Request) (*plugin.Response, 
 		return nil, err
 	}
 	resend, _ := r.Body["resend"].(bool)
-	if len(pending) > 0 && !resend {
+	if len(pending) > 0 && !resend && !o.cfg.CancelPendingOnReInvite {
 		return nil, badRequest("USER_IS_ALREADY_INVITED_TO_THIS_ORGANIZATION")
 	}
 	organization, err := o.orgByID(ctx, st, orgID)
@@ -147,7 +150,7 @@ func (o *org) invite(ctx context.Context, r *plugin.Request) (*plugin.Response, 
 	if organization == nil {
 		return nil, badRequest("ORGANIZATION_NOT_FOUND")
 	}
-	if len(pending) > 0 {
+	if len(pending) > 0 && resend {
 		inv := pending[0]
 		if !iAmCreator && inv.Role != nil && contains(roleNames(*inv.Role), CreatorRole) {
 			return nil, forbidden("YOU_ARE_NOT_ALLOWED_TO_INVITE_USER_WITH_THIS_ROLE")
@@ -162,6 +165,11 @@ func (o *org) invite(ctx context.Context, r *plugin.Request) (*plugin.Response, 
 			return nil, errMailFailed
 		}
 		return &plugin.Response{Body: o.invitationOut(&inv)}, nil
+	}
+	if len(pending) > 0 && o.cfg.CancelPendingOnReInvite {
+		if _, err := o.setStatus(ctx, st, pending[0].ID, statusCanceled, ""); err != nil {
+			return nil, err
+		}
 	}
 	all, err := o.pendingInvitations(ctx, st, orgID, "", now)
 	if err != nil {
@@ -181,6 +189,17 @@ func (o *org) invite(ctx context.Context, r *plugin.Request) (*plugin.Response, 
 				return nil, err
 			} else if t == nil {
 				return nil, badRequest("TEAM_NOT_FOUND")
+			}
+		}
+		if o.cfg.MaximumMembersPerTeam > 0 {
+			for _, id := range teamIDs {
+				n, err := store.OrgCount[store.TeamMember](ctx, st, store.Query{Where: `"teamId" = ?`, Args: []any{id}})
+				if err != nil {
+					return nil, err
+				}
+				if n >= int64(o.cfg.MaximumMembersPerTeam) {
+					return nil, forbidden("TEAM_MEMBER_LIMIT_REACHED")
+				}
 			}
 		}
 	}
@@ -450,7 +469,7 @@ func (o *org) listInvitations(ctx context.Context, r *plugin.Request) (*plugin.R
 	} else if !ok {
 		return nil, forbidden("YOU_ARE_NOT_ALLOWED_TO_LIST_INVITATIONS")
 	}
-	invs, err := store.OrgFind[store.Invitation](ctx, st, store.Query{Where: `"organizationId" = ?`, Args: []any{orgID}, Order: `"createdAt", "id"`})
+	invs, err := store.OrgFind[store.Invitation](ctx, st, store.Query{Where: `"organizationId" = ?`, Args: []any{orgID}})
 	if err != nil {
 		return nil, err
 	}
@@ -473,7 +492,7 @@ func (o *org) listUserInvitations(ctx context.Context, r *plugin.Request) (*plug
 	}
 	st := r.Host.Store()
 	invs, err := store.OrgFind[store.Invitation](ctx, st, store.Query{Where: `"email" = ? and "status" = ?`,
-		Args: []any{strings.ToLower(r.Auth.User.Email), statusPending}, Order: `"createdAt", "id"`})
+		Args: []any{strings.ToLower(r.Auth.User.Email), statusPending}})
 	if err != nil {
 		return nil, err
 	}

@@ -98,7 +98,7 @@ func (o *org) listMembers(ctx context.Context, r *plugin.Request) (*plugin.Respo
 		limit = o.cfg.MembershipLimit
 	}
 	offset, _ := strconv.Atoi(q.Get("offset"))
-	order := `"createdAt", "id"`
+	order := "" // Better-Auth gives no order without sortBy: the database's
 	if s := q.Get("sortBy"); memberColumns[s] {
 		dir := "asc"
 		if q.Get("sortDirection") == "desc" {

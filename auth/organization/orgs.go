@@ -63,7 +63,7 @@ func membershipKey(teamID, userID string) string {
 
 // orgsOf lists the organizations userID is a member of, in the order they joined.
 func (o *org) orgsOf(ctx context.Context, st *store.Store, userID string) ([]store.Organization, error) {
-	ms, err := store.OrgFind[store.Member](ctx, st, store.Query{Where: `"userId" = ?`, Args: []any{userID}, Order: `"createdAt", "id"`})
+	ms, err := store.OrgFind[store.Member](ctx, st, store.Query{Where: `"userId" = ?`, Args: []any{userID}})
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +221,10 @@ func updateColumns(data map[string]any) (map[string]any, error) {
 }
 
 func (o *org) update(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
-	data, _ := r.Body["data"].(map[string]any)
+	data, err := objectField(r.Body, "data")
+	if err != nil {
+		return nil, err
+	}
 	cols, err := updateColumns(data)
 	if err != nil {
 		return nil, err
@@ -446,7 +449,7 @@ func (o *org) getFullOrganization(ctx context.Context, r *plugin.Request) (*plug
 			limit = n
 		}
 	}
-	members, err := o.membersWithUsers(ctx, st, store.Query{Where: `"organizationId" = ?`, Args: []any{organization.ID}, Order: `"createdAt", "id"`, Limit: limit})
+	members, err := o.membersWithUsers(ctx, st, store.Query{Where: `"organizationId" = ?`, Args: []any{organization.ID}, Limit: limit})
 	if err != nil {
 		return nil, err
 	}
@@ -454,7 +457,7 @@ func (o *org) getFullOrganization(ctx context.Context, r *plugin.Request) (*plug
 	if err != nil {
 		return nil, err
 	}
-	invs, err := store.OrgFind[store.Invitation](ctx, st, store.Query{Where: `"organizationId" = ?`, Args: []any{organization.ID}, Order: `"createdAt", "id"`})
+	invs, err := store.OrgFind[store.Invitation](ctx, st, store.Query{Where: `"organizationId" = ?`, Args: []any{organization.ID}})
 	if err != nil {
 		return nil, err
 	}
@@ -469,7 +472,7 @@ func (o *org) getFullOrganization(ctx context.Context, r *plugin.Request) (*plug
 		Teams       any              `json:"teams,omitempty"`
 	}{orgJSON: orgOut(organization), Invitations: visible, Members: members}
 	if o.cfg.Teams {
-		teams, err := store.OrgFind[store.Team](ctx, st, store.Query{Where: `"organizationId" = ?`, Args: []any{organization.ID}, Order: `"createdAt", "id"`})
+		teams, err := store.OrgFind[store.Team](ctx, st, store.Query{Where: `"organizationId" = ?`, Args: []any{organization.ID}})
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package organization
 import (
 	"context"
 	"encoding/json"
+	"sort"
 	"strings"
 
 	"authserver/auth/access"
@@ -16,12 +17,12 @@ import (
 
 func (o *org) roleEndpoints(post postFn, get getFn) []plugin.Endpoint {
 	return []plugin.Endpoint{
-		post("create-role", plugin.NeedSession, []plugin.Field{str("organizationId", true), str("role", false), {Name: "permission", Kind: plugin.Any}}, o.createRole),
+		post("create-role", plugin.NeedSession, []plugin.Field{str("organizationId", true), str("role", false), {Name: "permission", Kind: plugin.Any, Optional: true}}, o.createRole),
 		post("delete-role", plugin.NeedSession, []plugin.Field{str("organizationId", true), {Name: "roleName", Kind: plugin.Any, Optional: true}, {Name: "roleId", Kind: plugin.Any, Optional: true}}, o.deleteRole),
 		get("list-roles", plugin.NeedSession, o.listRoles),
 		get("get-role", plugin.NeedSession, o.getRole),
 		post("update-role", plugin.NeedSession, []plugin.Field{str("organizationId", true), {Name: "roleName", Kind: plugin.Any, Optional: true},
-			{Name: "roleId", Kind: plugin.Any, Optional: true}, {Name: "data", Kind: plugin.Record}}, o.updateRole),
+			{Name: "roleId", Kind: plugin.Any, Optional: true}, {Name: "data", Kind: plugin.Any, Optional: true}}, o.updateRole),
 	}
 }
 
@@ -71,17 +72,26 @@ func checkResources(p map[string][]string) error {
 }
 
 // checkGrantable refuses a permission the member does not hold itself, action by action, as
-// Better-Auth does (with the default roles only: it passes no organization to this check).
+// Better-Auth does (with the default roles only: it passes no organization to this check); the
+// refusal lists the missing "resource:action" pairs in missingPermissions, sorted (Better-Auth
+// lists them in the order the body gave them).
 func (o *org) checkGrantable(p map[string][]string, role, refusal string) error {
 	names := roleNames(role)
+	var missing []string
 	for res, acts := range p {
 		for _, a := range acts {
 			if !access.OrganizationRoles.AllowsAny(names, perm(res, a)) {
-				return forbidden(refusal)
+				missing = append(missing, res+":"+a)
 			}
 		}
 	}
-	return nil
+	if len(missing) == 0 {
+		return nil
+	}
+	sort.Strings(missing)
+	e := forbidden(refusal)
+	e.Details = map[string]any{"missingPermissions": missing}
+	return e
 }
 
 // roleCaller resolves the organization (body or query organizationId, else the active one) and
@@ -143,7 +153,11 @@ func nameOrID(get func(string) (any, bool), where string) (name, id string, err 
 func (o *org) createRole(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
 	permission, ok := permissionInput(r.Body["permission"])
 	if !ok {
-		return nil, validation("body.permission", "Invalid input: expected record, received "+plugin.JSType(r.Body["permission"]))
+		got := "undefined"
+		if v, present := r.Body["permission"]; present {
+			got = plugin.JSType(v)
+		}
+		return nil, validation("body.permission", "Invalid input: expected record, received "+got)
 	}
 	st := r.Host.Store()
 	orgID := bodyString(r.Body, "organizationId")
@@ -225,7 +239,7 @@ func (o *org) listRoles(ctx context.Context, r *plugin.Request) (*plugin.Respons
 	if err != nil {
 		return nil, err
 	}
-	rows, err := store.OrgFind[store.OrganizationRole](ctx, r.Host.Store(), store.Query{Where: `"organizationId" = ?`, Args: []any{orgID}, Order: `"createdAt", "id"`})
+	rows, err := store.OrgFind[store.OrganizationRole](ctx, r.Host.Store(), store.Query{Where: `"organizationId" = ?`, Args: []any{orgID}})
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +281,10 @@ func (o *org) updateRole(ctx context.Context, r *plugin.Request) (*plugin.Respon
 	if err != nil {
 		return nil, err
 	}
-	data, _ := r.Body["data"].(map[string]any)
+	data, err := objectField(r.Body, "data")
+	if err != nil {
+		return nil, err
+	}
 	var newPerm map[string][]string
 	if v, ok := data["permission"]; ok {
 		p, valid := permissionInput(v)
@@ -331,5 +348,8 @@ func (o *org) updateRole(ctx context.Context, r *plugin.Request) (*plugin.Respon
 	if len(newPerm) > 0 {
 		out.Permission = newPerm
 	}
-	return &plugin.Response{Body: map[string]any{"success": true, "roleData": out}}, nil
+	return &plugin.Response{Body: struct {
+		Success  bool     `json:"success"`
+		RoleData roleJSON `json:"roleData"`
+	}{true, out}}, nil
 }

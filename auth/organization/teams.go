@@ -25,10 +25,20 @@ func (o *org) teamMember(ctx context.Context, st *store.Store, teamID, userID st
 }
 
 // addToTeam makes userID a member of teamID unless they are one already (Better-Auth's
-// findOrCreateTeamMember), keeping the team's member count.
+// findOrCreateTeamMember), keeping the team's member count; a full team (MaximumMembersPerTeam)
+// is 403 TEAM_MEMBER_LIMIT_REACHED.
 func (o *org) addToTeam(ctx context.Context, st *store.Store, teamID, userID string, now time.Time) (*store.TeamMember, error) {
 	if tm, err := o.teamMember(ctx, st, teamID, userID); err != nil || tm != nil {
 		return tm, err
+	}
+	if o.cfg.MaximumMembersPerTeam > 0 {
+		n, err := store.OrgCount[store.TeamMember](ctx, st, store.Query{Where: `"teamId" = ?`, Args: []any{teamID}})
+		if err != nil {
+			return nil, err
+		}
+		if n >= int64(o.cfg.MaximumMembersPerTeam) {
+			return nil, forbidden("TEAM_MEMBER_LIMIT_REACHED")
+		}
 	}
 	key := membershipKey(teamID, userID)
 	created := store.NewTime(now)
@@ -54,7 +64,7 @@ func (o *org) teamEndpoints(post postFn, get getFn) []plugin.Endpoint {
 	return []plugin.Endpoint{
 		post("create-team", plugin.OptionalSession, []plugin.Field{str("name", false), str("organizationId", true)}, o.createTeam),
 		post("remove-team", plugin.OptionalSession, []plugin.Field{str("teamId", false), str("organizationId", true)}, o.removeTeam),
-		post("update-team", plugin.NeedSession, []plugin.Field{str("teamId", false), {Name: "data", Kind: plugin.Record}}, o.updateTeam),
+		post("update-team", plugin.NeedSession, []plugin.Field{str("teamId", false), {Name: "data", Kind: plugin.Any, Optional: true}}, o.updateTeam),
 		get("list-teams", plugin.NeedSession, o.listTeams),
 		post("set-active-team", plugin.NeedSession, []plugin.Field{{Name: "teamId", Kind: plugin.NullableString, Optional: true}}, o.setActiveTeam),
 		get("list-user-teams", plugin.NeedSession, o.listUserTeams),
@@ -87,6 +97,15 @@ func (o *org) createTeam(ctx context.Context, r *plugin.Request) (*plugin.Respon
 		return nil, err
 	} else if !ok {
 		return nil, forbidden("YOU_ARE_NOT_ALLOWED_TO_CREATE_TEAMS_IN_THIS_ORGANIZATION")
+	}
+	if o.cfg.MaximumTeams > 0 {
+		n, err := store.OrgCount[store.Team](ctx, st, store.Query{Where: `"organizationId" = ?`, Args: []any{orgID}})
+		if err != nil {
+			return nil, err
+		}
+		if n >= int64(o.cfg.MaximumTeams) {
+			return nil, badRequest("YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_TEAMS")
+		}
 	}
 	if organization, err := o.orgByID(ctx, st, orgID); err != nil {
 		return nil, err
@@ -186,7 +205,10 @@ func (o *org) removeTeam(ctx context.Context, r *plugin.Request) (*plugin.Respon
 
 func (o *org) updateTeam(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
 	st := r.Host.Store()
-	data, _ := r.Body["data"].(map[string]any)
+	data, err := objectField(r.Body, "data")
+	if err != nil {
+		return nil, err
+	}
 	cols := map[string]any{}
 	if v, ok := data["name"]; ok {
 		s, isStr := v.(string)
@@ -265,7 +287,7 @@ func (o *org) listTeams(ctx context.Context, r *plugin.Request) (*plugin.Respons
 	} else if me == nil {
 		return nil, forbidden("YOU_ARE_NOT_ALLOWED_TO_ACCESS_THIS_ORGANIZATION")
 	}
-	ts, err := store.OrgFind[store.Team](ctx, st, store.Query{Where: `"organizationId" = ?`, Args: []any{orgID}, Order: `"createdAt", "id"`})
+	ts, err := store.OrgFind[store.Team](ctx, st, store.Query{Where: `"organizationId" = ?`, Args: []any{orgID}})
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +347,7 @@ func (o *org) setActiveTeam(ctx context.Context, r *plugin.Request) (*plugin.Res
 
 // teamsOfUser are the teams userID belongs to, in the order they joined.
 func (o *org) teamsOfUser(ctx context.Context, st *store.Store, userID string) ([]store.Team, error) {
-	tms, err := store.OrgFind[store.TeamMember](ctx, st, store.Query{Where: `"userId" = ?`, Args: []any{userID}, Order: `"createdAt", "id"`})
+	tms, err := store.OrgFind[store.TeamMember](ctx, st, store.Query{Where: `"userId" = ?`, Args: []any{userID}})
 	if err != nil {
 		return nil, err
 	}
@@ -438,7 +460,7 @@ func (o *org) listTeamMembers(ctx context.Context, r *plugin.Request) (*plugin.R
 	} else if tm == nil {
 		return nil, badRequest("USER_IS_NOT_A_MEMBER_OF_THE_TEAM")
 	}
-	tms, err := store.OrgFind[store.TeamMember](ctx, st, store.Query{Where: `"teamId" = ?`, Args: []any{t.ID}, Order: `"createdAt", "id"`})
+	tms, err := store.OrgFind[store.TeamMember](ctx, st, store.Query{Where: `"teamId" = ?`, Args: []any{t.ID}})
 	if err != nil {
 		return nil, err
 	}

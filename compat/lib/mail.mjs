@@ -121,6 +121,9 @@ export function parseEml(raw) {
 
 /** The Go server's mail kind, from its (built-in template) subject. */
 export function kindFromSubject(subject) {
+  // the organization plugin's invitation ("<inviter> invited you to <organization> on <app>"; the
+  // reference records it as kind invitation). First: an organization's name may say anything.
+  if (/ invited you to /i.test(subject)) return 'invitation';
   // the e-mail OTP plugin's codes (the reference records them as email-otp-<type>)
   if (/^your code to sign in to/i.test(subject)) return 'email-otp-sign-in';
   if (/^your code to verify your email/i.test(subject)) return 'email-otp-email-verification';
@@ -142,11 +145,12 @@ export function otpOfText(text) {
   return /^[ \t]*(\d{4,10})[ \t]*$/m.exec(text ?? '')?.[1];
 }
 
-/** The token a link carries: ?token=, or the last path segment of /reset-password/:token. */
+/** The token a link carries: ?token=, or the last path segment of /reset-password/:token or
+ * /accept-invitation/:invitationId. */
 export function tokenOfLink(link) {
   const u = new URL(link);
   if (u.searchParams.has('token')) return u.searchParams.get('token');
-  const m = /\/reset-password\/([^/?#]+)/.exec(u.pathname);
+  const m = /\/(?:reset-password|accept-invitation)\/([^/?#]+)/.exec(u.pathname);
   return m ? decodeURIComponent(m[1]) : undefined;
 }
 

@@ -223,3 +223,28 @@ compareSchemas('schema with admin (and username, two-factor, last-login-method)'
     assert.deepEqual(names, ['authserver_user_createdAt_idx', 'authserver_user_email_trgm_idx', 'authserver_user_name_trgm_idx', 'authserver_user_role_idx']);
   },
 });
+
+compareSchemas('schema with jwt (issue 18)', {
+  env: { BETTER_AUTH_PLUGINS: 'jwt' },
+  pluginTables: ['jwks'],
+  referenceGuard: (cols, refSchema) => {
+    assert.equal(refSchema.columnOrder.find((r) => r.table_name === 'jwks').columns, 'id,publicKey,privateKey,createdAt,expiresAt,alg,crv');
+    const types = Object.fromEntries(['publicKey', 'privateKey', 'createdAt', 'expiresAt', 'alg', 'crv'].map((c) => [c, [cols[`jwks.${c}`].data_type, cols[`jwks.${c}`].is_nullable]]));
+    assert.deepEqual(types, {
+      publicKey: ['text', 'NO'], privateKey: ['text', 'NO'], createdAt: ['timestamp with time zone', 'NO'],
+      expiresAt: ['timestamp with time zone', 'YES'], alg: ['text', 'YES'], crv: ['text', 'YES'],
+    });
+  },
+});
+
+compareSchemas('schema with organization (teams and dynamic access control on)', {
+  env: { BETTER_AUTH_PLUGINS: 'organization', ORGANIZATION_TEAMS: 'true', ORGANIZATION_DYNAMIC_ACCESS_CONTROL: 'true' },
+  pluginTables: ['organization', 'member', 'invitation', 'team', 'teamMember', 'organizationRole'],
+  referenceGuard: (cols, refSchema) => {
+    for (const name of ['session.activeOrganizationId', 'session.activeTeamId', 'invitation.teamId', 'teamMember.membershipKey']) {
+      assert.ok(cols[name], `the reference added ${name}`);
+    }
+    assert.equal(refSchema.columnOrder.find((r) => r.table_name === 'invitation').columns, 'id,organizationId,email,role,teamId,status,expiresAt,createdAt,inviterId');
+    assert.ok(refSchema.constraints.some((c) => c.table_name === 'member' && c.constraint_type === 'FOREIGN KEY' && c.ref_table === 'organization' && c.delete_rule === 'CASCADE'), 'member.organizationId references organization on delete cascade');
+  },
+});

@@ -416,6 +416,37 @@ func TestAdminListUsers(t *testing.T) {
 	})
 }
 
+// The admin plugin's migration leaves the list-users indexes under this server's own names
+// (web/listload_bench_test.go shows what they are for), trigram ones on PostgreSQL only, and
+// they do not change an answer: PostgreSQL's LIKE stays case-sensitive over a case-folding
+// trigram index, SQLite's stays case-insensitive for ASCII.
+func TestAdminListIndexes(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		s := newAdminSetup(t, st)
+		var names []string
+		q := `select name from sqlite_master where type = 'index' and name like 'authserver_user_%' order by name`
+		want := "authserver_user_createdAt_idx,authserver_user_role_idx"
+		if st.Dialect() == store.Postgres {
+			q = `select indexname from pg_indexes where tablename = 'user' and indexname like 'authserver_%' order by indexname`
+			want = "authserver_user_createdAt_idx,authserver_user_email_trgm_idx,authserver_user_name_trgm_idx,authserver_user_role_idx"
+		}
+		if err := st.RawRow(context.Background(), &names, q); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(names, ","); got != want {
+			t.Errorf("indexes = %s, want %s", got, want)
+		}
+		want = "0"
+		if st.Dialect() == store.SQLite {
+			want = "1"
+		}
+		r := s.admin.do("GET", "/api/auth/admin/list-users?searchValue=USER@EXAMPLE&searchField=email", nil)
+		if got := fmt.Sprint(r.JSON["total"]); got != want {
+			t.Errorf("search in the other case: total %s, want %s (%s)", got, want, r.Raw)
+		}
+	})
+}
+
 // userMap decodes the user of a sign-up, sign-in or get-session answer.
 func userMap(t *testing.T, raw []byte) map[string]any {
 	t.Helper()

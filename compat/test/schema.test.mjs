@@ -12,6 +12,11 @@ import { createDatabase, startReference, startCandidate, CANDIDATE_NAME } from '
 const CORE_TABLES = ['user', 'session', 'account', 'verification'];
 /** Tables the Go server may add: migration bookkeeping, its own /content API, its own security records. */
 const ALLOWED_EXTRA = (t) => t === 'schema_migrations' || t.startsWith('content_') || t.startsWith('authserver_');
+/**
+ * Indexes the Go server may add to Better-Auth's tables: only its own names (authserver_*, e.g. the
+ * admin plugin's list-users indexes), which Better-Auth's migrate never declares, so never checks.
+ */
+const ALLOWED_EXTRA_INDEX = (i) => i.indexname.startsWith('authserver_');
 
 async function snapshot(url, wanted) {
   const c = new pg.Client({ connectionString: url });
@@ -63,7 +68,7 @@ function assertSameRows(name, refRows, otherRows) {
  * Compares the schemas both servers migrate with the same env (BETTER_AUTH_PLUGINS and plugin
  * options); referenceGuard checks the reference side itself against what Better-Auth publishes.
  */
-function compareSchemas(title, { env = {}, referenceGuard, pluginTables = [] }) {
+function compareSchemas(title, { env = {}, referenceGuard, candidateGuard, pluginTables = [] }) {
   const expected = [...CORE_TABLES, ...pluginTables];
   describe(title, () => {
     const cleanup = [];
@@ -117,8 +122,9 @@ function compareSchemas(title, { env = {}, referenceGuard, pluginTables = [] }) 
       assertSameRows('constraint names', refSchema.constraintNames, otherSchema.constraintNames);
     });
 
-    check('indexes (names and definitions)', () => {
-      assertSameRows('indexes', refSchema.indexes, otherSchema.indexes);
+    check('indexes (names and definitions), plus authserver_* indexes of the candidate', () => {
+      assert.ok(!refSchema.indexes.some(ALLOWED_EXTRA_INDEX), 'the reference has an authserver_* index');
+      assertSameRows('indexes', refSchema.indexes, otherSchema.indexes.filter((i) => !ALLOWED_EXTRA_INDEX(i)));
     });
 
     check('no extra check constraints', () => {
@@ -130,6 +136,10 @@ function compareSchemas(title, { env = {}, referenceGuard, pluginTables = [] }) 
       // reference setup changed, not the candidate.
       referenceGuard(Object.fromEntries(refSchema.columns.map((c) => [`${c.table_name}.${c.column_name}`, c])), refSchema);
     });
+
+    if (candidateGuard) {
+      check(`${CANDIDATE_NAME}'s own additions`, () => candidateGuard(otherSchema));
+    }
   });
 }
 
@@ -206,6 +216,11 @@ compareSchemas('schema with admin (and username, two-factor, last-login-method)'
       assert.ok(c, `the reference added ${name}`);
       assert.deepEqual([c.data_type, c.is_nullable, c.column_default], [type, 'YES', null], name);
     }
+  },
+  candidateGuard: (schema) => {
+    // The admin plugin's list-users indexes (README, Measured): trigram indexes need pg_trgm, which this PostgreSQL has.
+    const names = schema.indexes.filter((i) => i.table_name === 'user' && i.indexname.startsWith('authserver_')).map((i) => i.indexname).sort();
+    assert.deepEqual(names, ['authserver_user_createdAt_idx', 'authserver_user_email_trgm_idx', 'authserver_user_name_trgm_idx', 'authserver_user_role_idx']);
   },
 });
 

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 )
@@ -217,18 +216,28 @@ func OrgDelete[T OrgRow](ctx context.Context, s *Store, q Query) (int64, error) 
 // UsersByIDs returns the users with these ids, by id; unknown ids are missing from the map.
 func (s *Store) UsersByIDs(ctx context.Context, ids []string) (map[string]User, error) {
 	out := make(map[string]User, len(ids))
-	for _, id := range ids {
-		if _, ok := out[id]; ok {
-			continue
-		}
-		u, err := s.UserByID(ctx, id)
+	// One query per chunk instead of one per user: a page of 100 members is one round trip.
+	// Chunks stay well under SQLite's and PostgreSQL's bound-parameter limits.
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		rows, err := s.conn(ctx).Raw(s.schema.userSelect+` where "id" in ?`, part).Rows()
 		if err != nil {
-			if errors.Is(err, ErrNotFound) {
-				continue
-			}
-			return nil, err
+			return nil, fmt.Errorf("store: users by ids: %w", classify(err))
 		}
-		out[id] = *u
+		for rows.Next() {
+			var u User
+			if err := s.scanUser(rows, &u); err != nil {
+				_ = rows.Close()
+				return nil, fmt.Errorf("store: users by ids: %w", classify(err))
+			}
+			out[u.ID] = u
+		}
+		err = rows.Err()
+		_ = rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: users by ids: %w", classify(err))
+		}
 	}
 	return out, nil
 }

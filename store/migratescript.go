@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -109,9 +110,11 @@ func MigrationScript(d Dialect, ms []PluginMigration) (string, error) {
 	b.WriteString("-- Apply it to an empty database; the server then finds every migration recorded.\n\n")
 	stmt("begin")
 	stmt(fmt.Sprintf(`create table if not exists %q ("version" integer not null primary key, "name" text not null, "appliedAt" text not null)`, migrationsTable))
+	cols := map[string]map[string]bool{}
 	for _, m := range core {
 		b.WriteString("-- " + m.name + "\n")
 		for _, s := range splitStatements(m.sql) {
+			noteColumns(cols, s)
 			stmt(s)
 		}
 		stmt(fmt.Sprintf(`insert into %q ("version", "name", "appliedAt") values (%d, %s, %s)`, migrationsTable, m.version, sqlString(m.name), now))
@@ -125,13 +128,62 @@ func MigrationScript(d Dialect, ms []PluginMigration) (string, error) {
 			return "", fmt.Errorf("store: plugin migration %s has no %s version", m.Name, d)
 		}
 		b.WriteString("-- " + m.Name + "\n")
-		for _, s := range splitStatements(body) {
-			stmt(s)
+		if m.Column != "" && cols[m.Table][m.Column] {
+			// MigratePlugins adopts a column that is already there rather than add it again.
+			b.WriteString(fmt.Sprintf("-- (%q.%q exists already: recorded without running, as the server does)\n", m.Table, m.Column))
+		} else {
+			for _, s := range splitStatements(body) {
+				noteColumns(cols, s)
+				stmt(s)
+			}
 		}
 		stmt(fmt.Sprintf(`insert into %q ("name", "appliedAt") values (%s, %s)`, pluginMigrationsTable, sqlString(m.Name), now))
 	}
 	b.WriteString("commit;\n")
 	return b.String(), nil
+}
+
+var (
+	createTableRe = regexp.MustCompile(`(?is)^\s*create\s+table\s+(?:if\s+not\s+exists\s+)?"([^"]+)"\s*\((.*)\)\s*$`)
+	addColumnRe   = regexp.MustCompile(`(?is)^\s*alter\s+table\s+"([^"]+)"\s+add\s+column\s+(?:if\s+not\s+exists\s+)?"([^"]+)"`)
+	columnDefRe   = regexp.MustCompile(`^\s*"([^"]+)"`)
+)
+
+// noteColumns records in cols the columns a create-table or add-column statement makes, so
+// MigrationScript can tell which plugin migrations the server would adopt instead of run. The
+// migrations quote every identifier, which is what this reads.
+func noteColumns(cols map[string]map[string]bool, stmt string) {
+	add := func(table, col string) {
+		if cols[table] == nil {
+			cols[table] = map[string]bool{}
+		}
+		cols[table][col] = true
+	}
+	if m := addColumnRe.FindStringSubmatch(stmt); m != nil {
+		add(m[1], m[2])
+		return
+	}
+	m := createTableRe.FindStringSubmatch(stmt)
+	if m == nil {
+		return
+	}
+	depth, start := 0, 0
+	body := m[2] + ","
+	for i, r := range body {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				if c := columnDefRe.FindStringSubmatch(body[start:i]); c != nil {
+					add(m[1], c[1])
+				}
+				start = i + 1
+			}
+		}
+	}
 }
 
 // sqlString quotes s as an SQL string literal.

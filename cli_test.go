@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -17,34 +16,35 @@ import (
 )
 
 var (
-	cliBinOnce sync.Once
-	cliBin     string
-	cliBinErr  error
+	cliBinMu sync.Mutex
+	cliBins  = map[string]string{} // top-level test name → the binary it built
 )
 
-// builtBinary builds the binary once for the tests that run it as an operator would.
-func builtBinary(t *testing.T) string {
+// buildBinary builds the binary for a top-level test (removed when it ends); runBinary in it and
+// its subtests runs that build.
+func buildBinary(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary; skipped under -short")
 	}
-	cliBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "authserver-cli-")
-		if err != nil {
-			cliBinErr = err
-			return
-		}
-		cliBin = filepath.Join(dir, "authserver")
-		out, err := exec.Command("go", "build", "-o", cliBin, ".").CombinedOutput()
-		if err != nil {
-			cliBinErr = err
-			t.Logf("build: %s", out)
-		}
-	})
-	if cliBinErr != nil {
-		t.Fatalf("build: %v", cliBinErr)
+	bin := filepath.Join(t.TempDir(), "authserver")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
 	}
-	return cliBin
+	cliBinMu.Lock()
+	defer cliBinMu.Unlock()
+	cliBins[t.Name()] = bin
+}
+
+func builtBinary(t *testing.T) string {
+	t.Helper()
+	cliBinMu.Lock()
+	defer cliBinMu.Unlock()
+	bin, ok := cliBins[strings.Split(t.Name(), "/")[0]]
+	if !ok {
+		t.Fatal("buildBinary was not called by the test")
+	}
+	return bin
 }
 
 // runBinary runs the built binary with exactly env as its environment and stdin as its input.
@@ -90,6 +90,7 @@ func runJSON(t *testing.T, env map[string]string, stdin string, args ...string) 
 // command's changes through the database; on SQLite it is off (a server there keeps its cache to
 // itself, documented).
 func TestOperatorCommands(t *testing.T) {
+	buildBinary(t)
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			env := map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "error", "BETTER_AUTH_PLUGINS": "admin,username"}
@@ -307,6 +308,7 @@ func schemaOf(t *testing.T, dialect, target string) string {
 // migrate print's SQL, applied by hand (sqlite3, psql) to an empty database, gives the schema the
 // server's own migrate gives, with every plugin on; a server pointed at it finds nothing to run.
 func TestMigratePrintMatchesServer(t *testing.T) {
+	buildBinary(t)
 	all := strings.Join(func() []string {
 		var ns []string
 		for n := range pluginBuilders {

@@ -244,16 +244,13 @@ const migratePrintUsage = `  authserver migrate print [--plugins a,b] [--dialect
       to DATABASE_URL's; needs no database
 `
 
-func (c *cli) pluginMigrations(getenv func(string) string) ([]store.PluginMigration, error) {
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return nil, err
-	}
+// pluginMigrations are the migrations of the plugins cfg enables, in the order the server runs them.
+func pluginMigrations(cfg Config) []store.PluginMigration {
 	var ms []store.PluginMigration
 	for _, p := range cfg.Auth.Plugins {
 		ms = append(ms, p.Migrations...)
 	}
-	return ms, nil
+	return ms
 }
 
 func migrateStatus(c *cli, args []string) error {
@@ -269,11 +266,7 @@ func migrateStatus(c *cli, args []string) error {
 		return err
 	}
 	defer st.Close()
-	var ms []store.PluginMigration
-	for _, p := range cfg.Auth.Plugins {
-		ms = append(ms, p.Migrations...)
-	}
-	status, err := st.Status(c.ctx, ms)
+	status, err := st.Status(c.ctx, pluginMigrations(cfg))
 	if err != nil {
 		return err
 	}
@@ -299,15 +292,11 @@ func migrateApply(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	var ms []store.PluginMigration
-	for _, p := range cfg.Auth.Plugins {
-		ms = append(ms, p.Migrations...)
-	}
 	st, err := store.Open(c.ctx, cfg.Store)
 	if err != nil {
 		return err
 	}
-	before, err := st.Status(c.ctx, ms)
+	before, err := st.Status(c.ctx, pluginMigrations(cfg))
 	st.Close()
 	if err != nil {
 		return err
@@ -364,11 +353,11 @@ func migratePrint(c *cli, args []string) error {
 		}
 		return c.getenv(k)
 	}
-	ms, err := c.pluginMigrations(getenv)
+	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
 	}
-	script, err := store.MigrationScript(d, ms)
+	script, err := store.MigrationScript(d, pluginMigrations(cfg))
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,11 @@ Usage:
   authserver               start the server
   authserver healthcheck   ask the running server's /healthz on $PORT; exit 0 when it answers 200
   authserver admin ...     make or promote an administrator (admin plugin; "authserver admin" for help)
+  authserver migrate ...   apply, status, print (the SQL for a plugin list and dialect)
+  authserver user ...      create, set-password, set-role, ban, unban, list
+  authserver sessions ...  revoke --user (end every session of a user)
+  authserver secret ...    generate (a value for BETTER_AUTH_SECRET)
+  authserver audit ...     tail (not available in this build: exit status 3)
   authserver version       print the version
   authserver help          print this help (also -h, --help)
 
@@ -56,6 +61,8 @@ The server is configured by environment variables only (PORT, DATA_DIR, DATABASE
 BETTER_AUTH_SECRET, BETTER_AUTH_URL, APP_ENV, SMTP_URL, ...). With none set it serves
 http://localhost:8000 with SQLite in ./data. README.md lists every variable under
 "Configuration" and what to set before going live under "Production checklist".
+"authserver GROUP --help" describes a group's commands; each takes --json for JSON output.
+Exit status: 0 done, 1 refused or failed, 2 wrong arguments, 3 not available in this build.
 `
 
 // command handles the command-line arguments. serve is true when there are none, and the caller
@@ -67,6 +74,9 @@ func command(args []string, stdout, stderr io.Writer, getenv func(string) string
 	}
 	if args[0] == "admin" {
 		return adminCommand(context.Background(), args[1:], os.Stdin, stdout, stderr, getenv), false
+	}
+	if _, ok := operatorCommands[args[0]]; ok {
+		return operatorCommand(context.Background(), args[0], args[1:], os.Stdin, stdout, stderr, getenv), false
 	}
 	if len(args) == 1 {
 		switch args[0] {

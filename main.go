@@ -167,7 +167,22 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	}
 	cfg.Auth.Email.Secret, cfg.Auth.Email.Sender, cfg.Auth.Email.Templates = []byte(secret), sender, templates
 	cfg.Auth.Email.Logger = log
+	if cfg.Auth.Lockout.Enabled {
+		// Lockout counters live where every replica counts them: Redis when configured, else the
+		// database's rateLimit table.
+		if rdb != nil {
+			cfg.Auth.Lockout.Store = rdb
+		} else {
+			if err := st.EnsureRateLimitTable(ctx); err != nil {
+				return err
+			}
+			cfg.Auth.Lockout.Store = web.DatabaseLockoutStore{St: st}
+		}
+	}
 	authSvc := auth.New(cfg.Auth, st, sessions)
+	sweeper := &store.Sweeper{St: st, Interval: cfg.SweepInterval, Log: log, Options: store.SweepOptions{
+		SessionMargin: time.Minute, RateLimitAge: max(24*time.Hour, cfg.Auth.Lockout.Max), Batch: cfg.SweepBatch}}
+	go sweeper.Run(ctx)
 
 	cfg.Social.Logger = log
 	social, err := authSvc.EnableSocial(cfg.Social)

@@ -90,9 +90,6 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		SweepInterval:   r.Duration("SWEEP_INTERVAL", 10*time.Minute),
 		SweepBatch:      r.Int("SWEEP_BATCH_SIZE", 500),
 	}
-	if c.SweepInterval < 0 {
-		r.Fail(fmt.Errorf("SWEEP_INTERVAL must not be negative (0 turns the sweeper off)"))
-	}
 	if c.SweepBatch < 1 || c.SweepBatch > 100_000 {
 		r.Fail(fmt.Errorf("SWEEP_BATCH_SIZE must be between 1 and 100000"))
 	}

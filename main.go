@@ -181,7 +181,7 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	}
 	authSvc := auth.New(cfg.Auth, st, sessions)
 	sweeper := &store.Sweeper{St: st, Interval: cfg.SweepInterval, Log: log, Options: store.SweepOptions{
-		SessionMargin: time.Minute, RateLimitAge: max(24*time.Hour, cfg.Auth.Lockout.Max), Batch: cfg.SweepBatch}}
+		SessionMargin: time.Minute, RateLimitAge: rateLimitRetention(cfg), Batch: cfg.SweepBatch}}
 	go sweeper.Run(ctx)
 
 	cfg.Social.Logger = log
@@ -379,4 +379,15 @@ func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// rateLimitRetention is how long the sweeper keeps a rateLimit row after its last request: a day,
+// or longer when a rate-limit window or the lockout's longest lock is, so a sweep never resets a
+// counter that still counts.
+func rateLimitRetention(cfg Config) time.Duration {
+	d := max(24*time.Hour, cfg.Auth.Lockout.Max, cfg.Web.RateLimit.Window)
+	for _, r := range cfg.Web.RateLimit.Rules {
+		d = max(d, r.Window)
+	}
+	return d
 }

@@ -1,9 +1,12 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,5 +121,41 @@ func TestSweepOneReplicaAtATime(t *testing.T) {
 	}
 	if _, err := b.Sweep(ctx, store.SweepOptions{Now: now, Batch: 10}); err != nil {
 		t.Errorf("second sweeper after the first finished: %v, want it to run", err)
+	}
+}
+
+// Sweeper.Once adds each sweep's counts to its Stats (what the metrics read) and logs one
+// summary line with the counts.
+func TestSweeperStatsAndLog(t *testing.T) {
+	st := storetest.OpenSQLite(t)
+	ctx := context.Background()
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	tn := store.NewTime(now)
+	for i := range 3 {
+		v := &store.Verification{ID: fmt.Sprintf("v%d", i), Identifier: "i", Value: "x",
+			ExpiresAt: store.NewTime(now.Add(-time.Minute)), CreatedAt: tn, UpdatedAt: tn}
+		if err := st.CreateVerification(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	w := &store.Sweeper{St: st, Interval: time.Hour, Now: func() time.Time { return now },
+		Options: store.SweepOptions{Batch: 2}, Log: slog.New(slog.NewTextHandler(&buf, nil))}
+	if _, err := w.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Stats.Verifications.Load(); got != 3 {
+		t.Errorf("Stats.Verifications = %d, want 3", got)
+	}
+	if got := w.Stats.Runs.Load(); got != 2 {
+		t.Errorf("Stats.Runs = %d, want 2", got)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "msg=sweep") || !strings.Contains(lines[0], "verifications=3") ||
+		!strings.Contains(lines[1], "verifications=0") {
+		t.Errorf("log = %q, want one sweep line per run with its counts", buf.String())
 	}
 }

@@ -49,3 +49,37 @@ func TestLockoutCounts(t *testing.T) {
 		}
 	})
 }
+
+// The Redis counters follow the same rule as the database's.
+func TestRedisLockoutCounts(t *testing.T) {
+	r := openTestRedis(t, liveRedisURL(t))
+	ctx := context.Background()
+	key := uniqueKey("test:")
+	defer r.LockoutClear(ctx, key)
+	if got, last, err := r.LockoutState(ctx, key); err != nil || got != 0 || last != 0 {
+		t.Fatalf("new key = %d, %d, %v; want 0, 0", got, last, err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := r.LockoutFail(ctx, key, 1000, 60_000); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got, last, err := r.LockoutState(ctx, key); err != nil || got != 8 || last != 1000 {
+		t.Errorf("LockoutState = %d, %d, %v; want 8, 1000", got, last, err)
+	}
+	if got, err := r.LockoutFail(ctx, key, 1000+60_001, 60_000); err != nil || got != 1 {
+		t.Errorf("failure after the reset period = %d, %v; want 1", got, err)
+	}
+	if err := r.LockoutClear(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := r.LockoutState(ctx, key); err != nil || got != 0 {
+		t.Errorf("after clear = %d, %v; want 0", got, err)
+	}
+}

@@ -124,7 +124,7 @@ func sharedKey(email string) string {
 	return "lockout:" + hex.EncodeToString(h[:16])
 }
 
-// storeFailed reports a shared-store error once per call and says to fall back to this process.
+// storeFailed logs a shared-store error; the caller falls back to this process's counters.
 func (l *lockout) storeFailed(op string, err error) {
 	l.log.Warn("sign-in lockout store unavailable; counting in this process", slog.String("op", op), slog.String("error", err.Error()))
 }
@@ -142,7 +142,9 @@ func (l *lockout) check(ctx context.Context, email string, now time.Time) time.D
 			}
 			return 0
 		}
-		l.storeFailed("check", err)
+		if ctx.Err() == nil { // a client that hung up is no store outage
+			l.storeFailed("check", err)
+		}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

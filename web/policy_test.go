@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -68,6 +69,33 @@ func TestLockoutCountedInTheDatabase(t *testing.T) {
 			t.Errorf("rateLimit rows naming the e-mail = %d, %v; want 0", n, err)
 		}
 	})
+}
+
+// brokenLockoutStore fails every call, as an unreachable Redis or database does.
+type brokenLockoutStore struct{}
+
+func (brokenLockoutStore) LockoutState(context.Context, string) (int, int64, error) {
+	return 0, 0, errors.New("down")
+}
+func (brokenLockoutStore) LockoutFail(context.Context, string, int64, int64) (int, error) {
+	return 0, errors.New("down")
+}
+func (brokenLockoutStore) LockoutClear(context.Context, string) error { return errors.New("down") }
+
+// While the shared store fails, this process's counters stand in: the lockout still holds and
+// nobody gets an error.
+func TestLockoutStoreOutageFallsBackToTheProcess(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t), func(o *envOptions) {
+		o.auth.Lockout = auth.LockoutConfig{Enabled: true, Threshold: 3, Base: time.Minute, Max: time.Hour, Store: brokenLockoutStore{}}
+	})
+	c := e.client()
+	signUp(t, c, "lock@example.com", "password123")
+	for i := 0; i < 3; i++ {
+		expect(t, c.do("POST", "/api/auth/sign-in/email", map[string]any{"email": "lock@example.com", "password": "wrong-password"}), 401, "INVALID_EMAIL_OR_PASSWORD")
+	}
+	expect(t, c.do("POST", "/api/auth/sign-in/email", map[string]any{"email": "lock@example.com", "password": "password123"}), 429, "TOO_MANY_ATTEMPTS")
+	e.clock.Advance(61 * time.Second)
+	expect(t, c.do("POST", "/api/auth/sign-in/email", map[string]any{"email": "lock@example.com", "password": "password123"}), 200, "")
 }
 
 func TestCommonPasswordsRefusedWhenConfigured(t *testing.T) {

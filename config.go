@@ -40,6 +40,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// ContentReload re-reads CONTENT_DIR this often (0: only at start and on SIGHUP).
 	ContentReload time.Duration
+	// SweepInterval is how often expired sessions, verification rows and stale rate-limit rows
+	// are deleted (0: never); SweepBatch bounds the rows one delete statement removes.
+	SweepInterval time.Duration
+	SweepBatch    int
 	// AllowInsecureBaseURL lets production start with an http:// BETTER_AUTH_URL (with a warning).
 	AllowInsecureBaseURL bool
 
@@ -83,6 +87,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 
 		ShutdownTimeout: r.Duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		ContentReload:   r.Duration("CONTENT_RELOAD_INTERVAL", 0),
+		SweepInterval:   r.Duration("SWEEP_INTERVAL", 10*time.Minute),
+		SweepBatch:      r.Int("SWEEP_BATCH_SIZE", 500),
+	}
+	if c.SweepBatch < 1 || c.SweepBatch > 100_000 {
+		r.Fail(fmt.Errorf("SWEEP_BATCH_SIZE must be between 1 and 100000"))
 	}
 	if c.Secret == "" {
 		c.Secret = r.Raw("AUTH_SECRET")

@@ -14,6 +14,7 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		"HOST": "127.0.0.1", "PORT": "9000", "DATA_DIR": "/tmp/d", "DATABASE_URL": "postgres://x/y",
 		"DATABASE_LISTEN_URL": "postgres://direct/y", "DB_MAX_CONNS": "7", "DB_SIMPLE_PROTOCOL": "true",
 		"REDIS_URL": "redis://r", "CONTENT_DIR": "/c", "CONTENT_RELOAD_INTERVAL": "30", "SHUTDOWN_TIMEOUT": "5s",
+		"SWEEP_INTERVAL": "5m", "SWEEP_BATCH_SIZE": "50",
 		"BETTER_AUTH_URL": "https://auth.example.com/api/auth", "LOG_LEVEL": "warn", "LOG_FORMAT": "json",
 		"BETTER_AUTH_TRUSTED_ORIGINS": "https://a.example/", "TRUSTED_PROXIES": "10.0.0.1",
 		"RATE_LIMIT_ENABLED": "on", "RATE_LIMIT_WINDOW": "20", "RATE_LIMIT_MAX": "9", "RATE_LIMIT_RULES": "/x=1/2",
@@ -46,6 +47,7 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		{"REDIS_URL", c.RedisURL == "redis://r" && w.RateLimit.Storage == "redis"},
 		{"content", c.Content.Dir == "/c" && c.ContentReload == 30*time.Second && c.ShutdownTimeout == 5*time.Second},
 		{"logging", c.LogLevel.String() == "WARN" && c.LogFormat == "json"},
+		{"sweeper", c.SweepInterval == 5*time.Minute && c.SweepBatch == 50},
 		{"web", w.BaseURL == "https://auth.example.com" && len(w.TrustedOrigins) == 1 && w.TrustedOrigins[0] == "https://a.example" &&
 			len(w.TrustedProxies) == 1 && w.TrustedProxies[0].String() == "10.0.0.1/32" && !w.Production},
 		{"rate limit", w.RateLimit.Enabled && w.RateLimit.Window == 20*time.Second && w.RateLimit.Max == 9 && len(w.RateLimit.Rules) == 1},
@@ -125,6 +127,8 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 		"SESSION_EXPIRES_IN=9700h": "may not exceed 400 days",
 		"MIN_PASSWORD_LENGTH=0":    "MIN_PASSWORD_LENGTH must be at least 1",
 		"LOG_LEVEL=loud":           "LOG_LEVEL must be",
+		"SWEEP_INTERVAL=-1m":       "SWEEP_INTERVAL",
+		"SWEEP_BATCH_SIZE=0":       "SWEEP_BATCH_SIZE must be between 1 and 100000",
 		"APP_ENV=staging":          "APP_ENV must be development or production",
 		"GOOGLE_CLIENT_ID=x":       "google",
 	} {

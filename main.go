@@ -177,7 +177,22 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	}
 	cfg.Auth.Email.Secret, cfg.Auth.Email.Sender, cfg.Auth.Email.Templates = []byte(secret), sender, templates
 	cfg.Auth.Email.Logger = log
+	if cfg.Auth.Lockout.Enabled {
+		// Lockout counters live where every replica counts them: Redis when configured, else the
+		// database's rateLimit table.
+		if rdb != nil {
+			cfg.Auth.Lockout.Store = rdb
+		} else {
+			if err := st.EnsureRateLimitTable(ctx); err != nil {
+				return err
+			}
+			cfg.Auth.Lockout.Store = web.DatabaseLockoutStore{St: st}
+		}
+	}
 	authSvc := auth.New(cfg.Auth, st, sessions)
+	sweeper := &store.Sweeper{St: st, Interval: cfg.SweepInterval, Log: log, Options: store.SweepOptions{
+		SessionMargin: time.Minute, RateLimitAge: rateLimitRetention(cfg), Batch: cfg.SweepBatch}}
+	go sweeper.Run(ctx)
 
 	cfg.Social.Logger = log
 	social, err := authSvc.EnableSocial(cfg.Social)
@@ -374,4 +389,15 @@ func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// rateLimitRetention is how long the sweeper keeps a rateLimit row after its last request: a day,
+// or longer when a rate-limit window or the lockout's longest lock is, so a sweep never resets a
+// counter that still counts.
+func rateLimitRetention(cfg Config) time.Duration {
+	d := max(24*time.Hour, cfg.Auth.Lockout.Max, cfg.Web.RateLimit.Window)
+	for _, r := range cfg.Web.RateLimit.Rules {
+		d = max(d, r.Window)
+	}
+	return d
 }

@@ -155,3 +155,55 @@ func TestScaleOutTwoInstances(t *testing.T) {
 		})
 	}
 }
+
+// The sign-in lockout is counted in the shared store: failed sign-ins alternated between two
+// instances on one PostgreSQL database (counting in the database, or in Redis when it is
+// configured) lock the e-mail on both, with the same answer a single instance gives; a success
+// after the lock clears the count everywhere.
+func TestScaleOutSharedLockout(t *testing.T) {
+	for _, withRedis := range []bool{false, true} {
+		name := "postgres"
+		if withRedis {
+			name = "postgres+redis"
+		}
+		t.Run(name, func(t *testing.T) {
+			env := map[string]string{"DATABASE_URL": storetest.PostgresURL(t), "LOCKOUT_ENABLED": "true",
+				"LOCKOUT_THRESHOLD": "4", "LOCKOUT_BASE": "2s", "LOCKOUT_MAX": "1m", "RATE_LIMIT_ENABLED": "false"}
+			if withRedis {
+				if os.Getenv("TEST_REDIS_URL") == "" {
+					t.Skip("TEST_REDIS_URL is not set")
+				}
+				env["REDIS_URL"] = os.Getenv("TEST_REDIS_URL")
+			}
+			a := startInstance(t, env)
+			b := startInstance(t, env)
+			email := "lock-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "@example.com" // Redis outlives the database
+			if status, body := post(t, a+"/api/auth/sign-up/email", map[string]any{"name": "L", "email": email, "password": "password123"}, ""); status != 200 {
+				t.Fatalf("sign-up = %d %v", status, body)
+			}
+			for i, base := range []string{a, b, a, b} {
+				status, body := post(t, base+"/api/auth/sign-in/email", map[string]any{"email": email, "password": "wrong-password"}, "")
+				if status != 401 || body["code"] != "INVALID_EMAIL_OR_PASSWORD" {
+					t.Fatalf("failure %d = %d %v, want 401 INVALID_EMAIL_OR_PASSWORD", i+1, status, body)
+				}
+			}
+			// Each instance saw two failures, under the threshold of four on its own: only the
+			// shared count locks.
+			for _, base := range []string{a, b} {
+				status, body := post(t, base+"/api/auth/sign-in/email", map[string]any{"email": email, "password": "password123"}, "")
+				if status != 429 || body["code"] != "TOO_MANY_ATTEMPTS" {
+					t.Errorf("right password while locked on %s = %d %v, want 429 TOO_MANY_ATTEMPTS", base, status, body)
+				}
+			}
+			time.Sleep(2100 * time.Millisecond)
+			if status, body := post(t, b+"/api/auth/sign-in/email", map[string]any{"email": email, "password": "password123"}, ""); status != 200 {
+				t.Fatalf("sign-in after the lock = %d %v, want 200", status, body)
+			}
+			// The success on B cleared the shared count: one failure on A does not lock again.
+			post(t, a+"/api/auth/sign-in/email", map[string]any{"email": email, "password": "wrong-password"}, "")
+			if status, body := post(t, a+"/api/auth/sign-in/email", map[string]any{"email": email, "password": "password123"}, ""); status != 200 {
+				t.Errorf("sign-in after a cleared count = %d %v, want 200", status, body)
+			}
+		})
+	}
+}

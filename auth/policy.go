@@ -1,8 +1,12 @@
 package auth
 
 import (
+	"context"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -50,16 +54,33 @@ func (e *LockedError) Is(target error) bool { return target == ErrTooManyAttempt
 // LockoutConfig turns on per-account lockout, which Better-Auth does not have: after Threshold
 // consecutive failed sign-ins for one email, sign-in for that email is refused for Base, doubling
 // with every further failure up to Max. It applies to any email, existing or not, so a lockout
-// tells nothing about which accounts exist. Counters live in this process.
+// tells nothing about which accounts exist. Counters live in Store when one is set (the database
+// or Redis, shared by every replica), otherwise in this process.
 type LockoutConfig struct {
 	Enabled   bool
 	Threshold int           // default 5
 	Base      time.Duration // default 1 minute
 	Max       time.Duration // default 1 hour
+	// Store, when set, holds the counters where every replica counts them; while it fails, the
+	// counters of this process stand in, so an outage weakens the lockout but refuses no one.
+	Store LockoutStore
+}
+
+// LockoutStore keeps sign-in failure counters shared by replicas. Keys are opaque (a hash of
+// the identifier); a count whose last failure is more than resetMs old starts again at 1.
+type LockoutStore interface {
+	// LockoutState returns the failures under key and the time of the last (ms since the
+	// epoch), (0, 0) when there are none.
+	LockoutState(ctx context.Context, key string) (failures int, lastMs int64, err error)
+	// LockoutFail counts one failure at nowMs and returns the new count.
+	LockoutFail(ctx context.Context, key string, nowMs, resetMs int64) (failures int, err error)
+	// LockoutClear forgets the failures under key.
+	LockoutClear(ctx context.Context, key string) error
 }
 
 type lockout struct {
 	cfg LockoutConfig
+	log *slog.Logger
 	mu  sync.Mutex // guards state
 	st  map[string]*lockState
 }
@@ -70,7 +91,7 @@ type lockState struct {
 	last        time.Time
 }
 
-func newLockout(cfg LockoutConfig) *lockout {
+func newLockout(cfg LockoutConfig, log *slog.Logger) *lockout {
 	if cfg.Threshold <= 0 {
 		cfg.Threshold = 5
 	}
@@ -80,13 +101,50 @@ func newLockout(cfg LockoutConfig) *lockout {
 	if cfg.Max <= 0 {
 		cfg.Max = time.Hour
 	}
-	return &lockout{cfg: cfg, st: map[string]*lockState{}}
+	return &lockout{cfg: cfg, log: log, st: map[string]*lockState{}}
+}
+
+// lockFor is how long failures consecutive failures lock an identifier (0 under the threshold).
+func (l *lockout) lockFor(failures int) time.Duration {
+	over := failures - l.cfg.Threshold
+	if over < 0 {
+		return 0
+	}
+	d := l.cfg.Base << min(over, 20)
+	if d > l.cfg.Max || d <= 0 {
+		d = l.cfg.Max
+	}
+	return d
+}
+
+// sharedKey is the identifier's key in the shared store: a hash, so no e-mail address is written
+// into the rateLimit table or Redis.
+func sharedKey(email string) string {
+	h := sha256.Sum256([]byte("lockout\x00" + email))
+	return "lockout:" + hex.EncodeToString(h[:16])
+}
+
+// storeFailed logs a shared-store error; the caller falls back to this process's counters.
+func (l *lockout) storeFailed(op string, err error) {
+	l.log.Warn("sign-in lockout store unavailable; counting in this process", slog.String("op", op), slog.String("error", err.Error()))
 }
 
 // check returns how long the email is still locked (0 when it may try).
-func (l *lockout) check(email string, now time.Time) time.Duration {
+func (l *lockout) check(ctx context.Context, email string, now time.Time) time.Duration {
 	if l == nil || !l.cfg.Enabled {
 		return 0
+	}
+	if l.cfg.Store != nil {
+		n, last, err := l.cfg.Store.LockoutState(ctx, sharedKey(email))
+		if err == nil {
+			if until := time.UnixMilli(last).Add(l.lockFor(n)); n > 0 && now.Before(until) {
+				return until.Sub(now)
+			}
+			return 0
+		}
+		if ctx.Err() == nil { // a client that hung up is no store outage
+			l.storeFailed("check", err)
+		}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -97,9 +155,16 @@ func (l *lockout) check(email string, now time.Time) time.Duration {
 }
 
 // fail records a failed attempt and locks the email once the threshold is reached.
-func (l *lockout) fail(email string, now time.Time) {
+func (l *lockout) fail(ctx context.Context, email string, now time.Time) {
 	if l == nil || !l.cfg.Enabled {
 		return
+	}
+	if l.cfg.Store != nil {
+		_, err := l.cfg.Store.LockoutFail(context.WithoutCancel(ctx), sharedKey(email), now.UnixMilli(), l.cfg.Max.Milliseconds())
+		if err == nil {
+			return
+		}
+		l.storeFailed("fail", err)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -117,19 +182,20 @@ func (l *lockout) fail(email string, now time.Time) {
 	}
 	s.failures++
 	s.last = now
-	if over := s.failures - l.cfg.Threshold; over >= 0 {
-		d := l.cfg.Base << min(over, 20)
-		if d > l.cfg.Max || d <= 0 {
-			d = l.cfg.Max
-		}
+	if d := l.lockFor(s.failures); d > 0 {
 		s.lockedUntil = now.Add(d)
 	}
 }
 
 // succeed clears the email's failures.
-func (l *lockout) succeed(email string) {
+func (l *lockout) succeed(ctx context.Context, email string) {
 	if l == nil || !l.cfg.Enabled {
 		return
+	}
+	if l.cfg.Store != nil {
+		if err := l.cfg.Store.LockoutClear(context.WithoutCancel(ctx), sharedKey(email)); err != nil {
+			l.storeFailed("clear", err)
+		}
 	}
 	l.mu.Lock()
 	delete(l.st, email)

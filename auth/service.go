@@ -88,7 +88,7 @@ func New(cfg Config, st *store.Store, sessions *session.Manager) *Service {
 		e.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{cfg: cfg, email: e, st: st, sessions: sessions, hasher: NewHasher(cfg.Hasher),
-		mail: newMailer(e), lockout: newLockout(cfg.Lockout), plugins: cfg.Plugins}
+		mail: newMailer(e), lockout: newLockout(cfg.Lockout, e.Logger), plugins: cfg.Plugins}
 	s.hookSessionCookies()
 	return s
 }
@@ -431,7 +431,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 	if s.hasher.Saturated() {
 		return nil, ErrBusy // before the database reads: a flood's refusals must cost little
 	}
-	if wait := s.lockout.check(in.LockKey, s.cfg.Now()); wait > 0 {
+	if wait := s.lockout.check(ctx, in.LockKey, s.cfg.Now()); wait > 0 {
 		return nil, &LockedError{RetryAfter: wait}
 	}
 	u, err := in.Find(ctx)
@@ -442,7 +442,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 	if u != nil && u.Email != in.LockKey {
 		// Found by another identifier: failures also count against the account's e-mail, so
 		// guessing through two doors gives no more tries than through one.
-		if wait := s.lockout.check(u.Email, s.cfg.Now()); wait > 0 {
+		if wait := s.lockout.check(ctx, u.Email, s.cfg.Now()); wait > 0 {
 			return nil, &LockedError{RetryAfter: wait}
 		}
 		keys = append(keys, u.Email)
@@ -462,7 +462,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 			return nil, err
 		}
 		for _, k := range keys {
-			s.lockout.fail(k, s.cfg.Now())
+			s.lockout.fail(ctx, k, s.cfg.Now())
 		}
 		return nil, in.Invalid
 	}
@@ -472,12 +472,12 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 	}
 	if !ok {
 		for _, k := range keys {
-			s.lockout.fail(k, s.cfg.Now())
+			s.lockout.fail(ctx, k, s.cfg.Now())
 		}
 		return nil, in.Invalid
 	}
 	for _, k := range keys {
-		s.lockout.succeed(k)
+		s.lockout.succeed(ctx, k)
 	}
 	if s.cfg.RequireEmailVerification && !u.EmailVerified {
 		if s.email.SendOnSignIn {

@@ -324,3 +324,42 @@ func (r *Redis) DropUserSessions(ctx context.Context, userID string) error {
 	_, err := r.script(ctx, dropUserScript, redisUserPrefix+userID, redisEpochKey, redisSessionPrefix)
 	return err
 }
+
+// lockoutFailScript counts one failure: a count whose last failure is more than ARGV[2] ms old
+// starts again at 1; the key expires when it could no longer matter. It returns the new count.
+var lockoutFailScript = redis.NewScript(1, `
+local now = tonumber(ARGV[1])
+local reset = tonumber(ARGV[2])
+local v = redis.call('HMGET', KEYS[1], 'count', 'last')
+local count = tonumber(v[1])
+local last = tonumber(v[2])
+if count == nil or now - last > reset then
+  count = 0
+end
+count = count + 1
+redis.call('HSET', KEYS[1], 'count', count, 'last', now)
+redis.call('PEXPIRE', KEYS[1], reset + 1000)
+return count
+`)
+
+// redisLockoutPrefix namespaces sign-in lockout counters.
+const redisLockoutPrefix = "authserver:lockout:"
+
+// LockoutFail counts one sign-in failure under key (see Store.LockoutFail) and returns the count.
+func (r *Redis) LockoutFail(ctx context.Context, key string, nowMs, resetMs int64) (int, error) {
+	return redis.Int(r.script(ctx, lockoutFailScript, redisLockoutPrefix+key, nowMs, resetMs))
+}
+
+// LockoutState returns the failures under key and when the last one was; (0, 0) when none.
+func (r *Redis) LockoutState(ctx context.Context, key string) (int, int64, error) {
+	v, err := redis.Int64s(r.do(ctx, "HMGET", redisLockoutPrefix+key, "count", "last"))
+	if err != nil || len(v) != 2 {
+		return 0, 0, err
+	}
+	return int(v[0]), v[1], nil
+}
+
+// LockoutClear forgets the failures under key.
+func (r *Redis) LockoutClear(ctx context.Context, key string) error {
+	return r.Del(ctx, redisLockoutPrefix+key)
+}

@@ -330,3 +330,22 @@ func (s RedisRateLimitStore) Consume(ctx context.Context, key string, window tim
 	}
 	return false, retryAfter(time.UnixMilli(last), window, now), nil
 }
+
+// DatabaseLockoutStore keeps the sign-in lockout's counters (auth.LockoutStore) in the database's
+// rateLimit table, beside the rate limiter's, so every replica sharing the database counts them.
+type DatabaseLockoutStore struct{ St *store.Store }
+
+// LockoutState implements auth.LockoutStore.
+func (d DatabaseLockoutStore) LockoutState(ctx context.Context, key string) (int, int64, error) {
+	return d.St.LockoutState(ctx, key)
+}
+
+// LockoutFail implements auth.LockoutStore; a new row gets a fresh id.
+func (d DatabaseLockoutStore) LockoutFail(ctx context.Context, key string, nowMs, resetMs int64) (int, error) {
+	return d.St.LockoutFail(ctx, session.NewID(), key, nowMs, resetMs)
+}
+
+// LockoutClear implements auth.LockoutStore.
+func (d DatabaseLockoutStore) LockoutClear(ctx context.Context, key string) error {
+	return d.St.LockoutClear(ctx, key)
+}

@@ -95,6 +95,16 @@ async function jwtFacts(jwks, token, user) {
   }
 }
 
+/**
+ * Records what another backend learns from token (compared across the servers) and expects it to
+ * verify as user's, so that both servers failing alike cannot pass.
+ */
+async function jwtStep(s, label, jwks, token, user) {
+  const f = s.record(label, await jwtFacts(jwks, token, user));
+  s.expect(`${label}: verifies, for the user`, f.verifies && f.sub === 'the user' && f.email === 'the user', f);
+  return f;
+}
+
 /** The names in Access-Control-Expose-Headers, sorted. */
 const exposed = (res) => (res.header('access-control-expose-headers') ?? '').split(',').map((x) => x.trim()).filter(Boolean).sort();
 
@@ -137,10 +147,10 @@ compatSuite(
       const jwks = await browser(s).get('/jwks', PRESENCE);
       s.record('jwks: one key, its members', (jwks.json?.keys ?? []).map((k) => ({ members: Object.keys(k), alg: k.alg, crv: k.crv })));
       const g = await c.get('/get-session');
-      s.record('set-auth-jwt on get-session', await jwtFacts(jwks.json, g.header('set-auth-jwt'), g.json?.user));
+      await jwtStep(s, 'set-auth-jwt on get-session', jwks.json, g.header('set-auth-jwt'), g.json?.user);
       s.record('get-session exposes', exposed(g));
       const t = await c.get('/token');
-      s.record('/token', await jwtFacts(jwks.json, t.json?.token, g.json?.user));
+      await jwtStep(s, '/token', jwks.json, t.json?.token, g.json?.user);
       s.expect('both JWTs are signed with the one published key', decodeProtectedHeader(t.json.token).kid === jwks.json?.keys?.[0]?.kid, t.json);
 
       const cl = client(s, c);
@@ -175,7 +185,7 @@ compatSuite(
       s.record('x-api-key get-session: set-auth-jwt', g.header('set-auth-jwt') === undefined ? 'absent' : await jwtFacts(jwks, g.header('set-auth-jwt'), g.json?.user));
       s.record('x-api-key get-session: exposes', exposed(g));
       const t = await bot.get('/token', { headers: { 'x-api-key': key } });
-      s.record('x-api-key /token: a JWT of the key owner', await jwtFacts(jwks, t.json?.token, g.json?.user));
+      await jwtStep(s, 'x-api-key /token: a JWT of the key owner', jwks, t.json?.token, g.json?.user);
       const lds = await bot.get('/multi-session/list-device-sessions', { headers: { 'x-api-key': key } });
       s.expect('x-api-key list-device-sessions: 200', lds.status === 200, lds.json);
       await bot.get('/token', { headers: { 'x-api-key': 'Z'.repeat(64) } });
@@ -198,13 +208,13 @@ compatSuite(
       const list = await s.clientCall('listDeviceSessions', cl.multiSession.listDeviceSessions());
       s.expect('both people listed, in cookie order', list.data?.map((x) => x.user.email).join() === [a.email, c.email].join(), list.data);
       const t1 = await b.get('/token');
-      s.record('/token before set-active: bob (the last sign-up)', await jwtFacts(jwks, t1.json?.token, { id: c.id, email: c.email }));
+      await jwtStep(s, '/token before set-active: bob (the last sign-up)', jwks, t1.json?.token, { id: c.id, email: c.email });
       const set = await s.clientCall('setActive alice', cl.multiSession.setActive({ sessionToken: a.token }));
       s.expect('setActive: alice', set.data?.user?.email === a.email, set.data);
       const t2 = await b.get('/token');
-      s.record('/token after set-active: alice', await jwtFacts(jwks, t2.json?.token, { id: a.id, email: a.email }));
+      await jwtStep(s, '/token after set-active: alice', jwks, t2.json?.token, { id: a.id, email: a.email });
       const g = await b.get('/get-session');
-      s.record('set-auth-jwt after set-active: alice', await jwtFacts(jwks, g.header('set-auth-jwt'), { id: a.id, email: a.email }));
+      await jwtStep(s, 'set-auth-jwt after set-active: alice', jwks, g.header('set-auth-jwt'), { id: a.id, email: a.email });
       const bad = await b.post('/multi-session/set-active', { json: { sessionToken: 'nope' } });
       s.expect('set-active unknown: 401 INVALID_SESSION_TOKEN', err(bad, 401, 'INVALID_SESSION_TOKEN'), bad.json);
       const badRevoke = await b.post('/multi-session/revoke', { json: { sessionToken: 'nope' } });
@@ -235,9 +245,9 @@ compatSuite(
       s.record('verify sets', { session: Boolean(cookieValue(verifyRes, SESSION_COOKIE)), multi: Boolean(line(verifyRes, multi(a.token))), lastLogin: line(verifyRes, LAST) ?? null });
       const jwks = await jwksOf(s);
       const g = await other.get('/get-session');
-      s.record('set-auth-jwt in the other browser', await jwtFacts(jwks, g.header('set-auth-jwt'), { id: a.id, email: a.email }));
+      await jwtStep(s, 'set-auth-jwt in the other browser', jwks, g.header('set-auth-jwt'), { id: a.id, email: a.email });
       const t = await other.get('/token');
-      s.record('/token in the other browser', await jwtFacts(jwks, t.json?.token, { id: a.id, email: a.email }));
+      await jwtStep(s, '/token in the other browser', jwks, t.json?.token, { id: a.id, email: a.email });
       const list = await other.get('/multi-session/list-device-sessions');
       s.expect('the other browser lists the handed-over session', list.json?.length === 1 && list.json[0]?.session?.token === a.token, list.json);
       const again = await browser(s).post('/one-time-token/verify', { json: { token: gen.data?.token } });
@@ -266,10 +276,10 @@ compatSuite(
       const jwks = await jwksOf(s);
       const api = browser(s);
       const t = await api.get('/token', { headers: bearer });
-      s.record('Bearer /token: a JWT of the person', await jwtFacts(jwks, t.json?.token, { id: who.id, email: who.email }));
+      await jwtStep(s, 'Bearer /token: a JWT of the person', jwks, t.json?.token, { id: who.id, email: who.email });
       const g = await api.get('/get-session', { headers: bearer });
       s.expect('Bearer get-session: the person', g.json?.user?.id === who.id, g.json);
-      s.record('Bearer get-session: set-auth-jwt', await jwtFacts(jwks, g.header('set-auth-jwt'), { id: who.id, email: who.email }));
+      await jwtStep(s, 'Bearer get-session: set-auth-jwt', jwks, g.header('set-auth-jwt'), { id: who.id, email: who.email });
       s.record('Bearer get-session: exposes', exposed(g));
       const rows = await s.sql('select "userAgent" from "session" where "token" = $1', [tok.json?.access_token]);
       s.record('the device session row', rows.map((r) => ({ userAgent: r.userAgent })));
@@ -352,15 +362,14 @@ describe('the token plugins together on a shared database', () => {
     await verifies(`${CANDIDATE_NAME} set-auth-jwt vs ref JWKS`, refJwks, o.header, o.uid);
 
     // A key made on one server, used on the other: the JWT that server mints verifies on the first.
-    for (const [from, to, minter, verifierJwks] of [[r, o, other, refJwks], [o, r, ref, goJwks]]) {
-      const t = await plain(minter).get('/token', { headers: { 'x-api-key': from.key } });
+    for (const [owner, minter, verifierJwks] of [[r, other, refJwks], [o, ref, goJwks]]) {
+      const t = await plain(minter).get('/token', { headers: { 'x-api-key': owner.key } });
       assert.equal(t.status, 200, show(t) + logs());
-      await verifies(`x-api-key /token on ${minter.name}`, verifierJwks, t.json.token, from.uid);
-      void to;
+      await verifies(`x-api-key /token on ${minter.name}, against the other JWKS`, verifierJwks, t.json.token, owner.uid);
     }
 
     // A device token approved on the reference, used as Bearer on the candidate and the other way.
-    for (const [approver, user, user2, tokenServer] of [[ref, r, r, other], [other, o, o, ref]]) {
+    for (const [approver, user, tokenServer] of [[ref, r, other], [other, o, ref]]) {
       const dev = plain(approver);
       const c = await dev.post('/device/code', { json: { client_id: 'cli' } });
       assert.equal(c.status, 200, show(c) + logs());
@@ -372,7 +381,7 @@ describe('the token plugins together on a shared database', () => {
       assert.equal(tk.status, 200, show(tk) + logs());
       const t = await plain(tokenServer).get('/token', { headers: { authorization: `Bearer ${tk.json.access_token}` } });
       assert.equal(t.status, 200, show(t) + logs());
-      await verifies(`device token from ${approver.name} as Bearer on ${tokenServer.name}`, approver === ref ? refJwks : goJwks, t.json.token, user2.uid);
+      await verifies(`device token from ${approver.name} as Bearer on ${tokenServer.name}`, approver === ref ? refJwks : goJwks, t.json.token, user.uid);
     }
   });
 });

@@ -188,6 +188,10 @@ compatSuite(
       await jwtStep(s, 'x-api-key /token: a JWT of the key owner', jwks, t.json?.token, g.json?.user);
       const lds = await bot.get('/multi-session/list-device-sessions', { headers: { 'x-api-key': key } });
       s.expect('x-api-key list-device-sessions: 200', lds.status === 200, lds.json);
+      // A one-time token for the key's session: its token is the key, which names no session row.
+      const ott = await bot.get('/one-time-token/generate', { headers: { 'x-api-key': key } });
+      s.expect('generate with x-api-key: 200', ott.status === 200, ott.json);
+      await browser(s).post('/one-time-token/verify', { json: { token: ott.json?.token } });
       await bot.get('/token', { headers: { 'x-api-key': 'Z'.repeat(64) } });
       await bot.get('/token', { headers: { 'x-api-key': 'short' } });
 
@@ -198,6 +202,25 @@ compatSuite(
       await s.clientCall('apiKey.get after delete', cl.apiKey.get({ query: { id } }));
       await bot.get('/token', { headers: { 'x-api-key': key } });
     });
+
+    // Better-Auth's device pages (GET /device, approve, deny) and its sensitive endpoints read the
+    // session authoritatively (getAuthoritativeSessionFromCtx, sensitiveSessionMiddleware): they
+    // drop the session api-key's before-hook set and read cookies and bearer only, so an x-api-key
+    // alone is no session there. The Go server accepts the key's session on them. (update-user is
+    // not among them: Better-Auth accepts the key there, and its answer also sets a multi-session
+    // cookie named after the API key, which the Go server does not.)
+    scenario('an x-api-key alone is no session on the device pages and the sensitive endpoints', async (s) => {
+      const b = browser(s);
+      await up(s, b, 'authkey');
+      const key = (await b.post('/api-key/create', { json: { name: 'k' } })).json?.key;
+      const bot = browser(s);
+      const hk = { 'x-api-key': key };
+      const dc = await browser(s).post('/device/code', { json: { client_id: 'cli' } });
+      await bot.get('/device', { query: { user_code: dc.json?.user_code }, headers: hk });
+      await bot.post('/device/approve', { json: { userCode: dc.json?.user_code }, headers: hk });
+      await bot.post('/device/deny', { json: { userCode: dc.json?.user_code }, headers: hk });
+      await bot.post('/revoke-sessions', { json: {}, headers: hk });
+    }, { skip: process.env.COMPAT_KNOWN_GAPS === '1' ? false : 'known gap: the Go server accepts an x-api-key session where Better-Auth reads the session authoritatively (COMPAT_KNOWN_GAPS=1 runs it)' });
 
     scenario('multi-session: set-active decides whose JWT /token mints; revoke; sign-out clears the multi cookies', async (s) => {
       const b = browser(s);

@@ -33,7 +33,6 @@ const err = (res, status, code) => res.status === status && res.json?.code === c
 const multi = (token) => `${SESSION_COOKIE}_multi-${String(token).toLowerCase()}`;
 const line = (res, name) => res?.setCookies.find((l) => l.startsWith(`${name}=`));
 const expired = (res, name) => /^[^=]+=; Max-Age=0; Path=\/; HttpOnly; SameSite=Lax$/.test(line(res, name) ?? '');
-const multiLines = (res) => (res?.setCookies ?? []).filter((l) => l.includes('_multi-'));
 
 /**
  * A recorded browser whose answers compare the random fields by form and whose step labels

@@ -5,10 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"authserver/auth/apikey"
+	"authserver/auth/jwt"
 	"authserver/auth/plugin"
 	"authserver/store"
 	"authserver/store/storetest"
@@ -356,6 +360,44 @@ func TestAPIKeyCacheInvalidation(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
+		}
+	})
+}
+
+// An x-api-key session with the jwt plugin on: Better-Auth's api-key answers get-session from its
+// before-hook, so jwt's after-hook never adds set-auth-jwt (nor exposes it); /token, an ordinary
+// endpoint needing a session, mints the key owner's JWT.
+func TestAPIKeySessionWithJWT(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		kc := apikey.DefaultConfig()
+		kc.SessionForKeys = true
+		ps := []plugin.Plugin{jwt.New(jwt.Config{Issuer: testBaseURL, Audience: []string{testBaseURL}}), apikey.New(kc)}
+		if err := plugin.Install(context.Background(), st, ps); err != nil {
+			t.Fatalf("plugin.Install: %v", err)
+		}
+		e := newEnv(t, st, func(o *envOptions) { o.auth.Plugins = ps })
+		c := e.client()
+		uid := signUp(t, c, "jwtbot@example.com", "password123").JSON["user"].(map[string]any)["id"].(string)
+		if g := c.do("GET", "/api/auth/get-session", nil); g.Header.Get("set-auth-jwt") == "" {
+			t.Fatalf("a cookie session's get-session has no set-auth-jwt: %v", g.Header)
+		}
+		plain := createKey(t, c, map[string]any{"name": "bot"})["key"].(string)
+
+		anon := e.client()
+		g := anon.do("GET", "/api/auth/get-session", nil, "x-api-key", plain)
+		expect(t, g, 200, "")
+		if g.JSON["user"].(map[string]any)["id"] != uid {
+			t.Fatalf("get-session by key answered %s", g.Raw)
+		}
+		if h := g.Header.Get("set-auth-jwt"); h != "" || strings.Contains(g.Header.Get("Access-Control-Expose-Headers"), "set-auth-jwt") {
+			t.Fatalf("get-session by key: set-auth-jwt %q, exposed %q; Better-Auth sends neither", h, g.Header.Get("Access-Control-Expose-Headers"))
+		}
+		tok := anon.do("GET", "/api/auth/token", nil, "x-api-key", plain)
+		expect(t, tok, 200, "")
+		set, _ := jwksOf(t, e, "/jwks")
+		_, _, claims := verifyJWT(t, set, tok.JSON["token"].(string), jose.EdDSA)
+		if claims["sub"] != uid || claims["email"] != "jwtbot@example.com" {
+			t.Fatalf("/token by key: claims %v", claims)
 		}
 	})
 }

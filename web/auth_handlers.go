@@ -329,8 +329,10 @@ func (h *authHandler) getSession(c *call) error {
 	}
 	if a.Via != "" {
 		// Better-Auth answers a plugin's session (an API key's) from the plugin's before-hook,
-		// without the endpoint's Pragma.
+		// which ends the request there: without the endpoint's Pragma and without the after-hooks
+		// (no set-auth-jwt from jwt, nothing from a refresh).
 		c.Response().Header().Del("Pragma")
+		return ok(c, sessionUserResponse{Session: h.newSessionResponse(&a.Session), User: h.newUserResponse(&a.User)})
 	}
 	h.refreshHooks(c, a)
 	if err := h.sessionHeaders(c, a); err != nil {

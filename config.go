@@ -33,6 +33,10 @@ type Config struct {
 	DataDir    string
 	RedisURL   string
 	Secret     string
+	// Secrets is BETTER_AUTH_SECRETS ("<version>:<secret>,…", newest first), Better-Auth 1.7's
+	// versioned secrets for rotation; empty when unset. Secret, when also set, stays accepted
+	// for cookies and values made before versioning.
+	Secrets    string
 	Production bool
 	LogLevel   slog.Level
 	LogFormat  string
@@ -95,6 +99,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.Secret == "" {
 		c.Secret = r.Raw("AUTH_SECRET")
+	}
+	c.Secrets = r.Raw("BETTER_AUTH_SECRETS")
+	keys, keysErr := session.ParseSecrets(c.Secrets, []byte(c.Secret))
+	if keysErr != nil {
+		r.Fail(keysErr)
 	}
 	switch strings.ToLower(r.String("APP_ENV", "development")) {
 	case "production", "prod":
@@ -169,6 +178,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 
 	if c.Production {
 		switch {
+		case keys.Versioned():
+			if len(keys.Current) < minSecretLen {
+				r.Fail(fmt.Errorf("the current secret in BETTER_AUTH_SECRETS (version %d) must be at least %d characters when APP_ENV=production", keys.Version, minSecretLen))
+			}
 		case c.Secret == "":
 			r.Fail(errors.New("BETTER_AUTH_SECRET is required when APP_ENV=production"))
 		case len(c.Secret) < minSecretLen:
@@ -183,6 +196,9 @@ func secretFile(c Config) string { return filepath.Join(c.DataDir, "secret") }
 // resolveSecret returns the configured secret or, in development only, one generated once and kept
 // in the data folder so sessions survive restarts. generated reports the latter.
 func resolveSecret(c Config) (secret string, generated bool, err error) {
+	if keys, err := session.ParseSecrets(c.Secrets, []byte(c.Secret)); err == nil && keys.Versioned() {
+		return string(keys.Current), false, nil
+	}
 	if c.Secret != "" {
 		return c.Secret, false, nil
 	}

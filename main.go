@@ -152,6 +152,15 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	}
 
 	cfg.Session.Secret = []byte(secret)
+	// With BETTER_AUTH_SECRETS the newest version signs and seals; older ones (and
+	// BETTER_AUTH_SECRET) are still accepted, so a rotation signs nobody out.
+	keys, err := session.ParseSecrets(cfg.Secrets, []byte(cfg.Secret))
+	if err != nil {
+		return err
+	}
+	if keys.Versioned() {
+		cfg.Session.Keys = keys
+	}
 	sessions := session.New(cfg.Session, st)
 	// Other instances (and Better-Auth servers) sharing a PostgreSQL database announce session and
 	// user changes through triggers; until this instance hears them its cache stands aside.

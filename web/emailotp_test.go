@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"authserver/session"
 	"context"
 	"strings"
 	"testing"
@@ -216,7 +217,7 @@ func TestEmailOTPVerifyEmailAndOptions(t *testing.T) {
 					t.Errorf("hashed row %q", v)
 				}
 				if mode == "encrypted" {
-					if plain, err := atrest.Decrypt([]byte(testSecret), stored); err != nil || plain != code || attempts != "0" {
+					if plain, err := atrest.Decrypt(session.SingleKey([]byte(testSecret)), stored); err != nil || plain != code || attempts != "0" {
 						t.Errorf("encrypted row %q: %q %v", v, plain, err)
 					}
 				}

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"authserver/session"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -148,7 +149,7 @@ func TestJWTTokenJWKSAndHeader(t *testing.T) {
 		if err := json.Unmarshal([]byte(row.PrivateKey), &sealed); err != nil {
 			t.Fatalf("privateKey %q is not a JSON string", row.PrivateKey)
 		}
-		plain, err := atrest.Decrypt([]byte(testSecret), sealed)
+		plain, err := atrest.Decrypt(session.SingleKey([]byte(testSecret)), sealed)
 		if err != nil || !strings.HasPrefix(plain, `{"crv":"Ed25519","d":"`) || strings.Contains(row.PrivateKey, `"d"`) {
 			t.Fatalf("private key: %v %q", err, plain)
 		}

@@ -1,17 +1,18 @@
 package atrest
 
 import (
+	"authserver/session"
 	"strings"
 	"testing"
 )
 
 func TestEncryptRoundTrip(t *testing.T) {
 	secret := []byte("s3cret")
-	a, err := Encrypt(secret, "hello")
+	a, err := Encrypt(session.SingleKey(secret), "hello")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := Encrypt(secret, "hello")
+	b, _ := Encrypt(session.SingleKey(secret), "hello")
 	if a == b {
 		t.Error("two encryptions of one value are equal: the nonce is not random")
 	}
@@ -19,7 +20,7 @@ func TestEncryptRoundTrip(t *testing.T) {
 	if len(a) != 90 || strings.Trim(a, "0123456789abcdef") != "" {
 		t.Errorf("ciphertext %q is not lower-case hex of nonce||ciphertext||tag", a)
 	}
-	if got, err := Decrypt(secret, a); err != nil || got != "hello" {
+	if got, err := Decrypt(session.SingleKey(secret), a); err != nil || got != "hello" {
 		t.Errorf("round trip = %q, %v", got, err)
 	}
 	tampered := []byte(a)
@@ -28,7 +29,7 @@ func TestEncryptRoundTrip(t *testing.T) {
 		tampered[len(tampered)-1] = '0'
 	}
 	for _, bad := range []string{string(tampered), "zz", "", a[:40], "$ba$1$" + a} {
-		if _, err := Decrypt(secret, bad); err == nil {
+		if _, err := Decrypt(session.SingleKey(secret), bad); err == nil {
 			t.Errorf("Decrypt(%q) succeeded", bad)
 		}
 	}

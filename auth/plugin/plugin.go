@@ -265,6 +265,10 @@ type Host interface {
 	// Secret is the server's secret (BETTER_AUTH_SECRET), for the plugin's signatures and
 	// encryption at rest, which must match Better-Auth's on a shared database.
 	Secret() []byte
+	// Keys is the server's keyring during a secret rotation (BETTER_AUTH_SECRETS): the current
+	// secret seals new values at rest, every version still configured (and the legacy
+	// BETTER_AUTH_SECRET) opens old ones, as Better-Auth's secretConfig does.
+	Keys() session.Keys
 	// Now is the server's clock; tests may set it.
 	Now() time.Time
 	// SessionExpiresIn is the configured life of a session (SESSION_EXPIRES_IN).

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"authserver/session"
 	"context"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"authserver/auth/lastloginmethod"
 	"authserver/auth/plugin"
 	"authserver/auth/twofactor"
+	"authserver/session"
 	"authserver/store"
 	"authserver/store/storetest"
 )

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"authserver/session"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -16,6 +15,7 @@ import (
 	"authserver/auth/atrest"
 	"authserver/auth/jwt"
 	"authserver/auth/plugin"
+	"authserver/session"
 	"authserver/store"
 	"authserver/store/storetest"
 )

@@ -1,7 +1,6 @@
 package jwt
 
 import (
-	"authserver/session"
 	"encoding/json"
 	"testing"
 	"time"
@@ -9,6 +8,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
 
+	"authserver/session"
 	"authserver/store"
 )
 

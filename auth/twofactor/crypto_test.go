@@ -1,11 +1,11 @@
 package twofactor
 
 import (
-	"authserver/session"
 	"testing"
 	"time"
 
 	"authserver/auth/atrest"
+	"authserver/session"
 )
 
 // betterAuthSecret and the two values below were written by better-auth 1.7.25 itself: its

@@ -40,7 +40,7 @@ func (p *twoFactor) challenge(ctx context.Context, a *plugin.Attempt) (*plugin.C
 		trustValue, hasTrust = a.Incoming.SignedCookie(trustCookie)
 	}
 	if hasTrust {
-		if ident, ok := parseTrustCookie(h.Secret(), a.User.ID, trustValue); ok {
+		if ident, ok := parseTrustCookieAny(h.Keys(), a.User.ID, trustValue); ok {
 			v, err := st.FindVerification(ctx, ident, now)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return nil, err

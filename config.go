@@ -178,6 +178,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 
 	if c.Production {
 		switch {
+		case keysErr != nil: // already reported
 		case keys.Versioned():
 			if len(keys.Current) < minSecretLen {
 				r.Fail(fmt.Errorf("the current secret in BETTER_AUTH_SECRETS (version %d) must be at least %d characters when APP_ENV=production", keys.Version, minSecretLen))

@@ -120,21 +120,40 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 		}
 	}
 	for env, want := range map[string]string{
-		"RATE_LIMIT_STORAGE=redis": "RATE_LIMIT_STORAGE=redis needs REDIS_URL",
-		"RATE_LIMIT_STORAGE=disk":  "RATE_LIMIT_STORAGE must be memory, database or redis",
-		"RATE_LIMIT_RULES=x":       "RATE_LIMIT_RULES",
-		"SESSION_EXPIRES_IN=401d":  "SESSION_EXPIRES_IN",
-		"SESSION_EXPIRES_IN=9700h": "may not exceed 400 days",
-		"MIN_PASSWORD_LENGTH=0":    "MIN_PASSWORD_LENGTH must be at least 1",
-		"LOG_LEVEL=loud":           "LOG_LEVEL must be",
-		"SWEEP_INTERVAL=-1m":       "SWEEP_INTERVAL",
-		"SWEEP_BATCH_SIZE=0":       "SWEEP_BATCH_SIZE must be between 1 and 100000",
-		"APP_ENV=staging":          "APP_ENV must be development or production",
-		"GOOGLE_CLIENT_ID=x":       "google",
+		"RATE_LIMIT_STORAGE=redis":    "RATE_LIMIT_STORAGE=redis needs REDIS_URL",
+		"RATE_LIMIT_STORAGE=disk":     "RATE_LIMIT_STORAGE must be memory, database or redis",
+		"RATE_LIMIT_RULES=x":          "RATE_LIMIT_RULES",
+		"SESSION_EXPIRES_IN=401d":     "SESSION_EXPIRES_IN",
+		"SESSION_EXPIRES_IN=9700h":    "may not exceed 400 days",
+		"MIN_PASSWORD_LENGTH=0":       "MIN_PASSWORD_LENGTH must be at least 1",
+		"LOG_LEVEL=loud":              "LOG_LEVEL must be",
+		"SWEEP_INTERVAL=-1m":          "SWEEP_INTERVAL",
+		"SWEEP_BATCH_SIZE=0":          "SWEEP_BATCH_SIZE must be between 1 and 100000",
+		"APP_ENV=staging":             "APP_ENV must be development or production",
+		"GOOGLE_CLIENT_ID=x":          "google",
+		"BETTER_AUTH_SECRETS=abc":     "invalid BETTER_AUTH_SECRETS entry at position 1",
+		"BETTER_AUTH_SECRETS=1:a,1:b": "duplicate version 1 in BETTER_AUTH_SECRETS",
 	} {
 		k, v, _ := strings.Cut(env, "=")
 		if _, err := loadConfig(envMap(map[string]string{k: v})); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: err = %v, want it to mention %q", env, err, want)
 		}
+	}
+}
+
+// With BETTER_AUTH_SECRETS, production needs no BETTER_AUTH_SECRET but a strong current version,
+// and the current version is the secret the server signs with.
+func TestLoadConfigVersionedSecrets(t *testing.T) {
+	strong := "2:" + strings.Repeat("n", 32) + ",1:short"
+	c, err := loadConfig(envMap(map[string]string{"APP_ENV": "production", "BETTER_AUTH_URL": "https://a.example", "BETTER_AUTH_SECRETS": strong}))
+	if err != nil {
+		t.Fatalf("strong versioned secret refused: %v", err)
+	}
+	if s, generated, err := resolveSecret(c); err != nil || generated || s != strings.Repeat("n", 32) {
+		t.Errorf("resolveSecret = %q, %v, %v; want the current version", s, generated, err)
+	}
+	_, err = loadConfig(envMap(map[string]string{"APP_ENV": "production", "BETTER_AUTH_URL": "https://a.example", "BETTER_AUTH_SECRETS": "2:short,1:" + strings.Repeat("o", 40)}))
+	if err == nil || !strings.Contains(err.Error(), "current secret in BETTER_AUTH_SECRETS (version 2) must be at least 32") {
+		t.Errorf("weak current version: %v", err)
 	}
 }

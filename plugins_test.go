@@ -16,7 +16,7 @@ func TestLoadConfigPlugins(t *testing.T) {
 		{name: "bearer is always on and accepted", env: map[string]string{"BETTER_AUTH_PLUGINS": "bearer"}, wantIDs: ""},
 		{name: "last-login-method", env: map[string]string{"BETTER_AUTH_PLUGINS": " bearer , Last-Login-Method,last-login-method"}, wantIDs: "last-login-method"},
 		{name: "unknown name lists the known ones", env: map[string]string{"BETTER_AUTH_PLUGINS": "last-login-method,lastLoginMethod"},
-			wantErr: []string{`unknown plugin "lastloginmethod"`, "(known: admin, anonymous, bearer, email-otp, jwt, last-login-method, magic-link, multi-session, one-time-token, organization, passkey, phone-number, two-factor, username)"}},
+			wantErr: []string{`unknown plugin "lastloginmethod"`, "(known: admin, anonymous, bearer, email-otp, jwt, last-login-method, magic-link, multi-session, one-time-token, open-api, organization, passkey, phone-number, two-factor, username)"}},
 		{name: "username with both plugins", env: map[string]string{"BETTER_AUTH_PLUGINS": "username,last-login-method", "USERNAME_MIN_LENGTH": "4", "USERNAME_MAX_LENGTH": "4"},
 			wantIDs: "username,last-login-method"},
 		{name: "username lengths are positive numbers", env: map[string]string{"BETTER_AUTH_PLUGINS": "username", "USERNAME_MIN_LENGTH": "0", "USERNAME_MAX_LENGTH": "ten"},
@@ -103,6 +103,10 @@ func TestLoadConfigPlugins(t *testing.T) {
 		{name: "email-otp options are checked", env: map[string]string{"BETTER_AUTH_PLUGINS": "email-otp", "EMAIL_OTP_LENGTH": "3", "EMAIL_OTP_EXPIRES_IN": "soon",
 			"EMAIL_OTP_ALLOWED_ATTEMPTS": "0", "EMAIL_OTP_DISABLE_SIGN_UP": "maybe", "EMAIL_OTP_STORE": "rot13"},
 			wantErr: []string{"EMAIL_OTP_LENGTH", "EMAIL_OTP_EXPIRES_IN", "EMAIL_OTP_ALLOWED_ATTEMPTS", "EMAIL_OTP_DISABLE_SIGN_UP", "EMAIL_OTP_STORE"}},
+		{name: "open-api with its options", env: map[string]string{"BETTER_AUTH_PLUGINS": "open-api", "OPEN_API_PATH": "/docs", "OPEN_API_DISABLE_DEFAULT_REFERENCE": "true"},
+			wantIDs: "open-api"},
+		{name: "open-api options are checked", env: map[string]string{"BETTER_AUTH_PLUGINS": "open-api", "OPEN_API_PATH": "docs", "OPEN_API_DISABLE_DEFAULT_REFERENCE": "maybe"},
+			wantErr: []string{"OPEN_API_PATH", "OPEN_API_DISABLE_DEFAULT_REFERENCE"}},
 		{name: "options of a plugin that is off are not read", env: map[string]string{"LAST_LOGIN_METHOD_MAX_AGE": "soon"}, wantIDs: ""},
 	}
 	for _, tt := range tests {

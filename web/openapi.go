@@ -50,7 +50,8 @@ func (h *authHandler) registerOpenAPIRoutes(g *echo.Group) {
 	g.GET(cfg.Path, func(c echo.Context) error {
 		noStore(c)
 		if cfg.DisableDefaultReference {
-			return newAPIError(http.StatusNotFound, "NOT_FOUND", "Not Found")
+			// Better-Auth throws APIError("NOT_FOUND"): a 404 with a JSON content type and no body.
+			return &apiError{Status: http.StatusNotFound, Empty: true}
 		}
 		return referencePage(c, h.authDocument(), strings.TrimRight(h.cfg.BasePath, "/")+openapi.SchemaPath)
 	})

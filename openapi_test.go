@@ -216,6 +216,14 @@ func TestOpenAPIReferencePage(t *testing.T) {
 		}
 	}
 
+	// A page path that names an endpoint leaves the endpoint alone.
+	e, _ = allPluginsServer(t, map[string]string{"OPEN_API_PATH": "/get-session"})
+	rec = httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("GET", "/api/auth/get-session", nil))
+	if rec.Code != 200 || rec.Body.String() != "null" {
+		t.Errorf("get-session with OPEN_API_PATH=/get-session = %d %q, want the endpoint's null", rec.Code, rec.Body.String())
+	}
+
 	e, _ = allPluginsServer(t, map[string]string{"OPEN_API_PATH": "/docs", "OPEN_API_DISABLE_DEFAULT_REFERENCE": "true"})
 	for path, want := range map[string]int{"/api/auth/docs": 404, "/api/auth/reference": 404, "/api/auth/open-api/generate-schema": 200} {
 		rec := httptest.NewRecorder()

@@ -2,6 +2,7 @@ package web
 
 import (
 	"html/template"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"slices"
@@ -47,6 +48,13 @@ func (h *authHandler) registerOpenAPIRoutes(g *echo.Group) {
 		noStore(c)
 		return ok(c, h.authDocument())
 	})
+	for _, ep := range h.documented {
+		if ep.method == http.MethodGet && ep.path == cfg.Path {
+			// Mounting the page there would silently replace an endpoint clients rely on.
+			h.log.Error("OPEN_API_PATH names an existing endpoint; the reference page is not served", slog.String("path", cfg.Path))
+			return
+		}
+	}
 	g.GET(cfg.Path, func(c echo.Context) error {
 		noStore(c)
 		if cfg.DisableDefaultReference {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"authserver/auth"
+	"authserver/auth/openapi"
 	"authserver/content"
 	"authserver/env"
 	"authserver/mail"
@@ -158,6 +159,13 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if c.Auth.Plugins, err = loadPlugins(getenv, site{AppName: getenv("APP_NAME"), BaseURL: c.Web.BaseURL, TrustedOrigins: c.Web.TrustedOrigins,
 		OutboxDir: filepath.Join(c.DataDir, "outbox"), Production: c.Production, SessionExpiresIn: c.Session.ExpiresIn}); err != nil {
 		errs = append(errs, err)
+	}
+	for _, p := range c.Auth.Plugins {
+		if p.ID == openapi.ID {
+			// The document describes web's route table, so web serves it (openapi's package comment).
+			oc, _ := openapi.LoadConfig(getenv) // its errors were reported by loadPlugins
+			c.Web.OpenAPI = &oc
+		}
 	}
 	c.Social, err = auth.LoadProvidersFromEnv(getenv)
 	errs = append(errs, err)

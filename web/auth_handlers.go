@@ -35,6 +35,8 @@ type authHandler struct {
 	refused *refusedOrigins
 	// cols are the fields plugins added to the user and session rows, printed in every body.
 	cols store.Columns
+	// documented are the endpoints route mounted, in order, for the OpenAPI document.
+	documented []endpoint
 }
 
 // registerAuthRoutes is the route table of /api/auth; each entry's stages are described on
@@ -84,6 +86,7 @@ func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 	h.registerEmailRoutes(g)
 	h.registerSocialRoutes(g)
 	h.registerPluginRoutes(g)
+	h.registerOpenAPIRoutes(g)
 }
 
 func (h *authHandler) meta(c echo.Context) session.Meta {

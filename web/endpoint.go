@@ -51,6 +51,9 @@ type endpoint struct {
 	// requests also count against the user's own rate-limit budget (rateLimiter.limitPasswordCheck).
 	checksPassword func(c *call) bool
 	handle         func(c *call) error
+	// tag names the endpoint's group in the OpenAPI document: empty for the core, the plugin's
+	// tag (pluginTag) for a plugin's endpoint.
+	tag string
 }
 
 // always is checksPassword for endpoints whose schema requires the password.
@@ -93,7 +96,10 @@ func (c *call) boolPtr(key string) *bool {
 	return nil
 }
 
+// route mounts ep and records it for the OpenAPI document (authHandler.documented), so every
+// endpoint mounted here is described from the declaration that mounts it.
 func (h *authHandler) route(g *echo.Group, ep endpoint) {
+	h.documented = append(h.documented, ep)
 	g.Add(ep.method, ep.path, func(ec echo.Context) error {
 		c := &call{Context: ec, h: h}
 		r := ec.Request()

@@ -21,7 +21,9 @@ func (h *authHandler) registerPluginRoutes(g *echo.Group) {
 	}
 	for _, p := range h.auth.Plugins() {
 		for _, pe := range p.Endpoints {
-			h.route(g, h.pluginEndpoint(pe))
+			ep := h.pluginEndpoint(pe)
+			ep.tag = pluginTag(p.ID)
+			h.route(g, ep)
 		}
 	}
 }

@@ -46,6 +46,10 @@ type Config struct {
 	RequestTimeout time.Duration
 	// RateLimit is Better-Auth's rate limiting of /api/auth.
 	RateLimit RateLimitConfig
+	// MetricsToken, when set, serves /metrics on this handler to requests bearing
+	// "Authorization: Bearer <MetricsToken>" (METRICS_TOKEN). Empty leaves /metrics off this
+	// handler; main may serve it on a separate listener instead (METRICS_ADDR).
+	MetricsToken string
 }
 
 // Deps are the services the HTTP layer calls.
@@ -81,6 +85,7 @@ func New(cfg Config, d Deps) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(log)
+	e.Pre(observe(cfg.BasePath))
 	var limiter *rateLimiter // nil when rate limiting is off
 	if cfg.RateLimit.Enabled {
 		rl := cfg.RateLimit
@@ -144,6 +149,9 @@ func New(cfg Config, d Deps) *echo.Echo {
 		registerContentRoutes(e, d.Content, d.Sessions)
 	}
 	e.GET(pathPublicSettings, publicSettings(d.Auth))
+	if cfg.MetricsToken != "" {
+		e.GET("/metrics", metricsWithToken(cfg.MetricsToken))
+	}
 	registerStatic(e) // the web app; Echo prefers every more specific route, so it gets only what the APIs leave
 	return e
 }

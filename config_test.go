@@ -31,6 +31,7 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		"DELETE_USER_ENABLED": "true", "DELETE_USER_VERIFICATION": "true", "DELETE_USER_TOKEN_EXPIRES_IN": "1h",
 		"APP_NAME": "Acme", "SMTP_URL": "smtp://m", "MAIL_FROM": "a@b.c", "MAIL_TEMPLATES_DIR": "/t", "MAIL_SEND_TIMEOUT": "3",
 		"GITHUB_CLIENT_ID": "id", "GITHUB_CLIENT_SECRET": "s",
+		"METRICS_ADDR": "127.0.0.1:9464", "METRICS_TOKEN": "0123456789abcdef",
 	}
 	c, err := loadConfig(envMap(env))
 	if err != nil {
@@ -41,6 +42,7 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		name string
 		ok   bool
 	}{
+		{"metrics", c.MetricsAddr == "127.0.0.1:9464" && w.MetricsToken == "0123456789abcdef"},
 		{"HOST/PORT/DATA_DIR", c.Host == "127.0.0.1" && c.Port == "9000" && c.DataDir == "/tmp/d"},
 		{"database", c.Store.URL == "postgres://x/y" && c.Store.ListenURL == "postgres://direct/y" && c.Store.MaxOpenConns == 7 && c.Store.SimpleProtocol},
 		{"REDIS_URL", c.RedisURL == "redis://r" && w.RateLimit.Storage == "redis"},
@@ -125,6 +127,7 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 		"SESSION_EXPIRES_IN=9700h": "may not exceed 400 days",
 		"MIN_PASSWORD_LENGTH=0":    "MIN_PASSWORD_LENGTH must be at least 1",
 		"LOG_LEVEL=loud":           "LOG_LEVEL must be",
+		"METRICS_TOKEN=short":      "METRICS_TOKEN must be at least 16 characters",
 		"APP_ENV=staging":          "APP_ENV must be development or production",
 		"GOOGLE_CLIENT_ID=x":       "google",
 	} {

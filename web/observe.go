@@ -50,8 +50,8 @@ func observe(basePath string) echo.MiddlewareFunc {
 				span.SetStatus(codes.Error, strconv.Itoa(status))
 			}
 			obs.Request(route, r.Method, status, time.Since(start))
-			if r.Method == http.MethodPost && strings.HasPrefix(route, basePath+"/") {
-				countAuth(strings.TrimPrefix(route, basePath), status)
+			if r.Method != http.MethodOptions && strings.HasPrefix(route, basePath+"/") {
+				countAuth(strings.TrimPrefix(route, basePath), status, c.Response().Header().Get("Location"))
 			}
 			return nil
 		}
@@ -59,11 +59,16 @@ func observe(basePath string) echo.MiddlewareFunc {
 }
 
 // authRoutes maps the routes that sign someone in or up, or verify a second factor, to what they
-// count as. Routes under /sign-in/ and /sign-up/ are taken by their last segment.
+// count as. Other routes under /sign-in/ and /sign-up/ are taken by their last segment; the
+// sign-in routes that only start a flow (a redirect to the provider, a link by mail) are "" here:
+// their sign-in is counted where the flow ends (the callback, the link).
 var authRoutes = map[string]struct{ kind, method string }{
+	"/sign-in/social":                {},
+	"/sign-in/oauth2":                {},
+	"/sign-in/magic-link":            {},
 	"/magic-link/verify":             {"sign-in", "magic-link"},
 	"/passkey/verify-authentication": {"sign-in", "passkey"},
-	"/phone-number/verify":           {"sign-in", "phone-number"},
+	"/phone-number/verify":           {"sign-in", "phone-number-otp"},
 	"/callback/:id":                  {"sign-in", "social"},
 	"/one-time-token/verify":         {"sign-in", "one-time-token"},
 	"/two-factor/verify-totp":        {"two-factor", "totp"},
@@ -71,30 +76,31 @@ var authRoutes = map[string]struct{ kind, method string }{
 	"/two-factor/verify-backup-code": {"two-factor", "backup-code"},
 }
 
-// countAuth counts a finished POST to the auth route (base path removed) with its status:
-// success below 400, refused for 429 and 503 (rate limit, SERVER_BUSY), failure otherwise.
-func countAuth(route string, status int) {
+// countAuth counts a finished request to the auth route (base path removed) with its status and
+// Location: success below 400, except a redirect carrying an error (a failed OAuth callback or
+// magic link lands on the error URL with ?error=); refused for 429 and 503 (rate limit,
+// SERVER_BUSY); failure otherwise.
+func countAuth(route string, status int, location string) {
 	outcome := "success"
 	switch {
 	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
 		outcome = "refused"
 	case status >= 400:
 		outcome = "failure"
+	case status >= 300 && (strings.Contains(location, "?error=") || strings.Contains(location, "&error=")):
+		outcome = "failure"
 	}
+	a, listed := authRoutes[route]
 	switch {
+	case listed && a.kind == "sign-in":
+		obs.SignIn(a.method, outcome)
+	case listed && a.kind == "two-factor":
+		obs.TwoFactor(a.method, outcome)
+	case listed:
 	case strings.HasPrefix(route, "/sign-in/"):
 		obs.SignIn(strings.TrimPrefix(route, "/sign-in/"), outcome)
 	case strings.HasPrefix(route, "/sign-up/"):
 		obs.SignUp(strings.TrimPrefix(route, "/sign-up/"), outcome)
-	default:
-		if a, ok := authRoutes[route]; ok {
-			switch a.kind {
-			case "sign-in":
-				obs.SignIn(a.method, outcome)
-			case "two-factor":
-				obs.TwoFactor(a.method, outcome)
-			}
-		}
 	}
 }
 

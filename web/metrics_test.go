@@ -179,3 +179,32 @@ func TestTracingSpanTree(t *testing.T) {
 		}
 	}
 }
+
+// A sign-in stopped for a second factor counts as a challenge, and the codes sent to finish it as
+// failed and successful verifications; a bad magic link counts as a failed sign-in.
+func TestMetricsCountTwoFactorAndLinks(t *testing.T) {
+	st := storetest.OpenSQLite(t)
+	scraper := newEnv(t, storetest.OpenSQLite(t), func(o *envOptions) { o.web.MetricsToken = metricsToken }).client()
+	e, _ := twoFactorEnv(t, st, defaultTwoFactor())
+	_, _, secret, _ := enableTOTP(t, e)
+	before := scrape(t, scraper)
+	c := e.client()
+	e.challenge(c, false)
+	expect(t, c.do("POST", "/api/auth/two-factor/verify-totp", map[string]any{"code": e.wrongCode(secret)}), 401, "INVALID_CODE")
+	expect(t, c.do("POST", "/api/auth/two-factor/verify-totp", map[string]any{"code": e.totpCode(secret)}), 200, "")
+
+	ml, _ := magicLinkEnv(t, storetest.OpenSQLite(t), nil)
+	location(t, ml.client().do("GET", "/api/auth/magic-link/verify?token=nope", nil), testBaseURL+"/?error=INVALID_TOKEN")
+	after := scrape(t, scraper)
+	for series, d := range map[string]float64{
+		`auth_two_factor_total{kind="challenge",outcome="issued"}`:   1,
+		`auth_two_factor_total{kind="totp",outcome="failure"}`:       1,
+		`auth_two_factor_total{kind="totp",outcome="success"}`:       1,
+		`auth_sign_ins_total{method="email",outcome="success"}`:      1,
+		`auth_sign_ins_total{method="magic-link",outcome="failure"}`: 1,
+	} {
+		if got := after[series] - before[series]; got != d {
+			t.Errorf("%s grew by %v, want %v", series, got, d)
+		}
+	}
+}

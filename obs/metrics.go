@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"io"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,9 +53,30 @@ func name(metric string, kv ...string) string {
 // Request records one finished HTTP request by route pattern (the registered route such as
 // /api/auth/sign-in/email, or "unmatched"), method and status code.
 func Request(route, method string, status int, d time.Duration) {
-	set.GetOrCreateCounter(name("http_requests_total", "route", route, "method", method, "code", strconv.Itoa(status))).Inc()
-	h := set.GetOrCreatePrometheusHistogramExt(name("http_request_duration_seconds", "route", route, "method", method), latencyBuckets)
-	h.Update(d.Seconds())
+	k := requestKey{route, method, status}
+	s, ok := requestSeries.Load(k)
+	if !ok {
+		s, _ = requestSeries.LoadOrStore(k, &requestPair{
+			count:   set.GetOrCreateCounter(name("http_requests_total", "route", route, "method", method, "code", strconv.Itoa(status))),
+			latency: set.GetOrCreatePrometheusHistogramExt(name("http_request_duration_seconds", "route", route, "method", method), latencyBuckets),
+		})
+	}
+	p := s.(*requestPair)
+	p.count.Inc()
+	p.latency.Update(d.Seconds())
+}
+
+// requestSeries caches each route's series so a request costs a map read, not building names.
+var requestSeries sync.Map // requestKey → *requestPair
+
+type requestKey struct {
+	route, method string
+	status        int
+}
+
+type requestPair struct {
+	count   *metrics.Counter
+	latency *metrics.PrometheusHistogram
 }
 
 // SignIn records a sign-in attempt by method (email, username, social, passkey, magic-link, …) and

@@ -208,3 +208,25 @@ func TestMetricsCountTwoFactorAndLinks(t *testing.T) {
 		}
 	}
 }
+
+// Session reads show as cache misses then hits, and a sign-out as an invalidation.
+func TestMetricsSessionCache(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t), func(o *envOptions) { o.web.MetricsToken = metricsToken })
+	c := e.client()
+	signUp(t, c, "cache@example.com", "correct horse battery")
+	before := scrape(t, c)
+	for range 4 {
+		expect(t, c.do("GET", "/api/auth/get-session", nil), 200, "")
+	}
+	mid := scrape(t, c)
+	expect(t, c.do("POST", "/api/auth/sign-out", map[string]any{}), 200, "")
+	after := scrape(t, c)
+	hits := mid["session_cache_hits_total"] - before["session_cache_hits_total"]
+	misses := mid["session_cache_misses_total"] - before["session_cache_misses_total"]
+	if hits < 1 || misses < 1 || hits+misses != 4 {
+		t.Errorf("4 session reads: %v hits, %v misses", hits, misses)
+	}
+	if d := after[`session_cache_invalidations_total{scope="token"}`] - mid[`session_cache_invalidations_total{scope="token"}`]; d < 1 {
+		t.Errorf("sign-out invalidated %v cached sessions", d)
+	}
+}

@@ -32,6 +32,7 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		"DELETE_USER_ENABLED": "true", "DELETE_USER_VERIFICATION": "true", "DELETE_USER_TOKEN_EXPIRES_IN": "1h",
 		"APP_NAME": "Acme", "SMTP_URL": "smtp://m", "MAIL_FROM": "a@b.c", "MAIL_TEMPLATES_DIR": "/t", "MAIL_SEND_TIMEOUT": "3",
 		"GITHUB_CLIENT_ID": "id", "GITHUB_CLIENT_SECRET": "s",
+		"METRICS_ADDR": "127.0.0.1:9464", "METRICS_TOKEN": "0123456789abcdef",
 	}
 	c, err := loadConfig(envMap(env))
 	if err != nil {
@@ -42,6 +43,7 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		name string
 		ok   bool
 	}{
+		{"metrics", c.MetricsAddr == "127.0.0.1:9464" && w.MetricsToken == "0123456789abcdef"},
 		{"HOST/PORT/DATA_DIR", c.Host == "127.0.0.1" && c.Port == "9000" && c.DataDir == "/tmp/d"},
 		{"database", c.Store.URL == "postgres://x/y" && c.Store.ListenURL == "postgres://direct/y" && c.Store.MaxOpenConns == 7 && c.Store.SimpleProtocol},
 		{"REDIS_URL", c.RedisURL == "redis://r" && w.RateLimit.Storage == "redis"},
@@ -129,6 +131,7 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 		"LOG_LEVEL=loud":           "LOG_LEVEL must be",
 		"SWEEP_INTERVAL=-1m":       "SWEEP_INTERVAL",
 		"SWEEP_BATCH_SIZE=0":       "SWEEP_BATCH_SIZE must be between 1 and 100000",
+		"METRICS_TOKEN=short":      "METRICS_TOKEN must be at least 16 characters",
 		"APP_ENV=staging":          "APP_ENV must be development or production",
 		"GOOGLE_CLIENT_ID=x":       "google",
 	} {

@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"authserver/obs"
+
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -101,8 +103,10 @@ func NewHasher(cfg HasherConfig) *Hasher {
 // time in a bounded queue for a worker.
 func (h *Hasher) derive(ctx context.Context, password, saltHex string) ([]byte, error) {
 	job := &hashJob{password: password, saltHex: saltHex, done: make(chan struct{})}
+	start := time.Now() // for obs.HashWait: metrics and the hash.wait span
 	select {
 	case h.slots <- struct{}{}:
+		obs.HashWait(ctx, start, obs.HashAdmitted)
 		h.work(job)
 		return job.key, job.err
 	default:
@@ -110,6 +114,7 @@ func (h *Hasher) derive(ctx context.Context, password, saltHex string) ([]byte, 
 	select {
 	case h.waiting <- struct{}{}:
 	default:
+		obs.HashWait(ctx, start, obs.HashBusy)
 		return nil, ErrBusy
 	}
 	defer func() { <-h.waiting }()
@@ -117,12 +122,16 @@ func (h *Hasher) derive(ctx context.Context, password, saltHex string) ([]byte, 
 	defer timer.Stop()
 	select {
 	case h.slots <- struct{}{}:
+		obs.HashWait(ctx, start, obs.HashAdmitted)
 		h.work(job)
 	case h.adopt <- job:
+		obs.HashWait(ctx, start, obs.HashAdmitted)
 		<-job.done // a worker has it and always finishes it, in well under MaxWait
 	case <-timer.C:
+		obs.HashWait(ctx, start, obs.HashBusy)
 		return nil, ErrBusy
 	case <-ctx.Done():
+		obs.HashWait(ctx, start, obs.HashCanceled)
 		return nil, ctx.Err()
 	}
 	return job.key, job.err
@@ -180,6 +189,9 @@ func (h *Hasher) keep(t []uint32) {
 	}
 	h.idleMu.Unlock()
 }
+
+// Waiting is how many hashes are waiting for a worker now (the hashing queue's depth, for metrics).
+func (h *Hasher) Waiting() int { return len(h.waiting) }
 
 // Saturated reports whether every worker is busy and the waiting queue is full, so a new hash
 // would be refused with ErrBusy. Callers check it before any other work, which keeps refusals

@@ -5,6 +5,8 @@
 package auth
 
 import (
+	"authserver/obs"
+
 	"context"
 	"errors"
 	"fmt"
@@ -90,6 +92,7 @@ func New(cfg Config, st *store.Store, sessions *session.Manager) *Service {
 	s := &Service{cfg: cfg, email: e, st: st, sessions: sessions, hasher: NewHasher(cfg.Hasher),
 		mail: newMailer(e), lockout: newLockout(cfg.Lockout, e.Logger), plugins: cfg.Plugins}
 	s.hookSessionCookies()
+	obs.HashQueueDepth(s.hasher.Waiting)
 	return s
 }
 
@@ -307,6 +310,7 @@ func (s *Service) signUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 		return nil, in.Refused
 	}
 	if s.hasher.Saturated() {
+		obs.HashWait(ctx, time.Now(), obs.HashBusy)
 		return nil, ErrBusy
 	}
 	email := NormalizeEmail(in.Email)
@@ -429,6 +433,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 		return nil, err
 	}
 	if s.hasher.Saturated() {
+		obs.HashWait(ctx, time.Now(), obs.HashBusy)
 		return nil, ErrBusy // before the database reads: a flood's refusals must cost little
 	}
 	if wait := s.lockout.check(ctx, in.LockKey, s.cfg.Now()); wait > 0 {

@@ -51,6 +51,11 @@ type Config struct {
 	// <BasePath>/open-api/generate-schema, its reference page, and the content API's document at
 	// /content/openapi.json.
 	OpenAPI *openapi.Config
+
+	// MetricsToken, when set, serves /metrics on this handler to requests bearing
+	// "Authorization: Bearer <MetricsToken>" (METRICS_TOKEN). Empty leaves /metrics off this
+	// handler; main may serve it on a separate listener instead (METRICS_ADDR).
+	MetricsToken string
 }
 
 // Deps are the services the HTTP layer calls.
@@ -86,6 +91,7 @@ func New(cfg Config, d Deps) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(log)
+	e.Pre(observe(cfg.BasePath))
 	var limiter *rateLimiter // nil when rate limiting is off
 	if cfg.RateLimit.Enabled {
 		rl := cfg.RateLimit
@@ -155,6 +161,9 @@ func New(cfg Config, d Deps) *echo.Echo {
 		}
 	}
 	e.Add(settingsRoute.method, settingsRoute.path, publicSettings(d.Auth))
+	if cfg.MetricsToken != "" {
+		e.GET("/metrics", metricsWithToken(cfg.MetricsToken))
+	}
 	registerStatic(e) // the web app; Echo prefers every more specific route, so it gets only what the APIs leave
 	return e
 }

@@ -306,8 +306,8 @@ func (s *Service) signUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 	if in.Refused != nil {
 		return nil, in.Refused
 	}
-	if s.hasher.Saturated() {
-		return nil, ErrBusy
+	if err := s.hasher.Busy(); err != nil {
+		return nil, err
 	}
 	email := NormalizeEmail(in.Email)
 	_, err := s.st.UserByEmail(ctx, email)
@@ -428,8 +428,8 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 	if err := s.checkNotTooLong(in.Password); err != nil {
 		return nil, err
 	}
-	if s.hasher.Saturated() {
-		return nil, ErrBusy // before the database reads: a flood's refusals must cost little
+	if err := s.hasher.Busy(); err != nil {
+		return nil, err // before the database reads: a flood's refusals must cost little
 	}
 	if wait := s.lockout.check(in.LockKey, s.cfg.Now()); wait > 0 {
 		return nil, &LockedError{RetryAfter: wait}

@@ -134,7 +134,7 @@ func TestHasherAdmitsByExpectedWait(t *testing.T) {
 			t.Errorf("%d hashes computed, want %d", f.count, tc.admitted)
 		}
 		perWorker := int64(1)
-		if canPair() {
+		if h.pairs {
 			perWorker = 2
 		}
 		if peak := h.peakTables.Load(); peak > 2*perWorker || peak == 0 {
@@ -206,10 +206,10 @@ func TestHasherCancelledWaitersLeave(t *testing.T) {
 	}
 }
 
-// Time per hash is a moving average of measured hashes, per hash when two are computed together,
-// and the line it admits follows it.
+// Time per hash is a moving average of measured hashes, and the line it admits follows it.
 func TestHasherMeasuresTimePerHash(t *testing.T) {
 	h := NewHasher(HasherConfig{Concurrency: 1})
+	h.pairs = false
 	installFake(h, 100*time.Millisecond, nil)
 	if h.perHash != initialPerHash {
 		t.Fatalf("initial estimate %v", h.perHash)
@@ -226,5 +226,36 @@ func TestHasherMeasuresTimePerHash(t *testing.T) {
 	}
 	if d := h.perHash - 100*time.Millisecond; d < -time.Millisecond || d > time.Millisecond {
 		t.Errorf("after 50 more 100 ms hashes: %v, want about 100 ms", h.perHash)
+	}
+	// 40 ahead at 100 ms on one worker is 4 s: refused, with that wait.
+	if wait := expectedWait(40, h.perHash, 1); wait <= 2*time.Second {
+		t.Errorf("expected wait of 40 ahead = %v", wait)
+	}
+}
+
+// Where hashes are paired, only pairs are measured, per hash: a lone hash does not say how fast a
+// line drains.
+func TestHasherMeasuresPairsPerHash(t *testing.T) {
+	h := NewHasher(HasherConfig{Concurrency: 1})
+	h.pairs = true
+	gate := make(chan struct{})
+	installFake(h, 100*time.Millisecond, gate)
+	_, done := burst(t, h, 3) // the first computes alone; the second takes the third along
+	close(gate)
+	for i := 0; i < 3; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h.paired.Load() != 2 {
+		t.Fatalf("%d hashes paired, want 2", h.paired.Load())
+	}
+	// One pair of 200 ms, 100 ms per hash; the lone hash before it is left out.
+	want := initialPerHash + time.Duration(ewmaWeight*float64(100*time.Millisecond-initialPerHash))
+	if h.perHash != want {
+		t.Errorf("after a lone hash and a pair, 100 ms per hash: estimate %v, want %v", h.perHash, want)
+	}
+	if _, err := h.derive(context.Background(), "pw", "00"); err != nil || h.perHash != want {
+		t.Errorf("a lone hash moved the estimate to %v (err %v)", h.perHash, err)
 	}
 }

@@ -45,7 +45,8 @@ type HasherConfig struct {
 // within a few hashes.
 const initialPerHash = 40 * time.Millisecond
 
-// ewmaWeight is the weight of the newest measurement in the moving average of time per hash:
+// ewmaWeight is the weight of the newest measurement in the moving average of time per hash
+// (per hash of a pair where the CPU pairs hashes, see work):
 // enough to follow a machine that gets busier within a burst, not so much that one hash slowed
 // by a garbage collection swings admission.
 const ewmaWeight = 0.2
@@ -85,6 +86,8 @@ type Hasher struct {
 	liveTables  atomic.Int64 // tables allocated and not yet freed
 	peakTables  atomic.Int64 // most tables allocated at once, for tests
 
+	// pairs is canPair(): whether a worker takes a waiting hash along. Tests set it.
+	pairs bool
 	// now and compute are the clock and the hash function; tests replace them.
 	now     func() time.Time
 	compute func(a, b *hashJob, ta, tb []uint32)
@@ -137,6 +140,7 @@ func NewHasher(cfg HasherConfig) *Hasher {
 		perHash:     initialPerHash,
 		tables:      make(chan []uint32, 2*cfg.Concurrency),
 		idleRelease: cfg.IdleRelease,
+		pairs:       canPair(),
 		now:         time.Now,
 		compute:     scryptJobs,
 	}
@@ -235,7 +239,7 @@ func (h *Hasher) handOffLocked() {
 // hands the worker's place on. The time it took, per hash, feeds the moving average.
 func (h *Hasher) work(job *hashJob) {
 	var other *hashJob
-	if canPair() {
+	if h.pairs {
 		h.mu.Lock()
 		if f := h.queue.Front(); f != nil {
 			other = h.queue.Remove(f).(*hashJob)
@@ -261,7 +265,13 @@ func (h *Hasher) work(job *hashJob) {
 		close(other.done)
 	}
 	h.mu.Lock()
-	h.perHash += time.Duration(ewmaWeight * float64(elapsed/time.Duration(n)-h.perHash))
+	// Only hashes computed the way a line is drained say how fast it drains: where hashes are
+	// paired, a line is worked off two at a time (27.5 ms per hash here) while a lone hash takes
+	// much longer (74 ms), and steady light traffic, all lone hashes, would otherwise make a
+	// burst look three times slower than it is.
+	if n == 2 || !h.pairs {
+		h.perHash += time.Duration(ewmaWeight * float64(elapsed/time.Duration(n)-h.perHash))
+	}
 	h.computing -= n
 	h.handOffLocked()
 	h.mu.Unlock()

@@ -662,12 +662,14 @@ func TestSignUpBurstLosesNothing(t *testing.T) {
 	}
 }
 
-// Thirty people signing up at the same moment on two hashing workers with the default bound are
-// all served: the line they form drains well within 2 s, so nobody is told the server is busy
-// (issue 19: the fixed queue used to refuse 12 of them).
+// Thirty people signing up at the same moment on two hashing workers are all served: a line of 30
+// is not refused for its length (issue 19: the fixed queue of 8 per worker refused 12 of them).
+// The bound is a minute here, not the default 2 s, because under the race detector on a loaded
+// machine the measured time per hash can truly put 30 past 2 s, and then refusing is right; the
+// 2 s arithmetic is TestHasherAdmitsByExpectedWait's, on a fake clock.
 func TestSignUpBurstOfThirtyIsServed(t *testing.T) {
 	st := storetest.OpenSQLite(t)
-	e := newEnv(t, st, func(o *envOptions) { o.auth.Hasher = auth.HasherConfig{Concurrency: 2} })
+	e := newEnv(t, st, func(o *envOptions) { o.auth.Hasher = auth.HasherConfig{Concurrency: 2, MaxWait: time.Minute} })
 	var wg sync.WaitGroup
 	results := make([]*response, 30)
 	start := make(chan struct{})

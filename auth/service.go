@@ -309,9 +309,9 @@ func (s *Service) signUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 	if in.Refused != nil {
 		return nil, in.Refused
 	}
-	if s.hasher.Saturated() {
+	if err := s.hasher.Busy(); err != nil {
 		obs.HashWait(ctx, time.Now(), obs.HashBusy)
-		return nil, ErrBusy
+		return nil, err
 	}
 	email := NormalizeEmail(in.Email)
 	_, err := s.st.UserByEmail(ctx, email)
@@ -432,9 +432,9 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 	if err := s.checkNotTooLong(in.Password); err != nil {
 		return nil, err
 	}
-	if s.hasher.Saturated() {
+	if err := s.hasher.Busy(); err != nil {
 		obs.HashWait(ctx, time.Now(), obs.HashBusy)
-		return nil, ErrBusy // before the database reads: a flood's refusals must cost little
+		return nil, err // before the database reads: a flood's refusals must cost little
 	}
 	if wait := s.lockout.check(ctx, in.LockKey, s.cfg.Now()); wait > 0 {
 		return nil, &LockedError{RetryAfter: wait}

@@ -134,6 +134,8 @@ export function kindFromSubject(subject) {
   if (/sign-in code|two-factor|verification code/i.test(subject)) return 'two-factor-otp';
   // the magic-link plugin's sign-in link (the reference records it as kind magic-link)
   if (/sign-in link/i.test(subject)) return 'magic-link';
+  // the organization plugin's invitation (the reference records it as kind invitation)
+  if (/invit/i.test(subject)) return 'invitation';
   return `unknown subject: ${subject}`;
 }
 
@@ -142,11 +144,11 @@ export function otpOfText(text) {
   return /^[ \t]*(\d{4,10})[ \t]*$/m.exec(text ?? '')?.[1];
 }
 
-/** The token a link carries: ?token=, or the last path segment of /reset-password/:token. */
+/** The token a link carries: ?token=, or the last path segment of /reset-password/:token or /accept-invitation/:id. */
 export function tokenOfLink(link) {
   const u = new URL(link);
   if (u.searchParams.has('token')) return u.searchParams.get('token');
-  const m = /\/reset-password\/([^/?#]+)/.exec(u.pathname);
+  const m = /\/(?:reset-password|accept-invitation)\/([^/?#]+)/.exec(u.pathname);
   return m ? decodeURIComponent(m[1]) : undefined;
 }
 

@@ -156,7 +156,7 @@ compatSuite(
       await post(u.b, 'delete', { organizationId: orgId });
       const g3 = await u.b.get('/get-session', { record: false });
       s.record('after deleting the active organization', { activeOrganizationId: g3.json?.session?.activeOrganizationId ?? null, activeTeamId: g3.json?.session?.activeTeamId ?? null });
-      await get(u.b, 'list');
+      await getSorted(s, u.b, 'list', {}, 'slug');
       await get(u.b, 'get-full-organization');
     });
 
@@ -222,7 +222,7 @@ compatSuite(
       await get(owner.b, 'list-members', { filterField: 'role', filterValue: 'owner', filterOperator: 'ne', sortBy: 'createdAt' });
       await get(owner.b, 'list-members', { organizationSlug: `team-${s.tag}`, sortBy: 'createdAt' });
       await get(owner.b, 'list-members', { organizationId: org.id, sortBy: 'createdAt' });
-      await get(owner.b, 'list-members', { limit: 'x' });
+      await getSorted(s, owner.b, 'list-members', { limit: 'x' }, memberKey);
       await get(member.b, 'list-members', { sortBy: 'createdAt' });
       await get(outsider.b, 'list-members', { organizationId: org.id });
       await get(outsider.b, 'list-members');
@@ -606,7 +606,8 @@ compatSuite(
       s.expect('the mailed id is the invitation', m.token === inv.data?.id, { token: m.token, id: inv.data?.id });
       const gc = createAuthClient({ baseURL: s.server.url, fetchOptions: { customFetchImpl: guest.b.fetchImpl() }, plugins: [organizationClient({ teams: { enabled: true } })] });
       await s.clientCall('guest organization.acceptInvitation', gc.organization.acceptInvitation({ invitationId: m.token }));
-      await s.clientCall('guest organization.getFullOrganization', gc.organization.getFullOrganization());
+      const full = await gc.organization.getFullOrganization();
+      s.record('client result: guest organization.getFullOrganization (members sorted)', { error: full.error, data: full.data && { ...full.data, members: [...(full.data.members ?? [])].sort((a, b) => memberKey(a).localeCompare(memberKey(b))) } });
       await s.clientCall('guest organization.getActiveMember', gc.organization.getActiveMember());
       await s.clientCall('guest organization.hasPermission', gc.organization.hasPermission({ permissions: { invitation: ['create'] } }));
       await s.clientCall('guest organization.leave', gc.organization.leave({ organizationId: c.data?.id }));

@@ -108,35 +108,41 @@ const BUILDERS = {
       ...(e.MAGIC_LINK_STORE_TOKEN && { storeToken: e.MAGIC_LINK_STORE_TOKEN }),
     });
   },
+  // The organization plugin's options from the ORGANIZATION_* variables the Go server reads. The
+  // invitation e-mail is recorded with kind "invitation", the invitee's address in `to`, the accept
+  // link the Go server mails (<BETTER_AUTH_URL>/accept-invitation/<id>) in `url` and the invitation
+  // id in `token`. Dynamic access control needs an ac instance: the default statements'.
+  organization: async (mailbox) => {
+    const e = process.env;
+    const bool = (v) => ['1', 'true', 'yes', 'on'].includes((v ?? '').toLowerCase());
+    const plugins = await import('better-auth/plugins');
+    const dynamic = bool(e.ORGANIZATION_DYNAMIC_ACCESS_CONTROL);
+    let ac;
+    if (dynamic) {
+      const { createAccessControl } = await import('better-auth/plugins/access');
+      const { defaultStatements } = await import('better-auth/plugins/organization/access');
+      ac = createAccessControl(defaultStatements);
+    }
+    const base = (e.BETTER_AUTH_URL || '').replace(/\/+$/, '');
+    return plugins.organization({
+      sendInvitationEmail: async ({ id, email }) => {
+        mailbox.push({ kind: 'invitation', to: email, url: `${base}/accept-invitation/${id}`, token: id, newEmail: null, at: Date.now() });
+      },
+      ...(e.ORGANIZATION_LIMIT && { organizationLimit: Number(e.ORGANIZATION_LIMIT) }),
+      ...(e.ORGANIZATION_MEMBERSHIP_LIMIT && { membershipLimit: Number(e.ORGANIZATION_MEMBERSHIP_LIMIT) }),
+      ...(e.ORGANIZATION_INVITATION_LIMIT && { invitationLimit: Number(e.ORGANIZATION_INVITATION_LIMIT) }),
+      ...(e.ORGANIZATION_INVITATION_EXPIRES_IN && { invitationExpiresIn: Number(e.ORGANIZATION_INVITATION_EXPIRES_IN) }),
+      ...(bool(e.ORGANIZATION_REQUIRE_EMAIL_VERIFICATION_ON_INVITATION) && { requireEmailVerificationOnInvitation: true }),
+      ...(bool(e.ORGANIZATION_TEAMS) && { teams: { enabled: true } }),
+      ...(dynamic && { ac, dynamicAccessControl: { enabled: true } }),
+    });
+  },
   'one-time-token': async () => {
     const e = process.env;
     return (await import('better-auth/plugins')).oneTimeToken({
       ...(e.OTT_EXPIRES_IN && { expiresIn: Number(e.OTT_EXPIRES_IN) }),
       ...(e.OTT_DISABLE_SET_SESSION_COOKIE === 'true' && { disableSetSessionCookie: true }),
       ...(e.OTT_STORE_TOKEN && { storeToken: e.OTT_STORE_TOKEN }),
-    });
-  },
-  // TEMPORARY (helper o2, until o1's builder lands; on a merge conflict keep o1's): the
-  // organization plugin from the ORGANIZATION_* variables the Go server reads. Invitations are
-  // recorded like mail: kind "invitation", to the invitee, url <BASE_URL>/accept-invitation/<id>,
-  // token the invitation id. Dynamic access control needs an `ac` instance: the default statements
-  // and roles.
-  organization: async (mailbox) => {
-    const e = process.env;
-    const bool = (v) => ['1', 'true', 'yes', 'on'].includes((v ?? '').toLowerCase());
-    const { organization } = await import('better-auth/plugins');
-    const access = await import('better-auth/plugins/organization/access');
-    const base = (e.BETTER_AUTH_URL || 'http://localhost:8000').replace(/\/$/, '');
-    return organization({
-      sendInvitationEmail: async ({ id, email }) => {
-        mailbox.push({ kind: 'invitation', to: email, url: `${base}/accept-invitation/${id}`, token: id, newEmail: null, at: Date.now() });
-      },
-      ...(bool(e.ORGANIZATION_TEAMS) && { teams: { enabled: true } }),
-      ...(bool(e.ORGANIZATION_DYNAMIC_ACCESS_CONTROL) && { dynamicAccessControl: { enabled: true }, ac: access.defaultAc, roles: access.defaultRoles }),
-      ...(e.ORGANIZATION_INVITATION_EXPIRES_IN && { invitationExpiresIn: Number(e.ORGANIZATION_INVITATION_EXPIRES_IN) }),
-      ...(e.ORGANIZATION_MEMBERSHIP_LIMIT && { membershipLimit: Number(e.ORGANIZATION_MEMBERSHIP_LIMIT) }),
-      ...(e.ORGANIZATION_INVITATION_LIMIT && { invitationLimit: Number(e.ORGANIZATION_INVITATION_LIMIT) }),
-      ...(e.ORGANIZATION_CREATOR_ROLE && { creatorRole: e.ORGANIZATION_CREATOR_ROLE }),
     });
   },
 };

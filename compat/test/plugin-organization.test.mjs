@@ -696,3 +696,61 @@ compatSuite(
   },
   { env: { ...ENV, ORGANIZATION_DYNAMIC_ACCESS_CONTROL: 'true' } },
 );
+
+compatSuite(
+  'plugin organization with limits, invitation lifetime and verified invitees',
+  (scenario) => {
+    scenario('ORGANIZATION_LIMIT, _MEMBERSHIP_LIMIT, _INVITATION_LIMIT, _INVITATION_EXPIRES_IN, _REQUIRE_EMAIL_VERIFICATION_ON_INVITATION', async (s) => {
+      const owner = await user(s, 'lim-owner');
+      const org = await createOrg(s, owner.b, 'lim');
+      await createOrg(s, owner.b, 'lim2', { keepCurrentActiveOrganization: true });
+      await post(owner.b, 'create', { name: 'Third', slug: `lim3-${s.tag}` });
+      await post(owner.b, 'check-slug', { slug: `lim3-${s.tag}` });
+
+      const a = await user(s, 'lim-a');
+      const b = await user(s, 'lim-b');
+      const c = await user(s, 'lim-c');
+      const ia = await post(owner.b, 'invite-member', { email: a.email, role: 'member', organizationId: org.id });
+      s.record('the invitation lives (minutes)', Math.round((Date.parse(ia.json?.expiresAt) - Date.parse(ia.json?.createdAt)) / 60000));
+      await s.mail(a.email, { kind: 'invitation' });
+      const ib = await post(owner.b, 'invite-member', { email: b.email, role: 'member', organizationId: org.id });
+      await s.mail(b.email, { kind: 'invitation' });
+      await post(owner.b, 'invite-member', { email: c.email, role: 'member', organizationId: org.id });
+      await s.noMail(c.email);
+      const resend = await post(owner.b, 'invite-member', { email: b.email, role: 'member', organizationId: org.id, resend: true });
+      s.record('resending at the invitation limit', { status: resend.status, code: resend.json?.code ?? null });
+      await s.mail(b.email, { kind: 'invitation' }).catch(() => null);
+
+      // an unverified invitee may not accept or reject, nor read the invitation
+      await post(a.b, 'accept-invitation', { invitationId: ia.json?.id });
+      await post(a.b, 'reject-invitation', { invitationId: ia.json?.id });
+      await get(a.b, 'get-invitation', { id: ia.json?.id });
+      await get(a.b, 'list-user-invitations');
+      for (const u of [a, b]) await s.sql(`update "user" set "emailVerified" = true where "id" = $1`, [u.id]);
+      await get(a.b, 'get-invitation', { id: ia.json?.id });
+      const acc = await post(a.b, 'accept-invitation', { invitationId: ia.json?.id });
+      s.expect('verified: accepted', acc.status === 200 && acc.json?.member?.role === 'member', acc.json);
+      // two members now: the organization is full
+      const full = await post(b.b, 'accept-invitation', { invitationId: ib.json?.id });
+      s.expect('full: 403 ORGANIZATION_MEMBERSHIP_LIMIT_REACHED', err(full, 403, 'ORGANIZATION_MEMBERSHIP_LIMIT_REACHED'), full.json);
+      await get(b.b, 'get-invitation', { id: ib.json?.id });
+      // a full organization still invites (one invitation is pending, under the limit of 2)
+      await post(owner.b, 'invite-member', { email: c.email, role: 'member', organizationId: org.id });
+      await s.mail(c.email, { kind: 'invitation' });
+      await post(b.b, 'reject-invitation', { invitationId: ib.json?.id });
+      await post(owner.b, 'invite-member', { email: c.email, role: 'member', organizationId: org.id });
+      await s.noMail(c.email);
+      await getSorted(s, owner.b, 'get-full-organization', { organizationId: org.id }, memberKey);
+    });
+  },
+  {
+    env: {
+      ...ENV,
+      ORGANIZATION_LIMIT: '2',
+      ORGANIZATION_MEMBERSHIP_LIMIT: '2',
+      ORGANIZATION_INVITATION_LIMIT: '2',
+      ORGANIZATION_INVITATION_EXPIRES_IN: '3600',
+      ORGANIZATION_REQUIRE_EMAIL_VERIFICATION_ON_INVITATION: 'true',
+    },
+  },
+);

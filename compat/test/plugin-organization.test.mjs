@@ -295,17 +295,24 @@ compatSuite(
       const second = await user(s, 'owners-second');
       second.member = (await join(s, owner, org.id, second, 'owner')).member;
       await post(admin.b, 'update-member-role', { memberId: second.member.id, role: 'member' });
-      const demote = await post(owner.b, 'update-member-role', { memberId: owner.member.id, role: 'admin' });
-      s.record('one of two owners demotes themself', { status: demote.status, role: demote.json?.role ?? null, code: demote.json?.code ?? null });
-      await post(second.b, 'update-member-role', { memberId: second.member.id, role: 'member' });
-      await post(second.b, 'leave', { organizationId: org.id });
-      await post(second.b, 'remove-member', { memberIdOrEmail: owner.email });
-      await post(owner.b, 'update-member-role', { memberId: owner.member.id, role: 'owner' });
+      await post(admin.b, 'remove-member', { memberIdOrEmail: second.email });
       const left = await post(second.b, 'leave', { organizationId: org.id });
       s.record('an owner leaves while another owner stays', { status: left.status, code: left.json?.code ?? null });
-      await post(owner.b, 'leave', { organizationId: org.id });
-      await post(owner.b, 'remove-member', { memberIdOrEmail: owner.email });
-      await getSorted(s, owner.b, 'list-members', {}, memberKey);
+      // back as an owner
+      const again = await post(owner.b, 'invite-member', { email: second.email, role: 'owner' });
+      await s.mail(second.email, { kind: 'invitation' });
+      const acc = await post(second.b, 'accept-invitation', { invitationId: again.json?.id });
+      second.member = acc.json?.member;
+      const demote = await post(owner.b, 'update-member-role', { memberId: owner.member.id, role: 'admin' });
+      s.record('one of two owners demotes themself', { status: demote.status, role: demote.json?.role ?? null, code: demote.json?.code ?? null });
+      await post(second.b, 'update-member-role', { memberId: second.member?.id, role: 'member' });
+      await post(second.b, 'leave', { organizationId: org.id });
+      await post(owner.b, 'update-member-role', { memberId: owner.member.id, role: 'owner' });
+      await post(owner.b, 'remove-member', { memberIdOrEmail: second.email });
+      const removed = await post(second.b, 'remove-member', { memberIdOrEmail: owner.email });
+      s.record('the remaining owner removes the demoted one', { status: removed.status, code: removed.json?.code ?? null });
+      await post(second.b, 'remove-member', { memberIdOrEmail: second.email });
+      await getSorted(s, second.b, 'list-members', { organizationId: org.id }, memberKey);
     });
 
     scenario('invitations: invite, resend, the mail, get/list, accept by the wrong user and the right one, reject, cancel', async (s) => {

@@ -11,6 +11,7 @@ import (
 	"authserver/auth/lastloginmethod"
 	"authserver/auth/magiclink"
 	"authserver/auth/onetimetoken"
+	"authserver/auth/organization"
 	"authserver/auth/passkey"
 	"authserver/auth/phonenumber"
 	"authserver/auth/plugin"
@@ -59,6 +60,10 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 		cfg, err := onetimetoken.LoadConfig(getenv)
 		return onetimetoken.New(cfg), err
 	},
+	organization.ID: func(getenv func(string) string, s site) (plugin.Plugin, error) {
+		cfg, err := organization.LoadConfig(getenv, s.BaseURL)
+		return organization.New(cfg), err
+	},
 	passkey.ID: func(getenv func(string) string, s site) (plugin.Plugin, error) {
 		// The relying party's name falls back to the application's, as Better-Auth's to appName.
 		cfg, err := passkey.LoadConfig(getenv, s.BaseURL, s.TrustedOrigins, s.AppName)
@@ -82,7 +87,7 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 // notImplementedPlugins are Better-Auth plugins this server does not implement yet. Naming one
 // refuses to start, so nobody believes a plugin is on when it is not.
 var notImplementedPlugins = []string{
-	"jwt", "multi-session", "api-key", "device-authorization", "open-api", "organization",
+	"jwt", "multi-session", "api-key", "device-authorization", "open-api",
 }
 
 // loadPlugins builds the plugins named in BETTER_AUTH_PLUGINS (comma-separated Better-Auth names),

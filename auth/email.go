@@ -137,6 +137,29 @@ func (m *mailer) deliver(kind, to string, d mail.Data) {
 	}()
 }
 
+// errNoMailSender is SendMail's error on a server that cannot send mail.
+var errNoMailSender = errors.New("auth: no mail sender configured")
+
+// deliverNow renders and sends one message, waiting for the sender (bounded by SendTimeout).
+func (m *mailer) deliverNow(ctx context.Context, kind, to string, d mail.Data) error {
+	if m.cfg.Sender == nil || m.cfg.Templates == nil {
+		m.log.Warn("mail not sent: no sender configured", slog.String("kind", kind))
+		return errNoMailSender
+	}
+	msg, err := m.cfg.Templates.Render(kind, to, d)
+	if err != nil {
+		m.log.Error("mail not rendered", slog.String("kind", kind), slog.String("error", err.Error()))
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.SendTimeout)
+	defer cancel()
+	if err := m.cfg.Sender.Send(ctx, msg); err != nil {
+		m.log.Error("mail delivery failed", slog.String("kind", kind), slog.String("to", to), slog.String("error", err.Error()))
+		return err
+	}
+	return nil
+}
+
 // WaitForMail blocks until mail being sent has been handed over (or failed), or ctx ends. Shutdown
 // calls it so no message is lost when the process stops.
 func (s *Service) WaitForMail(ctx context.Context) error {

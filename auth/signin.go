@@ -323,3 +323,20 @@ func (s *Service) CheckPassword(password string, minimum bool) error {
 func (s *Service) HashPassword(ctx context.Context, password string) (string, error) {
 	return s.hasher.Hash(ctx, password)
 }
+
+// SetSessionFields implements plugin.Host.
+func (s *Service) SetSessionFields(ctx context.Context, token string, vals map[string]store.Value) (*store.Session, error) {
+	sess, err := s.st.SetSessionFields(ctx, token, vals, s.now())
+	s.sessions.InvalidateToken(token)
+	if err != nil {
+		return nil, err
+	}
+	return sess, nil
+}
+
+// SendMail implements plugin.Host: unlike SendLink it waits for the delivery and returns its
+// error, so the caller can refuse the request when the mail did not go out.
+func (s *Service) SendMail(ctx context.Context, m plugin.Mail) error {
+	return s.mail.deliverNow(ctx, m.Kind, m.To, mail.Data{URL: m.URL, Email: m.To, Organization: m.Organization,
+		Inviter: m.Inviter, InviterEmail: m.InviterEmail, Role: m.Role, ExpiresIn: m.ExpiresIn})
+}

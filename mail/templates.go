@@ -37,6 +37,9 @@ const (
 	KindEmailOTPChangeEmail       = "email-otp-change-email"
 	// KindMagicLink carries a sign-in link (URL), valid once and for ExpiresIn.
 	KindMagicLink = "magic-link"
+	// KindOrganizationInvitation invites Email into an organization (Data.Organization, invited
+	// by Data.Inviter, as Data.Role); URL is the web app's accept page.
+	KindOrganizationInvitation = "organization-invitation"
 )
 
 // embedded holds the default templates. It is package-level only because
@@ -56,7 +59,9 @@ var embedded embed.FS
 // Code is the one-time code of a code message (two-factor-otp, email-otp-*); it has no URL.
 type Data struct {
 	AppName, URL, Email, NewEmail, AccountEmail, Code string
-	ExpiresIn                                         time.Duration
+	// Organization, Inviter, InviterEmail and Role describe an organization invitation.
+	Organization, Inviter, InviterEmail, Role string
+	ExpiresIn                                 time.Duration
 }
 
 // Templates renders account emails. It is immutable after LoadTemplates and
@@ -101,7 +106,7 @@ func LoadTemplates(dir, appName string) (*Templates, error) {
 	}
 	funcs := map[string]any{"human": humanDuration}
 	t := &Templates{appName: appName, kinds: map[string]kindTemplates{}}
-	for _, kind := range []string{KindVerifyEmail, KindResetPassword, KindChangeEmail, KindDeleteAccount, KindTwoFactorOTP, KindMagicLink,
+	for _, kind := range []string{KindVerifyEmail, KindResetPassword, KindChangeEmail, KindDeleteAccount, KindTwoFactorOTP, KindMagicLink, KindOrganizationInvitation,
 		KindEmailOTPSignIn, KindEmailOTPEmailVerification, KindEmailOTPForgetPassword, KindEmailOTPChangeEmail} {
 		var kt kindTemplates
 		for _, name := range []string{kind + ".subject.txt", kind + ".txt"} {

@@ -305,6 +305,11 @@ func (m *Manager) invalidateToken(token string) {
 	m.sharedDrop(k.String())
 }
 
+// InvalidateToken forgets one session in this process and in the shared cache, after a change to
+// the session row made outside the Manager (a plugin's session field); other processes hear of
+// the change from the database.
+func (m *Manager) InvalidateToken(token string) { m.invalidateToken(token) }
+
 // InvalidateUser forgets every cached session of the user in this process and in the shared
 // cache. Call it after any committed change to the user or to their sessions made outside the
 // Manager; other processes hear of the change from the database.

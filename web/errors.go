@@ -1,11 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"math"
 	"net/http"
+	"sort"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -27,6 +30,8 @@ type apiError struct {
 	Empty bool
 	// retryAfter, in seconds, becomes an X-Retry-After header.
 	retryAfter int
+	// details are a plugin error's further body keys (plugin.Error.Details).
+	details map[string]any
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -125,6 +130,7 @@ func lookupError(err error) *apiError {
 	if errors.As(err, &pe) {
 		e := newAPIError(pe.Status, pe.Code, pe.Message)
 		e.Empty = pe.Code == "" && pe.Message == "" // a bare status, as Better-Auth's APIError.fromStatus
+		e.details = pe.Details
 		return e
 	}
 	// Errors that carry their own message: content's field checks ("[body.level] must be one of
@@ -219,7 +225,42 @@ func writeError(c echo.Context, e *apiError) {
 	if e.retryAfter > 0 {
 		c.Response().Header().Set("X-Retry-After", strconv.Itoa(e.retryAfter))
 	}
+	if len(e.details) > 0 {
+		_ = writeJSON(c, e.Status, withDetails(body.Message, body.Code, e.details))
+		return
+	}
 	_ = writeJSON(c, e.Status, body)
+}
+
+// withDetails is an error body with further keys after message and code, in sorted order.
+func withDetails(message, code string, details map[string]any) json.RawMessage {
+	var b bytes.Buffer
+	b.WriteString(`{"message":`)
+	m, _ := json.Marshal(message)
+	b.Write(m)
+	if code != "" {
+		b.WriteString(`,"code":`)
+		c, _ := json.Marshal(code)
+		b.Write(c)
+	}
+	keys := make([]string, 0, len(details))
+	for k := range details {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		kb, _ := json.Marshal(k)
+		vb, err := json.Marshal(details[k])
+		if err != nil {
+			continue
+		}
+		b.WriteByte(',')
+		b.Write(kb)
+		b.WriteByte(':')
+		b.Write(vb)
+	}
+	b.WriteByte('}')
+	return b.Bytes()
 }
 
 func requestID(c echo.Context) string {

@@ -180,3 +180,49 @@ var AdminRoles = Roles{
 	}),
 	"user": NewRole(Statements{"user": {}, "session": {}}),
 }
+
+// OrganizationStatements are the organization plugin's default statements.
+var OrganizationStatements = Statements{
+	"organization": {"update", "delete"},
+	"member":       {"create", "update", "delete"},
+	"invitation":   {"create", "cancel"},
+	"team":         {"create", "update", "delete"},
+	"ac":           {"create", "read", "update", "delete"},
+}
+
+// OrganizationRoles are the organization plugin's default roles: owner may do everything, admin
+// everything but delete the organization, member only read the organization's roles.
+var OrganizationRoles = Roles{
+	"owner": NewRole(OrganizationStatements),
+	"admin": NewRole(Statements{
+		"organization": {"update"},
+		"member":       {"create", "update", "delete"},
+		"invitation":   {"create", "cancel"},
+		"team":         {"create", "update", "delete"},
+		"ac":           {"create", "read", "update", "delete"},
+	}),
+	"member": NewRole(Statements{"organization": {}, "member": {}, "invitation": {}, "team": {}, "ac": {"read"}}),
+}
+
+// RoleList splits a stored or requested role value as Better-Auth's organization plugin does:
+// comma-separated names, each trimmed, empty ones dropped.
+func RoleList(roles string) []string {
+	var out []string
+	for _, r := range strings.Split(roles, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// AllowsAny reports whether any of the named roles grants req (connector And); an unknown name
+// grants nothing. Unlike Allows the names are given already split (RoleList).
+func (rs Roles) AllowsAny(names []string, req Request) bool {
+	for _, name := range names {
+		if role, ok := rs[name]; ok && role.Authorize(req, And).Success {
+			return true
+		}
+	}
+	return false
+}

@@ -73,3 +73,31 @@ func TestParseRequest(t *testing.T) {
 		t.Error("a string request accepted")
 	}
 }
+
+// The organization plugin's default roles grant what Better-Auth's do, role lists are trimmed.
+func TestOrganizationRoles(t *testing.T) {
+	for _, tc := range []struct {
+		roles string
+		res   string
+		act   string
+		want  bool
+	}{
+		{"owner", "organization", "delete", true},
+		{"admin", "organization", "delete", false},
+		{"admin", "organization", "update", true},
+		{"admin", "ac", "delete", true},
+		{"member", "ac", "read", true},
+		{"member", "member", "create", false},
+		{"member, admin", "invitation", "cancel", true},
+		{" ,member", "invitation", "create", false},
+		{"auditor", "ac", "read", false},
+	} {
+		got := OrganizationRoles.AllowsAny(RoleList(tc.roles), Request{tc.res: {List: []string{tc.act}}})
+		if got != tc.want {
+			t.Errorf("%q %s:%s = %v, want %v", tc.roles, tc.res, tc.act, got, tc.want)
+		}
+	}
+	if got := RoleList(" admin, ,owner "); len(got) != 2 || got[0] != "admin" || got[1] != "owner" {
+		t.Errorf("RoleList = %q", got)
+	}
+}

@@ -206,6 +206,15 @@ type Host interface {
 	// SendLink mails a link to the address in the background, with the message kind's template
 	// ("magic-link"); delivery failures are logged without the link.
 	SendLink(kind, to, link string, expiresIn time.Duration)
+	// SetSessionFields sets the plugin's session fields on the session with this token (bumping
+	// updatedAt, as Better-Auth's updateSession does) and returns the stored session; cached
+	// copies are forgotten, so every instance prints the new values. An unknown token is
+	// store.ErrNotFound.
+	SetSessionFields(ctx context.Context, token string, vals map[string]store.Value) (*store.Session, error)
+	// SendMail renders and sends one message now and returns the delivery error, for a plugin
+	// whose request must fail when its mail cannot go out (organization's invitation). The mail
+	// has no code or secret that may reach a log.
+	SendMail(ctx context.Context, m Mail) error
 	// ProveEmail is what a sign-in that proves control of the user's mailbox (magic link, e-mail
 	// OTP) does to a user whose address is not verified yet, before the session is made, as
 	// Better-Auth's revokeUnprovenAccountAccess: every account (password included) and session
@@ -246,6 +255,15 @@ type Host interface {
 	// sessions on reset, and the credential account gets the new hash (created when the user
 	// had none).
 	ResetUserPassword(ctx context.Context, userID, password string, consume func(ctx context.Context, tx *store.Store) error) error
+}
+
+// Mail is a message a plugin sends with Host.SendMail: Kind names the template
+// ("organization-invitation"), To the recipient; the other fields are the template's data.
+type Mail struct {
+	Kind, To, URL string
+	// Organization, Inviter (a name), InviterEmail and Role describe an invitation.
+	Organization, Inviter, InviterEmail, Role string
+	ExpiresIn                                 time.Duration
 }
 
 // NewSession is a session a plugin starts for a user (Host.StartSession).
@@ -365,6 +383,9 @@ type Error struct {
 	Status  int
 	Code    string
 	Message string
+	// Details are more keys of the body, printed after code in sorted order (organization's
+	// missingPermissions); nil for none.
+	Details map[string]any
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

@@ -121,6 +121,9 @@ export function parseEml(raw) {
 
 /** The Go server's mail kind, from its (built-in template) subject. */
 export function kindFromSubject(subject) {
+  // the organization plugin's invitation ("<inviter> invited you to <organization> on <app>"; the
+  // reference records it as kind invitation). First: an organization's name may say anything.
+  if (/ invited you to /i.test(subject)) return 'invitation';
   // the e-mail OTP plugin's codes (the reference records them as email-otp-<type>)
   if (/^your code to sign in to/i.test(subject)) return 'email-otp-sign-in';
   if (/^your code to verify your email/i.test(subject)) return 'email-otp-email-verification';
@@ -134,8 +137,6 @@ export function kindFromSubject(subject) {
   if (/sign-in code|two-factor|verification code/i.test(subject)) return 'two-factor-otp';
   // the magic-link plugin's sign-in link (the reference records it as kind magic-link)
   if (/sign-in link/i.test(subject)) return 'magic-link';
-  // the organization plugin's invitation (the reference records it as kind invitation)
-  if (/invit/i.test(subject)) return 'invitation';
   return `unknown subject: ${subject}`;
 }
 
@@ -144,7 +145,8 @@ export function otpOfText(text) {
   return /^[ \t]*(\d{4,10})[ \t]*$/m.exec(text ?? '')?.[1];
 }
 
-/** The token a link carries: ?token=, or the last path segment of /reset-password/:token or /accept-invitation/:id. */
+/** The token a link carries: ?token=, or the last path segment of /reset-password/:token or
+ * /accept-invitation/:invitationId. */
 export function tokenOfLink(link) {
   const u = new URL(link);
   if (u.searchParams.has('token')) return u.searchParams.get('token');

@@ -112,6 +112,9 @@ const BUILDERS = {
   // invitation e-mail is recorded with kind "invitation", the invitee's address in `to`, the accept
   // link the Go server mails (<BETTER_AUTH_URL>/accept-invitation/<id>) in `url` and the invitation
   // id in `token`. Dynamic access control needs an ac instance: the default statements'.
+  // REF_ORGANIZATION_SEND_FAIL=true makes every invitation mail throw, as a dead mail server would
+  // (Better-Auth logs it and still answers 200 with the invitation; the Go server answers 500
+  // FAILED_TO_SEND_INVITATION and keeps no invitation).
   organization: async (mailbox) => {
     const e = process.env;
     const bool = (v) => ['1', 'true', 'yes', 'on'].includes((v ?? '').toLowerCase());
@@ -126,6 +129,7 @@ const BUILDERS = {
     const base = (e.BETTER_AUTH_URL || '').replace(/\/+$/, '');
     return plugins.organization({
       sendInvitationEmail: async ({ id, email }) => {
+        if (e.REF_ORGANIZATION_SEND_FAIL === 'true') throw new Error('mail server refused');
         mailbox.push({ kind: 'invitation', to: email, url: `${base}/accept-invitation/${id}`, token: id, newEmail: null, at: Date.now() });
       },
       ...(e.ORGANIZATION_LIMIT && { organizationLimit: Number(e.ORGANIZATION_LIMIT) }),
@@ -133,6 +137,7 @@ const BUILDERS = {
       ...(e.ORGANIZATION_INVITATION_LIMIT && { invitationLimit: Number(e.ORGANIZATION_INVITATION_LIMIT) }),
       ...(e.ORGANIZATION_INVITATION_EXPIRES_IN && { invitationExpiresIn: Number(e.ORGANIZATION_INVITATION_EXPIRES_IN) }),
       ...(bool(e.ORGANIZATION_REQUIRE_EMAIL_VERIFICATION_ON_INVITATION) && { requireEmailVerificationOnInvitation: true }),
+      ...(['0', 'false', 'no', 'off'].includes((e.ORGANIZATION_ALLOW_USER_TO_CREATE ?? '').toLowerCase()) && { allowUserToCreateOrganization: false }),
       ...(bool(e.ORGANIZATION_TEAMS) && { teams: { enabled: true } }),
       ...(dynamic && { ac, dynamicAccessControl: { enabled: true } }),
     });

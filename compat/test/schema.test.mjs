@@ -209,6 +209,18 @@ compareSchemas('schema with admin (and username, two-factor, last-login-method)'
   },
 });
 
+compareSchemas('schema with organization (teams and dynamic access control on)', {
+  env: { BETTER_AUTH_PLUGINS: 'organization', ORGANIZATION_TEAMS: 'true', ORGANIZATION_DYNAMIC_ACCESS_CONTROL: 'true' },
+  pluginTables: ['organization', 'member', 'invitation', 'team', 'teamMember', 'organizationRole'],
+  referenceGuard: (cols, refSchema) => {
+    for (const name of ['session.activeOrganizationId', 'session.activeTeamId', 'invitation.teamId', 'teamMember.membershipKey']) {
+      assert.ok(cols[name], `the reference added ${name}`);
+    }
+    assert.equal(refSchema.columnOrder.find((r) => r.table_name === 'invitation').columns, 'id,organizationId,email,role,teamId,status,expiresAt,createdAt,inviterId');
+    assert.ok(refSchema.constraints.some((c) => c.table_name === 'member' && c.constraint_type === 'FOREIGN KEY' && c.ref_table === 'organization' && c.delete_rule === 'CASCADE'), 'member.organizationId references organization on delete cascade');
+  },
+});
+
 compareSchemas('schema with admin and organization (teams, dynamic access control)', {
   env: { BETTER_AUTH_PLUGINS: 'admin,organization', ORGANIZATION_TEAMS: 'true', ORGANIZATION_DYNAMIC_ACCESS_CONTROL: 'true' },
   pluginTables: ['invitation', 'member', 'organization', 'organizationRole', 'team', 'teamMember'],

@@ -522,6 +522,65 @@ compatSuite(
       await getSorted(s, owner.b, 'list-teams', {}, 'name');
     });
 
+    scenario('edge cases: escalation, filters, a deleted organization seen by its members, team rows of removed members, a removed user', async (s) => {
+      const { org, owner, admin, member, outsider } = await team(s, 'edge');
+      // an admin may not make themself owner; the owner may make the admin an owner
+      await post(admin.b, 'update-member-role', { memberId: admin.member.id, role: 'owner' });
+      await post(admin.b, 'update-member-role', { memberId: admin.member.id, role: ['owner', 'admin'] });
+      await post(member.b, 'update-member-role', { memberId: member.member.id, role: 'admin' });
+      await get(owner.b, 'list-members', { filterField: 'role', filterValue: 'member', filterOperator: 'contains', sortBy: 'createdAt' });
+      await get(owner.b, 'list-members', { filterField: 'role', filterValue: 'adm', filterOperator: 'starts_with' });
+      await get(owner.b, 'list-members', { filterField: 'role', filterValue: 'x', filterOperator: 'bogus' });
+      await get(owner.b, 'list-members', { sortBy: 'role', sortDirection: 'asc' });
+      await get(owner.b, 'list-members', { sortBy: 'createdAt', sortDirection: 'sideways' });
+      await get(owner.b, 'list-members', { sortBy: 'createdAt', limit: '0' });
+      await get(owner.b, 'list-members', { sortBy: 'createdAt', offset: '10' });
+      await get(owner.b, 'list-members', { organizationId: org.id, organizationSlug: `edge-${s.tag}`, sortBy: 'createdAt' });
+      // invitations as seen by a member in get-full-organization, and the owner's with membersLimit
+      await post(owner.b, 'invite-member', { email: s.email('edge-guest'), role: 'member' });
+      await s.mail(s.email('edge-guest'), { kind: 'invitation' });
+      await getSorted(s, member.b, 'get-full-organization', {}, memberKey);
+      await get(owner.b, 'get-full-organization', { membersLimit: '1' }, { record: false }).then((r) => s.record('owner: get-full-organization membersLimit 1 (counts)', { status: r.status, members: r.json?.members?.length, invitations: r.json?.invitations?.length, teams: r.json?.teams?.length }));
+      // a team member removed from the organization leaves the team too
+      const t = await post(owner.b, 'create-team', { name: `Edge team ${s.tag}` });
+      await post(owner.b, 'add-team-member', { teamId: t.json?.id, userId: member.id });
+      await post(member.b, 'set-active-team', { teamId: t.json?.id });
+      await post(owner.b, 'remove-member', { memberIdOrEmail: member.member.id });
+      await get(member.b, 'list-user-teams');
+      await get(owner.b, 'list-team-members', { teamId: t.json?.id }, { record: false }).then((r) => s.record('team members after the removal (user ids as owner/member)', { status: r.status, users: Array.isArray(r.json) ? r.json.map((x) => (x.userId === owner.id ? 'owner' : x.userId === member.id ? 'member' : 'other')).sort() : r.json }));
+      const gm = await member.b.get('/get-session', { record: false });
+      s.record('the removed member\'s session', { activeOrganizationId: gm.json?.session?.activeOrganizationId ?? null, activeTeamId: gm.json?.session?.activeTeamId ?? null });
+      // set-active-team of another organization's team
+      const other = await createOrg(s, outsider.b, 'edge-other');
+      const otherTeams = await get(outsider.b, 'list-teams', {}, { record: false });
+      await post(owner.b, 'set-active-team', { teamId: otherTeams.json?.[0]?.id });
+      await post(owner.b, 'add-team-member', { teamId: otherTeams.json?.[0]?.id, userId: owner.id });
+      await get(owner.b, 'list-teams', { organizationId: other.id });
+      // update-team: an empty name, another organization
+      await post(owner.b, 'update-team', { teamId: t.json?.id, data: { name: '' } });
+      await post(owner.b, 'update-team', { teamId: t.json?.id, data: { organizationId: other.id } });
+      await post(owner.b, 'update-team', { teamId: otherTeams.json?.[0]?.id, data: { name: 'Stolen' } });
+      // the admin plugin removes the admin user: the member row goes with it
+      await s.sql(`update "user" set "role" = 'admin' where "id" = $1`, [outsider.id]);
+      const sa = s.browser();
+      await s.signIn(sa, { email: outsider.email }, { record: false });
+      const rm = await sa.post('/admin/remove-user', { json: { userId: admin.id } });
+      s.expect('remove-user: success', rm.status === 200, rm.json);
+      await getSorted(s, owner.b, 'list-members', {}, memberKey);
+      // deleting the organization: the members' sessions and lists
+      await post(owner.b, 'set-active', { organizationId: org.id });
+      const gone = await post(owner.b, 'delete', { organizationId: org.id });
+      s.expect('deleted', gone.status === 200, gone.json);
+      await get(owner.b, 'list');
+      await get(owner.b, 'list-teams');
+      await get(owner.b, 'get-active-member');
+      await get(owner.b, 'list-invitations');
+      const [{ n }] = await s.sql('select count(*)::int as n from "invitation" where "organizationId" = $1', [org.id]);
+      const [{ m }] = await s.sql('select count(*)::int as m from "member" where "organizationId" = $1', [org.id]);
+      const [{ k }] = await s.sql('select count(*)::int as k from "team" where "organizationId" = $1', [org.id]);
+      s.record('rows left of the deleted organization', { invitations: n, members: m, teams: k });
+    });
+
     scenario('has-permission as owner, admin, member, non-member and signed out', async (s) => {
       const { org, owner, admin, member, outsider } = await team(s, 'perm');
       const hp = (b, json) => post(b, 'has-permission', json);

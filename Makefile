@@ -39,6 +39,10 @@ bench-smoke: ## the benchmark's short version for CI (~1 min; must run, not meet
 soak: ## mixed workload at a fixed rate for 3 minutes; fails on any 5xx or growing memory (SOAK_ARGS to change)
 	go run ./bench/soak $(or $(SOAK_ARGS),-duration 3m -rate 60)
 
+.PHONY: examples
+examples: build ## the examples/ services (FastAPI, Node) verifying the binary's JWTs (needs Node and python3-fastapi, -jwt, -uvicorn; ~15 s)
+	AUTHSERVER_BIN=$(BIN) examples/test.sh
+
 .PHONY: web e2e
 web: ## rebuild the web app (frontend/) into web/dist, which the binary embeds; commit the result
 	cd frontend && npm ci --no-audit --no-fund && npm run build

@@ -8,6 +8,7 @@ import (
 	"authserver/auth/admin"
 	"authserver/auth/anonymous"
 	"authserver/auth/emailotp"
+	"authserver/auth/jwt"
 	"authserver/auth/lastloginmethod"
 	"authserver/auth/magiclink"
 	"authserver/auth/onetimetoken"
@@ -48,6 +49,11 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 		cfg, err := emailotp.LoadConfig(getenv)
 		return emailotp.New(cfg), err
 	},
+	jwt.ID: func(getenv func(string) string, s site) (plugin.Plugin, error) {
+		// The issuer and audience default to the server's origin, as Better-Auth's to baseURL's.
+		cfg, err := jwt.LoadConfig(getenv, s.BaseURL)
+		return jwt.New(cfg), err
+	},
 	lastloginmethod.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
 		cfg, err := lastloginmethod.LoadConfig(getenv)
 		return lastloginmethod.New(cfg), err
@@ -87,7 +93,7 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 // notImplementedPlugins are Better-Auth plugins this server does not implement yet. Naming one
 // refuses to start, so nobody believes a plugin is on when it is not.
 var notImplementedPlugins = []string{
-	"jwt", "multi-session", "api-key", "device-authorization", "open-api",
+	"multi-session", "api-key", "device-authorization", "open-api",
 }
 
 // loadPlugins builds the plugins named in BETTER_AUTH_PLUGINS (comma-separated Better-Auth names),

@@ -1,6 +1,7 @@
 // `make e2e` / `npm test`: builds the Go binary, checks for Chromium, then runs the node:test
 // suites (each starts the binary on a free port with its own DATA_DIR, on SQLite and on Postgres).
-// Exits non-zero when anything fails. Options (environment):
+// Exits non-zero when anything fails. Arguments pick test files by name (`node run.mjs admin`
+// runs tests/admin.test.mjs); none runs them all. Options (environment):
 //   E2E_DATABASES=sqlite           only some databases (default sqlite,postgres)
 //   E2E_PG_ADMIN_URL=postgres://…  where throwaway databases are created (default the local test database)
 //   CHROMIUM_PATH=/usr/bin/chromium
@@ -55,7 +56,15 @@ if (!idpBin) {
 }
 
 const testsDir = join(here, "tests");
-const files = (await readdir(testsDir)).filter((f) => f.endsWith(".test.mjs")).sort().map((f) => join(testsDir, f));
+const only = process.argv.slice(2);
+const files = (await readdir(testsDir))
+  .filter((f) => f.endsWith(".test.mjs") && (only.length === 0 || only.some((o) => f.includes(o))))
+  .sort()
+  .map((f) => join(testsDir, f));
+if (files.length === 0) {
+  console.error(`e2e: no test file matches ${only.join(", ")}`);
+  process.exit(1);
+}
 const run = spawnSync(
   process.execPath,
   ["--test", "--test-concurrency=1", "--test-reporter=spec", "--test-timeout=240000", ...files],

@@ -38,7 +38,7 @@ func (m *Manager) setCookie(w http.ResponseWriter, r *http.Request, token string
 	}
 	h := w.Header()
 	h.Set(AuthTokenHeader, signed)
-	exposeHeader(h, AuthTokenHeader)
+	ExposeHeader(h, AuthTokenHeader)
 	if m.cfg.CookieCache {
 		if a == nil {
 			if sess, u, err := m.st.SessionByToken(r.Context(), token); err == nil {
@@ -131,8 +131,9 @@ func (m *Manager) appendCookie(w http.ResponseWriter, name, value string, a cook
 	w.Header().Add("Set-Cookie", formatSetCookie(name, value, a))
 }
 
-// exposeHeader adds name to Access-Control-Expose-Headers so browsers let scripts read it.
-func exposeHeader(h http.Header, name string) {
+// ExposeHeader adds name to Access-Control-Expose-Headers, keeping the entries already there, so
+// browsers let scripts read it, as Better-Auth's plugins do for the headers they set.
+func ExposeHeader(h http.Header, name string) {
 	cur := h.Get("Access-Control-Expose-Headers")
 	for _, p := range strings.Split(cur, ",") {
 		if strings.EqualFold(strings.TrimSpace(p), name) {

@@ -300,7 +300,34 @@ func (h *authHandler) getSession(c *call) error {
 	case a == nil:
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, []byte("null"))
 	}
+	if err := h.sessionHeaders(c, a); err != nil {
+		return err
+	}
 	return ok(c, sessionUserResponse{Session: h.newSessionResponse(&a.Session), User: h.newUserResponse(&a.User)})
+}
+
+// sessionHeaders sets the headers the plugins add to a get-session answer that carries a session
+// (jwt's set-auth-jwt), each exposed to browser scripts.
+func (h *authHandler) sessionHeaders(c *call, a *session.Auth) error {
+	if h.auth == nil {
+		return nil
+	}
+	for _, p := range h.auth.Plugins() {
+		f := p.Hooks.SessionHeaders
+		if f == nil {
+			continue
+		}
+		hs, err := f(c.Request().Context(), h.auth, a)
+		if err != nil {
+			return err
+		}
+		rh := c.Response().Header()
+		for _, x := range hs {
+			rh.Set(x.Name, x.Value)
+			session.ExposeHeader(rh, x.Name)
+		}
+	}
+	return nil
 }
 
 // postGetSession exists because Better-Auth routes POST /get-session only to refuse it unless

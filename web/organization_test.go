@@ -932,3 +932,29 @@ func TestOrganizationBadInput(t *testing.T) {
 		}
 	})
 }
+
+// ORGANIZATION_MAXIMUM_TEAMS, ORGANIZATION_MAXIMUM_MEMBERS_PER_TEAM and
+// ORGANIZATION_CANCEL_PENDING_INVITATIONS_ON_REINVITE.
+func TestOrganizationTeamLimitsAndReInvite(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		s := newOrgSetup(t, st, map[string]string{"ORGANIZATION_TEAMS": "true", "ORGANIZATION_MAXIMUM_TEAMS": "2",
+			"ORGANIZATION_MAXIMUM_MEMBERS_PER_TEAM": "1", "ORGANIZATION_CANCEL_PENDING_INVITATIONS_ON_REINVITE": "true"}, "alice", "bob")
+		a := s.users["alice"]
+		s.create(t, "alice", "acme")
+		def := s.session(t, "alice")["activeTeamId"]
+		expect(t, a.do("POST", "/api/auth/organization/create-team", map[string]any{"name": "Two"}), 200, "")
+		expect(t, a.do("POST", "/api/auth/organization/create-team", map[string]any{"name": "Three"}), 400, "YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_TEAMS")
+		expect(t, a.do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "bob@example.com", "role": "member", "teamId": def}), 403, "TEAM_MEMBER_LIMIT_REACHED")
+		first := a.do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "bob@example.com", "role": "member"})
+		expect(t, first, 200, "")
+		second := a.do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "bob@example.com", "role": "admin"})
+		expect(t, second, 200, "")
+		if second.JSON["id"] == first.JSON["id"] || second.JSON["role"] != "admin" {
+			t.Errorf("re-invite = %s", second.Raw)
+		}
+		expect(t, s.users["bob"].do("POST", "/api/auth/organization/accept-invitation", map[string]any{"invitationId": first.JSON["id"]}), 400, "INVITATION_NOT_FOUND")
+		expect(t, s.users["bob"].do("POST", "/api/auth/organization/accept-invitation", map[string]any{"invitationId": second.JSON["id"]}), 200, "")
+		expect(t, a.do("POST", "/api/auth/organization/add-team-member", map[string]any{"teamId": def, "userId": s.ids["bob"]}), 403, "TEAM_MEMBER_LIMIT_REACHED")
+		expect(t, a.do("POST", "/api/auth/organization/add-team-member", map[string]any{"teamId": def, "userId": s.ids["alice"]}), 200, "")
+	})
+}

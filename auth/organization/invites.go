@@ -140,7 +140,7 @@ func (o *org) invite(ctx context.Context, r *plugin.Request) (*plugin.Response, 
 		return nil, err
 	}
 	resend, _ := r.Body["resend"].(bool)
-	if len(pending) > 0 && !resend {
+	if len(pending) > 0 && !resend && !o.cfg.CancelPendingOnReInvite {
 		return nil, badRequest("USER_IS_ALREADY_INVITED_TO_THIS_ORGANIZATION")
 	}
 	organization, err := o.orgByID(ctx, st, orgID)
@@ -150,7 +150,7 @@ func (o *org) invite(ctx context.Context, r *plugin.Request) (*plugin.Response, 
 	if organization == nil {
 		return nil, badRequest("ORGANIZATION_NOT_FOUND")
 	}
-	if len(pending) > 0 {
+	if len(pending) > 0 && resend {
 		inv := pending[0]
 		if !iAmCreator && inv.Role != nil && contains(roleNames(*inv.Role), CreatorRole) {
 			return nil, forbidden("YOU_ARE_NOT_ALLOWED_TO_INVITE_USER_WITH_THIS_ROLE")
@@ -165,6 +165,11 @@ func (o *org) invite(ctx context.Context, r *plugin.Request) (*plugin.Response, 
 			return nil, errMailFailed
 		}
 		return &plugin.Response{Body: o.invitationOut(&inv)}, nil
+	}
+	if len(pending) > 0 && o.cfg.CancelPendingOnReInvite {
+		if _, err := o.setStatus(ctx, st, pending[0].ID, statusCanceled, ""); err != nil {
+			return nil, err
+		}
 	}
 	all, err := o.pendingInvitations(ctx, st, orgID, "", now)
 	if err != nil {
@@ -184,6 +189,17 @@ func (o *org) invite(ctx context.Context, r *plugin.Request) (*plugin.Response, 
 				return nil, err
 			} else if t == nil {
 				return nil, badRequest("TEAM_NOT_FOUND")
+			}
+		}
+		if o.cfg.MaximumMembersPerTeam > 0 {
+			for _, id := range teamIDs {
+				n, err := store.OrgCount[store.TeamMember](ctx, st, store.Query{Where: `"teamId" = ?`, Args: []any{id}})
+				if err != nil {
+					return nil, err
+				}
+				if n >= int64(o.cfg.MaximumMembersPerTeam) {
+					return nil, forbidden("TEAM_MEMBER_LIMIT_REACHED")
+				}
 			}
 		}
 	}

@@ -55,13 +55,22 @@ type Config struct {
 	Teams bool
 	// DynamicAccessControl (dynamicAccessControl.enabled) lets organizations define roles.
 	DynamicAccessControl bool
+	// CancelPendingOnReInvite (cancelPendingInvitationsOnReInvite): inviting an address again
+	// cancels its pending invitation instead of refusing.
+	CancelPendingOnReInvite bool
+	// MaximumTeams (teams.maximumTeams) caps an organization's teams; 0 is no cap.
+	MaximumTeams int
+	// MaximumMembersPerTeam (teams.maximumMembersPerTeam) caps a team's members; 0 is no cap.
+	MaximumMembersPerTeam int
 }
 
 // LoadConfig reads ORGANIZATION_LIMIT, ORGANIZATION_MEMBERSHIP_LIMIT,
 // ORGANIZATION_INVITATION_LIMIT, ORGANIZATION_INVITATION_EXPIRES_IN (seconds),
 // ORGANIZATION_REQUIRE_EMAIL_VERIFICATION_ON_INVITATION, ORGANIZATION_ALLOW_USER_TO_CREATE,
-// ORGANIZATION_TEAMS and ORGANIZATION_DYNAMIC_ACCESS_CONTROL, as Better-Auth's options of the same
-// meaning. baseURL is BETTER_AUTH_URL.
+// ORGANIZATION_CANCEL_PENDING_INVITATIONS_ON_REINVITE, ORGANIZATION_TEAMS,
+// ORGANIZATION_MAXIMUM_TEAMS, ORGANIZATION_MAXIMUM_MEMBERS_PER_TEAM and
+// ORGANIZATION_DYNAMIC_ACCESS_CONTROL, as Better-Auth's options of the same meaning. baseURL is
+// BETTER_AUTH_URL.
 func LoadConfig(getenv func(string) string, baseURL string) (Config, error) {
 	c := Config{BaseURL: strings.TrimRight(baseURL, "/"), MembershipLimit: DefaultMembershipLimit,
 		InvitationLimit: DefaultInvitationLimit, InvitationExpiresIn: DefaultInvitationExpiresIn}
@@ -70,7 +79,8 @@ func LoadConfig(getenv func(string) string, baseURL string) (Config, error) {
 		name string
 		dst  *int
 	}{{"ORGANIZATION_LIMIT", &c.OrganizationLimit}, {"ORGANIZATION_MEMBERSHIP_LIMIT", &c.MembershipLimit},
-		{"ORGANIZATION_INVITATION_LIMIT", &c.InvitationLimit}} {
+		{"ORGANIZATION_INVITATION_LIMIT", &c.InvitationLimit}, {"ORGANIZATION_MAXIMUM_TEAMS", &c.MaximumTeams},
+		{"ORGANIZATION_MAXIMUM_MEMBERS_PER_TEAM", &c.MaximumMembersPerTeam}} {
 		if v := strings.TrimSpace(getenv(o.name)); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {
@@ -94,6 +104,7 @@ func LoadConfig(getenv func(string) string, baseURL string) (Config, error) {
 		neg  bool
 	}{{"ORGANIZATION_REQUIRE_EMAIL_VERIFICATION_ON_INVITATION", &c.RequireEmailVerificationOnInvitation, false},
 		{"ORGANIZATION_ALLOW_USER_TO_CREATE", &c.DisallowCreate, true},
+		{"ORGANIZATION_CANCEL_PENDING_INVITATIONS_ON_REINVITE", &c.CancelPendingOnReInvite, false},
 		{"ORGANIZATION_TEAMS", &c.Teams, false}, {"ORGANIZATION_DYNAMIC_ACCESS_CONTROL", &c.DynamicAccessControl, false}} {
 		v := strings.ToLower(strings.TrimSpace(getenv(o.name)))
 		switch v {
@@ -111,8 +122,8 @@ func LoadConfig(getenv func(string) string, baseURL string) (Config, error) {
 
 // The session fields: the active organization, and with teams the active team.
 var (
-	ActiveOrganizationField = store.Field{Name: "activeOrganizationId", Type: store.StringField, Nullable: true}
-	ActiveTeamField         = store.Field{Name: "activeTeamId", Type: store.StringField, Nullable: true}
+	ActiveOrganizationField = store.Field{Name: "activeOrganizationId", Type: store.StringField, Nullable: true, ReadOnly: true}
+	ActiveTeamField         = store.Field{Name: "activeTeamId", Type: store.StringField, Nullable: true, ReadOnly: true}
 )
 
 func table(name, pg, lite string) store.PluginMigration {

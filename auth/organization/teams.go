@@ -25,10 +25,20 @@ func (o *org) teamMember(ctx context.Context, st *store.Store, teamID, userID st
 }
 
 // addToTeam makes userID a member of teamID unless they are one already (Better-Auth's
-// findOrCreateTeamMember), keeping the team's member count.
+// findOrCreateTeamMember), keeping the team's member count; a full team (MaximumMembersPerTeam)
+// is 403 TEAM_MEMBER_LIMIT_REACHED.
 func (o *org) addToTeam(ctx context.Context, st *store.Store, teamID, userID string, now time.Time) (*store.TeamMember, error) {
 	if tm, err := o.teamMember(ctx, st, teamID, userID); err != nil || tm != nil {
 		return tm, err
+	}
+	if o.cfg.MaximumMembersPerTeam > 0 {
+		n, err := store.OrgCount[store.TeamMember](ctx, st, store.Query{Where: `"teamId" = ?`, Args: []any{teamID}})
+		if err != nil {
+			return nil, err
+		}
+		if n >= int64(o.cfg.MaximumMembersPerTeam) {
+			return nil, forbidden("TEAM_MEMBER_LIMIT_REACHED")
+		}
 	}
 	key := membershipKey(teamID, userID)
 	created := store.NewTime(now)
@@ -87,6 +97,15 @@ func (o *org) createTeam(ctx context.Context, r *plugin.Request) (*plugin.Respon
 		return nil, err
 	} else if !ok {
 		return nil, forbidden("YOU_ARE_NOT_ALLOWED_TO_CREATE_TEAMS_IN_THIS_ORGANIZATION")
+	}
+	if o.cfg.MaximumTeams > 0 {
+		n, err := store.OrgCount[store.Team](ctx, st, store.Query{Where: `"organizationId" = ?`, Args: []any{orgID}})
+		if err != nil {
+			return nil, err
+		}
+		if n >= int64(o.cfg.MaximumTeams) {
+			return nil, badRequest("YOU_HAVE_REACHED_THE_MAXIMUM_NUMBER_OF_TEAMS")
+		}
 	}
 	if organization, err := o.orgByID(ctx, st, orgID); err != nil {
 		return nil, err

@@ -110,6 +110,16 @@ type Hooks struct {
 	// ListSessions filters the sessions the core GET /list-sessions prints (admin hides
 	// impersonation sessions); it returns the ones to keep, in order.
 	ListSessions func(st *store.Store, sessions []store.Session) []store.Session
+	// SessionHeaders runs when GET /get-session answers a session (not when it answers null),
+	// as Better-Auth's after-hooks on /get-session: the headers it returns are set on the answer
+	// and added to Access-Control-Expose-Headers so browser scripts can read them (jwt's
+	// set-auth-jwt). An error fails the answer.
+	SessionHeaders func(ctx context.Context, h Host, a *session.Auth) ([]Header, error)
+}
+
+// Header is a response header a plugin sets (Hooks.SessionHeaders).
+type Header struct {
+	Name, Value string
 }
 
 // Attempt is a sign-in whose credentials are checked but that has no session yet, as a

@@ -138,7 +138,14 @@ const BUILDERS = {
       ...(e.ORGANIZATION_INVITATION_EXPIRES_IN && { invitationExpiresIn: Number(e.ORGANIZATION_INVITATION_EXPIRES_IN) }),
       ...(bool(e.ORGANIZATION_REQUIRE_EMAIL_VERIFICATION_ON_INVITATION) && { requireEmailVerificationOnInvitation: true }),
       ...(['0', 'false', 'no', 'off'].includes((e.ORGANIZATION_ALLOW_USER_TO_CREATE ?? '').toLowerCase()) && { allowUserToCreateOrganization: false }),
-      ...(bool(e.ORGANIZATION_TEAMS) && { teams: { enabled: true } }),
+      ...(bool(e.ORGANIZATION_CANCEL_PENDING_INVITATIONS_ON_REINVITE) && { cancelPendingInvitationsOnReInvite: true }),
+      ...(bool(e.ORGANIZATION_TEAMS) && {
+        teams: {
+          enabled: true,
+          ...(e.ORGANIZATION_MAXIMUM_TEAMS && { maximumTeams: Number(e.ORGANIZATION_MAXIMUM_TEAMS) }),
+          ...(e.ORGANIZATION_MAXIMUM_MEMBERS_PER_TEAM && { maximumMembersPerTeam: Number(e.ORGANIZATION_MAXIMUM_MEMBERS_PER_TEAM) }),
+        },
+      }),
       ...(dynamic && { ac, dynamicAccessControl: { enabled: true } }),
     });
   },
@@ -148,6 +155,30 @@ const BUILDERS = {
       ...(e.OTT_EXPIRES_IN && { expiresIn: Number(e.OTT_EXPIRES_IN) }),
       ...(e.OTT_DISABLE_SET_SESSION_COOKIE === 'true' && { disableSetSessionCookie: true }),
       ...(e.OTT_STORE_TOKEN && { storeToken: e.OTT_STORE_TOKEN }),
+    });
+  },
+  // JWTs for other backends: GET /token, GET /jwks and set-auth-jwt on get-session, with options
+  // from the JWT_* variables the Go server reads (times in seconds, as Better-Auth takes them).
+  jwt: async () => {
+    const e = process.env;
+    const alg = e.JWT_KEY_PAIR_ALG;
+    const audience = e.JWT_AUDIENCE?.includes(',') ? e.JWT_AUDIENCE.split(',').map((s) => s.trim()).filter(Boolean) : e.JWT_AUDIENCE;
+    const jwks = {
+      ...(alg && { keyPairConfig: alg === 'EdDSA' ? { alg, crv: 'Ed25519' } : { alg, ...(e.JWT_KEY_PAIR_MODULUS_LENGTH && { modulusLength: Number(e.JWT_KEY_PAIR_MODULUS_LENGTH) }) } }),
+      ...(e.JWT_ROTATION_INTERVAL && { rotationInterval: Number(e.JWT_ROTATION_INTERVAL) }),
+      ...(e.JWT_GRACE_PERIOD && { gracePeriod: Number(e.JWT_GRACE_PERIOD) }),
+      ...(e.JWT_JWKS_PATH && { jwksPath: e.JWT_JWKS_PATH }),
+      ...(e.JWT_DISABLE_PRIVATE_KEY_ENCRYPTION === 'true' && { disablePrivateKeyEncryption: true }),
+    };
+    const jwt = {
+      ...(e.JWT_ISSUER && { issuer: e.JWT_ISSUER }),
+      ...(audience && { audience }),
+      ...(e.JWT_EXPIRATION_TIME && { expirationTime: e.JWT_EXPIRATION_TIME }),
+    };
+    return (await import('better-auth/plugins')).jwt({
+      jwks,
+      jwt,
+      ...(e.JWT_DISABLE_SETTING_JWT_HEADER === 'true' && { disableSettingJwtHeader: true }),
     });
   },
 };

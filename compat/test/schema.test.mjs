@@ -209,6 +209,19 @@ compareSchemas('schema with admin (and username, two-factor, last-login-method)'
   },
 });
 
+compareSchemas('schema with jwt (issue 18)', {
+  env: { BETTER_AUTH_PLUGINS: 'jwt' },
+  pluginTables: ['jwks'],
+  referenceGuard: (cols, refSchema) => {
+    assert.equal(refSchema.columnOrder.find((r) => r.table_name === 'jwks').columns, 'id,publicKey,privateKey,createdAt,expiresAt,alg,crv');
+    const types = Object.fromEntries(['publicKey', 'privateKey', 'createdAt', 'expiresAt', 'alg', 'crv'].map((c) => [c, [cols[`jwks.${c}`].data_type, cols[`jwks.${c}`].is_nullable]]));
+    assert.deepEqual(types, {
+      publicKey: ['text', 'NO'], privateKey: ['text', 'NO'], createdAt: ['timestamp with time zone', 'NO'],
+      expiresAt: ['timestamp with time zone', 'YES'], alg: ['text', 'YES'], crv: ['text', 'YES'],
+    });
+  },
+});
+
 compareSchemas('schema with organization (teams and dynamic access control on)', {
   env: { BETTER_AUTH_PLUGINS: 'organization', ORGANIZATION_TEAMS: 'true', ORGANIZATION_DYNAMIC_ACCESS_CONTROL: 'true' },
   pluginTables: ['organization', 'member', 'invitation', 'team', 'teamMember', 'organizationRole'],

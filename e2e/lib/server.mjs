@@ -88,6 +88,8 @@ export async function startServer({ bin, db, host = "127.0.0.1", port: wantPort,
     baseURL,
     dataDir,
     db,
+    // The environment it runs with: the binary's subcommands (`authserver admin …`) need the same.
+    env,
     logs: () => readFile(logPath, "utf8"),
     async stop() {
       if (!exited) {

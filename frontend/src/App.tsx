@@ -1,8 +1,10 @@
-import { useEffect, useRef, type ReactNode } from "react";
+import { useEffect, useRef, useState, type ReactNode } from "react";
 import { Link, Navigate, NavLink, Route, Routes, useLocation, useNavigate } from "react-router-dom";
-import { isSigningOut, signOut, useSession } from "./auth";
+import { impersonator, useIsAdmin } from "./access";
+import { authClient, isSigningOut, sessionSettles, signOut, useSession } from "./auth";
+import { fromAuth, type AppError } from "./errors";
 import { settings } from "./settings";
-import { Loading } from "./ui";
+import { ErrorAlert, Loading } from "./ui";
 import Home from "./pages/Home";
 import SignIn from "./pages/SignIn";
 import SignUp from "./pages/SignUp";
@@ -15,6 +17,7 @@ import Bookmarks from "./pages/Bookmarks";
 import Profile from "./pages/Profile";
 import Security from "./pages/Security";
 import NotFound from "./pages/NotFound";
+import Admin from "./pages/Admin";
 
 export default function App() {
   return (
@@ -31,6 +34,8 @@ export default function App() {
         <Route path="/bookmarks" element={<RequireAuth><Bookmarks /></RequireAuth>} />
         <Route path="/profile" element={<RequireAuth><Profile /></RequireAuth>} />
         <Route path="/security" element={<RequireAuth><Security /></RequireAuth>} />
+        {/* Admin has its own routes inside (/admin, /admin/users/:id): the page checks the role. */}
+        <Route path="/admin/*" element={<RequireAuth><Admin /></RequireAuth>} />
         {/* The sessions list moved into the security page; old links and bookmarks land on it. */}
         <Route path="/sessions" element={<Navigate to="/security#sessions" replace />} />
         <Route path="*" element={<NotFound />} />
@@ -51,8 +56,69 @@ function RequireAuth({ children }: { children: ReactNode }) {
   return <>{children}</>;
 }
 
+/** NavEntry is one link of the signed-in navigation; show hides it from who may not use it. */
+interface NavEntry {
+  to: string;
+  label: string;
+  show?: (who: { isAdmin: boolean }) => boolean;
+}
+
+// The signed-in navigation, in order. A new page adds its entry here and its route above.
+const signedInNav: NavEntry[] = [
+  { to: "/feed", label: "Feed" },
+  { to: "/bookmarks", label: "Bookmarks" },
+  { to: "/profile", label: "Profile" },
+  { to: "/security", label: "Security" },
+  { to: "/admin", label: "Admin", show: ({ isAdmin }) => isAdmin },
+];
+
+/**
+ * ImpersonationBanner tells an admin acting as someone else, on every page, whose account they
+ * are using, and ends it: stop-impersonating gives the browser the admin's own session back, and
+ * the admin returns to that user's admin page.
+ */
+function ImpersonationBanner() {
+  const { data } = useSession();
+  const navigate = useNavigate();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<AppError | null>(null);
+  const by = impersonator(data?.session);
+  if (!data || !by) return null;
+  const actingAs = data.user;
+
+  async function stop() {
+    setBusy(true);
+    setError(null);
+    const { error } = await authClient.admin.stopImpersonating();
+    if (error) {
+      setBusy(false);
+      setError(fromAuth(error));
+      return;
+    }
+    await sessionSettles((s) => s?.user.id === by);
+    setBusy(false);
+    navigate(`/admin/users/${encodeURIComponent(actingAs.id)}`);
+  }
+
+  return (
+    <div className="acting-banner" role="region" aria-label="Acting as another user">
+      <div className="acting-inner">
+        <p>
+          You are acting as <strong>{actingAs.name || actingAs.email}</strong>
+          {actingAs.name && <span className="acting-email"> ({actingAs.email})</span>}
+        </p>
+        <button type="button" className="button" onClick={() => void stop()} disabled={busy} aria-busy={busy || undefined}>
+          {busy ? "Stopping…" : "Stop"}
+        </button>
+      </div>
+      <ErrorAlert error={error} focus />
+    </div>
+  );
+}
+
 function Layout({ children }: { children: ReactNode }) {
   const { data } = useSession();
+  const isAdmin = useIsAdmin() === true;
   const navigate = useNavigate();
   const location = useLocation();
   const main = useRef<HTMLElement>(null);
@@ -78,6 +144,7 @@ function Layout({ children }: { children: ReactNode }) {
       <a className="skip-link" href="#main">
         Skip to content
       </a>
+      <ImpersonationBanner />
       <header className="site-header">
         <div className="header-inner">
           <Link to={data ? "/feed" : "/"} className="brand">
@@ -87,10 +154,11 @@ function Layout({ children }: { children: ReactNode }) {
           <nav aria-label="Main">
             {data ? (
               <ul className="nav-list">
-                <li><NavLink to="/feed">Feed</NavLink></li>
-                <li><NavLink to="/bookmarks">Bookmarks</NavLink></li>
-                <li><NavLink to="/profile">Profile</NavLink></li>
-                <li><NavLink to="/security">Security</NavLink></li>
+                {signedInNav
+                  .filter((e) => !e.show || e.show({ isAdmin }))
+                  .map((e) => (
+                    <li key={e.to}><NavLink to={e.to}>{e.label}</NavLink></li>
+                  ))}
                 <li>
                   <button type="button" className="link-button" onClick={onSignOut}>
                     Sign out

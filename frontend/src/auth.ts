@@ -1,5 +1,5 @@
 import { passkeyClient } from "@better-auth/passkey/client";
-import { emailOTPClient, magicLinkClient, twoFactorClient } from "better-auth/client/plugins";
+import { adminClient, emailOTPClient, magicLinkClient, twoFactorClient } from "better-auth/client/plugins";
 import { createAuthClient } from "better-auth/react";
 import { parseRetryAfter } from "./format";
 
@@ -54,8 +54,10 @@ export function takeTwoFactorChallenge(): TwoFactorChallenge | null {
 
 /**
  * authClient is the unmodified Better-Auth React client pointed at this same server, with the
- * client halves of the two-factor, passkey, magic-link and email-otp plugins (their calls answer
- * 404 when the server has them off; the pages ask settings() first).
+ * client halves of the two-factor, passkey, magic-link, email-otp and admin plugins (their calls
+ * answer 404 when the server has them off; the pages ask settings() first). The admin half also
+ * types the user's role and the session's impersonatedBy, and refetches the session after an
+ * impersonation starts or stops.
  */
 export const authClient = createAuthClient({
   baseURL: window.location.origin,
@@ -68,6 +70,7 @@ export const authClient = createAuthClient({
     passkeyClient(),
     magicLinkClient(),
     emailOTPClient(),
+    adminClient(),
   ],
   fetchOptions: {
     onSuccess(ctx) {
@@ -120,8 +123,16 @@ export function refreshSession() {
  * sending a just-signed-in user back to sign in). It gives up after 5 s and lets the caller go on.
  */
 export function sessionBecomes(signedIn: boolean): Promise<void> {
+  return sessionSettles((data) => Boolean(data) === signedIn);
+}
+
+/**
+ * sessionSettles is sessionBecomes for any condition on the session (null when signed out), such
+ * as "the session is the admin's again" after an impersonation ends. Same 5 s limit.
+ */
+export function sessionSettles(ok: (data: SessionData | null) => boolean): Promise<void> {
   const atom = authClient.$store.atoms.session;
-  const settled = (v: ReturnType<typeof atom.get>) => !v.isPending && !v.isRefetching && Boolean(v.data) === signedIn;
+  const settled = (v: ReturnType<typeof atom.get>) => !v.isPending && !v.isRefetching && ok((v.data ?? null) as SessionData | null);
   if (settled(atom.get())) return Promise.resolve();
   void atom.get().refetch();
   return new Promise((resolve) => {

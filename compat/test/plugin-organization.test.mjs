@@ -826,3 +826,70 @@ compatSuite(
     },
   },
 );
+
+compatSuite(
+  'plugin organization with team limits and cancel-on-reinvite',
+  (scenario) => {
+    scenario('ORGANIZATION_MAXIMUM_TEAMS, _MAXIMUM_MEMBERS_PER_TEAM, _CANCEL_PENDING_INVITATIONS_ON_REINVITE', async (s) => {
+      const { owner, admin, member } = await team(s, 'tl');
+      // the default team counts: one more team fits
+      const t = await post(owner.b, 'create-team', { name: `Second ${s.tag}` });
+      await post(owner.b, 'create-team', { name: `Third ${s.tag}` });
+      await post(owner.b, 'add-team-member', { teamId: t.json?.id, userId: admin.id });
+      await post(owner.b, 'add-team-member', { teamId: t.json?.id, userId: member.id });
+      await get(owner.b, 'list-team-members', { teamId: t.json?.id }, { record: false }).then((r) => s.record('team members (count)', { status: r.status, n: Array.isArray(r.json) ? r.json.length : r.json }));
+      await post(owner.b, 'remove-team', { teamId: t.json?.id });
+      await post(owner.b, 'create-team', { name: `Fourth ${s.tag}` });
+      // re-inviting cancels the pending invitation and mails a new one
+      const guest = await user(s, 'tl-guest');
+      const first = await post(owner.b, 'invite-member', { email: guest.email, role: 'member' });
+      await s.mail(guest.email, { kind: 'invitation' });
+      const second = await post(owner.b, 'invite-member', { email: guest.email, role: 'admin' });
+      s.expect('a new invitation', second.status === 200 && second.json?.id !== first.json?.id && second.json?.role === 'admin', second.json);
+      const m = await s.mail(guest.email, { kind: 'invitation' });
+      s.expect('the mail names the new invitation', m.token === second.json?.id, m.token);
+      await getSorted(s, owner.b, 'list-invitations', {}, (x) => `${x.email} ${x.status}`);
+      await post(guest.b, 'accept-invitation', { invitationId: first.json?.id });
+      const acc = await post(guest.b, 'accept-invitation', { invitationId: second.json?.id });
+      s.expect('the new one is accepted, as admin', acc.status === 200 && acc.json?.member?.role === 'admin', acc.json);
+      // a team invitation into a full team
+      const teams = await get(owner.b, 'list-teams', {}, { record: false });
+      const full = teams.json?.find((x) => x.name === `Fourth ${s.tag}`);
+      await post(owner.b, 'add-team-member', { teamId: full?.id, userId: member.id });
+      const late = await user(s, 'tl-late');
+      await post(owner.b, 'invite-member', { email: late.email, role: 'member', teamId: full?.id });
+      await s.noMail(late.email);
+      await post(owner.b, 'remove-team-member', { teamId: full?.id, userId: member.id });
+      const ti = await post(owner.b, 'invite-member', { email: late.email, role: 'member', teamId: full?.id });
+      await s.mail(late.email, { kind: 'invitation' });
+      // the place is taken before the invitee accepts
+      await post(owner.b, 'add-team-member', { teamId: full?.id, userId: member.id });
+      await post(late.b, 'accept-invitation', { invitationId: ti.json?.id });
+      await get(late.b, 'get-invitation', { id: ti.json?.id });
+      await get(late.b, 'list-user-teams');
+    });
+  },
+  {
+    env: {
+      ...ENV,
+      ORGANIZATION_MAXIMUM_TEAMS: '2',
+      ORGANIZATION_MAXIMUM_MEMBERS_PER_TEAM: '1',
+      ORGANIZATION_CANCEL_PENDING_INVITATIONS_ON_REINVITE: 'true',
+    },
+  },
+);
+
+compatSuite(
+  'plugin organization with organization creation switched off',
+  (scenario) => {
+    scenario('ORGANIZATION_ALLOW_USER_TO_CREATE=false', async (s) => {
+      const u = await user(s, 'nocreate');
+      await post(u.b, 'create', { name: 'Refused', slug: `refused-${s.tag}` });
+      await post(u.b, 'check-slug', { slug: `refused-${s.tag}` });
+      await get(u.b, 'list');
+      await get(u.b, 'get-full-organization');
+      await post(s.browser(), 'create', { name: 'Refused', slug: `refused2-${s.tag}` });
+    });
+  },
+  { env: { ...ENV, ORGANIZATION_ALLOW_USER_TO_CREATE: 'false' } },
+);

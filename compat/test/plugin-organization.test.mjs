@@ -145,6 +145,19 @@ compatSuite(
         empty.status === 500 && empty.text === '',
         empty.status === 200 && empty.json?.id === orgId && empty.json?.name === `Acme Renamed ${s.tag}`,
         { status: empty.status, body: empty.text });
+      await post(u.b, 'update', { data: { slug: `acme-${s.tag}` } });
+      await post(u.b, 'update', { data: { metadata: null } });
+      await post(u.b, 'update', { data: { logo: '', metadata: { nested: { a: [1, 'two', null] }, flag: true } } });
+      await post(u.b, 'update', { data: { name: `Ünïcødé ✓ ${s.tag}` } });
+      await post(u.b, 'update', { data: { name: '' } });
+      await post(u.b, 'update', { data: { slug: '' } });
+      const unknownOnly = await post(u.b, 'update', { data: { unknownField: 'x' } }, { record: false });
+      s.deliberate('update with only an unknown field: Better-Auth 500 with no body, the Go server 200 with the organization unchanged',
+        unknownOnly.status === 500 && unknownOnly.text === '',
+        unknownOnly.status === 200 && unknownOnly.json?.id === orgId && !('unknownField' in (unknownOnly.json ?? {})),
+        { status: unknownOnly.status, body: unknownOnly.text });
+      await post(u.b, 'update', { organizationSlug: `acme-${s.tag}`, data: { name: `Acme Renamed ${s.tag}` } });
+      await get(u.b, 'get-organization', { organizationId: orgId, organizationSlug: `second-${s.tag}` });
       await post(u.b, 'update', { organizationId: 'no-such-organization-id-0000000', data: { name: 'x' } });
       await post(u.b, 'update', {});
       await post(u.b, 'update', { data: { name: 5 } });
@@ -335,6 +348,12 @@ compatSuite(
       s.expect('resend: the same invitation, the original role kept', re.status === 200 && re.json?.id === inv.json?.id && re.json?.role === 'member', re.json);
       const m2 = await s.mail(guest.email, { kind: 'invitation' });
       s.expect('resent mail: the same id', m2.token === inv.json?.id, m2.token);
+      await post(owner.b, 'invite-member', { email: ` ${s.email('inv-spaced')} `, role: 'member' });
+      await s.noMail(s.email('inv-spaced'));
+      await post(owner.b, 'invite-member', { email: s.email('inv-dup'), role: ['member', 'member'] });
+      await s.mail(s.email('inv-dup'), { kind: 'invitation' });
+      await post(owner.b, 'invite-member', { email: s.email('inv-str'), role: 'admin,member' });
+      await s.mail(s.email('inv-str'), { kind: 'invitation' }).catch(() => null);
       await post(owner.b, 'invite-member', { email: s.email('inv-new'), role: 'superhero' });
       await post(owner.b, 'invite-member', { email: s.email('inv-new'), role: ['member', 'superhero'] });
       await post(owner.b, 'invite-member', { email: 'not-an-email', role: 'member' });

@@ -194,9 +194,20 @@ compatSuite(
       await post(u.b, 'set-active', { organizationId: a.id });
       const g = await u.b.get('/get-session', { record: false });
       s.expect('set-active: the session names the first', g.json?.session?.activeOrganizationId === a.id, g.json?.session);
+      // which team is active: the creator's default team of the organization created last, whatever set-active did
+      const teamsOf = async (orgId) => (await get(u.b, 'list-teams', { organizationId: orgId }, { record: false })).json ?? [];
+      const [ta, tb] = [await teamsOf(a.id), await teamsOf(b.id)];
+      const whichTeam = async (label) => {
+        const g = await u.b.get('/get-session', { record: false });
+        const t = g.json?.session?.activeTeamId ?? null;
+        s.record(label, t === null ? null : ta.some((x) => x.id === t) ? 'a team of the first' : tb.some((x) => x.id === t) ? 'a team of the second' : 'another');
+      };
+      await whichTeam('active team after set-active to the first');
       await post(u.b, 'set-active', { organizationSlug: `second-${s.tag}` });
+      await whichTeam('active team after set-active to the second');
       await post(u.b, 'set-active', {});
       await post(u.b, 'set-active', { organizationId: null });
+      await whichTeam('active team after set-active null');
       await post(u.b, 'set-active', { organizationId: null });
       await post(u.b, 'set-active', {});
       await get(u.b, 'get-full-organization');

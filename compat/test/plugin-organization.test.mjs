@@ -723,6 +723,47 @@ compatSuite(
       const plain = createAuthClient({ baseURL: s.server.url, fetchOptions: { customFetchImpl: s.browser().fetchImpl() }, plugins: [organizationClient()] });
       await s.clientCall('signed out organization.create', plain.organization.create({ name: 'x', slug: `x-${s.tag}` }));
     });
+
+    scenario('the real client: members, invitations and teams through organizationClient', async (s) => {
+      const owner = await user(s, 'cl2-owner');
+      const a = await user(s, 'cl2-a');
+      const b = await user(s, 'cl2-b');
+      const mk = (who) => createAuthClient({ baseURL: s.server.url, fetchOptions: { customFetchImpl: who.b.fetchImpl() }, plugins: [organizationClient({ teams: { enabled: true } })] });
+      const oc = mk(owner);
+      const ac = mk(a);
+      const bc = mk(b);
+      const org = await s.clientCall('organization.create', oc.organization.create({ name: `Client two ${s.tag}`, slug: `client-two-${s.tag}` }));
+      await s.clientCall('organization.update', oc.organization.update({ data: { name: `Client two renamed ${s.tag}` } }));
+      const ia = await oc.organization.inviteMember({ email: a.email, role: 'member' });
+      const ib = await oc.organization.inviteMember({ email: b.email, role: 'admin' });
+      await s.mail(a.email, { kind: 'invitation' });
+      await s.mail(b.email, { kind: 'invitation' });
+      const li = await oc.organization.listInvitations();
+      s.record('organization.listInvitations (emails, sorted)', { error: li.error, emails: (li.data ?? []).map((x) => `${x.email} ${x.role} ${x.status}`).sort() });
+      await s.sql(`update "user" set "emailVerified" = true where "id" = $1`, [a.id]);
+      const lu = await ac.organization.listUserInvitations();
+      s.record('organization.listUserInvitations', { error: lu.error, n: lu.data?.length, names: (lu.data ?? []).map((x) => x.organizationName ?? null) });
+      await s.clientCall('a organization.acceptInvitation', ac.organization.acceptInvitation({ invitationId: ia.data?.id }));
+      await s.clientCall('b organization.rejectInvitation', bc.organization.rejectInvitation({ invitationId: ib.data?.id }));
+      await s.clientCall('organization.cancelInvitation (rejected)', oc.organization.cancelInvitation({ invitationId: ib.data?.id }));
+      const lm = await oc.organization.listMembers({ query: { sortBy: 'createdAt', sortDirection: 'asc' } });
+      s.record('organization.listMembers', { error: lm.error, total: lm.data?.total, roles: (lm.data?.members ?? []).map((m) => m.role) });
+      const aMember = (lm.data?.members ?? []).find((m) => m.userId === a.id);
+      await s.clientCall('organization.updateMemberRole', oc.organization.updateMemberRole({ memberId: aMember?.id, role: 'admin' }));
+      await s.clientCall('a organization.getActiveMemberRole', ac.organization.getActiveMemberRole());
+      const team = await s.clientCall('organization.createTeam', oc.organization.createTeam({ name: `Client team ${s.tag}` }));
+      await s.clientCall('organization.addTeamMember', oc.organization.addTeamMember({ teamId: team.data?.id, userId: a.id }));
+      await s.clientCall('a organization.setActiveTeam', ac.organization.setActiveTeam({ teamId: team.data?.id }));
+      await s.clientCall('a organization.listUserTeams', ac.organization.listUserTeams());
+      await s.clientCall('a organization.listTeamMembers (active team)', ac.organization.listTeamMembers());
+      await s.clientCall('organization.updateTeam', oc.organization.updateTeam({ teamId: team.data?.id, data: { name: `Client team 2 ${s.tag}` } }));
+      await s.clientCall('organization.removeTeamMember', oc.organization.removeTeamMember({ teamId: team.data?.id, userId: a.id }));
+      await s.clientCall('organization.removeTeam', oc.organization.removeTeam({ teamId: team.data?.id }));
+      await s.clientCall('organization.removeMember', oc.organization.removeMember({ memberIdOrEmail: a.email }));
+      await s.clientCall('a organization.getActiveMember after removal', ac.organization.getActiveMember());
+      s.record('checkRolePermission (computed in the client)', oc.organization.checkRolePermission({ permissions: { member: ['delete'] }, role: 'admin' }));
+      await s.clientCall('organization.delete', oc.organization.delete({ organizationId: org.data?.id }));
+    });
   },
   { env: ENV },
 );

@@ -611,6 +611,33 @@ compatSuite(
       s.record('rows left of the deleted organization', { invitations: n, members: m, teams: k });
     });
 
+    scenario('an inviter who left, slug case, a canceled invitation re-sent', async (s) => {
+      const { org, owner, admin } = await team(s, 'left');
+      const x = await user(s, 'left-x');
+      const inv = await post(admin.b, 'invite-member', { email: x.email, role: 'member' });
+      await s.mail(x.email, { kind: 'invitation' });
+      await post(admin.b, 'leave', { organizationId: org.id });
+      await get(x.b, 'get-invitation', { id: inv.json?.id });
+      await post(owner.b, 'invite-member', { email: x.email, role: 'member', resend: true });
+      await s.mail(x.email, { kind: 'invitation' }).catch(() => null);
+      await post(x.b, 'accept-invitation', { invitationId: inv.json?.id });
+      await get(x.b, 'get-active-member-role');
+      // slugs are compared as they are
+      await post(owner.b, 'check-slug', { slug: `LEFT-${s.tag}` });
+      await post(owner.b, 'create', { name: 'Upper', slug: `LEFT-${s.tag}`, keepCurrentActiveOrganization: true });
+      await get(owner.b, 'get-organization', { organizationSlug: `Left-${s.tag}` });
+      // a canceled invitation: resend makes a new one
+      const y = await user(s, 'left-y');
+      const yi = await post(owner.b, 'invite-member', { email: y.email, role: 'member' });
+      await s.mail(y.email, { kind: 'invitation' });
+      await post(owner.b, 'cancel-invitation', { invitationId: yi.json?.id });
+      const again = await post(owner.b, 'invite-member', { email: y.email, role: 'admin', resend: true });
+      s.record('resend after a cancel', { status: again.status, same: again.json?.id === yi.json?.id, role: again.json?.role ?? null, status2: again.json?.status ?? null });
+      await s.mail(y.email, { kind: 'invitation' }).catch(() => null);
+      await post(y.b, 'accept-invitation', { invitationId: yi.json?.id });
+      await post(y.b, 'accept-invitation', { invitationId: again.json?.id });
+    });
+
     scenario('has-permission as owner, admin, member, non-member and signed out', async (s) => {
       const { org, owner, admin, member, outsider } = await team(s, 'perm');
       const hp = (b, json) => post(b, 'has-permission', json);

@@ -117,6 +117,9 @@ compatSuite(
       await post(u.b, 'create', { name: 'Empty slug', slug: '' });
       await post(u.b, 'create', { name: 'Spaces', slug: `With Spaces ${s.tag}` });
       await post(u.b, 'create', { name: 'For someone', slug: `other-${s.tag}`, userId: u.id });
+      const someone = await user(s, 'someone');
+      const forOther = await post(u.b, 'create', { name: 'For someone else', slug: `someone-${s.tag}`, userId: someone.id, keepCurrentActiveOrganization: true }, { record: false });
+      s.record('create with another user\'s userId from a client', { status: forOther.status, owner: forOther.json?.members?.[0]?.userId === u.id ? 'the caller' : forOther.json?.members?.[0]?.userId === someone.id ? 'the other user' : forOther.json?.code ?? null });
       const g2b = await u.b.get('/get-session', { record: false });
       s.record('which organization is active after the refused and odd creates', g2b.json?.session?.activeOrganizationId === orgId ? 'the first' : g2b.json?.session?.activeOrganizationId === secondId ? 'the second' : 'another');
       await post(u.b, 'set-active', { organizationId: orgId });

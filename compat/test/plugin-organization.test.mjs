@@ -481,6 +481,21 @@ compatSuite(
       s.expect('active team and organization', g.json?.session?.activeTeamId === teamId && g.json?.session?.activeOrganizationId === org.id, g.json?.session);
       await get(tm.b, 'list-user-teams');
 
+      // two teams in one invitation (comma-joined teamId)
+      const t2 = await post(owner.b, 'create-team', { name: `Second ${s.tag}` });
+      const two = await user(s, 'exp-two');
+      const i2 = await post(owner.b, 'invite-member', { email: two.email, role: 'member', teamId: `${teamId},${t2.json?.id}` });
+      s.record('an invitation to two teams', { status: i2.status, teamIdIsBoth: i2.json?.teamId === `${teamId},${t2.json?.id}`, code: i2.json?.code ?? null });
+      if (i2.status === 200) {
+        await s.mail(two.email, { kind: 'invitation' });
+        const a2 = await post(two.b, 'accept-invitation', { invitationId: i2.json?.id });
+        const g2 = await two.b.get('/get-session', { record: false });
+        s.record('accepting it: active team', { status: a2.status, activeTeamId: g2.json?.session?.activeTeamId ?? null });
+        await getSorted(s, two.b, 'list-user-teams', {}, 'name');
+      } else {
+        await s.noMail(two.email);
+      }
+
       const gone = await user(s, 'exp-gone');
       const gi = await post(owner.b, 'invite-member', { email: gone.email, role: 'member' });
       await s.mail(gone.email, { kind: 'invitation' });

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"authserver/auth"
+	"authserver/auth/openapi"
 	"authserver/content"
 	"authserver/env"
 	"authserver/mail"
@@ -50,6 +51,10 @@ type Config struct {
 	SweepBatch    int
 	// AllowInsecureBaseURL lets production start with an http:// BETTER_AUTH_URL (with a warning).
 	AllowInsecureBaseURL bool
+	// MetricsAddr, when set (METRICS_ADDR, e.g. "127.0.0.1:9090"), serves /metrics on a listener
+	// of its own, without authentication, for a network only the scraper reaches. Off by default,
+	// as is METRICS_TOKEN (Web.MetricsToken) for /metrics on the public port.
+	MetricsAddr string
 
 	// The features' own options. Fields set at run time (the resolved secret, the logger, the
 	// mail sender) are filled in by run.
@@ -65,6 +70,9 @@ type Config struct {
 // defaultAppName is the name of the web app in web/dist, which the binary serves at "/". Mail
 // names the app the person signed up in (APP_NAME) rather than the auth library.
 const defaultAppName = "Pathway"
+
+// minMetricsTokenLen is the shortest METRICS_TOKEN accepted.
+const minMetricsTokenLen = 16
 
 // minSecretLen is the shortest secret accepted in production, as Better-Auth recommends.
 const minSecretLen = 32
@@ -146,6 +154,12 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		c.Web.BaseURL = u.Scheme + "://" + u.Host
 	}
 	c.AllowInsecureBaseURL = r.Bool("ALLOW_INSECURE_BASE_URL", false)
+	c.MetricsAddr = r.String("METRICS_ADDR", "")
+	c.Web.MetricsToken = r.Raw("METRICS_TOKEN")
+	if t := c.Web.MetricsToken; t != "" && len(t) < minMetricsTokenLen {
+		// Metrics tell an outsider the sign-in rate and failures; a short token is guessable.
+		r.Fail(fmt.Errorf("METRICS_TOKEN must be at least %d characters", minMetricsTokenLen))
+	}
 	if c.Production && strings.HasPrefix(c.Web.BaseURL, "http://") && !c.AllowInsecureBaseURL {
 		// An http:// base URL means cookies without Secure or the __Secure- prefix and links in
 		// mail that travel in the clear; behind a TLS proxy the public URL is still https://.
@@ -167,6 +181,13 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if c.Auth.Plugins, err = loadPlugins(getenv, site{AppName: getenv("APP_NAME"), BaseURL: c.Web.BaseURL, TrustedOrigins: c.Web.TrustedOrigins,
 		OutboxDir: filepath.Join(c.DataDir, "outbox"), Production: c.Production, SessionExpiresIn: c.Session.ExpiresIn}); err != nil {
 		errs = append(errs, err)
+	}
+	for _, p := range c.Auth.Plugins {
+		if p.ID == openapi.ID {
+			// The document describes web's route table, so web serves it (openapi's package comment).
+			oc, _ := openapi.LoadConfig(getenv) // its errors were reported by loadPlugins
+			c.Web.OpenAPI = &oc
+		}
 	}
 	c.Social, err = auth.LoadProvidersFromEnv(getenv)
 	errs = append(errs, err)

@@ -4,6 +4,8 @@
 package main
 
 import (
+	"authserver/obs"
+
 	"context"
 	"errors"
 	"fmt"
@@ -114,6 +116,21 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	if cfg.Production && !cfg.Session.Secure {
 		log.Warn("production without Secure cookies: session cookies can travel over plain http; set BETTER_AUTH_URL to the public https:// URL",
 			slog.String("base_url", cfg.Web.BaseURL))
+	}
+
+	stopTracing, tracing, err := obs.StartTracing(getenv)
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(flushCtx); err != nil {
+			log.Warn("tracing: spans not flushed", slog.String("error", err.Error()))
+		}
+	}()
+	if tracing {
+		log.Info("tracing: exporting spans over OTLP/HTTP")
 	}
 
 	secret, generated, err := resolveSecret(cfg)
@@ -262,6 +279,13 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	debug.FreeOSMemory()
 
 	serveErr := make(chan error, 1)
+	if cfg.MetricsAddr != "" {
+		msrv, err := serveMetrics(cfg.MetricsAddr, log, serveErr)
+		if err != nil {
+			return err
+		}
+		defer msrv.Close()
+	}
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {
 	case err := <-serveErr:
@@ -282,6 +306,29 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// serveMetrics serves /metrics (and only that) on addr, the METRICS_ADDR listener, reporting a
+// failure to serve on errs.
+func serveMetrics(addr string, log *slog.Logger, errs chan<- error) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", web.MetricsHandler())
+	msrv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR: %w", err)
+	}
+	log.Info("metrics listening", slog.String("addr", ln.Addr().String()))
+	go func() {
+		if err := msrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			select {
+			case errs <- fmt.Errorf("metrics: %w", err):
+			default:
+			}
+		}
+	}()
+	return msrv, nil
 }
 
 // setMemoryLimit gives the garbage collector a soft memory limit unless GOMEMLIMIT sets one, so a

@@ -5,6 +5,8 @@
 package auth
 
 import (
+	"authserver/obs"
+
 	"context"
 	"errors"
 	"fmt"
@@ -90,6 +92,7 @@ func New(cfg Config, st *store.Store, sessions *session.Manager) *Service {
 	s := &Service{cfg: cfg, email: e, st: st, sessions: sessions, hasher: NewHasher(cfg.Hasher),
 		mail: newMailer(e), lockout: newLockout(cfg.Lockout, e.Logger), plugins: cfg.Plugins}
 	s.hookSessionCookies()
+	obs.HashQueueDepth(s.hasher.Waiting)
 	return s
 }
 
@@ -306,8 +309,9 @@ func (s *Service) signUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 	if in.Refused != nil {
 		return nil, in.Refused
 	}
-	if s.hasher.Saturated() {
-		return nil, ErrBusy
+	if err := s.hasher.Busy(); err != nil {
+		obs.HashWait(ctx, time.Now(), obs.HashBusy)
+		return nil, err
 	}
 	email := NormalizeEmail(in.Email)
 	_, err := s.st.UserByEmail(ctx, email)
@@ -428,8 +432,9 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 	if err := s.checkNotTooLong(in.Password); err != nil {
 		return nil, err
 	}
-	if s.hasher.Saturated() {
-		return nil, ErrBusy // before the database reads: a flood's refusals must cost little
+	if err := s.hasher.Busy(); err != nil {
+		obs.HashWait(ctx, time.Now(), obs.HashBusy)
+		return nil, err // before the database reads: a flood's refusals must cost little
 	}
 	if wait := s.lockout.check(ctx, in.LockKey, s.cfg.Now()); wait > 0 {
 		return nil, &LockedError{RetryAfter: wait}

@@ -306,6 +306,10 @@ type GetOptions struct {
 	// DisableCookieCache ignores the session_data cookie and reads the session authoritatively
 	// (get-session's ?disableCookieCache, and every sensitive endpoint).
 	DisableCookieCache bool
+	// SkipRequestAuth reads only the session cookie and bearer token, never a RequestAuth's
+	// credential: Better-Auth's sensitive endpoints re-read the session from those alone
+	// (getAuthoritativeSessionFromCtx), ignoring the session an api-key hook set.
+	SkipRequestAuth bool
 }
 
 // Get validates the session a request presents, the way Better-Auth's get-session does with the
@@ -318,8 +322,10 @@ type GetOptions struct {
 //
 // A database failure returns the error; ErrVanished means the row went away mid-refresh.
 func (m *Manager) Get(ctx context.Context, w http.ResponseWriter, r *http.Request, opt GetOptions) (*Auth, error) {
-	if a, ok, err := m.external(ctx, r); ok {
-		return a, err
+	if !opt.SkipRequestAuth {
+		if a, ok, err := m.external(ctx, r); ok {
+			return a, err
+		}
 	}
 	if !m.cfg.CookieCache {
 		m.cleanDataCookies(w, r)

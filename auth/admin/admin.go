@@ -230,7 +230,7 @@ func New(cfg Config) plugin.Plugin {
 	a := &admin{cfg: cfg, role: RoleField(cfg.DefaultRole)}
 	post := func(path string, fields []plugin.Field, h func(context.Context, *plugin.Request) (*plugin.Response, error)) plugin.Endpoint {
 		return plugin.Endpoint{Method: http.MethodPost, Path: path, Body: &plugin.Schema{Fields: fields},
-			Session: plugin.OptionalSession, Handle: h}
+			Session: plugin.OptionalSession, Authoritative: true, Handle: h}
 	}
 	return plugin.Plugin{
 		ID:            ID,
@@ -239,8 +239,8 @@ func New(cfg Config) plugin.Plugin {
 		Migrations:    migrations,
 		Hooks:         plugin.Hooks{BeforeSession: a.beforeSession, ListSessions: hideImpersonations},
 		Endpoints: []plugin.Endpoint{
-			{Method: http.MethodGet, Path: "/admin/list-users", Session: plugin.OptionalSession, Handle: a.listUsers},
-			{Method: http.MethodGet, Path: "/admin/get-user", Session: plugin.OptionalSession, Handle: a.getUser},
+			{Method: http.MethodGet, Path: "/admin/list-users", Session: plugin.OptionalSession, Authoritative: true, Handle: a.listUsers},
+			{Method: http.MethodGet, Path: "/admin/get-user", Session: plugin.OptionalSession, Authoritative: true, Handle: a.getUser},
 			post("/admin/create-user", []plugin.Field{{Name: "email", Kind: plugin.String}, {Name: "password", Kind: plugin.String, Optional: true},
 				{Name: "name", Kind: plugin.String, Stored: true}}, a.createUser),
 			post("/admin/update-user", nil, a.updateUser),

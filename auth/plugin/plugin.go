@@ -562,6 +562,13 @@ type Endpoint struct {
 	Body   *Schema
 	// Session is checked before Handle; Request.Auth is set when it is not NoSession.
 	Session Need
+	// Authoritative refuses a session a plugin's RequestSession hook made (an API key's,
+	// session.Auth.Via set): the session is then read from the cookie or bearer token alone and,
+	// without one, the endpoint answers as to a caller with no session. Better-Auth's endpoints
+	// that use sensitiveSessionMiddleware or getAuthoritativeSessionFromCtx behave so, because
+	// they re-read the session without the hook. The credential is still checked first (an
+	// invalid key is refused as on any endpoint).
+	Authoritative bool
 	// FormCSRF applies the first-sign-in CSRF check of e-mail sign-in (Better-Auth's
 	// formCsrfMiddleware) to a POST that signs in without a session cookie: a cross-site
 	// navigation is refused, and fetch metadata or an Origin must name a trusted origin.

@@ -1,6 +1,8 @@
 package twofactor
 
 import (
+	"authserver/obs"
+
 	"context"
 	"errors"
 	"time"
@@ -84,6 +86,7 @@ func (p *twoFactor) challenge(ctx context.Context, a *plugin.Attempt) (*plugin.C
 		Redirect bool     `json:"twoFactorRedirect"`
 		Methods  []string `json:"twoFactorMethods"`
 	}{true, methods}
+	obs.TwoFactor("challenge", "issued")
 	return &plugin.Challenge{Body: body, Cookies: cookies}, nil
 }
 

@@ -75,6 +75,7 @@ type call struct {
 	h    *authHandler
 	body map[string]any // the decoded body; nil when the request had none or it was no object
 	kind bodyKind       // the JSON type of the body as sent ("undefined" when absent)
+	raw  []byte         // the JSON body as sent (nil for a form body or none), for plugin.Request.RawBody
 	auth *session.Auth  // set when the endpoint needs a session
 }
 
@@ -118,6 +119,9 @@ func (h *authHandler) route(g *echo.Group, ep endpoint) {
 				return err
 			}
 			c.body, c.kind = body, kind
+			if kind == "object" && r.PostForm == nil {
+				c.raw = rawBody(r)
+			}
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
 			if err := h.checkOrigin(r, false); err != nil {
@@ -227,6 +231,7 @@ func readBody(r *http.Request, form bool) (map[string]any, bodyKind, error) {
 			fmt.Sprintf("Content-Type %q is not allowed. Allowed types: %s", ct, strings.Join(allowed, ", ")))
 	}
 	raw, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(raw)) // kept for rawBody
 	if err != nil {
 		var maxErr *http.MaxBytesError
 		var he *echo.HTTPError
@@ -264,6 +269,20 @@ func readBody(r *http.Request, form bool) (map[string]any, bodyKind, error) {
 		return m, kind, nil
 	}
 	return nil, kind, nil
+}
+
+// rawBody returns the body readBody read (and put back), for endpoints that keep a client's JSON
+// verbatim: JSON.stringify keeps an object's key order, a decoded Go map does not.
+func rawBody(r *http.Request) []byte {
+	if r.Body == nil {
+		return nil
+	}
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	return raw
 }
 
 // jsKind names a decoded JSON value's type as zod's messages do.

@@ -46,7 +46,7 @@ func (h *authHandler) pluginEndpoint(pe plugin.Endpoint) endpoint {
 			}
 		}
 		res, err := pe.Handle(c.Request().Context(), &plugin.Request{
-			Body: c.body, Form: c.Request().PostForm, Query: c.QueryParams(), Auth: c.auth, Meta: h.meta(c), Host: h.auth,
+			Body: c.body, RawBody: c.raw, Form: c.Request().PostForm, Query: c.QueryParams(), Auth: c.auth, Meta: h.meta(c), Host: h.auth,
 			Incoming: h.incoming(c),
 		})
 		if err != nil {

@@ -534,6 +534,9 @@ const (
 	NullableString             // z.string().nullable()
 	Record                     // z.record(z.any(), z.any()): any JSON object
 	Any                        // z.any(): any value; with Optional, also none
+	// StringOrStrings is z.union([z.string(), z.array(z.string())]); zod reports any failure,
+	// absence included, as "Invalid input".
+	StringOrStrings
 )
 
 // Field is one body field of an endpoint's schema.
@@ -597,6 +600,9 @@ type Request struct {
 	// Body is the decoded JSON object (nil when absent). A form body (Endpoint.Form) is decoded
 	// into it as strings, the last of repeated fields winning.
 	Body map[string]any
+	// RawBody is the JSON object body as sent (nil for a form body or none), for a handler that
+	// must keep a client's value as JSON.stringify would print it, key order included.
+	RawBody []byte
 	// Form is a form body's fields as sent, repeats included; nil for any other body.
 	Form  url.Values
 	Query url.Values

@@ -77,7 +77,7 @@ func TestMetricsRefusedWithoutToken(t *testing.T) {
 // A sign-up, a sign-in, failed sign-ins and a rate-limited one show in the counters, labelled by
 // route pattern, method and outcome.
 func TestMetricsCountSignIns(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, st *store.Store) {
+	storetest.RunSerial(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st, rateLimited(web.NewMemoryRateLimitStore()), func(o *envOptions) { o.web.MetricsToken = metricsToken })
 		c := e.client()
 		before := scrape(t, c)

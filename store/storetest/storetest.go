@@ -22,8 +22,26 @@ import (
 const EnvPostgres = "TEST_DATABASE_URL"
 
 // Run calls fn once per dialect as the subtests "sqlite" and "postgres", each with its own empty,
-// migrated database that is removed when the subtest ends.
+// migrated database that is removed when the subtest ends. The subtests are parallel: they start
+// once the calling test function returns, so fn must not share mutable state between the two
+// calls, and the caller must not inspect their results after Run returns.
 func Run(t *testing.T, fn func(t *testing.T, st *store.Store)) {
+	t.Helper()
+	// The two halves run side by side: each has its own database, and while one waits on
+	// PostgreSQL the other uses the CPU, which a package of sequential tests leaves idle.
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, OpenSQLite(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		fn(t, OpenPostgres(t))
+	})
+}
+
+// RunSerial is Run with the halves one after the other, for tests that read process-wide state
+// (the metrics registry) which the other half would change meanwhile.
+func RunSerial(t *testing.T, fn func(t *testing.T, st *store.Store)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) {
 		fn(t, OpenSQLite(t))

@@ -43,7 +43,10 @@ type Config struct {
 	// SweepInterval is how often expired sessions, verification rows and stale rate-limit rows
 	// are deleted (0: never); SweepBatch bounds the rows one delete statement removes.
 	SweepInterval time.Duration
-	SweepBatch    int
+	// AuditRetention is how long audit-log rows are kept before the sweeper deletes them
+	// (AUDIT_RETENTION, default 90 days; 0 keeps them forever).
+	AuditRetention time.Duration
+	SweepBatch     int
 	// AllowInsecureBaseURL lets production start with an http:// BETTER_AUTH_URL (with a warning).
 	AllowInsecureBaseURL bool
 
@@ -88,6 +91,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		ShutdownTimeout: r.Duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		ContentReload:   r.Duration("CONTENT_RELOAD_INTERVAL", 0),
 		SweepInterval:   r.Duration("SWEEP_INTERVAL", 10*time.Minute),
+		AuditRetention:  r.Duration("AUDIT_RETENTION", 90*24*time.Hour),
 		SweepBatch:      r.Int("SWEEP_BATCH_SIZE", 500),
 	}
 	if c.SweepBatch < 1 || c.SweepBatch > 100_000 {

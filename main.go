@@ -191,7 +191,8 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	}
 	authSvc := auth.New(cfg.Auth, st, sessions)
 	sweeper := &store.Sweeper{St: st, Interval: cfg.SweepInterval, Log: log, Options: store.SweepOptions{
-		SessionMargin: time.Minute, RateLimitAge: rateLimitRetention(cfg), Batch: cfg.SweepBatch}}
+		SessionMargin: time.Minute, RateLimitAge: rateLimitRetention(cfg), Batch: cfg.SweepBatch,
+		AuditRetention: cfg.AuditRetention}}
 	go sweeper.Run(ctx)
 
 	cfg.Social.Logger = log

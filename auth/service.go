@@ -343,6 +343,9 @@ func (s *Service) signUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 		if err := tx.CreateAccount(ctx, &acct); err != nil {
 			return err
 		}
+		if err := s.Audit(ctx, tx, plugin.AuditEvent{Event: "sign-up", UserID: u.ID, Detail: map[string]any{"method": MethodEmail}}); err != nil {
+			return err
+		}
 		if in.OnCreate != nil {
 			if err := in.OnCreate(ctx, tx, u.ID); err != nil {
 				return err
@@ -432,6 +435,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 		return nil, ErrBusy // before the database reads: a flood's refusals must cost little
 	}
 	if wait := s.lockout.check(ctx, in.LockKey, s.cfg.Now()); wait > 0 {
+		s.signInFailed(ctx, in.Method, nil, "locked")
 		return nil, &LockedError{RetryAfter: wait}
 	}
 	u, err := in.Find(ctx)
@@ -443,6 +447,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 		// Found by another identifier: failures also count against the account's e-mail, so
 		// guessing through two doors gives no more tries than through one.
 		if wait := s.lockout.check(ctx, u.Email, s.cfg.Now()); wait > 0 {
+			s.signInFailed(ctx, in.Method, u, "locked")
 			return nil, &LockedError{RetryAfter: wait}
 		}
 		keys = append(keys, u.Email)
@@ -464,6 +469,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 		for _, k := range keys {
 			s.lockout.fail(ctx, k, s.cfg.Now())
 		}
+		s.signInFailed(ctx, in.Method, u, "invalid-credentials")
 		return nil, in.Invalid
 	}
 	ok, err := s.hasher.Verify(ctx, *acct.Password, in.Password)
@@ -474,6 +480,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 		for _, k := range keys {
 			s.lockout.fail(ctx, k, s.cfg.Now())
 		}
+		s.signInFailed(ctx, in.Method, u, "invalid-password")
 		return nil, in.Invalid
 	}
 	for _, k := range keys {
@@ -483,6 +490,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 		if s.email.SendOnSignIn {
 			s.sendVerification(u, in.CallbackURL)
 		}
+		s.signInFailed(ctx, in.Method, u, "email-not-verified")
 		return nil, ErrEmailNotVerified
 	}
 	return s.CompleteSignIn(ctx, nil, SignInRequest{User: *u, Method: in.Method, Meta: in.Meta,
@@ -539,6 +547,10 @@ func (s *Service) ChangePassword(ctx context.Context, user *store.User, in Chang
 		}
 		// A reset link sent before the change must not undo it.
 		if err := tx.DeleteResetTokens(ctx, userID); err != nil {
+			return err
+		}
+		if err := s.Audit(ctx, tx, plugin.AuditEvent{Event: "password-change", UserID: userID,
+			Detail: map[string]any{"revokeOtherSessions": in.RevokeOtherSessions}}); err != nil {
 			return err
 		}
 		if !in.RevokeOtherSessions {
@@ -628,7 +640,11 @@ func (s *Service) UnlinkAccount(ctx context.Context, userID, accountID string) e
 	}
 	for _, a := range accts {
 		if a.ID == accountID {
-			return s.st.DeleteAccount(ctx, userID, a.ID)
+			if err := s.st.DeleteAccount(ctx, userID, a.ID); err != nil {
+				return err
+			}
+			s.auditAfter(ctx, plugin.AuditEvent{Event: "account-unlinked", UserID: userID, Detail: map[string]any{"provider": a.ProviderID}})
+			return nil
 		}
 	}
 	return ErrAccountNotFound

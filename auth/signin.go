@@ -77,8 +77,13 @@ func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignIn
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCreateSession, err)
 	}
+	ev := plugin.AuditEvent{Event: "sign-in", UserID: in.User.ID, SessionID: sess.ID, Detail: map[string]any{"method": in.Method}}
 	if db == nil {
+		// No transaction to join: the session stands even if its record cannot be written.
+		s.auditAfter(ctx, ev)
 		db = s.st
+	} else if err := s.Audit(ctx, db, ev); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCreateSession, err)
 	}
 	if vals := s.userValues(in.Method); len(vals) > 0 {
 		if err := db.SetUserFields(ctx, in.User.ID, vals, s.now()); err != nil {

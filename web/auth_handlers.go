@@ -259,6 +259,8 @@ func (h *authHandler) signOut(c *call) error {
 		if err := h.sessions.Revoke(ctx, token); err != nil {
 			// Better-Auth logs and carries on: the cookies are cleared either way.
 			h.log.LogAttrs(ctx, slog.LevelWarn, "sign-out could not delete the session", slog.String("error", err.Error()))
+		} else if current != nil {
+			h.auditAfter(ctx, plugin.AuditEvent{Event: "sign-out", UserID: current.User.ID, SessionID: current.Session.ID})
 		}
 	}
 	h.sessions.ClearCookies(c.Response(), c.Request())
@@ -402,6 +404,8 @@ func (h *authHandler) revokeSession(c *call) error {
 				if err := h.sessions.Revoke(ctx, token); err != nil {
 					return err
 				}
+				h.auditAfter(ctx, plugin.AuditEvent{Event: "session-revoked", UserID: c.auth.User.ID, SessionID: s.ID,
+					Detail: map[string]any{"scope": "one"}})
 				break
 			}
 		}
@@ -416,6 +420,8 @@ func (h *authHandler) revokeSessions(c *call) error {
 	if err := h.sessions.RevokeAll(c.Request().Context(), nil, c.auth.User.ID); err != nil {
 		return err
 	}
+	h.auditAfter(c.Request().Context(), plugin.AuditEvent{Event: "session-revoked", UserID: c.auth.User.ID,
+		SessionID: c.auth.Session.ID, Detail: map[string]any{"scope": "all"}})
 	h.sessions.ClearCookies(c.Response(), c.Request())
 	return ok(c, statusResponse)
 }
@@ -424,6 +430,8 @@ func (h *authHandler) revokeOtherSessions(c *call) error {
 	if err := h.sessions.RevokeOthers(c.Request().Context(), c.auth.User.ID, c.auth.Session.Token); err != nil {
 		return err
 	}
+	h.auditAfter(c.Request().Context(), plugin.AuditEvent{Event: "session-revoked", UserID: c.auth.User.ID,
+		SessionID: c.auth.Session.ID, Detail: map[string]any{"scope": "others"}})
 	return ok(c, statusResponse)
 }
 
@@ -566,4 +574,12 @@ func (h *authHandler) verifyPassword(c *call) error {
 // Better-Auth with none declared, every body has "No fields to update".
 func (h *authHandler) updateSession(c *call) error {
 	return auth.ErrNoFieldsToUpdate
+}
+
+// auditAfter records an event whose change already committed (a server without the auth
+// service, as some tests build, records nothing).
+func (h *authHandler) auditAfter(ctx context.Context, ev plugin.AuditEvent) {
+	if h.auth != nil {
+		h.auth.AuditAfter(ctx, ev)
+	}
 }

@@ -1,0 +1,79 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+
+	"authserver/auth/plugin"
+	"authserver/session"
+	"authserver/store"
+)
+
+type clientKey struct{}
+
+// WithClient returns ctx carrying the request's client details (address as TRUSTED_PROXIES
+// resolves it, user agent), which every audit row written under ctx records. The web layer sets
+// it once per request, so no service method needs them as arguments.
+func WithClient(ctx context.Context, m session.Meta) context.Context {
+	return context.WithValue(ctx, clientKey{}, m)
+}
+
+// clientOf is the client details WithClient put in ctx, or none.
+func clientOf(ctx context.Context) session.Meta {
+	m, _ := ctx.Value(clientKey{}).(session.Meta)
+	return m
+}
+
+// Audit implements plugin.Host: one audit row, in db when not nil (a transaction), with the
+// client details of ctx.
+func (s *Service) Audit(ctx context.Context, db *store.Store, ev plugin.AuditEvent) error {
+	if db == nil {
+		db = s.st
+	}
+	detail := ev.Detail
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	b, err := json.Marshal(detail)
+	if err != nil {
+		return err
+	}
+	m := clientOf(ctx)
+	row := store.AuditEntry{ID: session.NewID(), CreatedAt: s.now(), Event: ev.Event, UserID: optional(ev.UserID),
+		ActorID: optional(ev.ActorID), IPAddress: optional(m.IPAddress), UserAgent: optional(m.UserAgent),
+		SessionID: optional(ev.SessionID), Outcome: "success", Detail: string(b)}
+	if ev.Failed {
+		row.Outcome = "failure"
+	}
+	return db.RecordAudit(ctx, &row)
+}
+
+// auditAfter records an event whose change has already committed (or that changed nothing, a
+// refused sign-in): a failure to record it is logged, not returned, since the change stands.
+func (s *Service) auditAfter(ctx context.Context, ev plugin.AuditEvent) {
+	if err := s.Audit(ctx, nil, ev); err != nil {
+		s.email.Logger.Error("audit log write failed", slog.String("event", ev.Event), slog.String("error", err.Error()))
+	}
+}
+
+// AuditAfter is auditAfter for the web layer's events that have no transaction (sign-out,
+// session revocation).
+func (s *Service) AuditAfter(ctx context.Context, ev plugin.AuditEvent) { s.auditAfter(ctx, ev) }
+
+func optional(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
+}
+
+// signInFailed records a refused password sign-in: the method and why, and the user when the
+// identifier named one (never the identifier or password typed).
+func (s *Service) signInFailed(ctx context.Context, method string, u *store.User, reason string) {
+	ev := plugin.AuditEvent{Event: "sign-in", Failed: true, Detail: map[string]any{"method": method, "reason": reason}}
+	if u != nil {
+		ev.UserID = u.ID
+	}
+	s.auditAfter(ctx, ev)
+}

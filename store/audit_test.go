@@ -1,0 +1,52 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"authserver/store"
+	"authserver/store/storetest"
+)
+
+// TestAuditRetention: the sweep deletes audit rows older than AuditRetention and keeps the
+// rest; with no retention it keeps all. The filter lists one user's rows newest first.
+func TestAuditRetention(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+		for i, age := range []time.Duration{100 * 24 * time.Hour, 91 * 24 * time.Hour, 89 * 24 * time.Hour, time.Hour} {
+			uid := "u1"
+			if i%2 == 1 {
+				uid = "u2"
+			}
+			e := &store.AuditEntry{ID: fmt.Sprintf("a%d", i), CreatedAt: store.NewTime(now.Add(-age)), Event: "sign-in",
+				UserID: &uid, Outcome: "success", Detail: "{}"}
+			if err := st.RecordAudit(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := st.Sweep(ctx, store.SweepOptions{Now: now, Batch: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, total, _ := st.AuditLog(ctx, store.AuditFilter{}); total != 4 {
+			t.Fatalf("no retention: %d rows left, want 4", total)
+		}
+		n, err := st.Sweep(ctx, store.SweepOptions{Now: now, Batch: 1, AuditRetention: 90 * 24 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.AuditRows != 2 {
+			t.Fatalf("swept %d audit rows, want 2", n.AuditRows)
+		}
+		rows, total, err := st.AuditLog(ctx, store.AuditFilter{UserID: "u1"})
+		if err != nil || total != 1 || len(rows) != 1 || rows[0].ID != "a2" {
+			t.Fatalf("u1 rows = %+v total %d err %v, want a2 only", rows, total, err)
+		}
+		rows, _, _ = st.AuditLog(ctx, store.AuditFilter{})
+		if len(rows) != 2 || rows[0].ID != "a3" || rows[1].ID != "a2" {
+			t.Fatalf("rows = %+v, want a3 then a2", rows)
+		}
+	})
+}

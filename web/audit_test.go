@@ -1,0 +1,147 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"authserver/store"
+	"authserver/store/storetest"
+)
+
+// auditTrail reads the audit rows written since the last call, oldest first.
+type auditTrail struct {
+	t    *testing.T
+	st   *store.Store
+	seen map[string]bool
+	all  []store.AuditEntry
+}
+
+func newAuditTrail(t *testing.T, st *store.Store) *auditTrail {
+	return &auditTrail{t: t, st: st, seen: map[string]bool{}}
+}
+
+func (a *auditTrail) next() []store.AuditEntry {
+	a.t.Helper()
+	rows, _, err := a.st.AuditLog(context.Background(), store.AuditFilter{Limit: 10000})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	var out []store.AuditEntry
+	for i := len(rows) - 1; i >= 0; i-- {
+		if !a.seen[rows[i].ID] {
+			a.seen[rows[i].ID] = true
+			out = append(out, rows[i])
+			a.all = append(a.all, rows[i])
+		}
+	}
+	return out
+}
+
+// expectOne fails unless exactly one new row was written, of this event and outcome, about
+// userID ("" for none), and returns it with its detail decoded.
+func (a *auditTrail) expectOne(event, outcome, userID string) (store.AuditEntry, map[string]any) {
+	a.t.Helper()
+	rows := a.next()
+	if len(rows) != 1 {
+		a.t.Fatalf("%s: %d new audit rows, want 1: %+v", event, len(rows), rows)
+	}
+	return a.check(rows[0], event, outcome, userID)
+}
+
+func (a *auditTrail) check(r store.AuditEntry, event, outcome, userID string) (store.AuditEntry, map[string]any) {
+	a.t.Helper()
+	if r.Event != event || r.Outcome != outcome {
+		a.t.Fatalf("row = %s/%s, want %s/%s", r.Event, r.Outcome, event, outcome)
+	}
+	if (userID == "" && r.UserID != nil) || (userID != "" && (r.UserID == nil || *r.UserID != userID)) {
+		a.t.Fatalf("%s: userId = %v, want %q", event, r.UserID, userID)
+	}
+	if r.IPAddress == nil || *r.IPAddress != "127.0.0.1" {
+		a.t.Fatalf("%s: ipAddress = %v, want 127.0.0.1", event, r.IPAddress)
+	}
+	if r.UserAgent == nil || *r.UserAgent != "audit-test/1" {
+		a.t.Fatalf("%s: userAgent = %v", event, r.UserAgent)
+	}
+	var d map[string]any
+	if err := json.Unmarshal([]byte(r.Detail), &d); err != nil {
+		a.t.Fatalf("%s: detail %q: %v", event, r.Detail, err)
+	}
+	return r, d
+}
+
+// noSecrets fails if any audit row so far holds one of the secrets in any column.
+func (a *auditTrail) noSecrets(secrets ...string) {
+	a.t.Helper()
+	a.next()
+	for _, r := range a.all {
+		b, _ := json.Marshal(r)
+		text := string(b) + r.Detail
+		for _, s := range secrets {
+			if s != "" && strings.Contains(text, s) {
+				a.t.Fatalf("audit row %s holds a secret: %s", r.Event, text)
+			}
+		}
+	}
+}
+
+func TestAuditLogCoreEvents(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		a := newAuditTrail(t, st)
+		c := e.client()
+		c.headers["User-Agent"] = "audit-test/1"
+		const pw, pw2 = "first-Secret-pw-1", "second-Secret-pw-2"
+
+		r := signUp(t, c, "audit@example.com", pw)
+		uid := r.JSON["user"].(map[string]any)["id"].(string)
+		token1, _ := r.JSON["token"].(string)
+		rows := a.next()
+		if len(rows) != 2 {
+			t.Fatalf("sign-up wrote %d rows, want sign-up and sign-in: %+v", len(rows), rows)
+		}
+		if rows[0].Event != "sign-up" { // one transaction, one millisecond: order by event
+			rows[0], rows[1] = rows[1], rows[0]
+		}
+		_, d := a.check(rows[0], "sign-up", "success", uid)
+		if d["method"] != "email" {
+			t.Fatalf("sign-up detail %v", d)
+		}
+		in, d := a.check(rows[1], "sign-in", "success", uid)
+		if d["method"] != "email" || in.SessionID == nil {
+			t.Fatalf("sign-in row %+v detail %v", in, d)
+		}
+
+		other := e.client()
+		other.headers["User-Agent"] = "audit-test/1"
+		expect(t, other.do("POST", "/api/auth/sign-in/email", map[string]any{"email": "audit@example.com", "password": "wrong-password-9"}), 401, "INVALID_EMAIL_OR_PASSWORD")
+		if _, d := a.expectOne("sign-in", "failure", uid); d["reason"] != "invalid-password" || d["method"] != "email" {
+			t.Fatalf("failure detail %v", d)
+		}
+		expect(t, other.do("POST", "/api/auth/sign-in/email", map[string]any{"email": "nobody@example.com", "password": "wrong-password-9"}), 401, "INVALID_EMAIL_OR_PASSWORD")
+		if _, d := a.expectOne("sign-in", "failure", ""); d["reason"] != "invalid-credentials" {
+			t.Fatalf("failure detail %v", d)
+		}
+		r = other.do("POST", "/api/auth/sign-in/email", map[string]any{"email": "audit@example.com", "password": pw})
+		expect(t, r, 200, "")
+		token2, _ := r.JSON["token"].(string)
+		a.expectOne("sign-in", "success", uid)
+
+		expect(t, c.do("POST", "/api/auth/change-password", map[string]any{"currentPassword": pw, "newPassword": pw2}), 200, "")
+		if _, d := a.expectOne("password-change", "success", uid); d["revokeOtherSessions"] != false {
+			t.Fatalf("password-change detail %v", d)
+		}
+
+		expect(t, c.do("POST", "/api/auth/revoke-other-sessions", map[string]any{}), 200, "")
+		if _, d := a.expectOne("session-revoked", "success", uid); d["scope"] != "others" {
+			t.Fatalf("revoke detail %v", d)
+		}
+
+		expect(t, c.do("POST", "/api/auth/sign-out", map[string]any{}), 200, "")
+		if out, _ := a.expectOne("sign-out", "success", uid); out.SessionID == nil || *out.SessionID != *in.SessionID {
+			t.Fatalf("sign-out row %+v", out)
+		}
+		a.noSecrets(pw, pw2, token1, token2, testSecret)
+	})
+}

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 
 	"authserver/auth/plugin"
@@ -76,4 +77,14 @@ func (s *Service) signInFailed(ctx context.Context, method string, u *store.User
 		ev.UserID = u.ID
 	}
 	s.auditAfter(ctx, ev)
+}
+
+// refusalReason names a plugin's refusal of a sign-in by its error code (BANNED_USER), or
+// "refused" for any other error.
+func refusalReason(err error) string {
+	var pe *plugin.Error
+	if errors.As(err, &pe) && pe.Code != "" {
+		return pe.Code
+	}
+	return "refused"
 }

@@ -46,6 +46,7 @@ func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignIn
 				hdb = s.st
 			}
 			if err := h(ctx, hdb, &in.User, in.Method); err != nil {
+				s.signInFailed(ctx, in.Method, &in.User, refusalReason(err))
 				return nil, err
 			}
 		}

@@ -145,3 +145,55 @@ func TestAuditLogCoreEvents(t *testing.T) {
 		a.noSecrets(pw, pw2, token1, token2, testSecret)
 	})
 }
+
+// Admin actions leave one "admin.<action>" row each naming the admin as actor and the user acted
+// on; a banned user's refused sign-in is a failure row with the reason; reads leave nothing.
+func TestAuditLogAdminActions(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		s := newAdminSetup(t, st)
+		a := newAuditTrail(t, st)
+		a.next() // the setup's sign-ups
+		s.admin.headers["User-Agent"] = "audit-test/1"
+		expect(t, s.admin.do("GET", "/api/auth/admin/list-users", nil), 200, "")
+		expect(t, s.admin.do("POST", "/api/auth/admin/list-user-sessions", map[string]any{"userId": s.userID}), 200, "")
+		if rows := a.next(); len(rows) != 0 {
+			t.Fatalf("reads wrote audit rows: %+v", rows)
+		}
+		expect(t, s.admin.do("POST", "/api/auth/admin/set-role", map[string]any{"userId": s.userID, "role": "user"}), 200, "")
+		r, d := a.expectOne("admin.set-role", "success", s.userID)
+		if r.ActorID == nil || *r.ActorID != s.adminID || d["role"] != "user" {
+			t.Fatalf("set-role row %+v detail %v", r, d)
+		}
+		expect(t, s.admin.do("POST", "/api/auth/admin/set-user-password", map[string]any{"userId": s.userID, "newPassword": "admin-Set-pw-77"}), 200, "")
+		a.next() // set-user-password and the password reset it performs
+		expect(t, s.admin.do("POST", "/api/auth/admin/ban-user", map[string]any{"userId": s.userID, "banReason": "spam"}), 200, "")
+		if _, d := a.expectOne("admin.ban-user", "success", s.userID); d["banReason"] != "spam" {
+			t.Fatalf("ban detail %v", d)
+		}
+		in := s.e.client()
+		in.headers["User-Agent"] = "audit-test/1"
+		expect(t, in.do("POST", "/api/auth/sign-in/email", map[string]any{"email": "user@example.com", "password": "admin-Set-pw-77"}), 403, "BANNED_USER")
+		if _, d := a.expectOne("sign-in", "failure", s.userID); d["reason"] != "BANNED_USER" {
+			t.Fatalf("banned sign-in detail %v", d)
+		}
+		expect(t, s.admin.do("POST", "/api/auth/admin/unban-user", map[string]any{"userId": s.userID}), 200, "")
+		a.expectOne("admin.unban-user", "success", s.userID)
+		imp := s.admin.do("POST", "/api/auth/admin/impersonate-user", map[string]any{"userId": s.userID})
+		expect(t, imp, 200, "")
+		rows := a.next()
+		var found bool
+		for _, r := range rows {
+			if r.Event == "admin.impersonate-user" {
+				found = true
+				a.check(r, "admin.impersonate-user", "success", s.userID)
+				if r.ActorID == nil || *r.ActorID != s.adminID || r.SessionID == nil || *r.SessionID != imp.JSON["session"].(map[string]any)["id"] {
+					t.Fatalf("impersonation row %+v", r)
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("no impersonation row in %+v", rows)
+		}
+		a.noSecrets("admin-Set-pw-77", "password123", imp.JSON["session"].(map[string]any)["token"].(string))
+	})
+}

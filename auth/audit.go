@@ -27,9 +27,11 @@ func clientOf(ctx context.Context) session.Meta {
 }
 
 // Audit implements plugin.Host: one audit row, in db when not nil (a transaction), with the
-// client details of ctx.
+// client details of ctx. Outside a transaction a failed write is also logged, so callers whose
+// change already stands may ignore the error.
 func (s *Service) Audit(ctx context.Context, db *store.Store, ev plugin.AuditEvent) error {
-	if db == nil {
+	outside := db == nil
+	if outside {
 		db = s.st
 	}
 	detail := ev.Detail
@@ -47,15 +49,17 @@ func (s *Service) Audit(ctx context.Context, db *store.Store, ev plugin.AuditEve
 	if ev.Failed {
 		row.Outcome = "failure"
 	}
-	return db.RecordAudit(ctx, &row)
+	err = db.RecordAudit(ctx, &row)
+	if err != nil && outside {
+		s.email.Logger.Error("audit log write failed", slog.String("event", ev.Event), slog.String("error", err.Error()))
+	}
+	return err
 }
 
 // auditAfter records an event whose change has already committed (or that changed nothing, a
 // refused sign-in): a failure to record it is logged, not returned, since the change stands.
 func (s *Service) auditAfter(ctx context.Context, ev plugin.AuditEvent) {
-	if err := s.Audit(ctx, nil, ev); err != nil {
-		s.email.Logger.Error("audit log write failed", slog.String("event", ev.Event), slog.String("error", err.Error()))
-	}
+	_ = s.Audit(ctx, nil, ev) // logged by Audit
 }
 
 // AuditAfter is auditAfter for the web layer's events that have no transaction (sign-out,

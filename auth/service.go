@@ -556,7 +556,7 @@ func (s *Service) ChangePassword(ctx context.Context, user *store.User, in Chang
 		if !in.RevokeOtherSessions {
 			return nil
 		}
-		created, err = s.CompleteSignIn(ctx, tx, SignInRequest{User: *user, Meta: in.Meta})
+		created, err = s.CompleteSignIn(ctx, tx, SignInRequest{User: *user, Meta: in.Meta, Rotation: true})
 		return err
 	})
 	if err != nil {

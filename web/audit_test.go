@@ -197,3 +197,45 @@ func TestAuditLogAdminActions(t *testing.T) {
 		a.noSecrets("admin-Set-pw-77", "password123", imp.JSON["session"].(map[string]any)["token"].(string))
 	})
 }
+
+// Two-factor on and off leave one row each; so do adding and removing a passkey.
+func TestAuditLogTwoFactorAndPasskeys(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		t.Run("two-factor", func(t *testing.T) {
+			e, _ := twoFactorEnv(t, st, defaultTwoFactor())
+			a := newAuditTrail(t, st)
+			c, id, _, _ := enableTOTP(t, e)
+			if n := countEvents(a.next(), "two-factor-enabled", id); n != 1 {
+				t.Fatalf("%d two-factor-enabled rows, want 1", n)
+			}
+			c.headers["User-Agent"] = "audit-test/1"
+			expect(t, c.do("POST", "/api/auth/two-factor/disable", map[string]any{"password": "password123"}), 200, "")
+			a.expectOne("two-factor-disabled", "success", id)
+		})
+		t.Run("passkey", func(t *testing.T) {
+			e := passkeyEnv(t, st)
+			c := e.client()
+			up := signUp(t, c, "pk@example.com", "password123")
+			id := up.JSON["user"].(map[string]any)["id"].(string)
+			a := newAuditTrail(t, st)
+			a.next()
+			c.headers["User-Agent"] = "audit-test/1"
+			pk, _ := registerPasskey(t, c, newSoftAuthn(t, trusted, "localhost"), "Phone", ceremony{})
+			if _, d := a.expectOne("passkey-added", "success", id); d["passkeyId"] != pk["id"] {
+				t.Fatalf("passkey-added detail %v, passkey %v", d, pk)
+			}
+			expect(t, c.do("POST", "/api/auth/passkey/delete-passkey", map[string]any{"id": pk["id"]}), 200, "")
+			a.expectOne("passkey-removed", "success", id)
+		})
+	})
+}
+
+func countEvents(rows []store.AuditEntry, event, userID string) int {
+	n := 0
+	for _, r := range rows {
+		if r.Event == event && r.UserID != nil && *r.UserID == userID {
+			n++
+		}
+	}
+	return n
+}

@@ -272,6 +272,9 @@ func enableAndRotate(ctx context.Context, h plugin.Host, a *session.Auth, on boo
 	if err != nil {
 		return nil, nil, err
 	}
+	if on {
+		_ = h.Audit(ctx, nil, plugin.AuditEvent{Event: "two-factor-enabled", UserID: a.User.ID, SessionID: a.Session.ID})
+	}
 	res, err := h.RotateSession(ctx, a.Session, *u)
 	if err != nil {
 		return nil, nil, err

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 )
 
@@ -62,4 +63,19 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, int6
 		return nil, 0, fmt.Errorf("store: audit log: %w", classify(err))
 	}
 	return out, total, nil
+}
+
+// MarshalJSON prints the row as the audit-log endpoints answer it: createdAt as an ISO date
+// string and detail as the JSON object it holds.
+func (e AuditEntry) MarshalJSON() ([]byte, error) {
+	detail := json.RawMessage(e.Detail)
+	if !json.Valid(detail) {
+		detail = json.RawMessage("{}")
+	}
+	type plain AuditEntry
+	return json.Marshal(struct {
+		plain
+		CreatedAt string          `json:"createdAt"`
+		Detail    json.RawMessage `json:"detail"`
+	}{plain(e), e.CreatedAt.String(), detail})
 }

@@ -239,3 +239,48 @@ func countEvents(rows []store.AuditEntry, event, userID string) int {
 	}
 	return n
 }
+
+// The admin reads the audit log, filtered and paged; others are refused. A user reads their own
+// security events and nobody else's.
+func TestAuditLogRead(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		s := newAdminSetup(t, st)
+		expect(t, s.user.do("GET", "/api/auth/admin/audit-log", nil), 403, "YOU_ARE_NOT_ALLOWED_TO_READ_THE_AUDIT_LOG")
+		expect(t, s.e.client().do("GET", "/api/auth/admin/audit-log", nil), 401, "")
+		expect(t, s.admin.do("GET", "/api/auth/admin/audit-log?limit=-1", nil), 400, "VALIDATION_ERROR")
+		r := s.admin.do("GET", "/api/auth/admin/audit-log?userId="+s.userID, nil)
+		expect(t, r, 200, "")
+		entries := r.JSON["entries"].([]any)
+		if r.JSON["total"] != float64(2) || len(entries) != 2 { // the user's sign-up and sign-in
+			t.Fatalf("audit-log = %s", r.Raw)
+		}
+		first := entries[0].(map[string]any)
+		if first["userId"] != s.userID || first["ipAddress"] != "127.0.0.1" || !jsDate.MatchString(first["createdAt"].(string)) {
+			t.Fatalf("entry %v", first)
+		}
+		if d, ok := first["detail"].(map[string]any); !ok || d["method"] != "email" {
+			t.Fatalf("entry detail %v", first["detail"])
+		}
+		r = s.admin.do("GET", "/api/auth/admin/audit-log?limit=1&offset=1", nil)
+		if got := r.JSON["entries"].([]any); len(got) != 1 || r.JSON["total"] != float64(6) {
+			t.Fatalf("paged audit-log = %s", r.Raw)
+		}
+
+		expect(t, s.e.client().do("GET", "/api/auth/security-events", nil), 401, "")
+		ev := s.user.do("GET", "/api/auth/security-events", nil)
+		expect(t, ev, 200, "")
+		list := ev.JSON["events"].([]any)
+		if len(list) != 2 {
+			t.Fatalf("security-events = %s", ev.Raw)
+		}
+		for _, e := range list {
+			if e.(map[string]any)["userId"] != s.userID {
+				t.Fatalf("someone else's event: %s", ev.Raw)
+			}
+		}
+		if one := s.user.do("GET", "/api/auth/security-events?limit=1", nil); len(one.JSON["events"].([]any)) != 1 {
+			t.Fatalf("limit=1: %s", one.Raw)
+		}
+		expect(t, s.user.do("GET", "/api/auth/security-events?limit=abc", nil), 400, "VALIDATION_ERROR")
+	})
+}

@@ -69,6 +69,7 @@ func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 		{method: http.MethodGet, path: "/get-session", noBody: true, handle: h.getSession},
 		{method: http.MethodPost, path: "/get-session", noBody: true, handle: h.postGetSession},
 		{method: http.MethodGet, path: "/list-sessions", session: needFreshSession, handle: h.listSessions},
+		{method: http.MethodGet, path: "/security-events", session: needSession, handle: h.securityEvents},
 		{method: http.MethodPost, path: "/revoke-session", schema: &schema{fields: []field{{name: "token", kind: kString}}}, session: needSession, handle: h.revokeSession},
 		{method: http.MethodPost, path: "/revoke-sessions", session: needSession, handle: h.revokeSessions},
 		{method: http.MethodPost, path: "/revoke-other-sessions", session: needSession, handle: h.revokeOtherSessions},
@@ -582,4 +583,26 @@ func (h *authHandler) auditAfter(ctx context.Context, ev plugin.AuditEvent) {
 	if h.auth != nil {
 		h.auth.AuditAfter(ctx, ev)
 	}
+}
+
+// securityEvents is GET /security-events?limit= (our own endpoint; Better-Auth has none): the
+// caller's own recent audit-log rows, newest first ({"events":[...]}), at most limit (default 50,
+// at most 200) so a user can spot a sign-in or change they did not make.
+func (h *authHandler) securityEvents(c *call) error {
+	limit := 50
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			return validationError("[query.limit] Invalid input: expected a whole number from 1 to 200")
+		}
+		limit = n
+	}
+	rows, _, err := h.auth.Store().AuditLog(c.Request().Context(), store.AuditFilter{UserID: c.auth.User.ID, Limit: limit})
+	if err != nil {
+		return err
+	}
+	if rows == nil {
+		rows = []store.AuditEntry{}
+	}
+	return ok(c, map[string]any{"events": rows})
 }

@@ -241,6 +241,7 @@ func New(cfg Config) plugin.Plugin {
 		Endpoints: []plugin.Endpoint{
 			{Method: http.MethodGet, Path: "/admin/list-users", Session: plugin.OptionalSession, Handle: a.listUsers},
 			{Method: http.MethodGet, Path: "/admin/get-user", Session: plugin.OptionalSession, Handle: a.getUser},
+			{Method: http.MethodGet, Path: "/admin/audit-log", Session: plugin.OptionalSession, Handle: a.auditLog},
 			post("/admin/create-user", []plugin.Field{{Name: "email", Kind: plugin.String}, {Name: "password", Kind: plugin.String, Optional: true},
 				{Name: "name", Kind: plugin.String, Stored: true}}, a.createUser),
 			post("/admin/update-user", nil, a.updateUser),

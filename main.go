@@ -4,6 +4,7 @@
 package main
 
 import (
+	"authserver/webhook"
 	"context"
 	"errors"
 	"fmt"
@@ -194,6 +195,10 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 		SessionMargin: time.Minute, RateLimitAge: rateLimitRetention(cfg), Batch: cfg.SweepBatch,
 		AuditRetention: cfg.AuditRetention}}
 	go sweeper.Run(ctx)
+	if len(cfg.Auth.WebhookURLs) > 0 {
+		d := &webhook.Deliverer{St: st, Key: cfg.WebhookKey, Log: log}
+		go d.Run(ctx, time.Second)
+	}
 
 	cfg.Social.Logger = log
 	social, err := authSvc.EnableSocial(cfg.Social)

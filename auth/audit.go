@@ -50,6 +50,9 @@ func (s *Service) Audit(ctx context.Context, db *store.Store, ev plugin.AuditEve
 		row.Outcome = "failure"
 	}
 	err = db.RecordAudit(ctx, &row)
+	if err == nil && len(s.cfg.WebhookURLs) > 0 {
+		err = s.enqueueWebhooks(ctx, db, &row)
+	}
 	if err != nil && outside {
 		s.email.Logger.Error("audit log write failed", slog.String("event", ev.Event), slog.String("error", err.Error()))
 	}
@@ -91,4 +94,22 @@ func refusalReason(err error) string {
 		return pe.Code
 	}
 	return "refused"
+}
+
+// enqueueWebhooks queues the audit row for every webhook URL in db, the row's own transaction
+// when there is one: {"type":"auth.<event>","timestamp":…,"data":<the row as the audit-log
+// endpoints print it>}.
+func (s *Service) enqueueWebhooks(ctx context.Context, db *store.Store, row *store.AuditEntry) error {
+	body, err := json.Marshal(map[string]any{"type": "auth." + row.Event, "timestamp": row.CreatedAt.String(), "data": row})
+	if err != nil {
+		return err
+	}
+	for _, u := range s.cfg.WebhookURLs {
+		d := store.WebhookDelivery{ID: "msg_" + session.NewID(), CreatedAt: row.CreatedAt, URL: u, Payload: string(body),
+			NextAttemptAt: row.CreatedAt}
+		if err := db.EnqueueWebhook(ctx, &d); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -22,6 +22,9 @@ import (
 // Config holds the emailAndPassword options of Better-Auth that the service honours; LoadConfig
 // reads them from the environment.
 type Config struct {
+	// WebhookURLs receive every audit event (WEBHOOK_URLS): each event is queued for each URL
+	// in the audit row's transaction, and package webhook delivers the queue.
+	WebhookURLs []string
 	// MinPasswordLength and MaxPasswordLength bound new passwords in UTF-16 code units (defaults 8
 	// and 128, Better-Auth's).
 	MinPasswordLength int

@@ -50,3 +50,28 @@ func TestAuditRetention(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookLock: on PostgreSQL a second deliverer finds the lock held and does nothing while
+// the first delivers; SQLite serves one process, so there the lock is always granted.
+func TestWebhookLock(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		var inner bool
+		ran, err := st.WithWebhookLock(ctx, func() error {
+			got, err := st.WithWebhookLock(ctx, func() error { inner = true; return nil })
+			if got != inner {
+				t.Errorf("reported %v, ran %v", got, inner)
+			}
+			return err
+		})
+		if err != nil || !ran {
+			t.Fatalf("first lock: %v %v", ran, err)
+		}
+		if want := st.Dialect() != store.Postgres; inner != want {
+			t.Fatalf("second deliverer ran = %v, want %v", inner, want)
+		}
+		if ran, _ := st.WithWebhookLock(ctx, func() error { return nil }); !ran {
+			t.Fatal("the lock was not released")
+		}
+	})
+}

@@ -142,7 +142,23 @@ func TestAuditLogCoreEvents(t *testing.T) {
 		if out, _ := a.expectOne("sign-out", "success", uid); out.SessionID == nil || *out.SessionID != *in.SessionID {
 			t.Fatalf("sign-out row %+v", out)
 		}
-		a.noSecrets(pw, pw2, token1, token2, testSecret)
+		s1, s2 := e.client(), e.client()
+		s1.headers["User-Agent"] = "audit-test/1"
+		for _, cl := range []*client{s1, s2} {
+			expect(t, cl.do("POST", "/api/auth/sign-in/email", map[string]any{"email": "audit@example.com", "password": pw2}), 200, "")
+			a.next()
+		}
+		tok2 := s2.cookieValue("better-auth.session_token")
+		tok2, _, _ = strings.Cut(tok2, ".")
+		expect(t, s1.do("POST", "/api/auth/revoke-session", map[string]any{"token": tok2}), 200, "")
+		if _, d := a.expectOne("session-revoked", "success", uid); d["scope"] != "one" {
+			t.Fatalf("revoke-session detail %v", d)
+		}
+		expect(t, s1.do("POST", "/api/auth/revoke-sessions", map[string]any{}), 200, "")
+		if _, d := a.expectOne("session-revoked", "success", uid); d["scope"] != "all" {
+			t.Fatalf("revoke-sessions detail %v", d)
+		}
+		a.noSecrets(pw, pw2, token1, token2, tok2, testSecret)
 	})
 }
 

@@ -220,9 +220,17 @@ func TestAuditLogTwoFactorAndPasskeys(t *testing.T) {
 		t.Run("two-factor", func(t *testing.T) {
 			e, _ := twoFactorEnv(t, st, defaultTwoFactor())
 			a := newAuditTrail(t, st)
-			c, id, _, _ := enableTOTP(t, e)
+			c, id, secret, _ := enableTOTP(t, e)
 			if n := countEvents(a.next(), "two-factor-enabled", id); n != 1 {
 				t.Fatalf("%d two-factor-enabled rows, want 1", n)
+			}
+			in := e.client()
+			in.headers["User-Agent"] = "audit-test/1"
+			e.challenge(in, false)
+			a.next()
+			expect(t, in.do("POST", "/api/auth/two-factor/verify-totp", map[string]any{"code": e.wrongCode(secret)}), 401, "INVALID_CODE")
+			if _, d := a.expectOne("sign-in", "failure", id); d["method"] != "two-factor" || d["reason"] != "invalid-code" {
+				t.Fatalf("wrong code detail %v", d)
 			}
 			c.headers["User-Agent"] = "audit-test/1"
 			expect(t, c.do("POST", "/api/auth/two-factor/disable", map[string]any{"password": "password123"}), 200, "")

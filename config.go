@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"authserver/auth"
+	"authserver/auth/openapi"
 	"authserver/content"
 	"authserver/env"
 	"authserver/mail"
@@ -34,6 +35,10 @@ type Config struct {
 	DataDir    string
 	RedisURL   string
 	Secret     string
+	// Secrets is BETTER_AUTH_SECRETS ("<version>:<secret>,…", newest first), Better-Auth 1.7's
+	// versioned secrets for rotation; empty when unset. Secret, when also set, stays accepted
+	// for cookies and values made before versioning.
+	Secrets    string
 	Production bool
 	LogLevel   slog.Level
 	LogFormat  string
@@ -53,6 +58,10 @@ type Config struct {
 	SweepBatch int
 	// AllowInsecureBaseURL lets production start with an http:// BETTER_AUTH_URL (with a warning).
 	AllowInsecureBaseURL bool
+	// MetricsAddr, when set (METRICS_ADDR, e.g. "127.0.0.1:9090"), serves /metrics on a listener
+	// of its own, without authentication, for a network only the scraper reaches. Off by default,
+	// as is METRICS_TOKEN (Web.MetricsToken) for /metrics on the public port.
+	MetricsAddr string
 
 	// The features' own options. Fields set at run time (the resolved secret, the logger, the
 	// mail sender) are filled in by run.
@@ -68,6 +77,9 @@ type Config struct {
 // defaultAppName is the name of the web app in web/dist, which the binary serves at "/". Mail
 // names the app the person signed up in (APP_NAME) rather than the auth library.
 const defaultAppName = "Pathway"
+
+// minMetricsTokenLen is the shortest METRICS_TOKEN accepted.
+const minMetricsTokenLen = 16
 
 // minSecretLen is the shortest secret accepted in production, as Better-Auth recommends.
 const minSecretLen = 32
@@ -103,6 +115,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.Secret == "" {
 		c.Secret = r.Raw("AUTH_SECRET")
+	}
+	c.Secrets = r.Raw("BETTER_AUTH_SECRETS")
+	keys, keysErr := session.ParseSecrets(c.Secrets, []byte(c.Secret))
+	if keysErr != nil {
+		r.Fail(keysErr)
 	}
 	switch strings.ToLower(r.String("APP_ENV", "development")) {
 	case "production", "prod":
@@ -145,6 +162,12 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		c.Web.BaseURL = u.Scheme + "://" + u.Host
 	}
 	c.AllowInsecureBaseURL = r.Bool("ALLOW_INSECURE_BASE_URL", false)
+	c.MetricsAddr = r.String("METRICS_ADDR", "")
+	c.Web.MetricsToken = r.Raw("METRICS_TOKEN")
+	if t := c.Web.MetricsToken; t != "" && len(t) < minMetricsTokenLen {
+		// Metrics tell an outsider the sign-in rate and failures; a short token is guessable.
+		r.Fail(fmt.Errorf("METRICS_TOKEN must be at least %d characters", minMetricsTokenLen))
+	}
 	if c.Production && strings.HasPrefix(c.Web.BaseURL, "http://") && !c.AllowInsecureBaseURL {
 		// An http:// base URL means cookies without Secure or the __Secure- prefix and links in
 		// mail that travel in the clear; behind a TLS proxy the public URL is still https://.
@@ -166,6 +189,13 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if c.Auth.Plugins, err = loadPlugins(getenv, site{AppName: getenv("APP_NAME"), BaseURL: c.Web.BaseURL, TrustedOrigins: c.Web.TrustedOrigins,
 		OutboxDir: filepath.Join(c.DataDir, "outbox"), Production: c.Production, SessionExpiresIn: c.Session.ExpiresIn}); err != nil {
 		errs = append(errs, err)
+	}
+	for _, p := range c.Auth.Plugins {
+		if p.ID == openapi.ID {
+			// The document describes web's route table, so web serves it (openapi's package comment).
+			oc, _ := openapi.LoadConfig(getenv) // its errors were reported by loadPlugins
+			c.Web.OpenAPI = &oc
+		}
 	}
 	c.Social, err = auth.LoadProvidersFromEnv(getenv)
 	errs = append(errs, err)
@@ -189,6 +219,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 
 	if c.Production {
 		switch {
+		case keysErr != nil: // already reported
+		case keys.Versioned():
+			if len(keys.Current) < minSecretLen {
+				r.Fail(fmt.Errorf("the current secret in BETTER_AUTH_SECRETS (version %d) must be at least %d characters when APP_ENV=production", keys.Version, minSecretLen))
+			}
 		case c.Secret == "":
 			r.Fail(errors.New("BETTER_AUTH_SECRET is required when APP_ENV=production"))
 		case len(c.Secret) < minSecretLen:
@@ -203,6 +238,9 @@ func secretFile(c Config) string { return filepath.Join(c.DataDir, "secret") }
 // resolveSecret returns the configured secret or, in development only, one generated once and kept
 // in the data folder so sessions survive restarts. generated reports the latter.
 func resolveSecret(c Config) (secret string, generated bool, err error) {
+	if keys, err := session.ParseSecrets(c.Secrets, []byte(c.Secret)); err == nil && keys.Versioned() {
+		return string(keys.Current), false, nil
+	}
 	if c.Secret != "" {
 		return c.Secret, false, nil
 	}

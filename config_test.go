@@ -23,7 +23,7 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		"SESSION_CACHE": "false", "SESSION_CACHE_TTL": "5", "SESSION_CACHE_SIZE": "11", "SESSION_CACHE_BYTES": "4096",
 		"SESSION_COOKIE_CACHE": "yes", "SESSION_COOKIE_CACHE_MAX_AGE": "60", "SECURE_COOKIES": "false",
 		"MIN_PASSWORD_LENGTH": "10", "MAX_PASSWORD_LENGTH": "64", "REJECT_COMMON_PASSWORDS": "1",
-		"PASSWORD_HASH_CONCURRENCY": "3", "LOCKOUT_ENABLED": "true", "LOCKOUT_THRESHOLD": "4",
+		"PASSWORD_HASH_CONCURRENCY": "3", "PASSWORD_HASH_MAX_WAIT": "1500ms", "LOCKOUT_ENABLED": "true", "LOCKOUT_THRESHOLD": "4",
 		"LOCKOUT_BASE": "2m", "LOCKOUT_MAX": "2h", "DISABLE_SIGN_UP": "true", "DISABLE_AUTO_SIGN_IN": "true",
 		"REQUIRE_EMAIL_VERIFICATION": "true", "SEND_VERIFICATION_ON_SIGN_UP": "false",
 		"SEND_VERIFICATION_ON_SIGN_IN": "true", "AUTO_SIGN_IN_AFTER_VERIFICATION": "true",
@@ -33,6 +33,7 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		"DELETE_USER_ENABLED": "true", "DELETE_USER_VERIFICATION": "true", "DELETE_USER_TOKEN_EXPIRES_IN": "1h",
 		"APP_NAME": "Acme", "SMTP_URL": "smtp://m", "MAIL_FROM": "a@b.c", "MAIL_TEMPLATES_DIR": "/t", "MAIL_SEND_TIMEOUT": "3",
 		"GITHUB_CLIENT_ID": "id", "GITHUB_CLIENT_SECRET": "s",
+		"METRICS_ADDR": "127.0.0.1:9464", "METRICS_TOKEN": "0123456789abcdef",
 	}
 	c, err := loadConfig(envMap(env))
 	if err != nil {
@@ -43,6 +44,7 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		name string
 		ok   bool
 	}{
+		{"metrics", c.MetricsAddr == "127.0.0.1:9464" && w.MetricsToken == "0123456789abcdef"},
 		{"HOST/PORT/DATA_DIR", c.Host == "127.0.0.1" && c.Port == "9000" && c.DataDir == "/tmp/d"},
 		{"database", c.Store.URL == "postgres://x/y" && c.Store.ListenURL == "postgres://direct/y" && c.Store.MaxOpenConns == 7 && c.Store.SimpleProtocol},
 		{"REDIS_URL", c.RedisURL == "redis://r" && w.RateLimit.Storage == "redis"},
@@ -56,7 +58,7 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		{"session lifetime", s.ExpiresIn == 48*time.Hour && s.UpdateAge == 2*time.Hour && s.FreshAge == 3*time.Hour && s.MaxAge == 96*time.Hour},
 		{"session cache", s.DisableCache && s.CacheTTL == 5*time.Second && s.CacheSize == 11 && s.CacheBytes == 4096},
 		{"cookie cache", s.CookieCache && s.CookieCacheMaxAge == time.Minute && !s.Secure},
-		{"password policy", a.MinPasswordLength == 10 && a.MaxPasswordLength == 64 && a.RejectCommonPasswords && a.Hasher.Concurrency == 3},
+		{"password policy", a.MinPasswordLength == 10 && a.MaxPasswordLength == 64 && a.RejectCommonPasswords && a.Hasher.Concurrency == 3 && a.Hasher.MaxWait == 1500*time.Millisecond},
 		{"lockout", a.Lockout.Enabled && a.Lockout.Threshold == 4 && a.Lockout.Base == 2*time.Minute && a.Lockout.Max == 2*time.Hour},
 		{"sign-up", a.DisableSignUp && a.DisableAutoSignIn && a.RequireEmailVerification},
 		{"verification", e.SendOnSignUp != nil && !*e.SendOnSignUp && e.SendOnSignIn && e.AutoSignInAfterVerification && e.VerificationExpiresIn == 2*time.Minute},
@@ -123,23 +125,43 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 		}
 	}
 	for env, want := range map[string]string{
-		"RATE_LIMIT_STORAGE=redis": "RATE_LIMIT_STORAGE=redis needs REDIS_URL",
-		"RATE_LIMIT_STORAGE=disk":  "RATE_LIMIT_STORAGE must be memory, database or redis",
-		"RATE_LIMIT_RULES=x":       "RATE_LIMIT_RULES",
-		"SESSION_EXPIRES_IN=401d":  "SESSION_EXPIRES_IN",
-		"SESSION_EXPIRES_IN=9700h": "may not exceed 400 days",
-		"MIN_PASSWORD_LENGTH=0":    "MIN_PASSWORD_LENGTH must be at least 1",
-		"LOG_LEVEL=loud":           "LOG_LEVEL must be",
-		"SWEEP_INTERVAL=-1m":       "SWEEP_INTERVAL",
-		"SWEEP_BATCH_SIZE=0":       "SWEEP_BATCH_SIZE must be between 1 and 100000",
-		"WEBHOOK_URLS=ftp://x":     "WEBHOOK_URLS",
-		"WEBHOOK_URLS=https://x/h": "WEBHOOK_SECRET must start with whsec_",
-		"APP_ENV=staging":          "APP_ENV must be development or production",
-		"GOOGLE_CLIENT_ID=x":       "google",
+		"RATE_LIMIT_STORAGE=redis":    "RATE_LIMIT_STORAGE=redis needs REDIS_URL",
+		"RATE_LIMIT_STORAGE=disk":     "RATE_LIMIT_STORAGE must be memory, database or redis",
+		"RATE_LIMIT_RULES=x":          "RATE_LIMIT_RULES",
+		"SESSION_EXPIRES_IN=401d":     "SESSION_EXPIRES_IN",
+		"SESSION_EXPIRES_IN=9700h":    "may not exceed 400 days",
+		"MIN_PASSWORD_LENGTH=0":       "MIN_PASSWORD_LENGTH must be at least 1",
+		"LOG_LEVEL=loud":              "LOG_LEVEL must be",
+		"SWEEP_INTERVAL=-1m":          "SWEEP_INTERVAL",
+		"SWEEP_BATCH_SIZE=0":          "SWEEP_BATCH_SIZE must be between 1 and 100000",
+		"METRICS_TOKEN=short":         "METRICS_TOKEN must be at least 16 characters",
+		"WEBHOOK_URLS=ftp://x":        "WEBHOOK_URLS",
+		"WEBHOOK_URLS=https://x/h":    "WEBHOOK_SECRET must start with whsec_",
+		"APP_ENV=staging":             "APP_ENV must be development or production",
+		"GOOGLE_CLIENT_ID=x":          "google",
+		"BETTER_AUTH_SECRETS=abc":     "invalid BETTER_AUTH_SECRETS entry at position 1",
+		"BETTER_AUTH_SECRETS=1:a,1:b": "duplicate version 1 in BETTER_AUTH_SECRETS",
 	} {
 		k, v, _ := strings.Cut(env, "=")
 		if _, err := loadConfig(envMap(map[string]string{k: v})); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: err = %v, want it to mention %q", env, err, want)
 		}
+	}
+}
+
+// With BETTER_AUTH_SECRETS, production needs no BETTER_AUTH_SECRET but a strong current version,
+// and the current version is the secret the server signs with.
+func TestLoadConfigVersionedSecrets(t *testing.T) {
+	strong := "2:" + strings.Repeat("n", 32) + ",1:short"
+	c, err := loadConfig(envMap(map[string]string{"APP_ENV": "production", "BETTER_AUTH_URL": "https://a.example", "BETTER_AUTH_SECRETS": strong}))
+	if err != nil {
+		t.Fatalf("strong versioned secret refused: %v", err)
+	}
+	if s, generated, err := resolveSecret(c); err != nil || generated || s != strings.Repeat("n", 32) {
+		t.Errorf("resolveSecret = %q, %v, %v; want the current version", s, generated, err)
+	}
+	_, err = loadConfig(envMap(map[string]string{"APP_ENV": "production", "BETTER_AUTH_URL": "https://a.example", "BETTER_AUTH_SECRETS": "2:short,1:" + strings.Repeat("o", 40)}))
+	if err == nil || !strings.Contains(err.Error(), "current secret in BETTER_AUTH_SECRETS (version 2) must be at least 32") {
+		t.Errorf("weak current version: %v", err)
 	}
 }

@@ -4,7 +4,8 @@
 package main
 
 import (
-	"authserver/webhook"
+	"authserver/obs"
+
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,7 @@ import (
 	"authserver/session"
 	"authserver/store"
 	"authserver/web"
+	"authserver/webhook"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -117,6 +119,21 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 			slog.String("base_url", cfg.Web.BaseURL))
 	}
 
+	stopTracing, tracing, err := obs.StartTracing(getenv)
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(flushCtx); err != nil {
+			log.Warn("tracing: spans not flushed", slog.String("error", err.Error()))
+		}
+	}()
+	if tracing {
+		log.Info("tracing: exporting spans over OTLP/HTTP")
+	}
+
 	secret, generated, err := resolveSecret(cfg)
 	if err != nil {
 		return err
@@ -153,6 +170,15 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	}
 
 	cfg.Session.Secret = []byte(secret)
+	// With BETTER_AUTH_SECRETS the newest version signs and seals; older ones (and
+	// BETTER_AUTH_SECRET) are still accepted, so a rotation signs nobody out.
+	keys, err := session.ParseSecrets(cfg.Secrets, []byte(cfg.Secret))
+	if err != nil {
+		return err
+	}
+	if keys.Versioned() {
+		cfg.Session.Keys = keys
+	}
 	sessions := session.New(cfg.Session, st)
 	// Other instances (and Better-Auth servers) sharing a PostgreSQL database announce session and
 	// user changes through triggers; until this instance hears them its cache stands aside.
@@ -259,6 +285,13 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	debug.FreeOSMemory()
 
 	serveErr := make(chan error, 1)
+	if cfg.MetricsAddr != "" {
+		msrv, err := serveMetrics(cfg.MetricsAddr, log, serveErr)
+		if err != nil {
+			return err
+		}
+		defer msrv.Close()
+	}
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {
 	case err := <-serveErr:
@@ -279,6 +312,29 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// serveMetrics serves /metrics (and only that) on addr, the METRICS_ADDR listener, reporting a
+// failure to serve on errs.
+func serveMetrics(addr string, log *slog.Logger, errs chan<- error) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", web.MetricsHandler())
+	msrv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR: %w", err)
+	}
+	log.Info("metrics listening", slog.String("addr", ln.Addr().String()))
+	go func() {
+		if err := msrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			select {
+			case errs <- fmt.Errorf("metrics: %w", err):
+			default:
+			}
+		}
+	}()
+	return msrv, nil
 }
 
 // setMemoryLimit gives the garbage collector a soft memory limit unless GOMEMLIMIT sets one, so a

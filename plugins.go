@@ -16,6 +16,7 @@ import (
 	"authserver/auth/magiclink"
 	"authserver/auth/multisession"
 	"authserver/auth/onetimetoken"
+	"authserver/auth/openapi"
 	"authserver/auth/organization"
 	"authserver/auth/passkey"
 	"authserver/auth/phonenumber"
@@ -87,6 +88,10 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 		cfg, err := onetimetoken.LoadConfig(getenv)
 		return onetimetoken.New(cfg), err
 	},
+	openapi.ID: func(getenv func(string) string, _ site) (plugin.Plugin, error) {
+		cfg, err := openapi.LoadConfig(getenv)
+		return openapi.New(cfg), err
+	},
 	organization.ID: func(getenv func(string) string, s site) (plugin.Plugin, error) {
 		cfg, err := organization.LoadConfig(getenv, s.BaseURL)
 		return organization.New(cfg), err
@@ -114,7 +119,7 @@ var pluginBuilders = map[string]func(getenv func(string) string, s site) (plugin
 // notImplementedPlugins are Better-Auth plugins this server does not implement yet. Naming one
 // refuses to start, so nobody believes a plugin is on when it is not.
 var notImplementedPlugins = []string{
-	"open-api",
+	"captcha", "haveibeenpwned", "oauth-provider", "oidc-provider",
 }
 
 // loadPlugins builds the plugins named in BETTER_AUTH_PLUGINS (comma-separated Better-Auth names),

@@ -21,8 +21,12 @@ import (
 // for, brings every attestation format (TPM, Android, Apple, FIDO metadata, COSE) and adds 2.3 MB
 // that no build option leaves out. 34 MB keeps the image small and leaves about 1.3 MB for the
 // plugins still to come; this test is where a dependency that costs more shows.
+// Metrics and tracing (issue 19) raised it by the 1.34 MB they measured (30.87 → 32.21 MB): about
+// 0.9 MB for VictoriaMetrics/metrics and the instrumentation, 0.42 MB for the OpenTelemetry SDK.
+// Their OTLP exporter is our own JSON one (obs/otlpjson.go): otlptracehttp would have added
+// another 3.8 MB of protobuf and gRPC code.
 const (
-	imageBudget  = 34_000_000
+	imageBudget  = 35_340_000
 	binaryBudget = imageBudget - 2_500_000
 )
 

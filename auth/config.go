@@ -18,7 +18,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MinPasswordLength:     r.Int("MIN_PASSWORD_LENGTH", 8),
 		MaxPasswordLength:     r.Int("MAX_PASSWORD_LENGTH", 128),
 		RejectCommonPasswords: r.Bool("REJECT_COMMON_PASSWORDS", false),
-		Hasher:                HasherConfig{Concurrency: r.Int("PASSWORD_HASH_CONCURRENCY", 0)},
+		Hasher: HasherConfig{
+			Concurrency: r.Int("PASSWORD_HASH_CONCURRENCY", 0),
+			MaxWait:     r.Duration("PASSWORD_HASH_MAX_WAIT", 2*time.Second),
+		},
 		Lockout: LockoutConfig{
 			Enabled:   r.Bool("LOCKOUT_ENABLED", false),
 			Threshold: r.Int("LOCKOUT_THRESHOLD", 5),

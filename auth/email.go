@@ -294,7 +294,11 @@ func (g MailGate) Check(ctx context.Context) error {
 // expires). Errors are ErrInvalidToken, ErrTokenExpired, ErrUserNotFound, ErrInvalidUser and
 // whatever gate returns. incoming is the request, for the plugins' hooks on the auto sign-in.
 func (s *Service) VerifyEmail(ctx context.Context, token, callbackURL string, current *session.Auth, meta session.Meta, gate MailGate, incoming plugin.Incoming) (*VerifyResult, error) {
-	c, err := verifyJWT(s.email.Secret, token, s.cfg.Now())
+	secrets := [][]byte{s.email.Secret}
+	if s.sessions != nil {
+		secrets = append(secrets, s.sessions.Keys().Verifiers()...)
+	}
+	c, err := verifyJWT(secrets, token, s.cfg.Now())
 	switch {
 	case errors.Is(err, errTokenExpired):
 		return nil, ErrTokenExpired

@@ -42,8 +42,10 @@ func signJWT(secret []byte, c verificationClaims) string {
 	return signing + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// verifyJWT checks the signature, that the header names HS256 and nothing else, and the expiry.
-func verifyJWT(secret []byte, token string, now time.Time) (*verificationClaims, error) {
+// verifyJWT checks the signature against any of secrets (the current one and those a secret
+// rotation still accepts, so a link mailed before the rotation works), that the header names
+// HS256 and nothing else, and the expiry.
+func verifyJWT(secrets [][]byte, token string, now time.Time) (*verificationClaims, error) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 || len(token) > 4096 {
 		return nil, errTokenInvalid
@@ -63,9 +65,16 @@ func verifyJWT(secret []byte, token string, now time.Time) (*verificationClaims,
 	if err != nil {
 		return nil, errTokenInvalid
 	}
-	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte(parts[0] + "." + parts[1]))
-	if !hmac.Equal(sig, mac.Sum(nil)) {
+	signed := false
+	for _, secret := range secrets {
+		mac := hmac.New(sha256.New, secret)
+		mac.Write([]byte(parts[0] + "." + parts[1]))
+		if hmac.Equal(sig, mac.Sum(nil)) {
+			signed = true
+			break
+		}
+	}
+	if !signed {
 		return nil, errTokenInvalid
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(parts[1])

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"authserver/auth/atrest"
 	"authserver/auth/plugin"
 	"authserver/session"
 	"authserver/store"
@@ -225,6 +226,18 @@ func (s *Social) Warm(ctx context.Context) {
 
 // --- tokens at rest -------------------------------------------------------------------------
 
+// keys is the keyring OAuth values are sealed with: the session manager's during a secret
+// rotation (BETTER_AUTH_SECRETS), when its current secret is this feature's; otherwise the single
+// configured secret.
+func (s *Social) keys() session.Keys {
+	if s.sessions != nil {
+		if k := s.sessions.Keys(); k.Versioned() && string(k.Current) == string(s.secret) {
+			return k
+		}
+	}
+	return session.SingleKey(s.secret)
+}
+
 // sealToken is Better-Auth's setTokenUtil: tokens are encrypted when EncryptOAuthTokens is on.
 func (s *Social) sealToken(tok string) (*string, error) {
 	if tok == "" {
@@ -233,7 +246,7 @@ func (s *Social) sealToken(tok string) (*string, error) {
 	if !s.cfg.EncryptOAuthTokens {
 		return &tok, nil
 	}
-	enc, err := symmetricEncrypt(s.secret, tok)
+	enc, err := atrest.Encrypt(s.keys(), tok)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +259,7 @@ func (s *Social) openToken(tok string) (string, error) {
 	if tok == "" || !s.cfg.EncryptOAuthTokens || !isLikelyEncrypted(tok) {
 		return tok, nil
 	}
-	return symmetricDecrypt(s.secret, tok)
+	return atrest.Decrypt(s.keys(), tok)
 }
 
 // --- state ----------------------------------------------------------------------------------
@@ -1085,7 +1098,7 @@ func (s *Social) linkSessionLive(ctx context.Context, link *stateLink) (bool, er
 	if link.EncryptedSessionToken == "" {
 		return true, nil
 	}
-	token, err := symmetricDecrypt(purposeKey(s.secret, linkSessionTokenPurpose), link.EncryptedSessionToken)
+	token, err := atrest.Decrypt(purposeKeys(s.keys(), linkSessionTokenPurpose), link.EncryptedSessionToken)
 	if err != nil {
 		return false, nil
 	}
@@ -1145,7 +1158,7 @@ func (s *Social) Link(ctx context.Context, a *session.Auth, in LinkSocialInput) 
 		}
 		return &LinkSocialResult{Linked: true}, nil
 	}
-	sealed, err := symmetricEncrypt(purposeKey(s.secret, linkSessionTokenPurpose), a.Session.Token)
+	sealed, err := atrest.Encrypt(purposeKeys(s.keys(), linkSessionTokenPurpose), a.Session.Token)
 	if err != nil {
 		return nil, err
 	}

@@ -4,13 +4,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"io"
 	"regexp"
 	"strings"
 
-	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/crypto/hkdf"
+
+	"authserver/session"
 )
 
 // urlSafeAlphabet is the alphabet of Better-Auth's generateRandomString("a-z", "0-9", "A-Z",
@@ -30,48 +30,20 @@ func randomURLSafe(n int) string {
 	return string(buf)
 }
 
-// errVersionedCiphertext means a value was encrypted under Better-Auth's rotated secrets
-// ("$ba$<version>$..."), which this server does not hold.
-var errVersionedCiphertext = errors.New("auth: ciphertext uses a versioned secret (BETTER_AUTH_SECRETS), which is not supported")
-
-// symmetricEncrypt is Better-Auth's symmetricEncrypt with a single secret: XChaCha20-Poly1305
-// under SHA-256(secret), a random 24-byte nonce in front of the sealed text, all hex-encoded.
-// Node decrypts what it writes and the reverse, so both servers can read stored OAuth tokens.
-func symmetricEncrypt(secret []byte, plaintext string) (string, error) {
-	key := sha256.Sum256(secret)
-	aead, err := chacha20poly1305.NewX(key[:])
-	if err != nil {
-		return "", err
+// purposeKeys is Better-Auth's derivePurposeKey over a keyring: every secret in it, versioned or
+// legacy, replaced by its purpose key, so envelopes keep naming the same versions.
+func purposeKeys(k session.Keys, purpose string) session.Keys {
+	out := session.Keys{Version: k.Version, Current: purposeKey(k.Current, purpose)}
+	if k.Versions != nil {
+		out.Versions = make(map[int][]byte, len(k.Versions))
+		for v, s := range k.Versions {
+			out.Versions[v] = purposeKey(s, purpose)
+		}
 	}
-	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plaintext)+aead.Overhead())
-	if _, err := io.ReadFull(rand.Reader, nonce); err != nil {
-		return "", err
+	if len(k.Legacy) > 0 {
+		out.Legacy = purposeKey(k.Legacy, purpose)
 	}
-	return hex.EncodeToString(aead.Seal(nonce, nonce, []byte(plaintext), nil)), nil
-}
-
-// symmetricDecrypt reverses symmetricEncrypt.
-func symmetricDecrypt(secret []byte, data string) (string, error) {
-	if strings.HasPrefix(data, "$ba$") {
-		return "", errVersionedCiphertext
-	}
-	raw, err := hex.DecodeString(data)
-	if err != nil {
-		return "", err
-	}
-	key := sha256.Sum256(secret)
-	aead, err := chacha20poly1305.NewX(key[:])
-	if err != nil {
-		return "", err
-	}
-	if len(raw) < aead.NonceSize()+aead.Overhead() {
-		return "", errors.New("auth: ciphertext too short")
-	}
-	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], nil)
-	if err != nil {
-		return "", err
-	}
-	return string(plain), nil
+	return out
 }
 
 // purposeKey is Better-Auth's derivePurposeKey for a single secret: the hex of 32 bytes of

@@ -16,7 +16,40 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"authserver/auth/atrest"
+	"authserver/session"
 )
+
+// symmetricEncrypt and symmetricDecrypt are Better-Auth's functions with a plain string key.
+func symmetricEncrypt(secret []byte, plaintext string) (string, error) {
+	return atrest.Encrypt(session.SingleKey(secret), plaintext)
+}
+
+func symmetricDecrypt(secret []byte, data string) (string, error) {
+	return atrest.Decrypt(session.SingleKey(secret), data)
+}
+
+// During a rotation the link session token's purpose key is derived per version: a value sealed
+// before the rotation (legacy secret) still opens, and new ones carry the current version.
+func TestPurposeKeysDuringRotation(t *testing.T) {
+	keys, err := session.ParseSecrets("2:rotated-secret-0123456789abcdef0123456789", []byte(vectorSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk := purposeKeys(keys, linkSessionTokenPurpose)
+	got, err := atrest.Decrypt(pk, "394d03fca376553825efffb6e08a0249541a0a8a67b70dd0c3d0e0fcd07cdf3cb7416659fed2b06a06466b14448b9133c6a2b93eb70f18733ad06a7d0ebb33a4db9a14af437bc476")
+	if err != nil || got != "Oa4vWTxnHehZJQRwLtpsbOW8uJEctD9c" {
+		t.Fatalf("legacy link session token = %q, %v", got, err)
+	}
+	sealed, err := atrest.Encrypt(pk, "tok")
+	if err != nil || !strings.HasPrefix(sealed, "$ba$2$") {
+		t.Fatalf("sealed = %q, %v", sealed, err)
+	}
+	if _, err := atrest.Decrypt(keys, sealed); err == nil {
+		t.Error("a purpose-key value opened with the bare secret")
+	}
+}
 
 const vectorSecret = "test-secret-0123456789abcdef0123456789abcdef"
 

@@ -1,6 +1,9 @@
 package auth
 
 import (
+	"authserver/obs"
+
+	"container/list"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -31,31 +34,50 @@ type HasherConfig struct {
 	// with AVX2 a worker computes two waiting hashes together, so peak hashing memory is
 	// Concurrency × 64 MiB there and Concurrency × 32 MiB elsewhere.
 	Concurrency int
-	// Queue is how many more requests may wait for a worker (0 means 8 per worker); beyond it
-	// requests are refused at once with ErrBusy instead of piling up.
-	Queue int
-	// MaxWait is the longest a request waits for a worker before ErrBusy (0 means 2 seconds).
+	// MaxWait bounds the expected wait for a worker (0 means 2 seconds): a request is admitted
+	// while (hashes ahead of it × measured time per hash ÷ Concurrency) is at most MaxWait, and
+	// refused at once with a *BusyError past it. Waiting holds no scrypt table, only the request.
 	MaxWait time.Duration
 	// IdleRelease is how long the scrypt tables are kept after the last hash (0 means 5 s).
 	IdleRelease time.Duration
 }
 
+// initialPerHash is the time per hash assumed before any has been measured: about one hash on a
+// current x86 core. It only decides the very first burst; the measured average replaces it
+// within a few hashes.
+const initialPerHash = 40 * time.Millisecond
+
+// ewmaWeight is the weight of the newest measurement in the moving average of time per hash
+// (per hash of a pair where the CPU pairs hashes, see work):
+// enough to follow a machine that gets busier within a burst, not so much that one hash slowed
+// by a garbage collection swings admission.
+const ewmaWeight = 0.2
+
 // Hasher hashes and verifies passwords in Better-Auth's scrypt format,
 // "<32 hex chars of salt>:<128 hex chars of key>", with a bound on how many run at once.
 //
-// A request that finds a free slot becomes a worker for its own hash; one that has to wait
-// offers its hash to the workers too, and a worker that starts while another request waits takes
-// that one along and computes both in one instruction stream (see salsa_amd64.s). Under load
-// every worker carries two hashes for little more than the cost of one.
+// Admission is by expected wait, not by a fixed queue length: a request that finds every worker
+// busy waits in line as long as the line ahead of it would drain within MaxWait at the measured
+// rate, so a burst that the workers can finish in time is served whole, and only what cannot is
+// refused, with how long to wait. A request that gets a worker computes its own hash in its own
+// goroutine; where the CPU can compute two hashes in one instruction stream (see salsa_amd64.s)
+// it takes the next waiting request's hash along. Under load every worker carries two hashes for
+// little more than the cost of one.
 type Hasher struct {
-	slots   chan struct{}
-	waiting chan struct{}
-	// adopt hands a waiting request's job to a worker; unbuffered, so a job is either taken
-	// (and then always finished by that worker) or still its owner's.
-	adopt   chan *hashJob
+	workers int
 	maxWait time.Duration
+
+	mu sync.Mutex // guards the fields below it
+	// busy counts the workers computing; a worker that finishes hands its place straight to the
+	// first waiter, so while anyone waits busy == workers.
+	busy int
+	// computing counts hashes in progress, up to two per worker when paired.
+	computing int
+	queue     list.List // of *hashJob, first come first served
+	perHash   time.Duration
+
 	// tables keeps the 32 MiB scrypt tables of finished hashes for the next ones: at most two per
-	// slot exist, so peak hashing memory is bounded and nothing is re-faulted.
+	// worker exist, so peak hashing memory is bounded and nothing is re-faulted.
 	tables chan []uint32
 	// idle fires idleRelease after the last hash, handing the tables back to the OS so a server
 	// that is only validating sessions does not keep them resident.
@@ -63,6 +85,14 @@ type Hasher struct {
 	idle        *time.Timer
 	idleRelease time.Duration
 	paired      atomic.Int64 // jobs computed alongside another, for tests and benchmarks
+	liveTables  atomic.Int64 // tables allocated and not yet freed
+	peakTables  atomic.Int64 // most tables allocated at once, for tests
+
+	// pairs is canPair(): whether a worker takes a waiting hash along. Tests set it.
+	pairs bool
+	// now and compute are the clock and the hash function; tests replace them.
+	now     func() time.Time
+	compute func(a, b *hashJob, ta, tb []uint32)
 }
 
 // hashJob is one scrypt derivation; key and err are set before done is closed.
@@ -71,15 +101,34 @@ type hashJob struct {
 	key               []byte
 	err               error
 	done              chan struct{}
+	// granted is closed when the job's owner gets a worker's place and computes it itself.
+	granted chan struct{}
+	state   jobState // guarded by Hasher.mu
+	elem    *list.Element
 }
+
+type jobState int
+
+const (
+	jobRunning jobState = iota // its owner holds a worker's place
+	jobQueued                  // in the queue
+	jobAdopted                 // taken along by another worker; done closes when it is computed
+	jobGone                    // its owner gave up waiting
+)
+
+// BusyError is ErrBusy with how long the hashes already admitted are expected to take: a client
+// retrying after RetryAfter finds the line drained by that much.
+type BusyError struct{ RetryAfter time.Duration }
+
+func (e *BusyError) Error() string { return ErrBusy.Error() }
+
+// Is makes errors.Is(err, ErrBusy) true for a *BusyError.
+func (e *BusyError) Is(target error) bool { return target == ErrBusy }
 
 // NewHasher returns a Hasher with cfg's bounds (defaults filled in).
 func NewHasher(cfg HasherConfig) *Hasher {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = runtime.GOMAXPROCS(0)
-	}
-	if cfg.Queue <= 0 {
-		cfg.Queue = 8 * cfg.Concurrency
 	}
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = 2 * time.Second
@@ -88,71 +137,171 @@ func NewHasher(cfg HasherConfig) *Hasher {
 		cfg.IdleRelease = 5 * time.Second
 	}
 	return &Hasher{
-		slots:       make(chan struct{}, cfg.Concurrency),
-		waiting:     make(chan struct{}, cfg.Queue),
-		adopt:       make(chan *hashJob),
+		workers:     cfg.Concurrency,
 		maxWait:     cfg.MaxWait,
+		perHash:     initialPerHash,
 		tables:      make(chan []uint32, 2*cfg.Concurrency),
 		idleRelease: cfg.IdleRelease,
+		pairs:       canPair(),
+		now:         time.Now,
+		compute:     scryptJobs,
 	}
 }
 
-// derive returns scrypt of password under saltHex, as Better-Auth computes it, waiting a bounded
-// time in a bounded queue for a worker.
+// expectedWait is how long a request with ahead hashes before it waits for a worker, at perHash
+// per hash on workers workers. The bound is inclusive: a wait of exactly MaxWait is admitted
+// (100 ahead at 40 ms on 2 workers is 2 s, admitted under the default bound).
+func expectedWait(ahead int, perHash time.Duration, workers int) time.Duration {
+	return time.Duration(int64(ahead) * int64(perHash) / int64(workers))
+}
+
+// admitLocked decides for a request arriving now: nil to wait in line, or the *BusyError to
+// answer. The hashes ahead are those computing and those waiting.
+func (h *Hasher) admitLocked() error {
+	wait := expectedWait(h.computing+h.queue.Len(), h.perHash, h.workers)
+	if wait <= h.maxWait {
+		return nil
+	}
+	return &BusyError{RetryAfter: wait}
+}
+
+// Busy returns the *BusyError a hash asked for now would get, or nil. Callers check it before
+// any other work, which keeps refusals cheap when a flood of sign-ins arrives; it is a snapshot,
+// and derive decides again.
+func (h *Hasher) Busy() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.busy < h.workers {
+		return nil
+	}
+	return h.admitLocked()
+}
+
+// derive returns scrypt of password under saltHex, as Better-Auth computes it, after waiting in
+// line for a worker if the expected wait is within the bound, or a *BusyError at once.
 func (h *Hasher) derive(ctx context.Context, password, saltHex string) ([]byte, error) {
-	job := &hashJob{password: password, saltHex: saltHex, done: make(chan struct{})}
-	select {
-	case h.slots <- struct{}{}:
+	job := &hashJob{password: password, saltHex: saltHex, done: make(chan struct{}), granted: make(chan struct{})}
+	start := time.Now() // for obs.HashWait: metrics and the hash.wait span
+	h.mu.Lock()
+	if h.busy < h.workers {
+		h.busy++
+		h.computing++
+		h.mu.Unlock()
+		obs.HashWait(ctx, start, obs.HashAdmitted)
 		h.work(job)
 		return job.key, job.err
-	default:
 	}
-	select {
-	case h.waiting <- struct{}{}:
-	default:
-		return nil, ErrBusy
+	if err := h.admitLocked(); err != nil {
+		h.mu.Unlock()
+		obs.HashWait(ctx, start, obs.HashBusy)
+		return nil, err
 	}
-	defer func() { <-h.waiting }()
-	timer := time.NewTimer(h.maxWait)
-	defer timer.Stop()
+	job.state = jobQueued
+	job.elem = h.queue.PushBack(job)
+	h.mu.Unlock()
+
 	select {
-	case h.slots <- struct{}{}:
+	case <-job.granted:
+		obs.HashWait(ctx, start, obs.HashAdmitted)
 		h.work(job)
-	case h.adopt <- job:
-		<-job.done // a worker has it and always finishes it, in well under MaxWait
-	case <-timer.C:
-		return nil, ErrBusy
+		return job.key, job.err
+	case <-job.done: // adopted by another worker, which always finishes it
+		obs.HashWait(ctx, start, obs.HashAdmitted)
+		return job.key, job.err
 	case <-ctx.Done():
+	}
+	obs.HashWait(ctx, start, obs.HashCanceled)
+	h.mu.Lock()
+	switch job.state {
+	case jobQueued:
+		h.queue.Remove(job.elem)
+		job.state = jobGone
+		h.mu.Unlock()
+		return nil, ctx.Err()
+	case jobRunning:
+		// Granted a worker's place just as the wait ended: pass it on rather than compute for a
+		// request nobody is waiting for.
+		h.computing--
+		h.handOffLocked()
+		h.mu.Unlock()
+		return nil, ctx.Err()
+	default: // adopted: its worker finishes it and nobody reads the result
+		h.mu.Unlock()
 		return nil, ctx.Err()
 	}
-	return job.key, job.err
 }
 
-// work computes job, and a waiting request's job with it when the CPU can do two at once, then
-// frees the slot the caller took.
-func (h *Hasher) work(job *hashJob) {
-	defer func() { <-h.slots }()
-	var other *hashJob
-	if canPair() {
-		select {
-		case other = <-h.adopt:
-		default:
-		}
-	}
-	ta := h.table()
-	defer h.keep(ta)
-	if other == nil {
-		job.key, job.err = scryptKey(norm.NFKC.String(job.password), []byte(job.saltHex), scryptN, scryptR, scryptKeyLen, ta)
+// Waiting is how many hashes are waiting for a worker now (the hashing queue's depth, for metrics).
+func (h *Hasher) Waiting() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.queue.Len()
+}
+
+// handOffLocked gives the caller's worker place to the first waiter, or frees it.
+func (h *Hasher) handOffLocked() {
+	if f := h.queue.Front(); f != nil {
+		next := h.queue.Remove(f).(*hashJob)
+		next.state = jobRunning
+		h.computing++
+		close(next.granted)
 		return
 	}
-	tb := h.table()
-	defer h.keep(tb)
-	defer close(other.done)
-	h.paired.Add(2)
-	job.key, other.key, job.err = scryptKeyPair(
-		norm.NFKC.String(job.password), []byte(job.saltHex),
-		norm.NFKC.String(other.password), []byte(other.saltHex), scryptN, scryptR, scryptKeyLen, ta, tb)
-	other.err = job.err
+	h.busy--
+}
+
+// work computes job, and the first waiting job with it when the CPU can do two at once, then
+// hands the worker's place on. The time it took, per hash, feeds the moving average.
+func (h *Hasher) work(job *hashJob) {
+	var other *hashJob
+	if h.pairs {
+		h.mu.Lock()
+		if f := h.queue.Front(); f != nil {
+			other = h.queue.Remove(f).(*hashJob)
+			other.state = jobAdopted
+			h.computing++
+		}
+		h.mu.Unlock()
+	}
+	n := 1
+	start := h.now()
+	ta := h.table()
+	var tb []uint32
+	if other != nil {
+		tb = h.table()
+		h.paired.Add(2)
+		n = 2
+	}
+	h.compute(job, other, ta, tb)
+	elapsed := h.now().Sub(start)
+	h.keep(ta)
+	if tb != nil {
+		h.keep(tb)
+		close(other.done)
+	}
+	h.mu.Lock()
+	// Only hashes computed the way a line is drained say how fast it drains: where hashes are
+	// paired, a line is worked off two at a time (27.5 ms per hash here) while a lone hash takes
+	// much longer (74 ms), and steady light traffic, all lone hashes, would otherwise make a
+	// burst look three times slower than it is.
+	if n == 2 || !h.pairs {
+		h.perHash += time.Duration(ewmaWeight * float64(elapsed/time.Duration(n)-h.perHash))
+	}
+	h.computing -= n
+	h.handOffLocked()
+	h.mu.Unlock()
+}
+
+// scryptJobs computes a, and b with it when b is not nil, on tables ta and tb.
+func scryptJobs(a, b *hashJob, ta, tb []uint32) {
+	if b == nil {
+		a.key, a.err = scryptKey(norm.NFKC.String(a.password), []byte(a.saltHex), scryptN, scryptR, scryptKeyLen, ta)
+		return
+	}
+	a.key, b.key, a.err = scryptKeyPair(
+		norm.NFKC.String(a.password), []byte(a.saltHex),
+		norm.NFKC.String(b.password), []byte(b.saltHex), scryptN, scryptR, scryptKeyLen, ta, tb)
+	b.err = a.err
 }
 
 // table returns a kept scrypt table or a new one.
@@ -161,6 +310,9 @@ func (h *Hasher) table() []uint32 {
 	case t := <-h.tables:
 		return t
 	default:
+		n := h.liveTables.Add(1)
+		for p := h.peakTables.Load(); n > p && !h.peakTables.CompareAndSwap(p, n); p = h.peakTables.Load() {
+		}
 		return newTable(32 * scryptN * scryptR)
 	}
 }
@@ -170,6 +322,7 @@ func (h *Hasher) keep(t []uint32) {
 	select {
 	case h.tables <- t:
 	default:
+		h.liveTables.Add(-1)
 		freeTable(t)
 	}
 	h.idleMu.Lock()
@@ -181,15 +334,8 @@ func (h *Hasher) keep(t []uint32) {
 	h.idleMu.Unlock()
 }
 
-// Saturated reports whether every worker is busy and the waiting queue is full, so a new hash
-// would be refused with ErrBusy. Callers check it before any other work, which keeps refusals
-// cheap when a flood of sign-ins arrives; it is a snapshot, and derive enforces the bound anyway.
-func (h *Hasher) Saturated() bool {
-	return len(h.slots) == cap(h.slots) && len(h.waiting) == cap(h.waiting)
-}
-
-// Hash returns a new Better-Auth-format hash of password. ErrBusy means too many hashes are
-// running or waiting.
+// Hash returns a new Better-Auth-format hash of password. A *BusyError (errors.Is ErrBusy) means
+// the hashes already admitted would take longer than the bound.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
@@ -226,6 +372,7 @@ func (h *Hasher) releaseTables() {
 	for {
 		select {
 		case t := <-h.tables:
+			h.liveTables.Add(-1)
 			freeTable(t)
 			continue
 		default:

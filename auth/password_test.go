@@ -2,11 +2,8 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 )
 
 // The vector from the spec (§14), produced by better-auth and checked independently.
@@ -56,64 +53,5 @@ func TestHashRoundTripAndFormat(t *testing.T) {
 func TestPasswordLengthCountsUTF16Units(t *testing.T) {
 	if n := passwordLength("😀😀😀😀"); n != 8 {
 		t.Errorf("passwordLength(4 emoji) = %d, want 8 (JS String.length)", n)
-	}
-}
-
-// A burst far above the bound is partly refused with ErrBusy rather than queued without limit, and
-// never runs more hashes at once than the bound.
-func TestHasherBoundsConcurrency(t *testing.T) {
-	h := NewHasher(HasherConfig{Concurrency: 2, Queue: 4, MaxWait: 5 * time.Second})
-	ctx := context.Background()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	busy, okCount := 0, 0
-	for i := 0; i < 40; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := h.Hash(ctx, "burst-password")
-			mu.Lock()
-			defer mu.Unlock()
-			if err == ErrBusy {
-				busy++
-			} else if err == nil {
-				okCount++
-			} else {
-				t.Errorf("Hash: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	if busy == 0 || okCount < 2 || okCount > 6+2 {
-		t.Errorf("burst of 40 with 2 slots and 4 waiting: %d hashed, %d refused; want 2..8 hashed, rest refused", okCount, busy)
-	}
-}
-
-// Saturated is true exactly while a new hash would be refused: every worker busy and the queue
-// full.
-func TestHasherSaturated(t *testing.T) {
-	h := NewHasher(HasherConfig{Concurrency: 1, Queue: 1, MaxWait: time.Minute})
-	ctx := context.Background()
-	if h.Saturated() {
-		t.Fatal("an idle hasher reports saturated")
-	}
-	var wg sync.WaitGroup
-	for i := 0; i < 2; i++ {
-		wg.Add(1)
-		go func() { defer wg.Done(); _, _ = h.Hash(ctx, "saturating-password") }()
-	}
-	deadline := time.Now().Add(2 * time.Second)
-	for !h.Saturated() {
-		if time.Now().After(deadline) {
-			t.Fatal("one hash running and one waiting, but not saturated")
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if _, err := h.Hash(ctx, "third"); !errors.Is(err, ErrBusy) {
-		t.Errorf("Hash while saturated: %v, want ErrBusy", err)
-	}
-	wg.Wait()
-	if h.Saturated() {
-		t.Error("saturated after every hash finished")
 	}
 }

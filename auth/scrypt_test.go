@@ -81,7 +81,7 @@ func TestHasherReleasesTablesWhenIdle(t *testing.T) {
 // Hashes computed in pairs come out exactly as computed alone: under a concurrent mix of right
 // and wrong passwords every answer is right, and the pairing really happened.
 func TestHasherPairsWaitingHashesCorrectly(t *testing.T) {
-	h := NewHasher(HasherConfig{Concurrency: 1, Queue: 16, MaxWait: time.Minute})
+	h := NewHasher(HasherConfig{Concurrency: 1, MaxWait: time.Minute})
 	ctx := context.Background()
 	passwords := []string{"alpha-password", "bravo-password", "charlie-pässword", "delta-password"}
 	hashes := make([]string, len(passwords))

@@ -5,6 +5,8 @@
 package auth
 
 import (
+	"authserver/obs"
+
 	"context"
 	"errors"
 	"fmt"
@@ -93,6 +95,7 @@ func New(cfg Config, st *store.Store, sessions *session.Manager) *Service {
 	s := &Service{cfg: cfg, email: e, st: st, sessions: sessions, hasher: NewHasher(cfg.Hasher),
 		mail: newMailer(e), lockout: newLockout(cfg.Lockout, e.Logger), plugins: cfg.Plugins}
 	s.hookSessionCookies()
+	obs.HashQueueDepth(s.hasher.Waiting)
 	return s
 }
 
@@ -309,8 +312,9 @@ func (s *Service) signUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 	if in.Refused != nil {
 		return nil, in.Refused
 	}
-	if s.hasher.Saturated() {
-		return nil, ErrBusy
+	if err := s.hasher.Busy(); err != nil {
+		obs.HashWait(ctx, time.Now(), obs.HashBusy)
+		return nil, err
 	}
 	email := NormalizeEmail(in.Email)
 	_, err := s.st.UserByEmail(ctx, email)
@@ -434,8 +438,9 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 	if err := s.checkNotTooLong(in.Password); err != nil {
 		return nil, err
 	}
-	if s.hasher.Saturated() {
-		return nil, ErrBusy // before the database reads: a flood's refusals must cost little
+	if err := s.hasher.Busy(); err != nil {
+		obs.HashWait(ctx, time.Now(), obs.HashBusy)
+		return nil, err // before the database reads: a flood's refusals must cost little
 	}
 	if wait := s.lockout.check(ctx, in.LockKey, s.cfg.Now()); wait > 0 {
 		s.signInFailed(ctx, in.Method, nil, "locked")

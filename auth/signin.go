@@ -230,6 +230,9 @@ func (s *Service) SessionExpiresIn() time.Duration { return s.sessions.ExpiresIn
 // Secret implements plugin.Host.
 func (s *Service) Secret() []byte { return s.sessions.Secret() }
 
+// Keys is the session manager's keyring (plugin.Host).
+func (s *Service) Keys() session.Keys { return s.sessions.Keys() }
+
 // Now implements plugin.Host.
 func (s *Service) Now() time.Time { return s.cfg.Now() }
 

@@ -36,14 +36,14 @@ import (
 )
 
 // The scenarios, in the order they run. get-session and feed run at every session count, the
-// sweep at the first, mixed, sign-in and overload once at the last.
-var allScenarios = []string{"startup", "get-session", "feed", "sweep", "mixed", "sign-in", "overload"}
+// sweep at the first, mixed, sign-in, overload and the bursts once at the last.
+var allScenarios = []string{"startup", "get-session", "feed", "sweep", "mixed", "sign-in", "overload", "burst"}
 
 type options struct {
 	duration, sweepDuration, warmup, timeout time.Duration
 	conns, signinConns, overloadConns        int
 	threads, apiUsers                        int
-	sweepConns, sessions                     []int
+	sweepConns, sessions, burstSizes         []int
 	scenarios                                map[string]bool
 	smoke, keep                              bool
 	pgAdmin, out, goLogLevel, serverBin      string
@@ -54,15 +54,16 @@ type options struct {
 func parseFlags(args []string) (*options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	o := &options{args: args}
-	var scen, sess, sweep string
+	var scen, sess, sweep, bursts string
 	fs.DurationVar(&o.duration, "duration", 8*time.Second, "length of each measured run (whole seconds)")
 	fs.DurationVar(&o.sweepDuration, "sweep-duration", 4*time.Second, "length of each run of the concurrency sweep")
 	fs.DurationVar(&o.warmup, "warmup", 4*time.Second, "unmeasured get-session load on each server before the first measurement (JIT, pools, caches)")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "wrk's per-request timeout (a request slower than this counts as an error)")
 	fs.IntVar(&o.conns, "conns", 32, "connections for get-session, feed and mixed")
-	fs.IntVar(&o.signinConns, "signin-conns", 16, "connections for sign-in (kept within the Go server's hashing queue, so nothing is shed)")
+	fs.IntVar(&o.signinConns, "signin-conns", 16, "connections for sign-in (well within the Go server's hashing bound, so nothing is shed)")
 	fs.IntVar(&o.overloadConns, "overload-conns", 64, "connections for the sign-in overload run")
 	fs.StringVar(&sweep, "sweep-conns", "1,128", "extra connection counts for get-session (the concurrency sweep, at the first session count); empty for none")
+	fs.StringVar(&bursts, "burst-sizes", "30,100,300", "requests per burst of concurrent sign-ins and of sign-ups (the burst scenario)")
 	fs.StringVar(&sess, "sessions", "1000,100000", "seeded session counts; users = max(-users, sessions/10)")
 	fs.IntVar(&o.apiUsers, "users", 64, "users created through each server's own sign-up endpoint (real scrypt hashes); the rest are inserted by SQL")
 	fs.StringVar(&scen, "scenarios", strings.Join(allScenarios, ","), "comma-separated subset of: "+strings.Join(allScenarios, ", "))
@@ -104,6 +105,9 @@ func parseFlags(args []string) (*options, error) {
 		return nil, fmt.Errorf("-sessions: %q", sess)
 	}
 	sort.Ints(o.sessions)
+	if o.burstSizes, err = intList(bursts); err != nil {
+		return nil, fmt.Errorf("-burst-sizes: %q", bursts)
+	}
 	if o.sweepConns, err = intList(sweep); err != nil {
 		return nil, fmt.Errorf("-sweep-conns: %q", sweep)
 	}
@@ -190,6 +194,7 @@ type bench struct {
 	sd              *seeder
 
 	rows        []*row
+	burstRuns   []*burstRun
 	failures    []string
 	maxOther    float64 // most cores other processes used during a run
 	loadAtStart string
@@ -251,10 +256,15 @@ func (b *bench) preflight() error {
 	if b.root, err = findRoot(); err != nil {
 		return err
 	}
-	if _, err := exec.LookPath("wrk"); err != nil {
+	// Only the bursts and the start-up timing send their requests themselves.
+	needWrk := false
+	for sc := range b.o.scenarios {
+		needWrk = needWrk || (sc != "startup" && sc != "burst")
+	}
+	if _, err := exec.LookPath("wrk"); err != nil && (needWrk || b.o.warmup > 0) {
 		return errors.New("wrk is not installed (Debian: apt-get install -y wrk)")
 	}
-	needNode := b.o.scenarios["get-session"] || b.o.scenarios["sweep"] || b.o.scenarios["mixed"] || b.o.scenarios["sign-in"] || b.o.scenarios["overload"] || b.o.scenarios["feed"]
+	needNode := b.o.scenarios["get-session"] || b.o.scenarios["sweep"] || b.o.scenarios["mixed"] || b.o.scenarios["sign-in"] || b.o.scenarios["overload"] || b.o.scenarios["feed"] || b.o.scenarios["burst"]
 	if needNode {
 		if _, err := exec.LookPath(b.o.node); err != nil {
 			return fmt.Errorf("%s (Node.js 20) is not installed", b.o.node)
@@ -370,15 +380,12 @@ func (b *bench) run(ctx context.Context) error {
 	}
 
 	b.logf("signing up %d users on each server (real scrypt hashes)", o.apiUsers)
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, s := range []*server{b.ba, b.goOn} {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = signUpAll(ctx, s, o.apiUsers) }()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
+	// One server after the other: each measures its own hashing speed (the Go server's admission
+	// to its hashing line does), which the other's hashing would otherwise distort.
+	for _, s := range []*server{b.ba, b.goOn} {
+		if err := signUpAll(ctx, s, o.apiUsers); err != nil {
+			return err
+		}
 	}
 	b.sd = &seeder{secret: o.secret, apiUsers: o.apiUsers, dbs: []*seedDB{{url: baURL}, {url: goURL}}}
 	b.logRSS("after sign-up")
@@ -462,6 +469,9 @@ func (b *bench) run(ctx context.Context) error {
 		for _, s := range []*server{b.ba, b.goOn} {
 			b.measure(ctx, "overload", "sign-in/email overload", s, signIn, n)
 		}
+	}
+	if o.scenarios["burst"] {
+		b.bursts(ctx)
 	}
 	if ctx.Err() != nil {
 		return ctx.Err() // interrupted: keep the last results file as it was

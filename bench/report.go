@@ -371,6 +371,7 @@ func (b *bench) report() error {
 		missed = append(missed, r.missed...)
 	}
 	var notes strings.Builder
+	notes.WriteString(b.burstTable())
 	if s := b.scaling(); len(s) > 0 {
 		notes.WriteString("\nHow the figures grow:\n\n")
 		for _, l := range s {

@@ -9,6 +9,8 @@
 package mail
 
 import (
+	"authserver/obs"
+
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -116,7 +118,11 @@ func New(cfg Config) (Sender, error) {
 	}
 	b.logLinks = cfg.LogLinks
 	if cfg.SMTPURL == "" {
-		return newOutbox(cfg.OutboxDir, b, logger)
+		o, err := newOutbox(cfg.OutboxDir, b, logger)
+		if err != nil {
+			return nil, err
+		}
+		return counted{o}, nil
 	}
 	ep, err := parseSMTPURL(cfg.SMTPURL)
 	if err != nil {
@@ -125,7 +131,17 @@ func New(cfg Config) (Sender, error) {
 	if ep.mode == modeInsecure {
 		logger.Warn("smtp tls disabled", "host", ep.host)
 	}
-	return &smtpSender{ep: ep, b: b, timeout: timeout, tlsConfig: cfg.TLSConfig, log: logger}, nil
+	return counted{&smtpSender{ep: ep, b: b, timeout: timeout, tlsConfig: cfg.TLSConfig, log: logger}}, nil
+}
+
+// counted counts every message its Sender is given in deliveries_total{channel="email"}.
+type counted struct{ Sender }
+
+// Send sends m and counts whether it went.
+func (c counted) Send(ctx context.Context, m Message) error {
+	err := c.Sender.Send(ctx, m)
+	obs.Delivery("email", err)
+	return err
 }
 
 // tlsMode is how the SMTP connection is secured.

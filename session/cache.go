@@ -1,6 +1,8 @@
 package session
 
 import (
+	"authserver/obs"
+
 	"crypto/sha256"
 	"encoding/hex"
 	"hash/maphash"
@@ -142,6 +144,7 @@ func (c *cache) get(k entryKey, token string, now time.Time) (*Auth, bool) {
 		ok = false
 	}
 	c.mu.Unlock()
+	obs.SessionCache(ok)
 	if !ok {
 		return nil, false
 	}
@@ -216,6 +219,7 @@ func (c *cache) dropKey(k entryKey) {
 	if c == nil {
 		return
 	}
+	obs.SessionInvalidation("token")
 	c.epoch.Add(1)
 	c.mu.Lock()
 	c.deleteLocked(k)
@@ -226,6 +230,7 @@ func (c *cache) dropUser(userID string) {
 	if c == nil {
 		return
 	}
+	obs.SessionInvalidation("user")
 	c.epoch.Add(1)
 	c.mu.Lock()
 	for k, e := range c.entries {
@@ -240,6 +245,7 @@ func (c *cache) clear() {
 	if c == nil {
 		return
 	}
+	obs.SessionInvalidation("all")
 	c.epoch.Add(1)
 	c.mu.Lock()
 	c.entries = map[entryKey]cacheEntry{}

@@ -26,8 +26,12 @@ var ErrVanished = errors.New("session: vanished during refresh")
 
 // Config holds the session settings; zero durations take Better-Auth's defaults.
 type Config struct {
-	// Secret signs cookies (HMAC-SHA256), as Better-Auth's BETTER_AUTH_SECRET does.
+	// Secret signs cookies (HMAC-SHA256), as Better-Auth's BETTER_AUTH_SECRET does. With Keys
+	// set it is ignored: the current key signs.
 	Secret []byte
+	// Keys, when its Current is set, is the keyring of a secret rotation (BETTER_AUTH_SECRETS):
+	// the current secret signs, every one it accepts verifies.
+	Keys Keys
 	// ExpiresIn is a session's lifetime and the session cookie's Max-Age (default 7 days).
 	ExpiresIn time.Duration
 	// UpdateAge is how old the last refresh must be before a use extends the session (default 1 day).
@@ -101,6 +105,11 @@ type Auth struct {
 
 // New returns a Manager over st with cfg's defaults filled in.
 func New(cfg Config, st *store.Store) *Manager {
+	if len(cfg.Keys.Current) == 0 {
+		cfg.Keys = SingleKey(cfg.Secret)
+	} else {
+		cfg.Secret = cfg.Keys.Current
+	}
 	if cfg.ExpiresIn <= 0 {
 		cfg.ExpiresIn = 7 * 24 * time.Hour
 	}
@@ -257,7 +266,7 @@ func (m *Manager) TokenFrom(r *http.Request) (string, bool) {
 	if !ok || v == "" {
 		return "", false
 	}
-	return Unsign(m.cfg.Secret, v)
+	return m.cfg.Keys.UnsignAny(v)
 }
 
 func (m *Manager) bearerToken(r *http.Request) (string, bool) {
@@ -277,7 +286,7 @@ func (m *Manager) bearerToken(r *http.Request) (string, bool) {
 		}
 		return tok, true
 	}
-	return Unsign(m.cfg.Secret, tryDecode(tok))
+	return m.cfg.Keys.UnsignAny(tryDecode(tok))
 }
 
 // dontRemember reports whether the request carries a validly signed dont_remember cookie.
@@ -286,7 +295,7 @@ func (m *Manager) dontRemember(r *http.Request) bool {
 	if !ok || v == "" {
 		return false
 	}
-	_, ok = Unsign(m.cfg.Secret, v)
+	_, ok = m.cfg.Keys.UnsignAny(v)
 	return ok
 }
 
@@ -297,6 +306,10 @@ type GetOptions struct {
 	// DisableCookieCache ignores the session_data cookie and reads the session authoritatively
 	// (get-session's ?disableCookieCache, and every sensitive endpoint).
 	DisableCookieCache bool
+	// SkipRequestAuth reads only the session cookie and bearer token, never a RequestAuth's
+	// credential: Better-Auth's sensitive endpoints re-read the session from those alone
+	// (getAuthoritativeSessionFromCtx), ignoring the session an api-key hook set.
+	SkipRequestAuth bool
 }
 
 // Get validates the session a request presents, the way Better-Auth's get-session does with the
@@ -309,8 +322,10 @@ type GetOptions struct {
 //
 // A database failure returns the error; ErrVanished means the row went away mid-refresh.
 func (m *Manager) Get(ctx context.Context, w http.ResponseWriter, r *http.Request, opt GetOptions) (*Auth, error) {
-	if a, ok, err := m.external(ctx, r); ok {
-		return a, err
+	if !opt.SkipRequestAuth {
+		if a, ok, err := m.external(ctx, r); ok {
+			return a, err
+		}
 	}
 	if !m.cfg.CookieCache {
 		m.cleanDataCookies(w, r)

@@ -30,7 +30,7 @@ func (m *Manager) StateFromCookie(r *http.Request) (string, bool) {
 	if !ok || v == "" {
 		return "", false
 	}
-	return Unsign(m.cfg.Secret, v)
+	return m.cfg.Keys.UnsignAny(v)
 }
 
 // ClearStateCookie expires the state cookie once the callback has used the state.

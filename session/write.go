@@ -182,7 +182,7 @@ func (m *Manager) SignedCookie(r *http.Request, name string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return Unsign(m.cfg.Secret, raw)
+	return m.cfg.Keys.UnsignAny(raw)
 }
 
 // AuthCookieName is the full name Better-Auth gives its auth cookie name: the prefix, a dot and
@@ -209,3 +209,7 @@ func (m *Manager) ClearForChallenge(w http.ResponseWriter, dontRemember bool) {
 // Secret is the secret cookies are signed with (BETTER_AUTH_SECRET), for plugins whose own
 // signatures and encryption must match Better-Auth's.
 func (m *Manager) Secret() []byte { return m.cfg.Secret }
+
+// Keys is the keyring: the current secret and every older one still accepted, for signatures
+// and encryption at rest that must survive a secret rotation.
+func (m *Manager) Keys() Keys { return m.cfg.Keys }

@@ -7,6 +7,8 @@
 package sms
 
 import (
+	"authserver/obs"
+
 	"bytes"
 	"context"
 	"crypto/hmac"
@@ -34,6 +36,16 @@ import (
 // concurrent use and their errors never contain the body.
 type Sender interface {
 	Send(ctx context.Context, to, body string) error
+}
+
+// counted counts every message its Sender is given in deliveries_total{channel="sms"}.
+type counted struct{ Sender }
+
+// Send sends body to to and counts whether it went.
+func (c counted) Send(ctx context.Context, to, body string) error {
+	err := c.Sender.Send(ctx, to, body)
+	obs.Delivery("sms", err)
+	return err
 }
 
 // DefaultTwilioBaseURL is Twilio's API origin.
@@ -122,11 +134,11 @@ func New(c Config) (Sender, error) {
 		if base == "" {
 			base = DefaultTwilioBaseURL
 		}
-		return &twilio{c: c, base: strings.TrimRight(base, "/"), http: client, timeout: timeout}, nil
+		return counted{&twilio{c: c, base: strings.TrimRight(base, "/"), http: client, timeout: timeout}}, nil
 	case c.WebhookURL != "":
-		return &webhook{url: c.WebhookURL, secret: []byte(c.WebhookSecret), http: client, timeout: timeout, now: time.Now}, nil
+		return counted{&webhook{url: c.WebhookURL, secret: []byte(c.WebhookSecret), http: client, timeout: timeout, now: time.Now}}, nil
 	case c.OutboxDir != "":
-		return &outbox{dir: c.OutboxDir, log: log}, nil
+		return counted{&outbox{dir: c.OutboxDir, log: log}}, nil
 	}
 	return nil, errors.New("sms: no provider and no outbox directory configured")
 }

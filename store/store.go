@@ -7,6 +7,8 @@
 package store
 
 import (
+	"authserver/obs"
+
 	"context"
 	"database/sql/driver"
 	"errors"
@@ -115,10 +117,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dialect, classify(err))
 	}
+	if err := db.Use(obs.GormPlugin{System: map[Dialect]string{Postgres: "postgresql", SQLite: "sqlite"}[dialect]}); err != nil {
+		return nil, fmt.Errorf("store: instrumentation: %w", err)
+	}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, fmt.Errorf("store: pool: %w", err)
 	}
+	obs.DBStats(sqlDB.Stats)
 	maxOpen := cfg.MaxOpenConns
 	if maxOpen <= 0 {
 		maxOpen = 10

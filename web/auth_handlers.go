@@ -35,6 +35,8 @@ type authHandler struct {
 	refused *refusedOrigins
 	// cols are the fields plugins added to the user and session rows, printed in every body.
 	cols store.Columns
+	// documented are the endpoints route mounted, in order, for the OpenAPI document.
+	documented []endpoint
 }
 
 // registerAuthRoutes is the route table of /api/auth; each entry's stages are described on
@@ -70,14 +72,14 @@ func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 		{method: http.MethodPost, path: "/get-session", noBody: true, handle: h.postGetSession},
 		{method: http.MethodGet, path: "/list-sessions", session: needFreshSession, handle: h.listSessions},
 		{method: http.MethodGet, path: "/security-events", session: needSession, handle: h.securityEvents},
-		{method: http.MethodPost, path: "/revoke-session", schema: &schema{fields: []field{{name: "token", kind: kString}}}, session: needSession, handle: h.revokeSession},
-		{method: http.MethodPost, path: "/revoke-sessions", session: needSession, handle: h.revokeSessions},
-		{method: http.MethodPost, path: "/revoke-other-sessions", session: needSession, handle: h.revokeOtherSessions},
+		{method: http.MethodPost, path: "/revoke-session", schema: &schema{fields: []field{{name: "token", kind: kString}}}, session: needSession, authoritative: true, handle: h.revokeSession},
+		{method: http.MethodPost, path: "/revoke-sessions", session: needSession, authoritative: true, handle: h.revokeSessions},
+		{method: http.MethodPost, path: "/revoke-other-sessions", session: needSession, authoritative: true, handle: h.revokeOtherSessions},
 		{method: http.MethodPost, path: "/update-user", schema: record, session: needSession, handle: h.updateUser},
-		{method: http.MethodPost, path: "/change-password", schema: changePassword, session: needSession, checksPassword: always, handle: h.changePassword},
+		{method: http.MethodPost, path: "/change-password", schema: changePassword, session: needSession, authoritative: true, checksPassword: always, handle: h.changePassword},
 		{method: http.MethodGet, path: "/list-accounts", session: needSession, handle: h.listAccounts},
 		{method: http.MethodPost, path: "/unlink-account", schema: &schema{fields: []field{{name: "accountId", kind: kString}}}, session: needFreshSession, handle: h.unlinkAccount},
-		{method: http.MethodPost, path: "/verify-password", schema: &schema{fields: []field{{name: "password", kind: kString}}}, session: needSession, checksPassword: always, handle: h.verifyPassword},
+		{method: http.MethodPost, path: "/verify-password", schema: &schema{fields: []field{{name: "password", kind: kString}}}, session: needSession, authoritative: true, checksPassword: always, handle: h.verifyPassword},
 		{method: http.MethodPost, path: "/update-session", schema: record, session: needSession, handle: h.updateSession},
 	} {
 		h.route(g, ep)
@@ -85,6 +87,7 @@ func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 	h.registerEmailRoutes(g)
 	h.registerSocialRoutes(g)
 	h.registerPluginRoutes(g)
+	h.registerOpenAPIRoutes(g)
 }
 
 func (h *authHandler) meta(c echo.Context) session.Meta {

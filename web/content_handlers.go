@@ -37,8 +37,48 @@ type contentHandler struct {
 	svc *content.Service
 }
 
-// registerContentRoutes mounts the content API. The session middleware is attached route by route
-// (not to a /content group), so unknown /content paths stay plain 404s like every other unknown path.
+// contentRoute declares one route of the content API: registerContentRoutes mounts it and
+// contentDocument describes it, so the two cannot disagree.
+type contentRoute struct {
+	method, path string
+	// public routes need no session and may be cached by anyone for a minute; the others need a
+	// session (RequireSession) and are never cached.
+	public bool
+	handle func(h *contentHandler, c echo.Context) error
+	// body is the request type the handler decodes (nil: no body); answer the type it prints.
+	body, answer any
+	// query names the query parameters the handler reads.
+	query   []string
+	summary string
+}
+
+// contentRoutes is the content API.
+var contentRoutes = []contentRoute{
+	{method: "GET", path: pathPublicItems, public: true, handle: (*contentHandler).listPublicItems, answer: pageResponse[itemSummaryResponse]{},
+		query: []string{"tag", "cursor", "limit"}, summary: "The newest published items, for visitors"},
+	{method: "GET", path: pathPublicItem, public: true, handle: (*contentHandler).getPublicItem, answer: publicItemResponse{},
+		summary: "One item with every level section, for visitors"},
+	{method: "GET", path: pathProfile, handle: (*contentHandler).getProfile, answer: profileResponse{}, summary: "The reader's profile"},
+	{method: "PUT", path: pathProfile, handle: (*contentHandler).putProfile, body: profileRequest{}, answer: profileResponse{},
+		summary: "Change the reader's profile (fields left out or null stay as they are)"},
+	{method: "GET", path: pathFeed, handle: (*contentHandler).getFeed, answer: pageResponse[feedEntryResponse]{}, query: []string{"cursor", "limit"},
+		summary: "The feed ranked for the reader, with the reasons for each pick"},
+	{method: "GET", path: pathItem, handle: (*contentHandler).getItem, answer: itemResponse{}, summary: "One item rendered for the reader's level"},
+	{method: "PUT", path: pathItemProgress, handle: (*contentHandler).putProgress, body: progressRequest{}, answer: progressResponse{},
+		summary: "Record the reader's progress on an item"},
+	{method: "GET", path: pathProgress, handle: (*contentHandler).listProgress, answer: pageResponse[progressResponse]{}, query: []string{"cursor", "limit"},
+		summary: "The reader's progress, most recent first"},
+	{method: "PUT", path: pathItemBookmark, handle: (*contentHandler).putBookmark, answer: bookmarkStateResponse{}, summary: "Bookmark an item"},
+	{method: "DELETE", path: pathItemBookmark, handle: (*contentHandler).deleteBookmark, answer: bookmarkStateResponse{}, summary: "Remove a bookmark"},
+	{method: "GET", path: pathBookmarks, handle: (*contentHandler).listBookmarks, answer: pageResponse[bookmarkResponse]{}, query: []string{"cursor", "limit"},
+		summary: "The reader's bookmarks, newest first"},
+	{method: "GET", path: pathGroupBookmarks, handle: (*contentHandler).listGroupBookmarks, answer: groupBookmarksResponse{}, query: []string{"limit"},
+		summary: "What the members of the session's active reading group bookmarked lately"},
+}
+
+// registerContentRoutes mounts the content API (contentRoutes). The session middleware is attached
+// route by route (not to a /content group), so unknown /content paths stay plain 404s like every
+// other unknown path.
 func registerContentRoutes(e *echo.Echo, svc *content.Service, sessions *session.Manager) {
 	h := &contentHandler{svc: svc}
 	public := func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -47,9 +87,6 @@ func registerContentRoutes(e *echo.Echo, svc *content.Service, sessions *session
 			return next(c)
 		}
 	}
-	e.GET(pathPublicItems, h.listPublicItems, public)
-	e.GET(pathPublicItem, h.getPublicItem, public)
-
 	// Personalized answers must never sit in a shared cache.
 	private := []echo.MiddlewareFunc{RequireSession(sessions), func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -57,16 +94,13 @@ func registerContentRoutes(e *echo.Echo, svc *content.Service, sessions *session
 			return next(c)
 		}
 	}}
-	e.GET(pathProfile, h.getProfile, private...)
-	e.PUT(pathProfile, h.putProfile, private...)
-	e.GET(pathFeed, h.getFeed, private...)
-	e.GET(pathItem, h.getItem, private...)
-	e.PUT(pathItemProgress, h.putProgress, private...)
-	e.GET(pathProgress, h.listProgress, private...)
-	e.PUT(pathItemBookmark, h.putBookmark, private...)
-	e.DELETE(pathItemBookmark, h.deleteBookmark, private...)
-	e.GET(pathBookmarks, h.listBookmarks, private...)
-	e.GET(pathGroupBookmarks, h.listGroupBookmarks, private...)
+	for _, r := range contentRoutes {
+		mw := private
+		if r.public {
+			mw = []echo.MiddlewareFunc{public}
+		}
+		e.Add(r.method, r.path, func(c echo.Context) error { return r.handle(h, c) }, mw...)
+	}
 }
 
 func (h *contentHandler) listPublicItems(c echo.Context) error {

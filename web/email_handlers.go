@@ -24,10 +24,10 @@ func (h *authHandler) registerEmailRoutes(g *echo.Group) {
 		{method: http.MethodPost, path: "/reset-password", schema: &schema{fields: []field{
 			{name: "newPassword", kind: kString}, {name: "token", kind: kString, optional: true}}}, handle: h.resetPassword},
 		{method: http.MethodPost, path: "/change-email", schema: &schema{fields: []field{
-			{name: "newEmail", kind: kEmail}, {name: "callbackURL", kind: kString, optional: true}}}, session: needSession, handle: h.changeEmail},
+			{name: "newEmail", kind: kEmail}, {name: "callbackURL", kind: kString, optional: true}}}, session: needSession, authoritative: true, handle: h.changeEmail},
 		{method: http.MethodPost, path: "/delete-user", schema: &schema{fields: []field{
 			{name: "callbackURL", kind: kString, optional: true}, {name: "password", kind: kString, optional: true},
-			{name: "token", kind: kString, optional: true}}}, session: needSession, checksPassword: sendsPassword, handle: h.deleteUser},
+			{name: "token", kind: kString, optional: true}}}, session: needSession, authoritative: true, checksPassword: sendsPassword, handle: h.deleteUser},
 		{method: http.MethodGet, path: "/delete-user/callback", handle: h.deleteUserCallback},
 	} {
 		h.route(g, ep)

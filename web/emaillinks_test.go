@@ -333,7 +333,7 @@ func TestResetTokensEndWithChanges(t *testing.T) {
 		})
 		t.Run("two tokens used at once: one wins, the other is spent", func(t *testing.T) {
 			e, _ := mailEnv(t, st, func(o *envOptions) {
-				o.auth.Hasher = auth.HasherConfig{Concurrency: 2, Queue: 2, MaxWait: time.Minute}
+				o.auth.Hasher = auth.HasherConfig{Concurrency: 2, MaxWait: time.Minute}
 			})
 			signUp(t, e.client(), "twice@example.com", "password123")
 			u, err := st.UserByEmail(context.Background(), "twice@example.com")

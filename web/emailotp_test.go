@@ -11,6 +11,7 @@ import (
 	"authserver/auth/lastloginmethod"
 	"authserver/auth/plugin"
 	"authserver/auth/twofactor"
+	"authserver/session"
 	"authserver/store"
 	"authserver/store/storetest"
 )
@@ -216,7 +217,7 @@ func TestEmailOTPVerifyEmailAndOptions(t *testing.T) {
 					t.Errorf("hashed row %q", v)
 				}
 				if mode == "encrypted" {
-					if plain, err := atrest.Decrypt([]byte(testSecret), stored); err != nil || plain != code || attempts != "0" {
+					if plain, err := atrest.Decrypt(session.SingleKey([]byte(testSecret)), stored); err != nil || plain != code || attempts != "0" {
 						t.Errorf("encrypted row %q: %q %v", v, plain, err)
 					}
 				}

@@ -48,10 +48,17 @@ type endpoint struct {
 	schema   *schema // nil: no body validation
 	formCSRF bool    // fetch-metadata CSRF check of sign-in and sign-up
 	session  sessionNeed
+	// authoritative ignores a session a plugin's RequestSession hook made (an API key's), as
+	// Better-Auth's sensitiveSessionMiddleware and getAuthoritativeSessionFromCtx do
+	// (plugin.Endpoint.Authoritative).
+	authoritative bool
 	// checksPassword reports whether the request has the signed-in user's password checked; such
 	// requests also count against the user's own rate-limit budget (rateLimiter.limitPasswordCheck).
 	checksPassword func(c *call) bool
 	handle         func(c *call) error
+	// tag names the endpoint's group in the OpenAPI document: empty for the core, the plugin's
+	// tag (pluginTag) for a plugin's endpoint.
+	tag string
 }
 
 // always is checksPassword for endpoints whose schema requires the password.
@@ -69,6 +76,7 @@ type call struct {
 	h    *authHandler
 	body map[string]any // the decoded body; nil when the request had none or it was no object
 	kind bodyKind       // the JSON type of the body as sent ("undefined" when absent)
+	raw  []byte         // the JSON body as sent (nil for a form body or none), for plugin.Request.RawBody
 	auth *session.Auth  // set when the endpoint needs a session
 }
 
@@ -94,7 +102,10 @@ func (c *call) boolPtr(key string) *bool {
 	return nil
 }
 
+// route mounts ep and records it for the OpenAPI document (authHandler.documented), so every
+// endpoint mounted here is described from the declaration that mounts it.
 func (h *authHandler) route(g *echo.Group, ep endpoint) {
+	h.documented = append(h.documented, ep)
 	g.Add(ep.method, ep.path, func(ec echo.Context) error {
 		c := &call{Context: ec, h: h}
 		// Audit rows written while serving this request record its client details.
@@ -111,6 +122,9 @@ func (h *authHandler) route(g *echo.Group, ep endpoint) {
 				return err
 			}
 			c.body, c.kind = body, kind
+			if kind == "object" && r.PostForm == nil {
+				c.raw = rawBody(r)
+			}
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
 			if err := h.checkOrigin(r, false); err != nil {
@@ -135,7 +149,7 @@ func (h *authHandler) route(g *echo.Group, ep endpoint) {
 			}
 		}
 		if ep.session != noSession {
-			a, err := callerSession(r.Context(), h.sessions, ec, ep.session)
+			a, err := callerSessionOf(r.Context(), h.sessions, ec, ep.session, ep.authoritative)
 			if err != nil {
 				return err
 			}
@@ -162,7 +176,18 @@ func (h *authHandler) route(g *echo.Group, ep endpoint) {
 // being read counts as none: OptionalSession then gives nil, NeedSession 401 UNAUTHORIZED, and
 // NeedFreshSession additionally 403 SESSION_NOT_FRESH for a sign-in older than SESSION_FRESH_AGE.
 func callerSession(ctx context.Context, m *session.Manager, c echo.Context, need sessionNeed) (*session.Auth, error) {
+	return callerSessionOf(ctx, m, c, need, false)
+}
+
+// callerSessionOf is callerSession; with authoritative, a session from a plugin's credential
+// (Auth.Via set) is dropped and the cookie or bearer token read instead, as Better-Auth's
+// getAuthoritativeSessionFromCtx does. The credential is still checked first, so an invalid
+// key is refused and a valid one spends a use, as Better-Auth's before-hook does.
+func callerSessionOf(ctx context.Context, m *session.Manager, c echo.Context, need sessionNeed, authoritative bool) (*session.Auth, error) {
 	a, err := m.Get(ctx, c.Response(), c.Request(), session.GetOptions{DisableCookieCache: true})
+	if err == nil && authoritative && a != nil && a.Via != "" {
+		a, err = m.Get(ctx, c.Response(), c.Request(), session.GetOptions{DisableCookieCache: true, SkipRequestAuth: true})
+	}
 	if errors.Is(err, session.ErrVanished) {
 		a, err = nil, nil
 	}
@@ -209,6 +234,7 @@ func readBody(r *http.Request, form bool) (map[string]any, bodyKind, error) {
 			fmt.Sprintf("Content-Type %q is not allowed. Allowed types: %s", ct, strings.Join(allowed, ", ")))
 	}
 	raw, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(raw)) // kept for rawBody
 	if err != nil {
 		var maxErr *http.MaxBytesError
 		var he *echo.HTTPError
@@ -246,6 +272,20 @@ func readBody(r *http.Request, form bool) (map[string]any, bodyKind, error) {
 		return m, kind, nil
 	}
 	return nil, kind, nil
+}
+
+// rawBody returns the body readBody read (and put back), for endpoints that keep a client's JSON
+// verbatim: JSON.stringify keeps an object's key order, a decoded Go map does not.
+func rawBody(r *http.Request) []byte {
+	if r.Body == nil {
+		return nil
+	}
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	return raw
 }
 
 // jsKind names a decoded JSON value's type as zod's messages do.

@@ -33,6 +33,8 @@ type apiError struct {
 	Untyped bool
 	// retryAfter, in seconds, becomes an X-Retry-After header.
 	retryAfter int
+	// busyRetryAfter, in seconds, is a 503's Retry-After header (1 when zero).
+	busyRetryAfter int
 	// details are a plugin error's further body keys (plugin.Error.Details).
 	details map[string]any
 	// oauth writes the body in OAuth 2.0's shape, {"error":Code,"error_description":Message}
@@ -60,8 +62,10 @@ var (
 	errFailedGetSess   = newAPIError(http.StatusUnauthorized, "FAILED_TO_GET_SESSION", "Failed to get session")
 	errGetSessInternal = newAPIError(http.StatusInternalServerError, "FAILED_TO_GET_SESSION", "Failed to get session")
 	errTooLarge        = newAPIError(http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "Request body is too large")
-	errUnavailable     = newAPIError(http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable. Please try again shortly.")
-	errInternal        = newAPIError(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Internal Server Error")
+	// errServerBusy answers a password hash past the hashing bound (auth.ErrBusy).
+	errServerBusy  = newAPIError(503, "SERVER_BUSY", "Too many sign-in attempts are being processed. Please try again shortly.")
+	errUnavailable = newAPIError(http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable. Please try again shortly.")
+	errInternal    = newAPIError(http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Internal Server Error")
 )
 
 // errorTable maps every error kind the services return onto Better-Auth's answer. It is the only
@@ -99,7 +103,7 @@ var errorTable = []struct {
 	{auth.ErrDeleteUserDisabled, &apiError{Status: 404, Empty: true}},
 	{auth.ErrSessionExpired, newAPIError(400, "SESSION_EXPIRED", "Session expired. Re-authenticate to perform this action.")},
 	{auth.ErrInvalidUser, newAPIError(401, "INVALID_USER", "Invalid user")},
-	{auth.ErrBusy, newAPIError(503, "SERVER_BUSY", "Too many sign-in attempts are being processed. Please try again shortly.")},
+	{auth.ErrBusy, errServerBusy},
 	{session.ErrVanished, errFailedGetSess},
 	{content.ErrNotFound, newAPIError(404, "NOT_FOUND", "Content not found")},
 	{content.ErrInvalidCursor, newAPIError(400, "INVALID_CURSOR", "Invalid cursor")},
@@ -167,6 +171,12 @@ func lookupError(err error) *apiError {
 	if errors.As(err, &locked) {
 		e := *newAPIError(429, "TOO_MANY_ATTEMPTS", "Too many failed sign-in attempts. Please try again later.")
 		e.retryAfter = int(math.Ceil(locked.RetryAfter.Seconds()))
+		return &e
+	}
+	var busy *auth.BusyError
+	if errors.As(err, &busy) {
+		e := *errServerBusy
+		e.busyRetryAfter = int(math.Ceil(busy.RetryAfter.Seconds()))
 		return &e
 	}
 	for _, row := range errorTable {
@@ -244,7 +254,7 @@ func writeError(c echo.Context, e *apiError) {
 		Code    string `json:"code,omitempty"`
 	}{e.Message, e.Code}
 	if e.Status == http.StatusServiceUnavailable {
-		c.Response().Header().Set("Retry-After", "1")
+		c.Response().Header().Set("Retry-After", strconv.Itoa(max(1, e.busyRetryAfter)))
 	}
 	if e.retryAfter > 0 {
 		c.Response().Header().Set("X-Retry-After", strconv.Itoa(e.retryAfter))

@@ -15,6 +15,7 @@ import (
 	"authserver/auth/atrest"
 	"authserver/auth/jwt"
 	"authserver/auth/plugin"
+	"authserver/session"
 	"authserver/store"
 	"authserver/store/storetest"
 )
@@ -148,7 +149,7 @@ func TestJWTTokenJWKSAndHeader(t *testing.T) {
 		if err := json.Unmarshal([]byte(row.PrivateKey), &sealed); err != nil {
 			t.Fatalf("privateKey %q is not a JSON string", row.PrivateKey)
 		}
-		plain, err := atrest.Decrypt([]byte(testSecret), sealed)
+		plain, err := atrest.Decrypt(session.SingleKey([]byte(testSecret)), sealed)
 		if err != nil || !strings.HasPrefix(plain, `{"crv":"Ed25519","d":"`) || strings.Contains(row.PrivateKey, `"d"`) {
 			t.Fatalf("private key: %v %q", err, plain)
 		}

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -218,6 +219,26 @@ func TestOrganizationOrganizations(t *testing.T) {
 			t.Errorf("update = %s", u.Raw)
 		}
 		expect(t, a.do("POST", "/api/auth/organization/update", map[string]any{"data": map[string]any{"slug": "beta"}}), 400, "ORGANIZATION_SLUG_ALREADY_TAKEN")
+		// Metadata is kept as JSON.stringify prints what was sent: keys in the order sent (array
+		// indexes first), a repeated key's last value, numbers in JavaScript's form, no HTML escapes.
+		const sent = `{"data":{"logo":"","metadata":{"nested":{"a":[1,"two",null]},"flag":true,"b":1,"2":0,"1":1.50,"b":-0,"h":"<&>"}},"organizationId":"` + "%s" + `"}`
+		const want = `{"1":1.5,"2":0,"nested":{"a":[1,"two",null]},"flag":true,"b":0,"h":"<&>"}`
+		mu := a.do("POST", "/api/auth/organization/update", fmt.Sprintf(sent, beta))
+		expect(t, mu, 200, "")
+		if !strings.Contains(string(mu.Raw), `"metadata":{"1":1.5,"2":0,"nested":{"a":[1,"two",null]},"flag":true,"b":0,`) {
+			t.Errorf("update metadata order = %s", mu.Raw)
+		}
+		if l := a.do("GET", "/api/auth/organization/list", nil); len(l.Array) != 2 || l.Array[1].(map[string]any)["metadata"] != want {
+			t.Errorf("list after the metadata update = %s", l.Raw)
+		}
+		mc := a.do("POST", "/api/auth/organization/create", `{"name":"Gamma","slug":"gamma","metadata":{"z":1,"a":{"y":2,"x":3}},"keepCurrentActiveOrganization":true}`)
+		expect(t, mc, 200, "")
+		if !strings.Contains(string(mc.Raw), `"metadata":{"z":1,"a":{"y":2,"x":3}}`) {
+			t.Errorf("create metadata order = %s", mc.Raw)
+		}
+		if g := a.do("GET", "/api/auth/organization/get-full-organization?organizationSlug=gamma", nil); g.JSON["metadata"] != `{"z":1,"a":{"y":2,"x":3}}` {
+			t.Errorf("get-full-organization metadata = %s", g.Raw)
+		}
 		expect(t, s.users["bob"].do("POST", "/api/auth/organization/update", map[string]any{"data": map[string]any{"name": "x"}, "organizationId": acme}), 400, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION")
 		expect(t, s.users["bob"].do("POST", "/api/auth/organization/update", map[string]any{"data": map[string]any{"name": "x"}}), 400, "ORGANIZATION_NOT_FOUND")
 
@@ -845,6 +866,21 @@ func TestOrganizationDynamicRoles(t *testing.T) {
 			t.Errorf("update-role = %s", up.Raw)
 		}
 		expect(t, s.users["bob"].do("POST", "/api/auth/organization/invite-member", map[string]any{"email": "z@example.com", "role": "member"}), 403, "YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION")
+		// Each update stamps the row; the answer shows the row as read before the write, so the
+		// first update's updatedAt is null and the next one's is the first's stamp.
+		if rd := up.JSON["roleData"].(map[string]any); rd["updatedAt"] != nil {
+			t.Errorf("first update-role updatedAt = %s", up.Raw)
+		}
+		s.e.clock.Advance(time.Minute)
+		rn := a.do("POST", "/api/auth/organization/update-role", map[string]any{"roleId": roleID, "data": map[string]any{"roleName": "Deals"}})
+		expect(t, rn, 200, "")
+		if rd := rn.JSON["roleData"].(map[string]any); rd["role"] != "deals" || rd["updatedAt"] == nil {
+			t.Errorf("rename update-role = %s", rn.Raw)
+		}
+		if g := a.do("GET", "/api/auth/organization/get-role?roleName=deals", nil); g.JSON["updatedAt"] == nil || g.JSON["updatedAt"] == rn.JSON["roleData"].(map[string]any)["updatedAt"] {
+			t.Errorf("get-role after two updates = %s (rename answered %s)", g.Raw, rn.Raw)
+		}
+		expect(t, a.do("POST", "/api/auth/organization/update-role", map[string]any{"roleId": roleID, "data": map[string]any{"roleName": "sales"}}), 200, "")
 
 		expect(t, a.do("POST", "/api/auth/organization/delete-role", map[string]any{"roleName": "owner"}), 400, "CANNOT_DELETE_A_PRE_DEFINED_ROLE")
 		expect(t, a.do("POST", "/api/auth/organization/delete-role", map[string]any{"roleName": "sales"}), 400, "ROLE_IS_ASSIGNED_TO_MEMBERS")
@@ -905,6 +941,9 @@ func TestOrganizationBadInput(t *testing.T) {
 		}{
 			{"invite-member", map[string]any{"email": "x@example.com"}, "[body.role] Invalid input"},
 			{"invite-member", map[string]any{"email": "x@example.com", "role": 5}, "[body.role] Invalid input"},
+			{"invite-member", map[string]any{"email": "x@example.com", "role": []any{"member", 5}}, "[body.role] Invalid input"},
+			// Every issue is reported, not just the first.
+			{"invite-member", map[string]any{"email": 5}, "[body.email] Invalid input: expected string, received number; [body.role] Invalid input"},
 			{"update-member-role", map[string]any{"memberId": "x"}, "[body.role] Invalid input"},
 			{"update", map[string]any{}, "[body.data] Invalid input: expected object, received undefined"},
 			{"update", map[string]any{"data": map[string]any{"name": 5}}, "[body.data.name] Invalid input: expected string, received number"},
@@ -918,8 +957,14 @@ func TestOrganizationBadInput(t *testing.T) {
 				t.Errorf("%s %v = %d %s, want 400 %q", tc.path, tc.body, r.Status, r.Raw, tc.msg)
 			}
 		}
-		if r := a.do("GET", "/api/auth/organization/list-members?sortDirection=up", nil); r.Status != 400 || r.code() != "VALIDATION_ERROR" {
+		if r := a.do("GET", "/api/auth/organization/list-members?sortDirection=up", nil); r.Status != 400 || r.code() != "VALIDATION_ERROR" ||
+			r.JSON["message"] != `[query.sortDirection] Invalid option: expected one of "asc"|"desc"` {
 			t.Errorf("bad sortDirection = %d %s", r.Status, r.Raw)
+		}
+		// zod 4 names every allowed value of an enum.
+		if r := a.do("GET", "/api/auth/organization/list-members?filterField=role&filterValue=x&filterOperator=bogus", nil); r.Status != 400 || r.code() != "VALIDATION_ERROR" ||
+			r.JSON["message"] != `[query.filterOperator] Invalid option: expected one of "eq"|"ne"|"lt"|"lte"|"gt"|"gte"|"in"|"not_in"|"contains"|"starts_with"|"ends_with"` {
+			t.Errorf("bad filterOperator = %d %s", r.Status, r.Raw)
 		}
 		if r := a.do("GET", "/api/auth/organization/list-members?filterField=nope&filterValue=1", nil); r.Status != 400 {
 			t.Errorf("unknown filterField = %d %s", r.Status, r.Raw)

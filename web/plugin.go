@@ -21,13 +21,15 @@ func (h *authHandler) registerPluginRoutes(g *echo.Group) {
 	}
 	for _, p := range h.auth.Plugins() {
 		for _, pe := range p.Endpoints {
-			h.route(g, h.pluginEndpoint(pe))
+			ep := h.pluginEndpoint(pe)
+			ep.tag = pluginTag(p.ID)
+			h.route(g, ep)
 		}
 	}
 }
 
 func (h *authHandler) pluginEndpoint(pe plugin.Endpoint) endpoint {
-	ep := endpoint{method: pe.Method, path: pe.Path, session: pe.Session, formCSRF: pe.FormCSRF, form: pe.Form}
+	ep := endpoint{method: pe.Method, path: pe.Path, session: pe.Session, authoritative: pe.Authoritative, formCSRF: pe.FormCSRF, form: pe.Form}
 	if pe.Body != nil {
 		ep.schema = &schema{optionalBody: pe.Body.OptionalBody, onError: pe.OnValidationError}
 		for _, f := range pe.Body.Fields {
@@ -44,7 +46,7 @@ func (h *authHandler) pluginEndpoint(pe plugin.Endpoint) endpoint {
 			}
 		}
 		res, err := pe.Handle(c.Request().Context(), &plugin.Request{
-			Body: c.body, Form: c.Request().PostForm, Query: c.QueryParams(), Auth: c.auth, Meta: h.meta(c), Host: h.auth,
+			Body: c.body, RawBody: c.raw, Form: c.Request().PostForm, Query: c.QueryParams(), Auth: c.auth, Meta: h.meta(c), Host: h.auth,
 			Incoming: h.incoming(c),
 		})
 		if err != nil {

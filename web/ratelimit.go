@@ -14,6 +14,7 @@ import (
 
 	"authserver/auth"
 	"authserver/auth/plugin"
+	"authserver/obs"
 	"authserver/session"
 	"authserver/store"
 )
@@ -248,8 +249,25 @@ func (rl *rateLimiter) consume(ctx context.Context, key string, window time.Dura
 	if allowed {
 		return nil
 	}
+	obs.RateLimited(rateRuleOf(key))
 	// A 429 never says "retry after 0 seconds".
 	return &apiError{Status: http.StatusTooManyRequests, Message: tooManyRequests, retryAfter: max(retry, 1)}
+}
+
+// rateRuleOf names the budget a limiter key counts against, for the rule label of
+// rate_limit_refusals_total: the key itself holds addresses and user ids, which must not become
+// label values.
+func rateRuleOf(key string) string {
+	switch {
+	case strings.HasPrefix(key, "user:"):
+		return "password-check"
+	case strings.HasPrefix(key, "send|"):
+		return "sends"
+	case strings.Contains(key, "|mail|"):
+		return "mail"
+	default:
+		return "client"
+	}
 }
 
 // MemoryRateLimitStore keeps counters in this process. It is bounded: expired entries are pruned,

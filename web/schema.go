@@ -22,6 +22,7 @@ const (
 	kNullableString = plugin.NullableString
 	kRecord         = plugin.Record
 	kAny            = plugin.Any
+	kStringOrList   = plugin.StringOrStrings
 )
 
 type field struct {
@@ -82,6 +83,10 @@ func (s *schema) validate(body map[string]any, kind bodyKind) error {
 			if f.optional {
 				continue
 			}
+			if f.kind == kStringOrList {
+				issues = append(issues, issue(f, "Invalid input"))
+				continue
+			}
 			issues = append(issues, issue(f, "Invalid input: expected "+expected(f.kind)+", received undefined"))
 			continue
 		}
@@ -121,6 +126,19 @@ func checkKind(k fieldKind, v any) string {
 	got := jsKind(v)
 	switch k {
 	case kAny:
+	case kStringOrList:
+		list, isList := v.([]any)
+		if got == "string" {
+			return ""
+		}
+		if !isList {
+			return "Invalid input"
+		}
+		for _, e := range list {
+			if _, ok := e.(string); !ok {
+				return "Invalid input"
+			}
+		}
 	case kBool:
 		if got != "boolean" {
 			return "Invalid input: expected boolean, received " + string(got)

@@ -770,7 +770,7 @@ func TestCookieAndTokenPurposeResetTokenRace(t *testing.T) {
 		sink := newSMTPSink(t)
 		e := newEnv(t, st, mailOptions(t, "smtp+insecure://"+sink.addr, nil, nil), func(o *envOptions) {
 			// Room for all ten hashes at once, so the requests reach the token together.
-			o.auth.Hasher = auth.HasherConfig{Concurrency: 10, Queue: 10, MaxWait: time.Minute}
+			o.auth.Hasher = auth.HasherConfig{Concurrency: 10, MaxWait: time.Minute}
 		})
 		signUp(t, e.client(), "race@example.com", secPassword)
 		expect(t, e.client().do("POST", "/api/auth/request-password-reset", map[string]any{"email": "race@example.com", "redirectTo": "/reset"}), 200, "")

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"authserver/auth"
+	"authserver/auth/openapi"
 	"authserver/content"
 	"authserver/session"
 	"authserver/store"
@@ -46,6 +47,15 @@ type Config struct {
 	RequestTimeout time.Duration
 	// RateLimit is Better-Auth's rate limiting of /api/auth.
 	RateLimit RateLimitConfig
+	// OpenAPI, when set (the open-api plugin is on), serves the OpenAPI document of /api/auth at
+	// <BasePath>/open-api/generate-schema, its reference page, and the content API's document at
+	// /content/openapi.json.
+	OpenAPI *openapi.Config
+
+	// MetricsToken, when set, serves /metrics on this handler to requests bearing
+	// "Authorization: Bearer <MetricsToken>" (METRICS_TOKEN). Empty leaves /metrics off this
+	// handler; main may serve it on a separate listener instead (METRICS_ADDR).
+	MetricsToken string
 }
 
 // Deps are the services the HTTP layer calls.
@@ -81,6 +91,7 @@ func New(cfg Config, d Deps) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(log)
+	e.Pre(observe(cfg.BasePath))
 	var limiter *rateLimiter // nil when rate limiting is off
 	if cfg.RateLimit.Enabled {
 		rl := cfg.RateLimit
@@ -142,8 +153,17 @@ func New(cfg Config, d Deps) *echo.Echo {
 	h.registerAuthRoutes(e.Group(strings.TrimRight(cfg.BasePath, "/")))
 	if d.Content != nil {
 		registerContentRoutes(e, d.Content, d.Sessions)
+		if cfg.OpenAPI != nil {
+			e.GET(contentDocumentPath, func(c echo.Context) error {
+				c.Response().Header().Set("Cache-Control", "no-store")
+				return ok(c, contentDocument(cfg.BaseURL))
+			})
+		}
 	}
-	e.GET(pathPublicSettings, publicSettings(d.Auth))
+	e.Add(settingsRoute.method, settingsRoute.path, publicSettings(d.Auth))
+	if cfg.MetricsToken != "" {
+		e.GET("/metrics", metricsWithToken(cfg.MetricsToken))
+	}
 	registerStatic(e) // the web app; Echo prefers every more specific route, so it gets only what the APIs leave
 	return e
 }

@@ -24,6 +24,11 @@ type settingsResponse struct {
 	SocialProviders []string `json:"socialProviders"`
 }
 
+// settingsRoute declares the settings route for the content API's document; it is mounted on its
+// own (server.go) because it is served with or without the content API.
+var settingsRoute = contentRoute{method: "GET", path: pathPublicSettings, public: true, answer: settingsResponse{},
+	summary: "The account rules the forms must follow and the plugins and social providers that are on"}
+
 // publicSettings answers the account rules of svc. They change only with a restart, so shared
 // caches may keep the answer for a minute like the other public answers.
 func publicSettings(svc *auth.Service) echo.HandlerFunc {

@@ -23,7 +23,7 @@ func (h *authHandler) registerSocialRoutes(g *echo.Group) {
 		{method: http.MethodPost, path: "/sign-in/social", schema: &schema{tree: socialSignInFields}, handle: h.signInSocial},
 		{method: http.MethodGet, path: "/callback/:id", handle: h.oauthCallback},
 		{method: http.MethodPost, path: "/callback/:id", form: true, handle: h.oauthCallbackPost},
-		{method: http.MethodPost, path: "/link-social", schema: &schema{tree: linkSocialFields}, session: needSession, handle: h.linkSocial},
+		{method: http.MethodPost, path: "/link-social", schema: &schema{tree: linkSocialFields}, session: needSession, authoritative: true, handle: h.linkSocial},
 		{method: http.MethodPost, path: "/get-access-token", handle: h.getAccessToken},
 		{method: http.MethodPost, path: "/refresh-token", handle: h.refreshToken},
 		{method: http.MethodGet, path: "/account-info", handle: h.accountInfo},

@@ -130,7 +130,7 @@ func enableTOTP(t *testing.T, e *env) (*client, string, string, []string) {
 	if err := e.st.RawRow(context.Background(), &row, `select "secret", "backupCodes", "verified" from "twoFactor" where "userId" = ?`, id); err != nil {
 		t.Fatal(err)
 	}
-	plain, err := atrest.Decrypt([]byte(testSecret), row.BackupCodes)
+	plain, err := atrest.Decrypt(session.SingleKey([]byte(testSecret)), row.BackupCodes)
 	if row.Verified || strings.Contains(row.Secret, m[1]) || err != nil || !strings.Contains(plain, codes[0]) {
 		t.Errorf("stored row %+v, codes %q (%v)", row, plain, err)
 	}

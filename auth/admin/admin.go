@@ -230,7 +230,7 @@ func New(cfg Config) plugin.Plugin {
 	a := &admin{cfg: cfg, role: RoleField(cfg.DefaultRole)}
 	post := func(path string, fields []plugin.Field, h func(context.Context, *plugin.Request) (*plugin.Response, error)) plugin.Endpoint {
 		return plugin.Endpoint{Method: http.MethodPost, Path: path, Body: &plugin.Schema{Fields: fields},
-			Session: plugin.OptionalSession, Handle: audited(path, h)}
+			Session: plugin.OptionalSession, Authoritative: true, Handle: audited(path, h)}
 	}
 	return plugin.Plugin{
 		ID:            ID,
@@ -239,9 +239,9 @@ func New(cfg Config) plugin.Plugin {
 		Migrations:    migrations,
 		Hooks:         plugin.Hooks{BeforeSession: a.beforeSession, ListSessions: hideImpersonations},
 		Endpoints: []plugin.Endpoint{
-			{Method: http.MethodGet, Path: "/admin/list-users", Session: plugin.OptionalSession, Handle: a.listUsers},
-			{Method: http.MethodGet, Path: "/admin/get-user", Session: plugin.OptionalSession, Handle: a.getUser},
-			{Method: http.MethodGet, Path: "/admin/audit-log", Session: plugin.OptionalSession, Handle: a.auditLog},
+			{Method: http.MethodGet, Path: "/admin/list-users", Session: plugin.OptionalSession, Authoritative: true, Handle: a.listUsers},
+			{Method: http.MethodGet, Path: "/admin/get-user", Session: plugin.OptionalSession, Authoritative: true, Handle: a.getUser},
+			{Method: http.MethodGet, Path: "/admin/audit-log", Session: plugin.OptionalSession, Authoritative: true, Handle: a.auditLog},
 			post("/admin/create-user", []plugin.Field{{Name: "email", Kind: plugin.String}, {Name: "password", Kind: plugin.String, Optional: true},
 				{Name: "name", Kind: plugin.String, Stored: true}}, a.createUser),
 			post("/admin/update-user", nil, a.updateUser),
@@ -249,13 +249,13 @@ func New(cfg Config) plugin.Plugin {
 			post("/admin/set-user-password", []plugin.Field{{Name: "newPassword", Kind: plugin.String}}, a.setUserPassword),
 			post("/admin/ban-user", []plugin.Field{{Name: "banReason", Kind: plugin.String, Optional: true, Stored: true}}, a.banUser),
 			post("/admin/unban-user", nil, a.unbanUser),
-			{Method: http.MethodPost, Path: "/admin/list-user-sessions", Body: &plugin.Schema{}, Session: plugin.OptionalSession, Handle: a.listUserSessions},
+			{Method: http.MethodPost, Path: "/admin/list-user-sessions", Body: &plugin.Schema{}, Session: plugin.OptionalSession, Authoritative: true, Handle: a.listUserSessions},
 			post("/admin/revoke-user-session", []plugin.Field{{Name: "sessionToken", Kind: plugin.String}}, a.revokeUserSession),
 			post("/admin/revoke-user-sessions", nil, a.revokeUserSessions),
 			post("/admin/remove-user", nil, a.removeUser),
 			post("/admin/impersonate-user", nil, a.impersonate),
 			{Method: http.MethodPost, Path: "/admin/stop-impersonating", Session: plugin.OptionalSession, Handle: audited("/admin/stop-impersonating", a.stopImpersonating)},
-			{Method: http.MethodPost, Path: "/admin/has-permission", Body: &plugin.Schema{}, Session: plugin.OptionalSession, Handle: a.hasPermission},
+			{Method: http.MethodPost, Path: "/admin/has-permission", Body: &plugin.Schema{}, Session: plugin.OptionalSession, Authoritative: true, Handle: a.hasPermission},
 		},
 	}
 }

@@ -119,8 +119,9 @@ func New(cfg Config) plugin.Plugin {
 			Handle: p.signIn,
 		}, {
 			Method: http.MethodPost, Path: "/delete-anonymous-user",
-			Session: plugin.NeedSession,
-			Handle:  p.deleteUser,
+			Session:       plugin.NeedSession,
+			Authoritative: true,
+			Handle:        p.deleteUser,
 		}},
 	}
 }

@@ -10,19 +10,64 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"strconv"
+	"strings"
 
 	"golang.org/x/crypto/chacha20poly1305"
 
 	"authserver/session"
 )
 
-// errCiphertext is a stored value that does not decrypt with the server's secret.
-var errCiphertext = errors.New("atrest: stored value does not decrypt with this secret")
+// errCiphertext is a stored value that does not decrypt with any of the server's secrets.
+var errCiphertext = errors.New("atrest: stored value does not decrypt with the configured secrets")
 
-// Encrypt seals plaintext as Better-Auth's symmetricEncrypt does with a plain string secret, so a
-// database shared with Better-Auth reads both ways: XChaCha20-Poly1305 keyed by the SHA-256 digest
-// of the secret, a random 24-byte nonce in front of ciphertext and tag, all hex-encoded.
-func Encrypt(secret []byte, plaintext string) (string, error) {
+// envelopePrefix starts Better-Auth's versioned envelope, "$ba$<version>$<hex>", written when it
+// runs with several secrets (BETTER_AUTH_SECRETS), so a value names the secret that sealed it.
+const envelopePrefix = "$ba$"
+
+// Encrypt seals plaintext as Better-Auth's symmetricEncrypt does, so a database shared with
+// Better-Auth reads both ways: XChaCha20-Poly1305 keyed by the SHA-256 digest of the secret, a
+// random 24-byte nonce in front of ciphertext and tag, all hex-encoded. With versioned secrets
+// the current one seals and the result is wrapped as "$ba$<version>$<hex>"; with a single
+// secret it is the bare hex, as before.
+func Encrypt(keys session.Keys, plaintext string) (string, error) {
+	sealed, err := seal(keys.Current, plaintext)
+	if err != nil || !keys.Versioned() {
+		return sealed, err
+	}
+	return envelopePrefix + strconv.Itoa(keys.Version) + "$" + sealed, nil
+}
+
+// Decrypt opens a value sealed by Encrypt or by Better-Auth's symmetricEncrypt, under any secret
+// the keyring still holds: an envelope opens with the version it names (a retired version
+// fails), a bare value with the single secret, or during a rotation with the legacy
+// BETTER_AUTH_SECRET.
+func Decrypt(keys session.Keys, stored string) (string, error) {
+	if rest, ok := strings.CutPrefix(stored, envelopePrefix); ok {
+		if !keys.Versioned() {
+			return "", errCiphertext
+		}
+		i := strings.IndexByte(rest, '$')
+		if i < 1 {
+			return "", errCiphertext
+		}
+		v, err := strconv.Atoi(rest[:i])
+		secret, known := keys.Versions[v]
+		if err != nil || v < 0 || !known {
+			return "", errCiphertext
+		}
+		return open(secret, rest[i+1:])
+	}
+	if !keys.Versioned() {
+		return open(keys.Current, stored)
+	}
+	if len(keys.Legacy) == 0 {
+		return "", errCiphertext
+	}
+	return open(keys.Legacy, stored)
+}
+
+func seal(secret []byte, plaintext string) (string, error) {
 	key := sha256.Sum256(secret)
 	aead, err := chacha20poly1305.NewX(key[:])
 	if err != nil {
@@ -35,10 +80,7 @@ func Encrypt(secret []byte, plaintext string) (string, error) {
 	return hex.EncodeToString(aead.Seal(nonce, nonce, []byte(plaintext), nil)), nil
 }
 
-// Decrypt opens a value sealed by Encrypt or by Better-Auth's symmetricEncrypt. A versioned
-// envelope ("$ba$<n>$…", written when Better-Auth runs with several secrets) is refused, as this
-// server has one secret.
-func Decrypt(secret []byte, stored string) (string, error) {
+func open(secret []byte, stored string) (string, error) {
 	raw, err := hex.DecodeString(stored)
 	if err != nil {
 		return "", errCiphertext

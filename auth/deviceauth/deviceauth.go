@@ -204,16 +204,16 @@ func New(cfg Config) plugin.Plugin {
 			Body:   &plugin.Schema{Fields: []plugin.Field{{Name: "grant_type", Literal: GrantType}, str("device_code", false), str("client_id", false)}},
 			Handle: p.token,
 		}, {
-			Method: http.MethodGet, Path: "/device", Session: plugin.OptionalSession,
+			Method: http.MethodGet, Path: "/device", Session: plugin.OptionalSession, Authoritative: true,
 			Handle: p.verify,
 		}, {
-			Method: http.MethodPost, Path: "/device/approve", Session: plugin.OptionalSession,
+			Method: http.MethodPost, Path: "/device/approve", Session: plugin.OptionalSession, Authoritative: true,
 			Body: &plugin.Schema{Fields: []plugin.Field{str("userCode", false)}},
 			Handle: func(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
 				return p.decide(ctx, r, "approved")
 			},
 		}, {
-			Method: http.MethodPost, Path: "/device/deny", Session: plugin.OptionalSession,
+			Method: http.MethodPost, Path: "/device/deny", Session: plugin.OptionalSession, Authoritative: true,
 			Body: &plugin.Schema{Fields: []plugin.Field{str("userCode", false)}},
 			Handle: func(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
 				return p.decide(ctx, r, "denied")

@@ -179,9 +179,9 @@ func New(cfg Config) plugin.Plugin {
 			{Method: http.MethodPost, Path: "/forget-password/email-otp", Body: body(email), Handle: p.requestReset},
 			{Method: http.MethodPost, Path: "/email-otp/reset-password", Body: body(email, otp,
 				plugin.Field{Name: "password", Kind: plugin.String, Stored: true}), Handle: p.resetPassword},
-			{Method: http.MethodPost, Path: "/email-otp/request-email-change", Session: plugin.NeedSession, Handle: p.requestEmailChange,
+			{Method: http.MethodPost, Path: "/email-otp/request-email-change", Session: plugin.NeedSession, Authoritative: true, Handle: p.requestEmailChange,
 				Body: body(plugin.Field{Name: "newEmail", Kind: plugin.String}, plugin.Field{Name: "otp", Kind: plugin.String, Optional: true})},
-			{Method: http.MethodPost, Path: "/email-otp/change-email", Session: plugin.NeedSession, Handle: p.changeEmail,
+			{Method: http.MethodPost, Path: "/email-otp/change-email", Session: plugin.NeedSession, Authoritative: true, Handle: p.changeEmail,
 				Body: body(plugin.Field{Name: "newEmail", Kind: plugin.String}, otp)},
 		},
 	}

@@ -51,7 +51,7 @@ func (p *emailOTP) stored(h plugin.Host, code string) (string, error) {
 	case StoreHashed:
 		return atrest.Hash(code), nil
 	case StoreEncrypted:
-		return atrest.Encrypt(h.Secret(), code)
+		return atrest.Encrypt(h.Keys(), code)
 	}
 	return code, nil
 }
@@ -63,7 +63,7 @@ func (p *emailOTP) matches(h plugin.Host, stored, code string) bool {
 	case StoreHashed:
 		want = atrest.Hash(code)
 	case StoreEncrypted:
-		plain, err := atrest.Decrypt(h.Secret(), stored)
+		plain, err := atrest.Decrypt(h.Keys(), stored)
 		if err != nil {
 			return false
 		}
@@ -118,7 +118,7 @@ func (p *emailOTP) reuse(ctx context.Context, h plugin.Host, ident string) (issu
 	}
 	code := val
 	if p.cfg.Store == StoreEncrypted {
-		if code, err = atrest.Decrypt(h.Secret(), val); err != nil {
+		if code, err = atrest.Decrypt(h.Keys(), val); err != nil {
 			return issued{}, false, nil
 		}
 	}

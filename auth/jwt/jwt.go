@@ -198,7 +198,7 @@ func (p *plug) signingKey(ctx context.Context, h plugin.Host, now time.Time) (*s
 	if k, ok := p.keys.Load(row.ID); ok {
 		return k.(*signingKey), nil
 	}
-	k, err := p.openKey(h.Secret(), row)
+	k, err := p.openKey(h.Keys(), row)
 	if err != nil {
 		return nil, err
 	}
@@ -234,14 +234,14 @@ func (p *plug) latestLive(rows []store.Jwk, now time.Time) *store.Jwk {
 }
 
 // openKey decrypts a row's private JWK and prepares a signer with its kid.
-func (p *plug) openKey(secret []byte, row *store.Jwk) (*signingKey, error) {
+func (p *plug) openKey(keys session.Keys, row *store.Jwk) (*signingKey, error) {
 	raw := row.PrivateKey
 	if !p.cfg.DisablePrivateKeyEncryption {
 		var sealed string
 		if err := json.Unmarshal([]byte(raw), &sealed); err != nil {
 			return nil, ErrDecryptKey
 		}
-		plain, err := atrest.Decrypt(secret, sealed)
+		plain, err := atrest.Decrypt(keys, sealed)
 		if err != nil {
 			return nil, ErrDecryptKey
 		}
@@ -317,7 +317,7 @@ func (p *plug) createKey(ctx context.Context, h plugin.Host, now time.Time) (*st
 		Crv:        crv,
 	}
 	if !p.cfg.DisablePrivateKeyEncryption {
-		sealed, err := atrest.Encrypt(h.Secret(), string(privJSON))
+		sealed, err := atrest.Encrypt(h.Keys(), string(privJSON))
 		if err != nil {
 			return nil, fmt.Errorf("jwt: encrypt key: %w", err)
 		}

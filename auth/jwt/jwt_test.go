@@ -8,6 +8,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
 
+	"authserver/session"
 	"authserver/store"
 )
 
@@ -30,7 +31,7 @@ func baRow() *store.Jwk {
 // against the public key Better-Auth stored beside it; another secret cannot open it.
 func TestOpenBetterAuthKey(t *testing.T) {
 	p := &plug{cfg: Config{Alg: EdDSA}}
-	k, err := p.openKey([]byte(baSecret), baRow())
+	k, err := p.openKey(session.SingleKey([]byte(baSecret)), baRow())
 	if err != nil {
 		t.Fatalf("openKey: %v", err)
 	}
@@ -49,7 +50,7 @@ func TestOpenBetterAuthKey(t *testing.T) {
 	if parsed, err := jose.ParseSigned(compact, []jose.SignatureAlgorithm{jose.EdDSA}); err != nil || parsed.Signatures[0].Protected.KeyID != baKid {
 		t.Fatalf("kid: %v %+v", err, parsed)
 	}
-	if _, err := p.openKey([]byte("another secret of the same length."), baRow()); err != ErrDecryptKey {
+	if _, err := p.openKey(session.SingleKey([]byte("another secret of the same length.")), baRow()); err != ErrDecryptKey {
 		t.Fatalf("another secret: %v, want ErrDecryptKey", err)
 	}
 	// Better-Auth's own token verifies with the key, header {"alg","kid"} and nothing else.

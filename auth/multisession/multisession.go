@@ -102,9 +102,10 @@ type held struct {
 }
 
 // heldCookies returns the request's multi cookies whose signature verifies, in Cookie header
-// order, and how many multi cookies it has in all (verified or not), which is what the limit
+// order (signed with any secret the keyring accepts), and how many multi cookies it has in all
+// (verified or not), which is what the limit
 // counts.
-func heldCookies(in plugin.Incoming, secret []byte) (out []held, all int) {
+func heldCookies(in plugin.Incoming, keys session.Keys) (out []held, all int) {
 	if in == nil {
 		return nil, 0
 	}
@@ -117,7 +118,7 @@ func heldCookies(in plugin.Incoming, secret []byte) (out []held, all int) {
 		if !ok {
 			continue
 		}
-		if token, ok := session.Unsign(secret, raw); ok {
+		if token, ok := keys.UnsignAny(raw); ok {
 			out = append(out, held{name: name, token: token})
 		}
 	}
@@ -143,7 +144,7 @@ func (m *multi) sessionCookie(ctx context.Context, h plugin.Host, in plugin.Inco
 			return nil, nil // the browser already holds it
 		}
 	}
-	cookies, all := heldCookies(in, h.Secret())
+	cookies, all := heldCookies(in, h.Keys())
 	var out []plugin.Cookie
 	removed := 0
 	for _, c := range cookies {
@@ -173,7 +174,7 @@ func (m *multi) sessionCookie(ctx context.Context, h plugin.Host, in plugin.Inco
 
 // signOut expires every multi cookie the browser holds and deletes those sessions.
 func (m *multi) signOut(ctx context.Context, h plugin.Host, in plugin.Incoming) ([]plugin.Cookie, error) {
-	cookies, _ := heldCookies(in, h.Secret())
+	cookies, _ := heldCookies(in, h.Keys())
 	var out []plugin.Cookie
 	for _, c := range cookies {
 		// Better-Auth expires the name lower-cased, with the __Secure- prefix put back.
@@ -231,7 +232,7 @@ func pair(st *store.Store, s *store.Session, u *store.User) map[string]json.RawM
 
 // list answers the browser's live sessions, one per user (the first in cookie order).
 func (m *multi) list(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
-	cookies, _ := heldCookies(r.Incoming, r.Host.Secret())
+	cookies, _ := heldCookies(r.Incoming, r.Host.Keys())
 	sessions, err := live(ctx, r.Host, cookies)
 	if err != nil {
 		return nil, err
@@ -293,7 +294,7 @@ func (m *multi) revoke(ctx context.Context, r *plugin.Request) (*plugin.Response
 	if r.Auth == nil || r.Auth.Session.Token != token {
 		return res, nil
 	}
-	cookies, _ := heldCookies(r.Incoming, r.Host.Secret())
+	cookies, _ := heldCookies(r.Incoming, r.Host.Keys())
 	next, err := live(ctx, r.Host, cookies)
 	if err != nil {
 		return nil, err

@@ -42,7 +42,7 @@ func memberFilter(field, op, value string) (string, []any, error) {
 		pat := map[string]string{"contains": "%" + esc + "%", "starts_with": esc + "%", "ends_with": "%" + esc}[op]
 		return col + ` like ? escape '\'`, []any{pat}, nil
 	}
-	return "", nil, &plugin.Error{Status: http.StatusBadRequest, Code: "VALIDATION_ERROR", Message: "[query.filterOperator] Invalid option"}
+	return "", nil, &plugin.Error{Status: http.StatusBadRequest, Code: "VALIDATION_ERROR", Message: `[query.filterOperator] Invalid option: expected one of "eq"|"ne"|"lt"|"lte"|"gt"|"gte"|"in"|"not_in"|"contains"|"starts_with"|"ends_with"`}
 }
 
 // orgFromQuery resolves organizationSlug, then organizationId, then the active organization, as

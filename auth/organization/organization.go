@@ -263,7 +263,7 @@ func (o *org) endpoints() []plugin.Endpoint {
 		get("get-active-member", plugin.NeedSession, o.getActiveMember),
 		get("get-active-member-role", plugin.NeedSession, o.getActiveMemberRole),
 
-		post("invite-member", plugin.NeedSession, []plugin.Field{str("email", false), {Name: "role", Kind: plugin.Any, Optional: true},
+		post("invite-member", plugin.NeedSession, []plugin.Field{str("email", false), {Name: "role", Kind: plugin.StringOrStrings},
 			str("organizationId", true), {Name: "resend", Kind: plugin.Bool, Optional: true}, {Name: "teamId", Kind: plugin.Any, Optional: true}}, o.invite),
 		post("accept-invitation", plugin.NeedSession, []plugin.Field{str("invitationId", false)}, o.acceptInvitation),
 		post("reject-invitation", plugin.NeedSession, []plugin.Field{str("invitationId", false)}, o.rejectInvitation),

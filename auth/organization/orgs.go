@@ -110,11 +110,10 @@ func (o *org) create(ctx context.Context, r *plugin.Request) (*plugin.Response, 
 		organization.Logo = &logo
 	}
 	if md, ok := r.Body["metadata"].(map[string]any); ok {
-		b, err := json.Marshal(md)
+		s, err := metadataText(r.RawBody, md, "metadata")
 		if err != nil {
 			return nil, err
 		}
-		s := string(b)
 		organization.Metadata = &s
 	}
 	member := store.Member{ID: newID(), OrganizationID: organization.ID, UserID: user.ID, Role: CreatorRole, CreatedAt: now}
@@ -173,8 +172,8 @@ func validation(where, msg string) error {
 }
 
 // updateColumns checks update's data object (name, slug non-empty strings; logo a string or
-// null; metadata an object) and returns the columns to set.
-func updateColumns(data map[string]any) (map[string]any, error) {
+// null; metadata an object, stored as the client wrote it in rawBody) and returns the columns to set.
+func updateColumns(data map[string]any, rawBody []byte) (map[string]any, error) {
 	cols := map[string]any{}
 	for _, k := range []string{"name", "slug"} {
 		v, ok := data[k]
@@ -211,11 +210,11 @@ func updateColumns(data map[string]any) (map[string]any, error) {
 		if !isObj {
 			return nil, validation("body.data.metadata", "Invalid input: expected record, received "+plugin.JSType(v))
 		}
-		b, err := json.Marshal(md)
+		text, err := metadataText(rawBody, md, "data", "metadata")
 		if err != nil {
 			return nil, err
 		}
-		cols["metadata"] = string(b)
+		cols["metadata"] = text
 	}
 	return cols, nil
 }
@@ -225,7 +224,7 @@ func (o *org) update(ctx context.Context, r *plugin.Request) (*plugin.Response, 
 	if err != nil {
 		return nil, err
 	}
-	cols, err := updateColumns(data)
+	cols, err := updateColumns(data, r.RawBody)
 	if err != nil {
 		return nil, err
 	}

@@ -336,8 +336,12 @@ func (o *org) updateRole(ctx context.Context, r *plugin.Request) (*plugin.Respon
 		}
 		cols["role"] = newName
 	}
+	// The answer is the row as read before the write, so its updatedAt is the previous update's
+	// (null on a role never updated), while the row itself is stamped now, as Better-Auth's
+	// adapter does on every update.
 	out := roleOut(row)
 	if len(cols) > 0 {
+		cols["updatedAt"] = store.NewTime(r.Host.Now())
 		if _, err := store.OrgUpdate[store.OrganizationRole](ctx, st, store.Query{Where: `"id" = ?`, Args: []any{row.ID}}, cols); err != nil {
 			return nil, err
 		}

@@ -201,8 +201,9 @@ func New(cfg Config) plugin.Plugin {
 			Body: &plugin.Schema{Fields: []plugin.Field{number, {Name: "code", Kind: plugin.String},
 				{Name: "disableSession", Kind: plugin.Bool, Optional: true},
 				{Name: "updatePhoneNumber", Kind: plugin.Bool, Optional: true}}},
-			Session: plugin.OptionalSession,
-			Handle:  p.verify,
+			Session:       plugin.OptionalSession,
+			Authoritative: true,
+			Handle:        p.verify,
 		}, {
 			Method: http.MethodPost, Path: "/phone-number/request-password-reset",
 			Body:   &plugin.Schema{Fields: []plugin.Field{number}},

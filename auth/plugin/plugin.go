@@ -265,6 +265,10 @@ type Host interface {
 	// Secret is the server's secret (BETTER_AUTH_SECRET), for the plugin's signatures and
 	// encryption at rest, which must match Better-Auth's on a shared database.
 	Secret() []byte
+	// Keys is the server's keyring during a secret rotation (BETTER_AUTH_SECRETS): the current
+	// secret seals new values at rest, every version still configured (and the legacy
+	// BETTER_AUTH_SECRET) opens old ones, as Better-Auth's secretConfig does.
+	Keys() session.Keys
 	// Now is the server's clock; tests may set it.
 	Now() time.Time
 	// SessionExpiresIn is the configured life of a session (SESSION_EXPIRES_IN).
@@ -534,6 +538,9 @@ const (
 	NullableString             // z.string().nullable()
 	Record                     // z.record(z.any(), z.any()): any JSON object
 	Any                        // z.any(): any value; with Optional, also none
+	// StringOrStrings is z.union([z.string(), z.array(z.string())]); zod reports any failure,
+	// absence included, as "Invalid input".
+	StringOrStrings
 )
 
 // Field is one body field of an endpoint's schema.
@@ -562,6 +569,13 @@ type Endpoint struct {
 	Body   *Schema
 	// Session is checked before Handle; Request.Auth is set when it is not NoSession.
 	Session Need
+	// Authoritative refuses a session a plugin's RequestSession hook made (an API key's,
+	// session.Auth.Via set): the session is then read from the cookie or bearer token alone and,
+	// without one, the endpoint answers as to a caller with no session. Better-Auth's endpoints
+	// that use sensitiveSessionMiddleware or getAuthoritativeSessionFromCtx behave so, because
+	// they re-read the session without the hook. The credential is still checked first (an
+	// invalid key is refused as on any endpoint).
+	Authoritative bool
 	// FormCSRF applies the first-sign-in CSRF check of e-mail sign-in (Better-Auth's
 	// formCsrfMiddleware) to a POST that signs in without a session cookie: a cross-site
 	// navigation is refused, and fetch metadata or an Origin must name a trusted origin.
@@ -590,6 +604,9 @@ type Request struct {
 	// Body is the decoded JSON object (nil when absent). A form body (Endpoint.Form) is decoded
 	// into it as strings, the last of repeated fields winning.
 	Body map[string]any
+	// RawBody is the JSON object body as sent (nil for a form body or none), for a handler that
+	// must keep a client's value as JSON.stringify would print it, key order included.
+	RawBody []byte
 	// Form is a form body's fields as sent, repeats included; nil for any other body.
 	Form  url.Values
 	Query url.Values

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"strings"
+
+	"authserver/session"
 )
 
 // trustToken is the signature part of a trust_device cookie: base64url without padding of
@@ -33,4 +35,15 @@ func trustIdentifier(value string) string {
 		return ""
 	}
 	return parts[1]
+}
+
+// parseTrustCookieAny is parseTrustCookie against every secret the keyring accepts, so a device
+// trusted before a secret rotation stays trusted until its secret is removed.
+func parseTrustCookieAny(keys session.Keys, userID, value string) (identifier string, ok bool) {
+	for _, secret := range keys.Verifiers() {
+		if ident, ok := parseTrustCookie(secret, userID, value); ok {
+			return ident, true
+		}
+	}
+	return "", false
 }

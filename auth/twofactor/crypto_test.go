@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"authserver/auth/atrest"
+	"authserver/session"
 )
 
 // betterAuthSecret and the two values below were written by better-auth 1.7.25 itself: its
@@ -18,19 +19,19 @@ const (
 )
 
 func TestDecryptBetterAuthValues(t *testing.T) {
-	got, err := atrest.Decrypt([]byte(betterAuthSecret), betterAuthTOTPSecret)
+	got, err := atrest.Decrypt(session.SingleKey([]byte(betterAuthSecret)), betterAuthTOTPSecret)
 	if err != nil || got != "TJ0Je6UQJVf3LnXaxR41GZq9GvRidH25" {
 		t.Fatalf("secret = %q, %v", got, err)
 	}
 	if uri := totpURI(totpKey(got), "Better Auth", "p1796410017136@example.com"); uri != "otpauth://totp/Better%20Auth:p1796410017136%40example.com?secret=KRFDASTFGZKVCSSWMYZUY3SYMF4FENBRI5NHCOKHOZJGSZCIGI2Q&issuer=Better+Auth&digits=6&period=30" {
 		t.Errorf("uri = %s", uri)
 	}
-	codes, err := atrest.Decrypt([]byte(betterAuthSecret), betterAuthBackupCodes)
+	codes, err := atrest.Decrypt(session.SingleKey([]byte(betterAuthSecret)), betterAuthBackupCodes)
 	want := `["TdVpX-tOxAV","lViMO-JB7ZC","SNQb1-UYKLF","itrfD-0T7bx","TB1zq-AjxzC","fj1jz-mHOKd","GPMid-OK1wR","VslYW-ystTs","vK0Kp-lYD9y","vjlvV-nF8Vx"]`
 	if err != nil || codes != want {
 		t.Errorf("backup codes = %q, %v", codes, err)
 	}
-	if _, err := atrest.Decrypt([]byte("another secret, another key....."), betterAuthTOTPSecret); err == nil {
+	if _, err := atrest.Decrypt(session.SingleKey([]byte("another secret, another key.....")), betterAuthTOTPSecret); err == nil {
 		t.Error("decrypted with the wrong secret")
 	}
 }

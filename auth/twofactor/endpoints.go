@@ -117,22 +117,22 @@ func validTOTP(key []byte, code string, now time.Time) bool {
 }
 
 // newBackupCodes returns ten fresh codes "xxxxx-xxxxx" and their encrypted JSON list.
-func newBackupCodes(secret []byte) ([]string, string, error) {
+func newBackupCodes(keys session.Keys) ([]string, string, error) {
 	codes := make([]string, backupCodeCount)
 	for i := range codes {
 		c := atrest.RandomString(atrest.Alphanumeric, 10)
 		codes[i] = c[:5] + "-" + c[5:]
 	}
-	enc, err := encryptCodes(secret, codes)
+	enc, err := encryptCodes(keys, codes)
 	return codes, enc, err
 }
 
-func encryptCodes(secret []byte, codes []string) (string, error) {
+func encryptCodes(keys session.Keys, codes []string) (string, error) {
 	b, err := json.Marshal(codes)
 	if err != nil {
 		return "", err
 	}
-	return atrest.Encrypt(secret, string(b))
+	return atrest.Encrypt(keys, string(b))
 }
 
 // enable is POST /two-factor/enable: method "otp" turns two-factor on at once (rotating the
@@ -169,13 +169,13 @@ func (p *twoFactor) enable(ctx context.Context, r *plugin.Request) (*plugin.Resp
 	if existing != nil && verified(existing) {
 		return nil, ErrTOTPAlreadyEnabled
 	}
-	secret := r.Host.Secret()
-	codes, encCodes, err := newBackupCodes(secret)
+	keys := r.Host.Keys()
+	codes, encCodes, err := newBackupCodes(keys)
 	if err != nil {
 		return nil, err
 	}
 	totpSecret := atrest.RandomString(atrest.DefaultAlphabet, 32)
-	encSecret, err := atrest.Encrypt(secret, totpSecret)
+	encSecret, err := atrest.Encrypt(keys, totpSecret)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +250,7 @@ func (p *twoFactor) totpURI(ctx context.Context, r *plugin.Request) (*plugin.Res
 	if err != nil {
 		return nil, err
 	}
-	secret, err := atrest.Decrypt(r.Host.Secret(), tf.Secret)
+	secret, err := atrest.Decrypt(r.Host.Keys(), tf.Secret)
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +277,7 @@ func (p *twoFactor) generateBackupCodes(ctx context.Context, r *plugin.Request) 
 	if err != nil {
 		return nil, err
 	}
-	codes, enc, err := newBackupCodes(r.Host.Secret())
+	codes, enc, err := newBackupCodes(r.Host.Keys())
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +319,7 @@ func (p *twoFactor) verifyTOTP(ctx context.Context, r *plugin.Request) (*plugin.
 	if err != nil {
 		return nil, err
 	}
-	secret, err := atrest.Decrypt(h.Secret(), tf.Secret)
+	secret, err := atrest.Decrypt(h.Keys(), tf.Secret)
 	if err != nil {
 		return nil, errors.Join(err, at.restore(ctx, h))
 	}
@@ -477,7 +477,7 @@ func (p *twoFactor) verifyBackupCode(ctx context.Context, r *plugin.Request) (*p
 	if err != nil {
 		return nil, err
 	}
-	plain, err := atrest.Decrypt(h.Secret(), tf.BackupCodes)
+	plain, err := atrest.Decrypt(h.Keys(), tf.BackupCodes)
 	if err != nil {
 		return nil, errors.Join(err, at.restore(ctx, h))
 	}
@@ -504,7 +504,7 @@ func (p *twoFactor) verifyBackupCode(ctx context.Context, r *plugin.Request) (*p
 		}
 		return nil, ErrInvalidBackupCode
 	}
-	enc, err := encryptCodes(h.Secret(), left)
+	enc, err := encryptCodes(h.Keys(), left)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,8 @@
 package twofactor
 
 import (
+	"authserver/obs"
+
 	"context"
 	"errors"
 	"time"
@@ -40,7 +42,7 @@ func (p *twoFactor) challenge(ctx context.Context, a *plugin.Attempt) (*plugin.C
 		trustValue, hasTrust = a.Incoming.SignedCookie(trustCookie)
 	}
 	if hasTrust {
-		if ident, ok := parseTrustCookie(h.Secret(), a.User.ID, trustValue); ok {
+		if ident, ok := parseTrustCookieAny(h.Keys(), a.User.ID, trustValue); ok {
 			v, err := st.FindVerification(ctx, ident, now)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return nil, err
@@ -84,6 +86,7 @@ func (p *twoFactor) challenge(ctx context.Context, a *plugin.Attempt) (*plugin.C
 		Redirect bool     `json:"twoFactorRedirect"`
 		Methods  []string `json:"twoFactorMethods"`
 	}{true, methods}
+	obs.TwoFactor("challenge", "issued")
 	return &plugin.Challenge{Body: body, Cookies: cookies}, nil
 }
 

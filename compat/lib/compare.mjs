@@ -10,8 +10,12 @@ import { parseSetCookie } from './http.mjs';
 export const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const DATE_LIKE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
 
-/** JSON keys whose string values are random and compared by form only (impersonatedBy: the admin plugin's user id). */
-export const DYNAMIC_KEYS = new Set(['id', 'token', 'userId', 'accountId', 'sessionId', 'backupCodes', 'impersonatedBy']);
+/**
+ * JSON keys whose string values are random and compared by form only (impersonatedBy: the admin
+ * plugin's user id; organizationId, inviterId, teamId, activeOrganizationId, activeTeamId: the
+ * organization plugin's ids).
+ */
+export const DYNAMIC_KEYS = new Set(['id', 'token', 'userId', 'accountId', 'sessionId', 'backupCodes', 'impersonatedBy', 'organizationId', 'inviterId', 'teamId', 'activeOrganizationId', 'activeTeamId']);
 
 /** Names the smallest alphabet a random-looking string fits in. */
 export function alphabetOf(s) {

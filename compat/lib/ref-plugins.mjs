@@ -174,6 +174,14 @@ const BUILDERS = {
       ...(e.OTT_SET_OTT_HEADER_ON_NEW_SESSION === 'true' && { setOttHeaderOnNewSession: true }),
     });
   },
+  // The OpenAPI document and its reference page, with the OPEN_API_* variables the Go server reads.
+  'open-api': async () => {
+    const e = process.env;
+    return (await import('better-auth/plugins')).openAPI({
+      ...(e.OPEN_API_PATH && { path: e.OPEN_API_PATH }),
+      ...(e.OPEN_API_DISABLE_DEFAULT_REFERENCE === 'true' && { disableDefaultReference: true }),
+    });
+  },
   // JWTs for other backends: GET /token, GET /jwks and set-auth-jwt on get-session, with options
   // from the JWT_* variables the Go server reads (times in seconds, as Better-Auth takes them).
   jwt: async () => {

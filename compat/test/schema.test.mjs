@@ -258,3 +258,31 @@ compareSchemas('schema with device-authorization (issue 18)', {
     assert.deepEqual(refSchema.indexes.filter((i) => i.table_name === 'deviceCode').map((i) => i.indexname).sort(), ['deviceCode_deviceCode_uidx', 'deviceCode_pkey', 'deviceCode_userCode_uidx']);
   },
 });
+
+compareSchemas('schema with admin and organization (teams, dynamic access control)', {
+  env: { BETTER_AUTH_PLUGINS: 'admin,organization', ORGANIZATION_TEAMS: 'true', ORGANIZATION_DYNAMIC_ACCESS_CONTROL: 'true' },
+  pluginTables: ['invitation', 'member', 'organization', 'organizationRole', 'team', 'teamMember'],
+  referenceGuard: (cols, refSchema) => {
+    const order = (t) => refSchema.columnOrder.find((r) => r.table_name === t)?.columns;
+    assert.equal(order('organization'), 'id,name,slug,logo,createdAt,metadata');
+    assert.equal(order('member'), 'id,organizationId,userId,role,createdAt');
+    assert.equal(order('invitation'), 'id,organizationId,email,role,teamId,status,expiresAt,createdAt,inviterId');
+    assert.equal(order('team'), 'id,name,memberCount,organizationId,createdAt,updatedAt');
+    assert.equal(order('teamMember'), 'id,teamId,userId,membershipKey,createdAt');
+    assert.equal(order('organizationRole'), 'id,organizationId,role,permission,createdAt,updatedAt');
+    assert.ok(order('session').endsWith('impersonatedBy,activeOrganizationId,activeTeamId'), order('session'));
+    const col = (k) => [cols[k]?.data_type, cols[k]?.is_nullable, cols[k]?.column_default];
+    assert.deepEqual(col('team.memberCount'), ['integer', 'NO', null]);
+    assert.deepEqual(col('invitation.createdAt'), ['timestamp with time zone', 'NO', 'CURRENT_TIMESTAMP']);
+    assert.deepEqual(col('invitation.role'), ['text', 'YES', null]);
+    assert.deepEqual(col('teamMember.membershipKey'), ['text', 'YES', null]);
+    assert.deepEqual(col('organizationRole.createdAt'), ['timestamp with time zone', 'NO', 'CURRENT_TIMESTAMP']);
+    assert.deepEqual(col('session.activeOrganizationId'), ['text', 'YES', null]);
+    const names = (t) => refSchema.indexes.filter((i) => i.table_name === t).map((i) => i.indexname).sort();
+    assert.deepEqual(names('invitation'), ['invitation_email_idx', 'invitation_organizationId_idx', 'invitation_pkey']);
+    assert.deepEqual(names('teamMember'), ['teamMember_membershipKey_key', 'teamMember_pkey', 'teamMember_teamId_idx', 'teamMember_userId_idx']);
+    assert.deepEqual(names('organizationRole'), ['organizationRole_organizationId_idx', 'organizationRole_pkey', 'organizationRole_role_idx']);
+    assert.ok(refSchema.constraints.some((c) => c.table_name === 'invitation' && c.columns === 'inviterId' && c.ref_table === 'user' && c.delete_rule === 'CASCADE'), 'invitation.inviterId references user on delete cascade');
+    assert.ok(!refSchema.constraints.some((c) => c.table_name === 'invitation' && c.columns === 'teamId' && c.constraint_type === 'FOREIGN KEY'), 'invitation.teamId is no foreign key');
+  },
+});

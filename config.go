@@ -1,6 +1,7 @@
 package main
 
 import (
+	"authserver/webhook"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -48,7 +49,13 @@ type Config struct {
 	// SweepInterval is how often expired sessions, verification rows and stale rate-limit rows
 	// are deleted (0: never); SweepBatch bounds the rows one delete statement removes.
 	SweepInterval time.Duration
-	SweepBatch    int
+	// AuditRetention is how long audit-log rows are kept before the sweeper deletes them
+	// (AUDIT_RETENTION, default 90 days; 0 keeps them forever).
+	AuditRetention time.Duration
+	// WebhookKey is WEBHOOK_SECRET's key, which signs the deliveries to WEBHOOK_URLS
+	// (c.Auth.WebhookURLs); it is required when there are any.
+	WebhookKey []byte
+	SweepBatch int
 	// AllowInsecureBaseURL lets production start with an http:// BETTER_AUTH_URL (with a warning).
 	AllowInsecureBaseURL bool
 	// MetricsAddr, when set (METRICS_ADDR, e.g. "127.0.0.1:9090"), serves /metrics on a listener
@@ -100,6 +107,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		ShutdownTimeout: r.Duration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		ContentReload:   r.Duration("CONTENT_RELOAD_INTERVAL", 0),
 		SweepInterval:   r.Duration("SWEEP_INTERVAL", 10*time.Minute),
+		AuditRetention:  r.Duration("AUDIT_RETENTION", 90*24*time.Hour),
 		SweepBatch:      r.Int("SWEEP_BATCH_SIZE", 500),
 	}
 	if c.SweepBatch < 1 || c.SweepBatch > 100_000 {
@@ -196,6 +204,18 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.Mail.OutboxDir = filepath.Join(c.DataDir, "outbox")
 	c.Mail.LogLinks = !c.Production // in production a link in a log is a credential anyone reading logs could use
 	c.Auth.Email.SendTimeout = c.Mail.Timeout
+
+	c.Auth.WebhookURLs = r.List("WEBHOOK_URLS")
+	for _, u := range c.Auth.WebhookURLs {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			r.Fail(fmt.Errorf("WEBHOOK_URLS: %q is not an http(s) URL", u))
+		}
+	}
+	if len(c.Auth.WebhookURLs) > 0 {
+		if c.WebhookKey, err = webhook.ParseSecret(r.Raw("WEBHOOK_SECRET")); err != nil {
+			r.Fail(err)
+		}
+	}
 
 	if c.Production {
 		switch {

@@ -14,7 +14,8 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		"HOST": "127.0.0.1", "PORT": "9000", "DATA_DIR": "/tmp/d", "DATABASE_URL": "postgres://x/y",
 		"DATABASE_LISTEN_URL": "postgres://direct/y", "DB_MAX_CONNS": "7", "DB_SIMPLE_PROTOCOL": "true",
 		"REDIS_URL": "redis://r", "CONTENT_DIR": "/c", "CONTENT_RELOAD_INTERVAL": "30", "SHUTDOWN_TIMEOUT": "5s",
-		"SWEEP_INTERVAL": "5m", "SWEEP_BATCH_SIZE": "50",
+		"SWEEP_INTERVAL": "5m", "SWEEP_BATCH_SIZE": "50", "AUDIT_RETENTION": "720h",
+		"WEBHOOK_URLS": "https://hooks.example/a, http://10.0.0.2/b", "WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 		"BETTER_AUTH_URL": "https://auth.example.com/api/auth", "LOG_LEVEL": "warn", "LOG_FORMAT": "json",
 		"BETTER_AUTH_TRUSTED_ORIGINS": "https://a.example/", "TRUSTED_PROXIES": "10.0.0.1",
 		"RATE_LIMIT_ENABLED": "on", "RATE_LIMIT_WINDOW": "20", "RATE_LIMIT_MAX": "9", "RATE_LIMIT_RULES": "/x=1/2",
@@ -49,7 +50,8 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 		{"REDIS_URL", c.RedisURL == "redis://r" && w.RateLimit.Storage == "redis"},
 		{"content", c.Content.Dir == "/c" && c.ContentReload == 30*time.Second && c.ShutdownTimeout == 5*time.Second},
 		{"logging", c.LogLevel.String() == "WARN" && c.LogFormat == "json"},
-		{"sweeper", c.SweepInterval == 5*time.Minute && c.SweepBatch == 50},
+		{"sweeper", c.SweepInterval == 5*time.Minute && c.SweepBatch == 50 && c.AuditRetention == 720*time.Hour},
+		{"webhooks", len(a.WebhookURLs) == 2 && a.WebhookURLs[1] == "http://10.0.0.2/b" && len(c.WebhookKey) == 24},
 		{"web", w.BaseURL == "https://auth.example.com" && len(w.TrustedOrigins) == 1 && w.TrustedOrigins[0] == "https://a.example" &&
 			len(w.TrustedProxies) == 1 && w.TrustedProxies[0].String() == "10.0.0.1/32" && !w.Production},
 		{"rate limit", w.RateLimit.Enabled && w.RateLimit.Window == 20*time.Second && w.RateLimit.Max == 9 && len(w.RateLimit.Rules) == 1},
@@ -90,6 +92,7 @@ func TestLoadConfigEveryVariable(t *testing.T) {
 			a.Lockout.Base == time.Minute && a.Lockout.Max == time.Hour},
 		{"email", e.SendOnSignUp == nil && e.ChangeEmailConfirmation && e.VerificationExpiresIn == time.Hour &&
 			e.ResetPasswordExpiresIn == time.Hour && e.DeleteTokenExpiresIn == 24*time.Hour && e.SendTimeout == 10*time.Second},
+		{"audit", d.AuditRetention == 90*24*time.Hour && len(a.WebhookURLs) == 0 && d.WebhookKey == nil},
 		{"server", d.ShutdownTimeout == 20*time.Second && d.LogFormat == "text" && d.Mail.OutboxDir == "data/outbox"},
 		{"social", len(d.Social.Providers) == 0 && !d.Social.AccountLinking.Disabled},
 	}
@@ -132,6 +135,8 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 		"SWEEP_INTERVAL=-1m":          "SWEEP_INTERVAL",
 		"SWEEP_BATCH_SIZE=0":          "SWEEP_BATCH_SIZE must be between 1 and 100000",
 		"METRICS_TOKEN=short":         "METRICS_TOKEN must be at least 16 characters",
+		"WEBHOOK_URLS=ftp://x":        "WEBHOOK_URLS",
+		"WEBHOOK_URLS=https://x/h":    "WEBHOOK_SECRET must start with whsec_",
 		"APP_ENV=staging":             "APP_ENV must be development or production",
 		"GOOGLE_CLIENT_ID=x":          "google",
 		"BETTER_AUTH_SECRETS=abc":     "invalid BETTER_AUTH_SECRETS entry at position 1",

@@ -29,6 +29,7 @@ import (
 	"authserver/session"
 	"authserver/store"
 	"authserver/web"
+	"authserver/webhook"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -217,8 +218,13 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	}
 	authSvc := auth.New(cfg.Auth, st, sessions)
 	sweeper := &store.Sweeper{St: st, Interval: cfg.SweepInterval, Log: log, Options: store.SweepOptions{
-		SessionMargin: time.Minute, RateLimitAge: rateLimitRetention(cfg), Batch: cfg.SweepBatch}}
+		SessionMargin: time.Minute, RateLimitAge: rateLimitRetention(cfg), Batch: cfg.SweepBatch,
+		AuditRetention: cfg.AuditRetention}}
 	go sweeper.Run(ctx)
+	if len(cfg.Auth.WebhookURLs) > 0 {
+		d := &webhook.Deliverer{St: st, Key: cfg.WebhookKey, Log: log}
+		go d.Run(ctx, time.Second)
+	}
 
 	cfg.Social.Logger = log
 	social, err := authSvc.EnableSocial(cfg.Social)

@@ -327,6 +327,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token, callbackURL string, cu
 	if err != nil {
 		return nil, err
 	}
+	s.auditAfter(ctx, plugin.AuditEvent{Event: "email-verified", UserID: u.ID})
 	s.sessions.InvalidateUser(u.ID)
 	res := &VerifyResult{}
 	if s.email.AutoSignInAfterVerification {
@@ -428,6 +429,10 @@ func (s *Service) changeEmailTo(ctx context.Context, userID string, cols map[str
 		if err := tx.RecordEmailChange(ctx, userID, updated.Email, now); err != nil {
 			return err
 		}
+		if err := s.Audit(ctx, tx, plugin.AuditEvent{Event: "email-change", UserID: userID,
+			Detail: map[string]any{"verified": updated.EmailVerified}}); err != nil {
+			return err
+		}
 		return tx.DeleteResetTokens(ctx, userID)
 	})
 	if err != nil {
@@ -525,6 +530,9 @@ func (s *Service) ResetUserPassword(ctx context.Context, userID, newPassword str
 	}
 	err = s.st.Tx(ctx, func(tx *store.Store) error {
 		if err := consume(ctx, tx); err != nil {
+			return err
+		}
+		if err := s.Audit(ctx, tx, plugin.AuditEvent{Event: "password-reset", UserID: userID}); err != nil {
 			return err
 		}
 		if s.email.RevokeSessionsOnPasswordReset {
@@ -666,6 +674,11 @@ func (s *Service) DeleteUser(ctx context.Context, a *session.Auth, in DeleteUser
 	tokens, err := s.st.DeleteUser(ctx, a.User.ID)
 	if err == nil {
 		s.sessions.InvalidateUser(a.User.ID)
+		method := "password"
+		if in.Password == nil || *in.Password == "" {
+			method = "fresh-session"
+		}
+		s.auditAfter(ctx, plugin.AuditEvent{Event: "user-deleted", UserID: a.User.ID, SessionID: a.Session.ID, Detail: map[string]any{"method": method}})
 	}
 	return UserDeleted, tokens, err
 }
@@ -690,6 +703,7 @@ func (s *Service) DeleteUserWithToken(ctx context.Context, userID, token string)
 	tokens, err := s.st.DeleteUser(ctx, userID)
 	if err == nil {
 		s.sessions.InvalidateUser(userID)
+		s.auditAfter(ctx, plugin.AuditEvent{Event: "user-deleted", UserID: userID, Detail: map[string]any{"method": "email-link"}})
 	}
 	return tokens, err
 }

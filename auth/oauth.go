@@ -1078,6 +1078,9 @@ func (s *Social) linkFromCallback(ctx context.Context, link *stateLink, prof *pr
 		if err == nil {
 			err = s.st.CreateAccount(ctx, row)
 		}
+		if err == nil {
+			s.svc.auditAfter(ctx, plugin.AuditEvent{Event: "account-linked", UserID: row.UserID, Detail: map[string]any{"provider": row.ProviderID}})
+		}
 		if err != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "oauth link failed", slog.String("error", err.Error()))
 			return cbUnableToLinkAccount, nil
@@ -1203,6 +1206,9 @@ func (s *Social) linkWithIDToken(ctx context.Context, p *provider, a *session.Au
 		row, err := s.newAccountRow(a.User.ID, acct)
 		if err == nil {
 			err = s.st.CreateAccount(ctx, row)
+		}
+		if err == nil {
+			s.svc.auditAfter(ctx, plugin.AuditEvent{Event: "account-linked", UserID: row.UserID, Detail: map[string]any{"provider": row.ProviderID}})
 		}
 		if err != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "oauth link failed", slog.String("error", err.Error()))

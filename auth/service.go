@@ -24,6 +24,9 @@ import (
 // Config holds the emailAndPassword options of Better-Auth that the service honours; LoadConfig
 // reads them from the environment.
 type Config struct {
+	// WebhookURLs receive every audit event (WEBHOOK_URLS): each event is queued for each URL
+	// in the audit row's transaction, and package webhook delivers the queue.
+	WebhookURLs []string
 	// MinPasswordLength and MaxPasswordLength bound new passwords in UTF-16 code units (defaults 8
 	// and 128, Better-Auth's).
 	MinPasswordLength int
@@ -347,6 +350,9 @@ func (s *Service) signUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 		if err := tx.CreateAccount(ctx, &acct); err != nil {
 			return err
 		}
+		if err := s.Audit(ctx, tx, plugin.AuditEvent{Event: "sign-up", UserID: u.ID, Detail: map[string]any{"method": MethodEmail}}); err != nil {
+			return err
+		}
 		if in.OnCreate != nil {
 			if err := in.OnCreate(ctx, tx, u.ID); err != nil {
 				return err
@@ -437,6 +443,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 		return nil, err // before the database reads: a flood's refusals must cost little
 	}
 	if wait := s.lockout.check(ctx, in.LockKey, s.cfg.Now()); wait > 0 {
+		s.signInFailed(ctx, in.Method, nil, "locked")
 		return nil, &LockedError{RetryAfter: wait}
 	}
 	u, err := in.Find(ctx)
@@ -448,6 +455,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 		// Found by another identifier: failures also count against the account's e-mail, so
 		// guessing through two doors gives no more tries than through one.
 		if wait := s.lockout.check(ctx, u.Email, s.cfg.Now()); wait > 0 {
+			s.signInFailed(ctx, in.Method, u, "locked")
 			return nil, &LockedError{RetryAfter: wait}
 		}
 		keys = append(keys, u.Email)
@@ -469,6 +477,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 		for _, k := range keys {
 			s.lockout.fail(ctx, k, s.cfg.Now())
 		}
+		s.signInFailed(ctx, in.Method, u, "invalid-credentials")
 		return nil, in.Invalid
 	}
 	ok, err := s.hasher.Verify(ctx, *acct.Password, in.Password)
@@ -479,6 +488,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 		for _, k := range keys {
 			s.lockout.fail(ctx, k, s.cfg.Now())
 		}
+		s.signInFailed(ctx, in.Method, u, "invalid-password")
 		return nil, in.Invalid
 	}
 	for _, k := range keys {
@@ -488,6 +498,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 		if s.email.SendOnSignIn {
 			s.sendVerification(u, in.CallbackURL)
 		}
+		s.signInFailed(ctx, in.Method, u, "email-not-verified")
 		return nil, ErrEmailNotVerified
 	}
 	return s.CompleteSignIn(ctx, nil, SignInRequest{User: *u, Method: in.Method, Meta: in.Meta,
@@ -546,10 +557,14 @@ func (s *Service) ChangePassword(ctx context.Context, user *store.User, in Chang
 		if err := tx.DeleteResetTokens(ctx, userID); err != nil {
 			return err
 		}
+		if err := s.Audit(ctx, tx, plugin.AuditEvent{Event: "password-change", UserID: userID,
+			Detail: map[string]any{"revokeOtherSessions": in.RevokeOtherSessions}}); err != nil {
+			return err
+		}
 		if !in.RevokeOtherSessions {
 			return nil
 		}
-		created, err = s.CompleteSignIn(ctx, tx, SignInRequest{User: *user, Meta: in.Meta})
+		created, err = s.CompleteSignIn(ctx, tx, SignInRequest{User: *user, Meta: in.Meta, Rotation: true})
 		return err
 	})
 	if err != nil {
@@ -633,7 +648,11 @@ func (s *Service) UnlinkAccount(ctx context.Context, userID, accountID string) e
 	}
 	for _, a := range accts {
 		if a.ID == accountID {
-			return s.st.DeleteAccount(ctx, userID, a.ID)
+			if err := s.st.DeleteAccount(ctx, userID, a.ID); err != nil {
+				return err
+			}
+			s.auditAfter(ctx, plugin.AuditEvent{Event: "account-unlinked", UserID: userID, Detail: map[string]any{"provider": a.ProviderID}})
+			return nil
 		}
 	}
 	return ErrAccountNotFound

@@ -30,6 +30,9 @@ type SignInRequest struct {
 	// SessionValues are plugin session fields for the new row (plugin.Host.StartSession).
 	ExpiresIn     time.Duration
 	SessionValues map[string]store.Value
+	// Rotation marks a session that replaces the caller's own after a change to the account's
+	// security (which has an audit row of its own): it writes no sign-in row.
+	Rotation bool
 }
 
 // CompleteSignIn is where every way of signing in ends, and the only place a sign-in creates a
@@ -46,6 +49,7 @@ func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignIn
 				hdb = s.st
 			}
 			if err := h(ctx, hdb, &in.User, in.Method); err != nil {
+				s.signInFailed(ctx, in.Method, &in.User, refusalReason(err))
 				return nil, err
 			}
 		}
@@ -77,8 +81,17 @@ func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignIn
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCreateSession, err)
 	}
-	if db == nil {
+	ev := plugin.AuditEvent{Event: "sign-in", UserID: in.User.ID, SessionID: sess.ID, Detail: map[string]any{"method": in.Method}}
+	if in.Rotation {
+		if db == nil {
+			db = s.st
+		}
+	} else if db == nil {
+		// No transaction to join: the session stands even if its record cannot be written.
+		s.auditAfter(ctx, ev)
 		db = s.st
+	} else if err := s.Audit(ctx, db, ev); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCreateSession, err)
 	}
 	if vals := s.userValues(in.Method); len(vals) > 0 {
 		if err := db.SetUserFields(ctx, in.User.ID, vals, s.now()); err != nil {
@@ -201,7 +214,7 @@ func (s *Service) RotateSession(ctx context.Context, old store.Session, user sto
 	if old.UserAgent != nil {
 		meta.UserAgent = *old.UserAgent
 	}
-	out, err := s.CompleteSignIn(ctx, nil, SignInRequest{User: user, Meta: meta})
+	out, err := s.CompleteSignIn(ctx, nil, SignInRequest{User: user, Meta: meta, Rotation: true})
 	if err != nil {
 		return nil, err
 	}

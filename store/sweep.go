@@ -15,6 +15,7 @@ type SweepCounts struct {
 	Sessions      int64
 	Verifications int64
 	RateLimits    int64
+	AuditRows     int64
 	Batches       int64 // delete statements run, each of at most Batch rows
 }
 
@@ -31,6 +32,8 @@ type SweepOptions struct {
 	// Batch is the most rows one statement deletes; each batch commits on its own, so no lock is
 	// held for longer than one small delete.
 	Batch int
+	// AuditRetention is how long audit-log rows are kept; zero keeps them forever.
+	AuditRetention time.Duration
 	// Locked, when set, is called once this sweep holds the lock and before it deletes anything
 	// (tests use it to try a second sweeper mid-sweep).
 	Locked func()
@@ -51,9 +54,9 @@ var ErrSweepBusy = errors.New("store: another instance is sweeping")
 //
 // Rows Better-Auth itself keeps after they expire are deliberately left alone: expired
 // invitations (it lists them), device codes (polling an expired one answers expired_token, not
-// invalid_grant) and expired API keys (its own cleanup deletes them). Extension point: a table
-// with a retention period (the planned audit log) adds one more sweepTable call below, with its
-// own cutoff and a counter in SweepCounts.
+// invalid_grant) and expired API keys (its own cleanup deletes them). Audit-log rows older than
+// opts.AuditRetention go too. Extension point: another table with a retention period adds one
+// more sweepTable call below, with its own cutoff and a counter in SweepCounts.
 func (s *Store) Sweep(ctx context.Context, opts SweepOptions) (SweepCounts, error) {
 	var n SweepCounts
 	if opts.Batch <= 0 {
@@ -98,6 +101,11 @@ func (s *Store) Sweep(ctx context.Context, opts SweepOptions) (SweepCounts, erro
 			if n.RateLimits, err = s.sweepTable(ctx, &n, "rateLimit", `"lastRequest" < ?`, cutoff, opts.Batch); err != nil {
 				return n, err
 			}
+		}
+	}
+	if opts.AuditRetention > 0 {
+		if n.AuditRows, err = s.sweepTable(ctx, &n, "authserver_audit_log", `"createdAt" < ?`, NewTime(opts.Now.Add(-opts.AuditRetention)), opts.Batch); err != nil {
+			return n, err
 		}
 	}
 	return n, nil

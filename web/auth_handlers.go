@@ -71,6 +71,7 @@ func (h *authHandler) registerAuthRoutes(g *echo.Group) {
 		{method: http.MethodGet, path: "/get-session", noBody: true, handle: h.getSession},
 		{method: http.MethodPost, path: "/get-session", noBody: true, handle: h.postGetSession},
 		{method: http.MethodGet, path: "/list-sessions", session: needFreshSession, handle: h.listSessions},
+		{method: http.MethodGet, path: "/security-events", session: needSession, handle: h.securityEvents},
 		{method: http.MethodPost, path: "/revoke-session", schema: &schema{fields: []field{{name: "token", kind: kString}}}, session: needSession, authoritative: true, handle: h.revokeSession},
 		{method: http.MethodPost, path: "/revoke-sessions", session: needSession, authoritative: true, handle: h.revokeSessions},
 		{method: http.MethodPost, path: "/revoke-other-sessions", session: needSession, authoritative: true, handle: h.revokeOtherSessions},
@@ -262,6 +263,8 @@ func (h *authHandler) signOut(c *call) error {
 		if err := h.sessions.Revoke(ctx, token); err != nil {
 			// Better-Auth logs and carries on: the cookies are cleared either way.
 			h.log.LogAttrs(ctx, slog.LevelWarn, "sign-out could not delete the session", slog.String("error", err.Error()))
+		} else if current != nil {
+			h.auditAfter(ctx, plugin.AuditEvent{Event: "sign-out", UserID: current.User.ID, SessionID: current.Session.ID})
 		}
 	}
 	h.sessions.ClearCookies(c.Response(), c.Request())
@@ -405,6 +408,8 @@ func (h *authHandler) revokeSession(c *call) error {
 				if err := h.sessions.Revoke(ctx, token); err != nil {
 					return err
 				}
+				h.auditAfter(ctx, plugin.AuditEvent{Event: "session-revoked", UserID: c.auth.User.ID, SessionID: s.ID,
+					Detail: map[string]any{"scope": "one"}})
 				break
 			}
 		}
@@ -419,6 +424,8 @@ func (h *authHandler) revokeSessions(c *call) error {
 	if err := h.sessions.RevokeAll(c.Request().Context(), nil, c.auth.User.ID); err != nil {
 		return err
 	}
+	h.auditAfter(c.Request().Context(), plugin.AuditEvent{Event: "session-revoked", UserID: c.auth.User.ID,
+		SessionID: c.auth.Session.ID, Detail: map[string]any{"scope": "all"}})
 	h.sessions.ClearCookies(c.Response(), c.Request())
 	return ok(c, statusResponse)
 }
@@ -427,6 +434,8 @@ func (h *authHandler) revokeOtherSessions(c *call) error {
 	if err := h.sessions.RevokeOthers(c.Request().Context(), c.auth.User.ID, c.auth.Session.Token); err != nil {
 		return err
 	}
+	h.auditAfter(c.Request().Context(), plugin.AuditEvent{Event: "session-revoked", UserID: c.auth.User.ID,
+		SessionID: c.auth.Session.ID, Detail: map[string]any{"scope": "others"}})
 	return ok(c, statusResponse)
 }
 
@@ -569,4 +578,34 @@ func (h *authHandler) verifyPassword(c *call) error {
 // Better-Auth with none declared, every body has "No fields to update".
 func (h *authHandler) updateSession(c *call) error {
 	return auth.ErrNoFieldsToUpdate
+}
+
+// auditAfter records an event whose change already committed (a server without the auth
+// service, as some tests build, records nothing).
+func (h *authHandler) auditAfter(ctx context.Context, ev plugin.AuditEvent) {
+	if h.auth != nil {
+		h.auth.AuditAfter(ctx, ev)
+	}
+}
+
+// securityEvents is GET /security-events?limit= (our own endpoint; Better-Auth has none): the
+// caller's own recent audit-log rows, newest first ({"events":[...]}), at most limit (default 50,
+// at most 200) so a user can spot a sign-in or change they did not make.
+func (h *authHandler) securityEvents(c *call) error {
+	limit := 50
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			return validationError("[query.limit] Invalid input: expected a whole number from 1 to 200")
+		}
+		limit = n
+	}
+	rows, _, err := h.auth.Store().AuditLog(c.Request().Context(), store.AuditFilter{UserID: c.auth.User.ID, Limit: limit})
+	if err != nil {
+		return err
+	}
+	if rows == nil {
+		rows = []store.AuditEntry{}
+	}
+	return ok(c, map[string]any{"events": rows})
 }

@@ -303,6 +303,16 @@ func TestAccountLifecycleByEmail(t *testing.T) {
 		if left != 0 {
 			t.Errorf("%d verification rows left", left)
 		}
+
+		// The audit log kept one row per change, after the user is gone, and none of the secrets.
+		a := newAuditTrail(t, st)
+		rows := a.next()
+		for event, want := range map[string]int{"sign-up": 1, "email-verified": 1, "password-reset": 1, "email-change": 1, "user-deleted": 1} {
+			if n := countEvents(rows, event, uid); n != want {
+				t.Errorf("%d %s rows, want %d", n, event, want)
+			}
+		}
+		a.noSecrets("password123", "newpassword1", resetToken, verifyToken)
 	})
 }
 

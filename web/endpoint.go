@@ -1,6 +1,7 @@
 package web
 
 import (
+	"authserver/auth"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -107,6 +108,8 @@ func (h *authHandler) route(g *echo.Group, ep endpoint) {
 	h.documented = append(h.documented, ep)
 	g.Add(ep.method, ep.path, func(ec echo.Context) error {
 		c := &call{Context: ec, h: h}
+		// Audit rows written while serving this request record its client details.
+		ec.SetRequest(ec.Request().WithContext(auth.WithClient(ec.Request().Context(), h.meta(ec))))
 		r := ec.Request()
 		// Answers here carry session tokens, provider tokens and personal data (and redirects set
 		// cookies), so no cache may keep one. Better-Auth marks only get-session; its client

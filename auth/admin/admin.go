@@ -230,7 +230,7 @@ func New(cfg Config) plugin.Plugin {
 	a := &admin{cfg: cfg, role: RoleField(cfg.DefaultRole)}
 	post := func(path string, fields []plugin.Field, h func(context.Context, *plugin.Request) (*plugin.Response, error)) plugin.Endpoint {
 		return plugin.Endpoint{Method: http.MethodPost, Path: path, Body: &plugin.Schema{Fields: fields},
-			Session: plugin.OptionalSession, Authoritative: true, Handle: h}
+			Session: plugin.OptionalSession, Authoritative: true, Handle: audited(path, h)}
 	}
 	return plugin.Plugin{
 		ID:            ID,
@@ -241,6 +241,7 @@ func New(cfg Config) plugin.Plugin {
 		Endpoints: []plugin.Endpoint{
 			{Method: http.MethodGet, Path: "/admin/list-users", Session: plugin.OptionalSession, Authoritative: true, Handle: a.listUsers},
 			{Method: http.MethodGet, Path: "/admin/get-user", Session: plugin.OptionalSession, Authoritative: true, Handle: a.getUser},
+			{Method: http.MethodGet, Path: "/admin/audit-log", Session: plugin.OptionalSession, Authoritative: true, Handle: a.auditLog},
 			post("/admin/create-user", []plugin.Field{{Name: "email", Kind: plugin.String}, {Name: "password", Kind: plugin.String, Optional: true},
 				{Name: "name", Kind: plugin.String, Stored: true}}, a.createUser),
 			post("/admin/update-user", nil, a.updateUser),
@@ -248,13 +249,13 @@ func New(cfg Config) plugin.Plugin {
 			post("/admin/set-user-password", []plugin.Field{{Name: "newPassword", Kind: plugin.String}}, a.setUserPassword),
 			post("/admin/ban-user", []plugin.Field{{Name: "banReason", Kind: plugin.String, Optional: true, Stored: true}}, a.banUser),
 			post("/admin/unban-user", nil, a.unbanUser),
-			post("/admin/list-user-sessions", nil, a.listUserSessions),
+			{Method: http.MethodPost, Path: "/admin/list-user-sessions", Body: &plugin.Schema{}, Session: plugin.OptionalSession, Authoritative: true, Handle: a.listUserSessions},
 			post("/admin/revoke-user-session", []plugin.Field{{Name: "sessionToken", Kind: plugin.String}}, a.revokeUserSession),
 			post("/admin/revoke-user-sessions", nil, a.revokeUserSessions),
 			post("/admin/remove-user", nil, a.removeUser),
 			post("/admin/impersonate-user", nil, a.impersonate),
-			{Method: http.MethodPost, Path: "/admin/stop-impersonating", Session: plugin.OptionalSession, Handle: a.stopImpersonating},
-			post("/admin/has-permission", nil, a.hasPermission),
+			{Method: http.MethodPost, Path: "/admin/stop-impersonating", Session: plugin.OptionalSession, Handle: audited("/admin/stop-impersonating", a.stopImpersonating)},
+			{Method: http.MethodPost, Path: "/admin/has-permission", Body: &plugin.Schema{}, Session: plugin.OptionalSession, Authoritative: true, Handle: a.hasPermission},
 		},
 	}
 }

@@ -286,6 +286,8 @@ func (p *passkeys) verifyRegistration(ctx context.Context, r *plugin.Request) (*
 	if err := st.CreatePasskey(ctx, pk); err != nil {
 		return nil, err
 	}
+	// The passkey stands whether or not its record can be written; the host logs a failure.
+	_ = r.Host.Audit(ctx, nil, plugin.AuditEvent{Event: "passkey-added", UserID: pk.UserID, Detail: map[string]any{"passkeyId": pk.ID}})
 	if create, _ := r.Body["createSession"].(bool); !create {
 		return &plugin.Response{Body: passkeyJSON{pk: pk}}, nil
 	}
@@ -460,6 +462,7 @@ func (p *passkeys) delete(ctx context.Context, r *plugin.Request) (*plugin.Respo
 	if err := r.Host.Store().DeletePasskey(ctx, pk.ID); err != nil {
 		return nil, err
 	}
+	_ = r.Host.Audit(ctx, nil, plugin.AuditEvent{Event: "passkey-removed", UserID: pk.UserID, Detail: map[string]any{"passkeyId": pk.ID}})
 	return &plugin.Response{Body: map[string]bool{"status": true}}, nil
 }
 

@@ -303,6 +303,10 @@ type Host interface {
 	// without owning the address keeps no way in. It returns the stored user; a verified user is
 	// returned unchanged, an unknown one is store.ErrNotFound.
 	ProveEmail(ctx context.Context, userID string) (*store.User, error)
+	// Audit records one event in the audit log with the request's client address and user
+	// agent, in db when not nil (a transaction, so the row commits with the change it records),
+	// else in Store(). A failure is returned: inside a transaction it should roll the change back.
+	Audit(ctx context.Context, db *store.Store, ev AuditEvent) error
 	// CreateUserAndSignIn creates a user who signs in without a password (anonymous, and later
 	// magic link, e-mail OTP, phone number) and signs them in as any sign-in ends: the user row and
 	// the session are written in one transaction, and the plugins' hooks run. A taken e-mail
@@ -659,3 +663,17 @@ func JSType(v any) string {
 // storeToken:"hashed" option of magic-link, one-time-token and others): SHA-256 of the token,
 // base64url without padding. A server sharing the database must hash alike to find the rows.
 func HashToken(token string) string { return atrest.Hash(token) }
+
+// AuditEvent is one security event for the audit log (Host.Audit). Event names a class
+// ("sign-in", "admin.ban-user", ...); UserID is the account it is about, ActorID who caused it
+// when that is someone else, SessionID the session it concerns or was made by. Failed marks a
+// refused attempt. Detail holds non-secret facts only (method, reason, changed role): never a
+// password, token, code or link.
+type AuditEvent struct {
+	Event     string
+	UserID    string
+	ActorID   string
+	SessionID string
+	Failed    bool
+	Detail    map[string]any
+}

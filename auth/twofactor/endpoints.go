@@ -220,6 +220,7 @@ func (p *twoFactor) disable(ctx context.Context, r *plugin.Request) (*plugin.Res
 	if err != nil {
 		return nil, err
 	}
+	_ = r.Host.Audit(ctx, nil, plugin.AuditEvent{Event: "two-factor-disabled", UserID: a.User.ID, SessionID: a.Session.ID})
 	if err := st.DeleteTwoFactor(ctx, a.User.ID); err != nil {
 		return nil, err
 	}

@@ -198,11 +198,13 @@ func (a *attempt) rearm(ctx context.Context, h plugin.Host, n int) error {
 	return h.Store().CreateVerification(ctx, newVerification("2fa-attempts-"+a.v.challenge, itoa(n), a.v.expires, now))
 }
 
-// failed counts a wrong code against the challenge.
+// failed counts a wrong code against the challenge, and records the refused sign-in.
 func (a *attempt) failed(ctx context.Context, h plugin.Host) error {
 	if a == nil {
 		return nil
 	}
+	_ = h.Audit(ctx, nil, plugin.AuditEvent{Event: "sign-in", UserID: a.v.user.ID, Failed: true,
+		Detail: map[string]any{"method": "two-factor", "reason": "invalid-code"}})
 	return a.rearm(ctx, h, a.count+1)
 }
 
@@ -274,6 +276,9 @@ func enableAndRotate(ctx context.Context, h plugin.Host, a *session.Auth, on boo
 	u, err := h.SetUserFields(ctx, a.User.ID, map[string]store.Value{EnabledField.Name: store.BoolValue(on)})
 	if err != nil {
 		return nil, nil, err
+	}
+	if on {
+		_ = h.Audit(ctx, nil, plugin.AuditEvent{Event: "two-factor-enabled", UserID: a.User.ID, SessionID: a.Session.ID})
 	}
 	res, err := h.RotateSession(ctx, a.Session, *u)
 	if err != nil {

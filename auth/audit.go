@@ -1,0 +1,115 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+
+	"authserver/auth/plugin"
+	"authserver/session"
+	"authserver/store"
+)
+
+type clientKey struct{}
+
+// WithClient returns ctx carrying the request's client details (address as TRUSTED_PROXIES
+// resolves it, user agent), which every audit row written under ctx records. The web layer sets
+// it once per request, so no service method needs them as arguments.
+func WithClient(ctx context.Context, m session.Meta) context.Context {
+	return context.WithValue(ctx, clientKey{}, m)
+}
+
+// clientOf is the client details WithClient put in ctx, or none.
+func clientOf(ctx context.Context) session.Meta {
+	m, _ := ctx.Value(clientKey{}).(session.Meta)
+	return m
+}
+
+// Audit implements plugin.Host: one audit row, in db when not nil (a transaction), with the
+// client details of ctx. Outside a transaction a failed write is also logged, so callers whose
+// change already stands may ignore the error.
+func (s *Service) Audit(ctx context.Context, db *store.Store, ev plugin.AuditEvent) error {
+	outside := db == nil
+	if outside {
+		db = s.st
+	}
+	detail := ev.Detail
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	b, err := json.Marshal(detail)
+	if err != nil {
+		return err
+	}
+	m := clientOf(ctx)
+	row := store.AuditEntry{ID: session.NewID(), CreatedAt: s.now(), Event: ev.Event, UserID: optional(ev.UserID),
+		ActorID: optional(ev.ActorID), IPAddress: optional(m.IPAddress), UserAgent: optional(m.UserAgent),
+		SessionID: optional(ev.SessionID), Outcome: "success", Detail: string(b)}
+	if ev.Failed {
+		row.Outcome = "failure"
+	}
+	err = db.RecordAudit(ctx, &row)
+	if err == nil && len(s.cfg.WebhookURLs) > 0 {
+		err = s.enqueueWebhooks(ctx, db, &row)
+	}
+	if err != nil && outside {
+		s.email.Logger.Error("audit log write failed", slog.String("event", ev.Event), slog.String("error", err.Error()))
+	}
+	return err
+}
+
+// auditAfter records an event whose change has already committed (or that changed nothing, a
+// refused sign-in): a failure to record it is logged, not returned, since the change stands.
+func (s *Service) auditAfter(ctx context.Context, ev plugin.AuditEvent) {
+	_ = s.Audit(ctx, nil, ev) // logged by Audit
+}
+
+// AuditAfter is auditAfter for the web layer's events that have no transaction (sign-out,
+// session revocation).
+func (s *Service) AuditAfter(ctx context.Context, ev plugin.AuditEvent) { s.auditAfter(ctx, ev) }
+
+func optional(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
+}
+
+// signInFailed records a refused password sign-in: the method and why, and the user when the
+// identifier named one (never the identifier or password typed).
+func (s *Service) signInFailed(ctx context.Context, method string, u *store.User, reason string) {
+	ev := plugin.AuditEvent{Event: "sign-in", Failed: true, Detail: map[string]any{"method": method, "reason": reason}}
+	if u != nil {
+		ev.UserID = u.ID
+	}
+	s.auditAfter(ctx, ev)
+}
+
+// refusalReason names a plugin's refusal of a sign-in by its error code (BANNED_USER), or
+// "refused" for any other error.
+func refusalReason(err error) string {
+	var pe *plugin.Error
+	if errors.As(err, &pe) && pe.Code != "" {
+		return pe.Code
+	}
+	return "refused"
+}
+
+// enqueueWebhooks queues the audit row for every webhook URL in db, the row's own transaction
+// when there is one: {"type":"auth.<event>","timestamp":…,"data":<the row as the audit-log
+// endpoints print it>}.
+func (s *Service) enqueueWebhooks(ctx context.Context, db *store.Store, row *store.AuditEntry) error {
+	body, err := json.Marshal(map[string]any{"type": "auth." + row.Event, "timestamp": row.CreatedAt.String(), "data": row})
+	if err != nil {
+		return err
+	}
+	for _, u := range s.cfg.WebhookURLs {
+		d := store.WebhookDelivery{ID: "msg_" + session.NewID(), CreatedAt: row.CreatedAt, URL: u, Payload: string(body),
+			NextAttemptAt: row.CreatedAt}
+		if err := db.EnqueueWebhook(ctx, &d); err != nil {
+			return err
+		}
+	}
+	return nil
+}

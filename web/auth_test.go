@@ -504,7 +504,7 @@ func TestRequireSessionMiddleware(t *testing.T) {
 
 // Fifty concurrent sign-ups with one email leave exactly one user and one credential account.
 func TestConcurrentSignUpsCreateOneUser(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, st *store.Store) {
+	storetest.RunSerial(t, func(t *testing.T, st *store.Store) {
 		e := newEnv(t, st)
 		var wg sync.WaitGroup
 		statuses := make(chan int, 50)

@@ -766,7 +766,7 @@ func TestCookieAndTokenPurposeEmailTokens(t *testing.T) {
 // TestCookieAndTokenPurposeResetTokenRace: a reset token is consumed atomically, so of ten
 // simultaneous uses exactly one succeeds (the single-use race of Better-Auth 1.6.11's notes).
 func TestCookieAndTokenPurposeResetTokenRace(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, st *store.Store) {
+	storetest.RunSerial(t, func(t *testing.T, st *store.Store) {
 		sink := newSMTPSink(t)
 		e := newEnv(t, st, mailOptions(t, "smtp+insecure://"+sink.addr, nil, nil), func(o *envOptions) {
 			// Room for all ten hashes at once, so the requests reach the token together.

@@ -40,7 +40,8 @@ func Run(t *testing.T, fn func(t *testing.T, st *store.Store)) {
 }
 
 // RunSerial is Run with the halves one after the other, for tests that read process-wide state
-// (the metrics registry) which the other half would change meanwhile.
+// (the metrics registry) which the other half would change meanwhile, and for tests that fire
+// many password hashes at once, which would starve the other half's timed waits of CPU.
 func RunSerial(t *testing.T, fn func(t *testing.T, st *store.Store)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) {

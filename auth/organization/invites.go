@@ -536,19 +536,9 @@ func (o *org) hasPermissionEndpoint(ctx context.Context, r *plugin.Request) (*pl
 		req = parsed
 	}
 	st := r.Host.Store()
-	orgID := bodyString(r.Body, "organizationId")
-	if orgID == "" {
-		orgID = activeOrg(st, r.Auth)
-	}
-	if orgID == "" {
-		return nil, badRequest("NO_ACTIVE_ORGANIZATION")
-	}
-	me, err := o.memberOf(ctx, st, orgID, r.Auth.User.ID)
+	orgID, me, err := o.callerIn(ctx, st, r, bodyString(r.Body, "organizationId"), fail(http.StatusUnauthorized, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION"))
 	if err != nil {
 		return nil, err
-	}
-	if me == nil {
-		return nil, fail(http.StatusUnauthorized, "USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION")
 	}
 	ok := false
 	if req != nil {

@@ -315,19 +315,9 @@ func releaseSeats(ctx context.Context, st *store.Store, teamID string, n int64) 
 
 func (o *org) removeMember(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
 	st := r.Host.Store()
-	orgID := bodyString(r.Body, "organizationId")
-	if orgID == "" {
-		orgID = activeOrg(st, r.Auth)
-	}
-	if orgID == "" {
-		return nil, badRequest("NO_ACTIVE_ORGANIZATION")
-	}
-	me, err := o.memberOf(ctx, st, orgID, r.Auth.User.ID)
+	orgID, me, err := o.callerIn(ctx, st, r, bodyString(r.Body, "organizationId"), badRequest("MEMBER_NOT_FOUND"))
 	if err != nil {
 		return nil, err
-	}
-	if me == nil {
-		return nil, badRequest("MEMBER_NOT_FOUND")
 	}
 	idOrEmail := bodyString(r.Body, "memberIdOrEmail")
 	var target *store.Member

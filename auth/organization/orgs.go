@@ -26,6 +26,26 @@ func (o *org) orgBySlug(ctx context.Context, st *store.Store, slug string) (*sto
 	return nilIfNotFound(store.OrgFirst[store.Organization](ctx, st, store.Query{Where: `"slug" = ?`, Args: []any{slug}}))
 }
 
+// callerIn resolves the organization a request names (orgID), or else the session's active one,
+// and the caller's membership in it. notMember is the endpoint's own refusal for a caller who is
+// not a member: Better-Auth words it differently per endpoint.
+func (o *org) callerIn(ctx context.Context, st *store.Store, r *plugin.Request, orgID string, notMember error) (string, *store.Member, error) {
+	if orgID == "" {
+		orgID = activeOrg(st, r.Auth)
+	}
+	if orgID == "" {
+		return "", nil, badRequest("NO_ACTIVE_ORGANIZATION")
+	}
+	me, err := o.memberOf(ctx, st, orgID, r.Auth.User.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	if me == nil {
+		return "", nil, notMember
+	}
+	return orgID, me, nil
+}
+
 // memberOf is userID's membership of orgID, nil when there is none.
 func (o *org) memberOf(ctx context.Context, st *store.Store, orgID, userID string) (*store.Member, error) {
 	return nilIfNotFound(store.OrgFirst[store.Member](ctx, st, store.Query{Where: `"organizationId" = ? and "userId" = ?`, Args: []any{orgID, userID}, Order: `"createdAt", "id"`}))

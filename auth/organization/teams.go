@@ -79,19 +79,9 @@ func (o *org) createTeam(ctx context.Context, r *plugin.Request) (*plugin.Respon
 		return nil, errUnauthorized
 	}
 	st := r.Host.Store()
-	orgID := bodyString(r.Body, "organizationId")
-	if orgID == "" {
-		orgID = activeOrg(st, r.Auth)
-	}
-	if orgID == "" {
-		return nil, badRequest("NO_ACTIVE_ORGANIZATION")
-	}
-	me, err := o.memberOf(ctx, st, orgID, r.Auth.User.ID)
+	orgID, me, err := o.callerIn(ctx, st, r, bodyString(r.Body, "organizationId"), forbidden("YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION"))
 	if err != nil {
 		return nil, err
-	}
-	if me == nil {
-		return nil, forbidden("YOU_ARE_NOT_ALLOWED_TO_INVITE_USERS_TO_THIS_ORGANIZATION")
 	}
 	if ok, err := o.can(ctx, st, orgID, me.Role, perm("team", "create"), false); err != nil {
 		return nil, err
@@ -223,19 +213,10 @@ func (o *org) updateTeam(ctx context.Context, r *plugin.Request) (*plugin.Respon
 		}
 		cols["name"] = s
 	}
-	orgID, _ := data["organizationId"].(string)
-	if orgID == "" {
-		orgID = activeOrg(st, r.Auth)
-	}
-	if orgID == "" {
-		return nil, badRequest("NO_ACTIVE_ORGANIZATION")
-	}
-	me, err := o.memberOf(ctx, st, orgID, r.Auth.User.ID)
+	requested, _ := data["organizationId"].(string)
+	orgID, me, err := o.callerIn(ctx, st, r, requested, forbidden("YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_TEAM"))
 	if err != nil {
 		return nil, err
-	}
-	if me == nil {
-		return nil, forbidden("YOU_ARE_NOT_ALLOWED_TO_UPDATE_THIS_TEAM")
 	}
 	if ok, err := o.can(ctx, st, orgID, me.Role, perm("team", "update"), false); err != nil {
 		return nil, err

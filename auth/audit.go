@@ -26,13 +26,13 @@ func clientOf(ctx context.Context) session.Meta {
 	return m
 }
 
-// Audit implements plugin.Host: one audit row, in db when not nil (a transaction), with the
-// client details of ctx. Outside a transaction a failed write is also logged, so callers whose
-// change already stands may ignore the error.
+// Audit implements plugin.Host: one audit row, in db when not nil (a transaction), else in the
+// transaction ctx carries (Atomic), with the client details of ctx. Outside any transaction a
+// failed write is also logged, so callers whose change already stands may ignore the error.
 func (s *Service) Audit(ctx context.Context, db *store.Store, ev plugin.AuditEvent) error {
-	outside := db == nil
-	if outside {
-		db = s.st
+	outside := db == nil && !store.InTransaction(ctx)
+	if db == nil {
+		db = s.st // joins the transaction of ctx, if any
 	}
 	detail := ev.Detail
 	if detail == nil {
@@ -59,15 +59,28 @@ func (s *Service) Audit(ctx context.Context, db *store.Store, ev plugin.AuditEve
 	return err
 }
 
-// auditAfter records an event whose change has already committed (or that changed nothing, a
-// refused sign-in): a failure to record it is logged, not returned, since the change stands.
+// auditAfter records an event that changed nothing (a refused sign-in): a failure to record it
+// is logged, not returned, since there is nothing to undo.
 func (s *Service) auditAfter(ctx context.Context, ev plugin.AuditEvent) {
 	_ = s.Audit(ctx, nil, ev) // logged by Audit
 }
 
-// AuditAfter is auditAfter for the web layer's events that have no transaction (sign-out,
-// session revocation).
-func (s *Service) AuditAfter(ctx context.Context, ev plugin.AuditEvent) { s.auditAfter(ctx, ev) }
+// Atomic implements plugin.Host: fn runs in one database transaction that its context carries
+// (store.Atomic), so an audit row written in it commits with the change it records or not at all.
+func (s *Service) Atomic(ctx context.Context, fn func(ctx context.Context) error) error {
+	return s.st.Atomic(ctx, fn)
+}
+
+// Audited runs change and records ev in one transaction: the event is in the log exactly when
+// the change committed. change's error comes back as is and nothing is recorded.
+func (s *Service) Audited(ctx context.Context, ev plugin.AuditEvent, change func(ctx context.Context) error) error {
+	return s.st.Atomic(ctx, func(ctx context.Context) error {
+		if err := change(ctx); err != nil {
+			return err
+		}
+		return s.Audit(ctx, nil, ev)
+	})
+}
 
 func optional(v string) *string {
 	if v == "" {

@@ -323,12 +323,16 @@ func (s *Service) VerifyEmail(ctx context.Context, token, callbackURL string, cu
 	if u.EmailVerified {
 		return &VerifyResult{}, nil
 	}
-	u, err = s.st.UpdateUser(ctx, u.ID, map[string]any{"emailVerified": true}, s.now())
+	err = s.Audited(ctx, plugin.AuditEvent{Event: "email-verified", UserID: u.ID}, func(ctx context.Context) error {
+		u, err = s.st.UpdateUser(ctx, u.ID, map[string]any{"emailVerified": true}, s.now())
+		if err == nil {
+			s.sessions.ForgetUser(ctx, u.ID)
+		}
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	s.auditAfter(ctx, plugin.AuditEvent{Event: "email-verified", UserID: u.ID})
-	s.sessions.InvalidateUser(u.ID)
 	res := &VerifyResult{}
 	if s.email.AutoSignInAfterVerification {
 		if current == nil || current.User.Email != c.Email {
@@ -438,7 +442,7 @@ func (s *Service) changeEmailTo(ctx context.Context, userID string, cols map[str
 	if err != nil {
 		return nil, err
 	}
-	s.sessions.InvalidateUser(userID)
+	s.sessions.ForgetUser(ctx, userID)
 	return updated, nil
 }
 
@@ -552,7 +556,7 @@ func (s *Service) ResetUserPassword(ctx context.Context, userID, newPassword str
 		return tx.SetAccountPassword(ctx, acct.ID, hash, s.now())
 	})
 	if err == nil && s.email.RevokeSessionsOnPasswordReset {
-		s.sessions.InvalidateUser(userID)
+		s.sessions.ForgetUser(ctx, userID)
 	}
 	return err
 }
@@ -671,16 +675,27 @@ func (s *Service) DeleteUser(ctx context.Context, a *session.Auth, in DeleteUser
 	if (in.Password == nil || *in.Password == "") && !s.sessions.IsFresh(&a.Session) {
 		return 0, nil, ErrSessionExpired
 	}
-	tokens, err := s.st.DeleteUser(ctx, a.User.ID)
-	if err == nil {
-		s.sessions.InvalidateUser(a.User.ID)
-		method := "password"
-		if in.Password == nil || *in.Password == "" {
-			method = "fresh-session"
-		}
-		s.auditAfter(ctx, plugin.AuditEvent{Event: "user-deleted", UserID: a.User.ID, SessionID: a.Session.ID, Detail: map[string]any{"method": method}})
+	method := "password"
+	if in.Password == nil || *in.Password == "" {
+		method = "fresh-session"
 	}
+	tokens, err := s.deleteUser(ctx, a.User.ID, plugin.AuditEvent{Event: "user-deleted", UserID: a.User.ID, SessionID: a.Session.ID,
+		Detail: map[string]any{"method": method}})
 	return UserDeleted, tokens, err
+}
+
+// deleteUser deletes the user (sessions, accounts and the rest cascade) and records ev in the
+// same transaction; it returns the deleted sessions' tokens.
+func (s *Service) deleteUser(ctx context.Context, userID string, ev plugin.AuditEvent) ([]string, error) {
+	var tokens []string
+	err := s.Audited(ctx, ev, func(ctx context.Context) error {
+		var err error
+		if tokens, err = s.st.DeleteUser(ctx, userID); err == nil {
+			s.sessions.ForgetUser(ctx, userID)
+		}
+		return err
+	})
+	return tokens, err
 }
 
 // DeleteUserEnabled reports whether account deletion is switched on.
@@ -700,12 +715,7 @@ func (s *Service) DeleteUserWithToken(ctx context.Context, userID, token string)
 	if err != nil {
 		return nil, err
 	}
-	tokens, err := s.st.DeleteUser(ctx, userID)
-	if err == nil {
-		s.sessions.InvalidateUser(userID)
-		s.auditAfter(ctx, plugin.AuditEvent{Event: "user-deleted", UserID: userID, Detail: map[string]any{"method": "email-link"}})
-	}
-	return tokens, err
+	return s.deleteUser(ctx, userID, plugin.AuditEvent{Event: "user-deleted", UserID: userID, Detail: map[string]any{"method": "email-link"}})
 }
 
 // randomLowerAlnum returns n characters of [0-9a-z], the alphabet of Better-Auth's delete tokens.

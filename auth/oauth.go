@@ -835,7 +835,10 @@ func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a
 			if err := tx.CreateUser(ctx, &nu); err != nil {
 				return err
 			}
-			return tx.CreateAccount(ctx, row)
+			if err := tx.CreateAccount(ctx, row); err != nil {
+				return err
+			}
+			return s.svc.Audit(ctx, tx, plugin.AuditEvent{Event: "sign-up", UserID: nu.ID, Detail: map[string]any{"method": method}})
 		})
 		if err != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "oauth sign-up failed", slog.String("error", err.Error()))
@@ -1076,10 +1079,7 @@ func (s *Social) linkFromCallback(ctx context.Context, link *stateLink, prof *pr
 	} else {
 		row, err := s.newAccountRow(userID, a)
 		if err == nil {
-			err = s.st.CreateAccount(ctx, row)
-		}
-		if err == nil {
-			s.svc.auditAfter(ctx, plugin.AuditEvent{Event: "account-linked", UserID: row.UserID, Detail: map[string]any{"provider": row.ProviderID}})
+			err = s.linkAccount(ctx, row)
 		}
 		if err != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "oauth link failed", slog.String("error", err.Error()))
@@ -1205,10 +1205,7 @@ func (s *Social) linkWithIDToken(ctx context.Context, p *provider, a *session.Au
 		}
 		row, err := s.newAccountRow(a.User.ID, acct)
 		if err == nil {
-			err = s.st.CreateAccount(ctx, row)
-		}
-		if err == nil {
-			s.svc.auditAfter(ctx, plugin.AuditEvent{Event: "account-linked", UserID: row.UserID, Detail: map[string]any{"provider": row.ProviderID}})
+			err = s.linkAccount(ctx, row)
 		}
 		if err != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "oauth link failed", slog.String("error", err.Error()))
@@ -1495,4 +1492,10 @@ func (s *Social) EndSessionURL(ctx context.Context, accounts []store.Account, ca
 		return u.String(), true
 	}
 	return "", false
+}
+
+// linkAccount stores a linked account and its audit row in one transaction.
+func (s *Social) linkAccount(ctx context.Context, row *store.Account) error {
+	return s.svc.Audited(ctx, plugin.AuditEvent{Event: "account-linked", UserID: row.UserID, Detail: map[string]any{"provider": row.ProviderID}},
+		func(ctx context.Context) error { return s.st.CreateAccount(ctx, row) })
 }

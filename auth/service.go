@@ -571,7 +571,7 @@ func (s *Service) ChangePassword(ctx context.Context, user *store.User, in Chang
 		return nil, err
 	}
 	if in.RevokeOtherSessions {
-		s.sessions.InvalidateUser(userID)
+		s.sessions.ForgetUser(ctx, userID)
 	}
 	return created, nil
 }
@@ -626,7 +626,7 @@ func (s *Service) UpdateUser(ctx context.Context, userID string, in UpdateUserIn
 		return nil, ErrUserNotFound
 	}
 	if err == nil {
-		s.sessions.InvalidateUser(userID)
+		s.sessions.ForgetUser(ctx, userID)
 	}
 	return u, err
 }
@@ -648,11 +648,8 @@ func (s *Service) UnlinkAccount(ctx context.Context, userID, accountID string) e
 	}
 	for _, a := range accts {
 		if a.ID == accountID {
-			if err := s.st.DeleteAccount(ctx, userID, a.ID); err != nil {
-				return err
-			}
-			s.auditAfter(ctx, plugin.AuditEvent{Event: "account-unlinked", UserID: userID, Detail: map[string]any{"provider": a.ProviderID}})
-			return nil
+			return s.Audited(ctx, plugin.AuditEvent{Event: "account-unlinked", UserID: userID, Detail: map[string]any{"provider": a.ProviderID}},
+				func(ctx context.Context) error { return s.st.DeleteAccount(ctx, userID, a.ID) })
 		}
 	}
 	return ErrAccountNotFound

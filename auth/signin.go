@@ -39,8 +39,8 @@ type SignInRequest struct {
 // session: it runs the plugins' BeforeSession hooks, for a password sign-in their Challenge hooks
 // (a challenge is returned as SignIn.Challenge, with no session), creates the session (in db when
 // not nil, so sign-up can create user and session in one transaction) and runs the AfterSession
-// hooks, which may add cookies to the answer. A hook's refusal comes back as is; a failure to
-// store the session wraps ErrCreateSession.
+// hooks, which may add cookies to the answer, all in one transaction (db's, else a new one).
+// A hook's refusal comes back as is; a failure to store the session wraps ErrCreateSession.
 func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignInRequest) (*plugin.SignIn, error) {
 	for _, p := range s.plugins {
 		if h := p.Hooks.BeforeSession; h != nil {
@@ -71,6 +71,23 @@ func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignIn
 		}
 		cookies = a.Cookies
 	}
+	if db != nil {
+		return s.startSession(ctx, db, in, cookies)
+	}
+	// One transaction for the session, its audit row, the plugins' user fields and what the
+	// AfterSession hooks write: a sign-in that fails half-way leaves no session nobody was given.
+	var out *plugin.SignIn
+	err := s.st.Atomic(ctx, func(ctx context.Context) error {
+		var err error
+		out, err = s.startSession(ctx, s.st, in, cookies)
+		return err
+	})
+	return out, err
+}
+
+// startSession is the end of CompleteSignIn: the session, its audit row (none for a Rotation),
+// the plugins' user field values and the AfterSession hooks, all written in db, a transaction.
+func (s *Service) startSession(ctx context.Context, db *store.Store, in SignInRequest, cookies []plugin.Cookie) (*plugin.SignIn, error) {
 	var sess *store.Session
 	var err error
 	if in.ExpiresIn > 0 || len(in.SessionValues) > 0 {
@@ -81,24 +98,18 @@ func (s *Service) CompleteSignIn(ctx context.Context, db *store.Store, in SignIn
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCreateSession, err)
 	}
-	ev := plugin.AuditEvent{Event: "sign-in", UserID: in.User.ID, SessionID: sess.ID, Detail: map[string]any{"method": in.Method}}
-	if in.Rotation {
-		if db == nil {
-			db = s.st
+	if !in.Rotation {
+		ev := plugin.AuditEvent{Event: "sign-in", UserID: in.User.ID, SessionID: sess.ID, Detail: map[string]any{"method": in.Method}}
+		if err := s.Audit(ctx, db, ev); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrCreateSession, err)
 		}
-	} else if db == nil {
-		// No transaction to join: the session stands even if its record cannot be written.
-		s.auditAfter(ctx, ev)
-		db = s.st
-	} else if err := s.Audit(ctx, db, ev); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCreateSession, err)
 	}
 	if vals := s.userValues(in.Method); len(vals) > 0 {
 		if err := db.SetUserFields(ctx, in.User.ID, vals, s.now()); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrCreateSession, err)
 		}
 		// Sessions cached with the user's old row would print the old values.
-		s.sessions.InvalidateUser(in.User.ID)
+		s.sessions.ForgetUser(ctx, in.User.ID)
 	}
 	out := &plugin.SignIn{Method: in.Method, User: in.User, Session: *sess, DontRemember: in.DontRemember,
 		Cookies: cookies, Incoming: in.Incoming, DB: db, Host: s}
@@ -152,6 +163,9 @@ func (s *Service) CreateUserAndSignIn(ctx context.Context, in plugin.NewUser) (*
 		if err := tx.CreateUser(ctx, &u); err != nil {
 			return err
 		}
+		if err := s.Audit(ctx, tx, plugin.AuditEvent{Event: "sign-up", UserID: u.ID, Detail: map[string]any{"method": in.Method}}); err != nil {
+			return err
+		}
 		var err error
 		out, err = s.CompleteSignIn(ctx, tx, SignInRequest{User: u, Method: in.Method, Meta: in.Meta,
 			DontRemember: in.DontRemember, Incoming: in.Incoming})
@@ -171,7 +185,7 @@ func (s *Service) RemoveUser(ctx context.Context, db *store.Store, userID string
 	if _, err := db.DeleteUser(ctx, userID); err != nil {
 		return err
 	}
-	s.sessions.InvalidateUser(userID)
+	s.sessions.ForgetUser(ctx, userID)
 	return nil
 }
 
@@ -273,7 +287,7 @@ func (s *Service) ProveEmail(ctx context.Context, userID string) (*store.User, e
 		return nil, err
 	}
 	// Sessions cached in this and other instances must stop working with the rows just deleted.
-	s.sessions.InvalidateUser(userID)
+	s.sessions.ForgetUser(ctx, userID)
 	return u, nil
 }
 
@@ -326,7 +340,7 @@ func (s *Service) UpdateUserColumns(ctx context.Context, userID string, core map
 	if err != nil {
 		return nil, err
 	}
-	s.sessions.InvalidateUser(userID)
+	s.sessions.ForgetUser(ctx, userID)
 	return u, nil
 }
 
@@ -346,7 +360,7 @@ func (s *Service) HashPassword(ctx context.Context, password string) (string, er
 // SetSessionFields implements plugin.Host.
 func (s *Service) SetSessionFields(ctx context.Context, token string, vals map[string]store.Value) (*store.Session, error) {
 	sess, err := s.st.SetSessionFields(ctx, token, vals, s.now())
-	s.sessions.InvalidateToken(token)
+	s.sessions.ForgetToken(ctx, token)
 	if err != nil {
 		return nil, err
 	}

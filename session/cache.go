@@ -3,6 +3,7 @@ package session
 import (
 	"authserver/obs"
 
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"hash/maphash"
@@ -325,4 +326,16 @@ func (m *Manager) InvalidateUser(userID string) {
 	m.tellInvalidate(msgUser + userID)
 	m.cache.dropUser(userID)
 	m.sharedDropUser(userID)
+}
+
+// ForgetUser is InvalidateUser once the transaction ctx carries (store.Atomic) commits, or now
+// when there is none: told earlier, a request reading the still-uncommitted old row could cache
+// it again.
+func (m *Manager) ForgetUser(ctx context.Context, userID string) {
+	store.AfterCommit(ctx, func() { m.InvalidateUser(userID) })
+}
+
+// ForgetToken is InvalidateToken after the commit, as ForgetUser.
+func (m *Manager) ForgetToken(ctx context.Context, token string) {
+	store.AfterCommit(ctx, func() { m.invalidateToken(token) })
 }

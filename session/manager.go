@@ -512,7 +512,7 @@ func (m *Manager) Revoke(ctx context.Context, token string) error {
 	if err := m.st.DeleteSession(ctx, token); err != nil {
 		return err
 	}
-	m.invalidateToken(token)
+	m.ForgetToken(ctx, token)
 	return nil
 }
 
@@ -526,7 +526,7 @@ func (m *Manager) RevokeAll(ctx context.Context, db *store.Store, userID string)
 	if _, err := m.st.DeleteUserSessions(ctx, userID); err != nil {
 		return err
 	}
-	m.InvalidateUser(userID)
+	m.ForgetUser(ctx, userID)
 	return nil
 }
 
@@ -535,6 +535,6 @@ func (m *Manager) RevokeOthers(ctx context.Context, userID, keepToken string) er
 	if _, err := m.st.DeleteOtherSessions(ctx, userID, keepToken, store.NewTime(m.now())); err != nil {
 		return err
 	}
-	m.InvalidateUser(userID)
+	m.ForgetUser(ctx, userID)
 	return nil
 }

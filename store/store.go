@@ -19,6 +19,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -84,6 +86,7 @@ type Store struct {
 	log     *slog.Logger
 	dsn     string // for dedicated connections (LISTEN)
 	schema  *schema
+	inTx    bool // db is a transaction (Tx's tx)
 }
 
 // Open connects to the database named by cfg.URL and checks that it answers. It does not migrate;
@@ -182,15 +185,96 @@ func (s *Store) Close() error {
 }
 
 // Tx runs fn inside one transaction: every write fn makes through tx commits together or not at all.
-// fn must use tx, not s, for the work that belongs to the transaction.
+// fn must use tx, not s, for the work that belongs to the transaction. Inside Atomic's context
+// it joins that transaction (as a savepoint), so it never waits on the lock its caller holds.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
-	err := s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		return fn(&Store{db: gtx, dialect: s.dialect, log: s.log, dsn: s.dsn, schema: s.schema})
+	err := s.conn(ctx).Transaction(func(gtx *gorm.DB) error {
+		return fn(&Store{db: gtx, dialect: s.dialect, log: s.log, dsn: s.dsn, schema: s.schema, inTx: true})
 	})
 	return classify(err)
 }
 
-func (s *Store) conn(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
+// ctxTx is the transaction Atomic opened, carried in a context so that every statement made
+// with that context through the store joins it, however deep in the call chain it is made.
+type ctxTx struct {
+	db *gorm.DB
+	// ended is set once the transaction commits or rolls back: a goroutine that outlives it with
+	// a derived context (a background send) then talks to the database directly again.
+	ended     atomic.Bool
+	mu        sync.Mutex
+	committed []func()
+}
+
+type ctxTxKey struct{}
+
+// Atomic runs fn in one transaction carried by the context fn receives: every store method
+// called with that context (by fn, or by code it calls that holds the root store) commits
+// together with the rest or not at all. An Atomic inside another joins it as a savepoint. fn
+// must not hand its context to work that runs after it returns; such work, and callbacks
+// registered with AfterCommit, see the database outside the transaction.
+func (s *Store) Atomic(ctx context.Context, fn func(ctx context.Context) error) error {
+	var t *ctxTx
+	err := s.conn(ctx).Transaction(func(gtx *gorm.DB) error {
+		t = &ctxTx{db: gtx}
+		return fn(context.WithValue(ctx, ctxTxKey{}, t))
+	})
+	if t == nil {
+		return classify(err)
+	}
+	t.ended.Store(true)
+	if err == nil {
+		if outer := txOf(ctx); outer != nil {
+			// A savepoint: what waits for the commit waits for the outer transaction's.
+			outer.mu.Lock()
+			outer.committed = append(outer.committed, t.committed...)
+			outer.mu.Unlock()
+			return nil
+		}
+		t.mu.Lock()
+		run := t.committed
+		t.committed = nil
+		t.mu.Unlock()
+		for _, f := range run {
+			f()
+		}
+	}
+	return classify(err)
+}
+
+// InTransaction reports whether ctx carries a transaction Atomic opened that has not ended.
+func InTransaction(ctx context.Context) bool { return txOf(ctx) != nil }
+
+// AfterCommit runs f once the transaction ctx carries commits (never, if it rolls back), or at
+// once when ctx carries none: for what must follow the change and not precede it, such as telling
+// caches that a row changed (told before the commit, a concurrent reader could cache the old row).
+func AfterCommit(ctx context.Context, f func()) {
+	t := txOf(ctx)
+	if t == nil {
+		f()
+		return
+	}
+	t.mu.Lock()
+	t.committed = append(t.committed, f)
+	t.mu.Unlock()
+}
+
+func txOf(ctx context.Context) *ctxTx {
+	if t, ok := ctx.Value(ctxTxKey{}).(*ctxTx); ok && !t.ended.Load() {
+		return t
+	}
+	return nil
+}
+
+// conn is the connection for a statement: the store's own transaction when it is one (Tx's tx),
+// else the transaction ctx carries (Atomic), else the pool.
+func (s *Store) conn(ctx context.Context) *gorm.DB {
+	if !s.inTx {
+		if t := txOf(ctx); t != nil {
+			return t.db.WithContext(ctx)
+		}
+	}
+	return s.db.WithContext(ctx)
+}
 
 // parseURL turns the configured URL into a dialect and a driver DSN.
 func parseURL(raw string) (Dialect, string, error) {

@@ -308,3 +308,73 @@ func TestAuditLogRead(t *testing.T) {
 		expect(t, s.user.do("GET", "/api/auth/security-events?limit=abc", nil), 400, "VALIDATION_ERROR")
 	})
 }
+
+// An audit row is written in the transaction of the change it records: while the audit table
+// cannot be written, a sign-in makes no session (401 FAILED_TO_CREATE_SESSION), revoking sessions leaves them working and an
+// admin's ban does not happen, each answered with an error; sign-out still ends the session (it
+// is logged instead), since a session the user asked to end must not outlive the audit table.
+// With the table back, each change commits with exactly one row.
+func TestAuditRowCommitsWithItsChange(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := newAdminSetup(t, st)
+		s.admin.headers["User-Agent"] = "audit-test/1"
+		a := newAuditTrail(t, st)
+		a.next()
+		sessions := func() int {
+			list, err := st.SessionsByUser(ctx, s.userID, store.NewTime(s.e.clock.Now()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(list)
+		}
+		breakAudit := func(broken bool) {
+			from, to := "authserver_audit_log", "authserver_audit_log_away"
+			if !broken {
+				from, to = to, from
+			}
+			if err := st.ExecAdmin(ctx, `ALTER TABLE "`+from+`" RENAME TO "`+to+`"`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		second := s.e.client()
+		expect(t, second.do("POST", "/api/auth/sign-in/email", map[string]any{"email": "user@example.com", "password": "password123"}), 200, "")
+		before := sessions()
+		a.next()
+
+		breakAudit(true)
+		// As Better-Auth answers a session it could not store.
+		expect(t, s.e.client().do("POST", "/api/auth/sign-in/email", map[string]any{"email": "user@example.com", "password": "password123"}),
+			401, "FAILED_TO_CREATE_SESSION")
+		if n := sessions(); n != before {
+			t.Fatalf("a failed sign-in left a session: %d sessions, want %d", n, before)
+		}
+		if r := s.user.do("POST", "/api/auth/revoke-other-sessions", nil); r.Status < 500 {
+			t.Fatalf("revoke-other-sessions without an audit table: %d, want a 5xx", r.Status)
+		}
+		if n := sessions(); n != before {
+			t.Fatalf("a failed revocation deleted sessions: %d left, want %d", n, before)
+		}
+		if r := s.admin.do("POST", "/api/auth/admin/ban-user", map[string]any{"userId": s.userID}); r.Status < 500 {
+			t.Fatalf("ban-user without an audit table: %d, want a 5xx", r.Status)
+		}
+		expect(t, s.user.do("GET", "/api/auth/get-session", nil), 200, "")
+		if u := s.admin.do("GET", "/api/auth/admin/get-user?id="+s.userID, nil); u.JSON["banned"] == true {
+			t.Fatalf("a failed ban stands: %v", u.JSON)
+		}
+		expect(t, second.do("POST", "/api/auth/sign-out", nil), 200, "")
+		if n := sessions(); n != before-1 {
+			t.Fatalf("sign-out without an audit table: %d sessions, want %d", n, before-1)
+		}
+		breakAudit(false)
+		if rows := a.next(); len(rows) != 0 {
+			t.Fatalf("rows written while the table was away: %+v", rows)
+		}
+
+		expect(t, s.admin.do("POST", "/api/auth/admin/ban-user", map[string]any{"userId": s.userID}), 200, "")
+		a.expectOne("admin.ban-user", "success", s.userID)
+		if n := sessions(); n != 0 {
+			t.Fatalf("ban left %d sessions", n)
+		}
+	})
+}

@@ -260,11 +260,22 @@ func (h *authHandler) signOut(c *call) error {
 	var current *session.Auth
 	if token, ok := h.sessions.TokenFrom(c.Request()); ok {
 		current, _ = h.sessions.Lookup(ctx, token)
-		if err := h.sessions.Revoke(ctx, token); err != nil {
+		revoke := func(ctx context.Context) error { return h.sessions.Revoke(ctx, token) }
+		var err error
+		if current != nil {
+			err = h.audited(ctx, plugin.AuditEvent{Event: "sign-out", UserID: current.User.ID, SessionID: current.Session.ID}, revoke)
+		}
+		if err != nil {
+			// A session its user asked to end must not outlive a failure to record that they did.
+			h.log.LogAttrs(ctx, slog.LevelError, "sign-out: audited revocation failed; revoking without the audit row",
+				slog.String("error", err.Error()))
+		}
+		if current == nil || err != nil {
+			err = revoke(ctx)
+		}
+		if err != nil {
 			// Better-Auth logs and carries on: the cookies are cleared either way.
 			h.log.LogAttrs(ctx, slog.LevelWarn, "sign-out could not delete the session", slog.String("error", err.Error()))
-		} else if current != nil {
-			h.auditAfter(ctx, plugin.AuditEvent{Event: "sign-out", UserID: current.User.ID, SessionID: current.Session.ID})
 		}
 	}
 	h.sessions.ClearCookies(c.Response(), c.Request())
@@ -405,11 +416,11 @@ func (h *authHandler) revokeSession(c *call) error {
 	} else {
 		for _, s := range list {
 			if s.Token == token {
-				if err := h.sessions.Revoke(ctx, token); err != nil {
+				ev := plugin.AuditEvent{Event: "session-revoked", UserID: c.auth.User.ID, SessionID: s.ID,
+					Detail: map[string]any{"scope": "one"}}
+				if err := h.audited(ctx, ev, func(ctx context.Context) error { return h.sessions.Revoke(ctx, token) }); err != nil {
 					return err
 				}
-				h.auditAfter(ctx, plugin.AuditEvent{Event: "session-revoked", UserID: c.auth.User.ID, SessionID: s.ID,
-					Detail: map[string]any{"scope": "one"}})
 				break
 			}
 		}
@@ -421,21 +432,25 @@ func (h *authHandler) revokeSession(c *call) error {
 }
 
 func (h *authHandler) revokeSessions(c *call) error {
-	if err := h.sessions.RevokeAll(c.Request().Context(), nil, c.auth.User.ID); err != nil {
+	ev := plugin.AuditEvent{Event: "session-revoked", UserID: c.auth.User.ID, SessionID: c.auth.Session.ID,
+		Detail: map[string]any{"scope": "all"}}
+	if err := h.audited(c.Request().Context(), ev, func(ctx context.Context) error {
+		return h.sessions.RevokeAll(ctx, nil, c.auth.User.ID)
+	}); err != nil {
 		return err
 	}
-	h.auditAfter(c.Request().Context(), plugin.AuditEvent{Event: "session-revoked", UserID: c.auth.User.ID,
-		SessionID: c.auth.Session.ID, Detail: map[string]any{"scope": "all"}})
 	h.sessions.ClearCookies(c.Response(), c.Request())
 	return ok(c, statusResponse)
 }
 
 func (h *authHandler) revokeOtherSessions(c *call) error {
-	if err := h.sessions.RevokeOthers(c.Request().Context(), c.auth.User.ID, c.auth.Session.Token); err != nil {
+	ev := plugin.AuditEvent{Event: "session-revoked", UserID: c.auth.User.ID, SessionID: c.auth.Session.ID,
+		Detail: map[string]any{"scope": "others"}}
+	if err := h.audited(c.Request().Context(), ev, func(ctx context.Context) error {
+		return h.sessions.RevokeOthers(ctx, c.auth.User.ID, c.auth.Session.Token)
+	}); err != nil {
 		return err
 	}
-	h.auditAfter(c.Request().Context(), plugin.AuditEvent{Event: "session-revoked", UserID: c.auth.User.ID,
-		SessionID: c.auth.Session.ID, Detail: map[string]any{"scope": "others"}})
 	return ok(c, statusResponse)
 }
 
@@ -580,12 +595,13 @@ func (h *authHandler) updateSession(c *call) error {
 	return auth.ErrNoFieldsToUpdate
 }
 
-// auditAfter records an event whose change already committed (a server without the auth
-// service, as some tests build, records nothing).
-func (h *authHandler) auditAfter(ctx context.Context, ev plugin.AuditEvent) {
-	if h.auth != nil {
-		h.auth.AuditAfter(ctx, ev)
+// audited makes the change and its audit row in one transaction (auth.Service.Audited); a
+// server without the auth service, as some tests build, makes the change and records nothing.
+func (h *authHandler) audited(ctx context.Context, ev plugin.AuditEvent, change func(ctx context.Context) error) error {
+	if h.auth == nil {
+		return change(ctx)
 	}
+	return h.auth.Audited(ctx, ev, change)
 }
 
 // securityEvents is GET /security-events?limit= (our own endpoint; Better-Auth has none): the

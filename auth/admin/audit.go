@@ -14,40 +14,54 @@ import (
 var auditedFields = []string{"role", "banReason", "banExpiresIn"}
 
 // audited wraps an admin action so that each one that succeeds leaves an audit row
-// "admin.<action>" naming the admin (actorId) and the user acted on; impersonation's row also
-// names the session it made. The action has committed by then, so a failed write is logged by
-// the host and the answer stands.
+// "admin.<action>" naming the admin (actorId) and the user acted on, in the action's own
+// transaction (Host.Atomic): the row is there exactly when the change is, and a row that cannot
+// be written undoes the change. Impersonation's row also names the session it made.
 func audited(path string, h func(context.Context, *plugin.Request) (*plugin.Response, error)) func(context.Context, *plugin.Request) (*plugin.Response, error) {
 	event := "admin." + strings.TrimPrefix(path, "/admin/")
 	return func(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
-		res, err := h(ctx, r)
-		if err != nil || r.Host == nil {
-			return res, err
+		if r.Host == nil {
+			return h(ctx, r)
 		}
-		ev := plugin.AuditEvent{Event: event, Detail: map[string]any{}}
-		if r.Auth != nil {
-			ev.ActorID = r.Auth.User.ID
-			ev.SessionID = r.Auth.Session.ID
-		}
-		if id, ok := r.Body["userId"].(string); ok {
-			ev.UserID = id
-		}
-		for _, f := range auditedFields {
-			if v, present := r.Body[f]; present && v != nil {
-				ev.Detail[f] = v
+		var res *plugin.Response
+		err := r.Host.Atomic(ctx, func(ctx context.Context) error {
+			var err error
+			if res, err = h(ctx, r); err != nil {
+				return err
 			}
+			return r.Host.Audit(ctx, nil, auditEvent(event, r, res))
+		})
+		if err != nil {
+			return nil, err
 		}
-		if res != nil && res.SignIn != nil {
-			// Impersonation: the user is the one impersonated, the session the one made for it.
-			ev.UserID = res.SignIn.User.ID
-			ev.SessionID = res.SignIn.Session.ID
-		}
-		if ev.UserID == "" && res != nil {
-			ev.UserID = userIDOf(res.Body)
-		}
-		_ = r.Host.Audit(ctx, nil, ev)
-		return res, err
+		return res, nil
 	}
+}
+
+// auditEvent is the row an admin action that answered res leaves.
+func auditEvent(event string, r *plugin.Request, res *plugin.Response) plugin.AuditEvent {
+	ev := plugin.AuditEvent{Event: event, Detail: map[string]any{}}
+	if r.Auth != nil {
+		ev.ActorID = r.Auth.User.ID
+		ev.SessionID = r.Auth.Session.ID
+	}
+	if id, ok := r.Body["userId"].(string); ok {
+		ev.UserID = id
+	}
+	for _, f := range auditedFields {
+		if v, present := r.Body[f]; present && v != nil {
+			ev.Detail[f] = v
+		}
+	}
+	if res != nil && res.SignIn != nil {
+		// Impersonation: the user is the one impersonated, the session the one made for it.
+		ev.UserID = res.SignIn.User.ID
+		ev.SessionID = res.SignIn.Session.ID
+	}
+	if ev.UserID == "" && res != nil {
+		ev.UserID = userIDOf(res.Body)
+	}
+	return ev
 }
 
 // userIDOf finds the user id in an answer that carries the user ({"user":{"id"}} or {"id"}).

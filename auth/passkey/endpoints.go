@@ -283,11 +283,15 @@ func (p *passkeys) verifyRegistration(ctx context.Context, r *plugin.Request) (*
 		name = strings.TrimSpace(name)
 		pk.Name = &name
 	}
-	if err := st.CreatePasskey(ctx, pk); err != nil {
+	ev := plugin.AuditEvent{Event: "passkey-added", UserID: pk.UserID, Detail: map[string]any{"passkeyId": pk.ID}}
+	if err := r.Host.Atomic(ctx, func(ctx context.Context) error {
+		if err := st.CreatePasskey(ctx, pk); err != nil {
+			return err
+		}
+		return r.Host.Audit(ctx, nil, ev)
+	}); err != nil {
 		return nil, err
 	}
-	// The passkey stands whether or not its record can be written; the host logs a failure.
-	_ = r.Host.Audit(ctx, nil, plugin.AuditEvent{Event: "passkey-added", UserID: pk.UserID, Detail: map[string]any{"passkeyId": pk.ID}})
 	if create, _ := r.Body["createSession"].(bool); !create {
 		return &plugin.Response{Body: passkeyJSON{pk: pk}}, nil
 	}
@@ -459,10 +463,15 @@ func (p *passkeys) delete(ctx context.Context, r *plugin.Request) (*plugin.Respo
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Host.Store().DeletePasskey(ctx, pk.ID); err != nil {
+	ev := plugin.AuditEvent{Event: "passkey-removed", UserID: pk.UserID, Detail: map[string]any{"passkeyId": pk.ID}}
+	if err := r.Host.Atomic(ctx, func(ctx context.Context) error {
+		if err := r.Host.Store().DeletePasskey(ctx, pk.ID); err != nil {
+			return err
+		}
+		return r.Host.Audit(ctx, nil, ev)
+	}); err != nil {
 		return nil, err
 	}
-	_ = r.Host.Audit(ctx, nil, plugin.AuditEvent{Event: "passkey-removed", UserID: pk.UserID, Detail: map[string]any{"passkeyId": pk.ID}})
 	return &plugin.Response{Body: map[string]bool{"status": true}}, nil
 }
 

@@ -305,8 +305,14 @@ type Host interface {
 	ProveEmail(ctx context.Context, userID string) (*store.User, error)
 	// Audit records one event in the audit log with the request's client address and user
 	// agent, in db when not nil (a transaction, so the row commits with the change it records),
-	// else in Store(). A failure is returned: inside a transaction it should roll the change back.
+	// else in the transaction of Atomic's context, else in Store(). A failure is returned: inside
+	// a transaction it should roll the change back.
 	Audit(ctx context.Context, db *store.Store, ev AuditEvent) error
+	// Atomic runs fn in one database transaction carried by the context fn receives: every store
+	// call and Host method fn makes with that context joins it, so a change and its Audit row
+	// commit together or not at all (an error from fn rolls both back). Caches hear of the
+	// change after the commit. fn must not keep its context for work after it returns.
+	Atomic(ctx context.Context, fn func(ctx context.Context) error) error
 	// CreateUserAndSignIn creates a user who signs in without a password (anonymous, and later
 	// magic link, e-mail OTP, phone number) and signs them in as any sign-in ends: the user row and
 	// the session are written in one transaction, and the plugins' hooks run. A taken e-mail

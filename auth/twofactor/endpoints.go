@@ -216,15 +216,22 @@ func (p *twoFactor) disable(ctx context.Context, r *plugin.Request) (*plugin.Res
 		return nil, err
 	}
 	st := r.Host.Store()
-	u, err := r.Host.SetUserFields(ctx, a.User.ID, map[string]store.Value{EnabledField.Name: store.BoolValue(false)})
-	if err != nil {
-		return nil, err
-	}
-	_ = r.Host.Audit(ctx, nil, plugin.AuditEvent{Event: "two-factor-disabled", UserID: a.User.ID, SessionID: a.Session.ID})
-	if err := st.DeleteTwoFactor(ctx, a.User.ID); err != nil {
-		return nil, err
-	}
-	res, err := r.Host.RotateSession(ctx, a.Session, *u)
+	// The flag, the secret's removal, the audit row and the new session commit together.
+	var res *plugin.SignIn
+	err := r.Host.Atomic(ctx, func(ctx context.Context) error {
+		u, err := r.Host.SetUserFields(ctx, a.User.ID, map[string]store.Value{EnabledField.Name: store.BoolValue(false)})
+		if err != nil {
+			return err
+		}
+		if err := r.Host.Audit(ctx, nil, plugin.AuditEvent{Event: "two-factor-disabled", UserID: a.User.ID, SessionID: a.Session.ID}); err != nil {
+			return err
+		}
+		if err := st.DeleteTwoFactor(ctx, a.User.ID); err != nil {
+			return err
+		}
+		res, err = r.Host.RotateSession(ctx, a.Session, *u)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -272,15 +272,23 @@ func (p *twoFactor) succeed(ctx context.Context, r *plugin.Request, v *verifier)
 // enableAndRotate turns two-factor on for a signed-in user and replaces their session, as
 // Better-Auth does when the account's security changes; it returns the new sign-in and the
 // updated user.
+// The flag, the audit row and the new session commit together.
 func enableAndRotate(ctx context.Context, h plugin.Host, a *session.Auth, on bool) (*plugin.SignIn, *store.User, error) {
-	u, err := h.SetUserFields(ctx, a.User.ID, map[string]store.Value{EnabledField.Name: store.BoolValue(on)})
-	if err != nil {
-		return nil, nil, err
-	}
-	if on {
-		_ = h.Audit(ctx, nil, plugin.AuditEvent{Event: "two-factor-enabled", UserID: a.User.ID, SessionID: a.Session.ID})
-	}
-	res, err := h.RotateSession(ctx, a.Session, *u)
+	var res *plugin.SignIn
+	var u *store.User
+	err := h.Atomic(ctx, func(ctx context.Context) error {
+		var err error
+		if u, err = h.SetUserFields(ctx, a.User.ID, map[string]store.Value{EnabledField.Name: store.BoolValue(on)}); err != nil {
+			return err
+		}
+		if on {
+			if err := h.Audit(ctx, nil, plugin.AuditEvent{Event: "two-factor-enabled", UserID: a.User.ID, SessionID: a.Session.ID}); err != nil {
+				return err
+			}
+		}
+		res, err = h.RotateSession(ctx, a.Session, *u)
+		return err
+	})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,5 +1,6 @@
 import axios from "axios";
 import { refreshSession, tokenStore } from "./auth";
+import type { SecurityEvent } from "./securityEvents";
 
 /**
  * api is the client of the personalized content API (/content/*). A request interceptor adds the
@@ -122,4 +123,16 @@ export const content = {
   groupBookmarks: (limit?: number) => api.get<GroupBookmarks>("/group-bookmarks", paged(undefined, limit)).then((r) => r.data),
   publicItems: (limit?: number) => api.get<Page<ItemSummary>>("/public/items", paged(undefined, limit)).then((r) => r.data),
   publicItem: (slug: string) => api.get<PublicItem>(`/public${at(slug)}`).then((r) => r.data),
+};
+
+/**
+ * account calls this server's own /api/auth endpoints that Better-Auth's client does not know,
+ * through the same client as /content (bearer token, cookie, 401 handling, fromRequest errors).
+ */
+export const account = {
+  /** securityEvents is GET /api/auth/security-events: the caller's latest audit rows, newest first. */
+  securityEvents: (limit: number) =>
+    api
+      .get<{ events: SecurityEvent[] }>("/security-events", { baseURL: "/api/auth", params: { limit } })
+      .then((r) => r.data.events ?? []),
 };

@@ -71,3 +71,26 @@ export function parseRetryAfter(raw: string | null | undefined): number | undefi
   if (!raw || !/^\s*\d+\s*$/.test(raw)) return undefined;
   return Number(raw);
 }
+
+/** formatDateTime prints a moment for people, in their locale and time zone ("Dec 5, 2026, 1:15 AM"). */
+export function formatDateTime(d: Date | string): string {
+  const date = typeof d === "string" ? new Date(d) : d;
+  if (Number.isNaN(date.getTime())) return "";
+  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/**
+ * timeAgo says how long ago a moment of the last day was ("just now", "5 minutes ago",
+ * "2 hours ago"), or "" for anything older (or in the future by more than a minute's clock skew),
+ * which the page prints as a date instead.
+ */
+export function timeAgo(d: Date | string, now: Date = new Date()): string {
+  const date = typeof d === "string" ? new Date(d) : d;
+  const s = (now.getTime() - date.getTime()) / 1000;
+  if (Number.isNaN(s) || s < -60 || s >= 86400) return "";
+  if (s < 60) return "just now";
+  const m = Math.floor(s / 60);
+  if (m < 60) return m === 1 ? "1 minute ago" : `${m} minutes ago`;
+  const h = Math.floor(m / 60);
+  return h === 1 ? "1 hour ago" : `${h} hours ago`;
+}

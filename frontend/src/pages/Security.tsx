@@ -3,14 +3,15 @@ import { useLocation, useSearchParams } from "react-router-dom";
 import { attempt, authClient, refreshSession, useSession } from "../auth";
 import { describeRedirect, fromAuth, type AppError } from "../errors";
 import { QrCode } from "../QrCode";
+import { SecurityActivity } from "../SecurityActivity";
 import { SessionsSection } from "../SessionsSection";
 import { hasPlugin, passwordHint, settings } from "../settings";
 import { ErrorAlert, Field, formatDate, Loading, Notice, SubmitButton, usePageTitle } from "../ui";
 
 /**
  * Security is where a signed-in person sees and changes how they sign in: password, two-factor,
- * passkeys, linked accounts and the devices signed in. Sections of plugins the server has off
- * are left out.
+ * passkeys, linked accounts, the devices signed in and the recent sign-ins and security changes.
+ * Sections of plugins the server has off are left out.
  */
 export default function Security() {
   usePageTitle("Sign-in and security");
@@ -39,6 +40,7 @@ export default function Security() {
       {hasPlugin("passkey") && <PasskeySection />}
       <LinkedAccounts />
       <SessionsSection />
+      <SecurityActivity />
     </div>
   );
 }

@@ -64,6 +64,7 @@ var operatorCommands = map[string]map[string]subcommand{
 	"sessions": {"revoke": {sessionsRevokeUsage, sessionsRevoke}},
 	"secret":   {"generate": {secretGenerateUsage, secretGenerate}},
 	"audit":    {"tail": {auditTailUsage, auditTail}},
+	"webhooks": {"status": {webhooksStatusUsage, webhooksStatus}, "retry": {webhooksRetryUsage, webhooksRetry}},
 }
 
 const commonHelp = `
@@ -809,4 +810,111 @@ func orDash(p *string) string {
 		return "-"
 	}
 	return *p
+}
+
+// ---- webhooks ----
+
+const webhooksStatusUsage = `  authserver webhooks status [--limit N] [--json]
+      list the webhook deliveries not yet delivered (at most N, default 100), oldest first: the
+      webhook-id, event type, URL, when queued, attempts, next attempt and the last failure
+`
+const webhooksRetryUsage = `  authserver webhooks retry [--id WEBHOOK-ID] [--json]
+      make the pending delivery WEBHOOK-ID (or every pending one) due now; a running server
+      attempts it within a second
+`
+
+// webhookStatus is one pending delivery as `webhooks status --json` prints it.
+type webhookStatus struct {
+	ID            string  `json:"id"`
+	Type          string  `json:"type"`
+	URL           string  `json:"url"`
+	CreatedAt     string  `json:"createdAt"`
+	Attempts      int     `json:"attempts"`
+	NextAttemptAt string  `json:"nextAttemptAt"`
+	LastError     *string `json:"lastError"`
+}
+
+// openStoreOnly loads the configuration and opens and migrates the store as the server does,
+// for commands that need nothing else.
+func (c *cli) openStoreOnly() (*store.Store, error) {
+	cfg, err := loadConfig(c.getenv)
+	if err != nil {
+		return nil, err
+	}
+	return openStore(c.ctx, cfg)
+}
+
+func webhooksStatus(c *cli, args []string) error {
+	fs := c.flags("webhooks status")
+	limit := fs.Int("limit", 100, "")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *limit <= 0 {
+		return usageError{"--limit must be positive"}
+	}
+	st, err := c.openStoreOnly()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	q, err := st.WebhookQueue(c.ctx)
+	if err != nil {
+		return err
+	}
+	rows, err := st.PendingWebhooks(c.ctx, *limit)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	out := make([]webhookStatus, len(rows))
+	var b strings.Builder
+	for i, r := range rows {
+		// The payload is the signed body ({"type":…,"timestamp":…,"data":…}); only its type is shown.
+		var p struct {
+			Type string `json:"type"`
+		}
+		_ = json.Unmarshal([]byte(r.Payload), &p)
+		out[i] = webhookStatus{ID: r.ID, Type: p.Type, URL: r.URL, CreatedAt: r.CreatedAt.String(), Attempts: r.Attempts,
+			NextAttemptAt: r.NextAttemptAt.String(), LastError: r.LastError}
+		next := "due now"
+		if wait := r.NextAttemptAt.Sub(now); wait > 0 {
+			next = "next in " + wait.Round(time.Second).String()
+		}
+		fmt.Fprintf(&b, "%s  %s  %s  queued %s  attempts %d  %s  last error: %s\n", r.ID, orDash(&p.Type), r.URL,
+			r.CreatedAt.String(), r.Attempts, next, orDash(r.LastError))
+	}
+	summary := map[string]any{"pending": q.Pending, "deliveries": out, "oldestCreatedAt": nil, "oldestAgeSeconds": 0}
+	if q.Pending == 0 {
+		b.WriteString("0 pending\n")
+	} else {
+		age := max(now.Sub(q.Oldest), 0)
+		summary["oldestCreatedAt"], summary["oldestAgeSeconds"] = store.NewTime(q.Oldest).String(), int64(age.Seconds())
+		if int64(len(rows)) < q.Pending {
+			fmt.Fprintf(&b, "(%d shown)\n", len(rows))
+		}
+		fmt.Fprintf(&b, "%d pending, the oldest queued %s ago\n", q.Pending, age.Round(time.Second))
+	}
+	return c.emit(summary, b.String())
+}
+
+func webhooksRetry(c *cli, args []string) error {
+	fs := c.flags("webhooks retry")
+	id := fs.String("id", "", "")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := c.openStoreOnly()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.RetryWebhooks(c.ctx, *id, time.Now())
+	if err != nil {
+		return err
+	}
+	if *id != "" && n == 0 {
+		return fmt.Errorf("no pending delivery has the webhook-id %s (delivered already, or never queued)", *id)
+	}
+	return c.emit(map[string]any{"retried": n}, fmt.Sprintf("%d deliveries due now\n", n))
 }

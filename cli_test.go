@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"authserver/store"
 	"authserver/store/storetest"
 )
 
@@ -384,4 +389,174 @@ func TestMigratePrintMatchesServer(t *testing.T) {
 		})
 	}
 
+}
+
+// `webhooks status` shows an operator the deliveries still waiting: each one's webhook-id, event
+// type, URL, attempts, next attempt and last failure (never the body), with the count and the
+// oldest's age; `webhooks retry` makes them due now, and a running server then delivers them
+// without waiting out the backoff.
+func TestWebhooksCommand(t *testing.T) {
+	buildBinary(t)
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			dbURL := func() string {
+				if db == "postgres" {
+					return storetest.PostgresURL(t)
+				}
+				return "sqlite:" + filepath.Join(t.TempDir(), "app.db")
+			}
+			env := map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "error", "DATABASE_URL": dbURL()}
+			ctx := context.Background()
+
+			if code, out, _ := runBinary(t, env, "", "webhooks", "--help"); code != 0 || !strings.Contains(out, "authserver webhooks status") ||
+				!strings.Contains(out, "authserver webhooks retry") || !strings.Contains(out, "Exit status") {
+				t.Errorf("webhooks --help: %d %q", code, out)
+			}
+			if code, out, _ := runBinary(t, env, "", "--help"); code != 0 || !strings.Contains(out, "authserver webhooks ...") {
+				t.Errorf("--help does not list the webhooks commands: %d %q", code, out)
+			}
+			for _, bad := range [][]string{{"webhooks"}, {"webhooks", "frobnicate"}, {"webhooks", "status", "--limit", "0"},
+				{"webhooks", "status", "extra"}, {"webhooks", "retry", "--id"}, {"webhooks", "retry", "msg_x"}} {
+				if code, _, errs := runBinary(t, env, "", bad...); code != 2 || !strings.Contains(errs, "Usage:") {
+					t.Errorf("%q: exit %d, want 2 with the usage\n%s", bad, code, errs)
+				}
+			}
+			if code, out, _ := runBinary(t, env, "", "webhooks", "status"); code != 0 || out != "0 pending\n" {
+				t.Errorf("status of an empty queue: %d %q", code, out)
+			}
+
+			// Two queued deliveries, as the server leaves them when a receiver is down: one failed
+			// three times, one not yet attempted. No server runs, so they stay.
+			st, err := store.Open(ctx, store.Config{URL: env["DATABASE_URL"]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			now := time.Now()
+			lastErr := "receiver answered 503"
+			for _, d := range []store.WebhookDelivery{
+				{ID: "msg_a", CreatedAt: store.NewTime(now.Add(-2 * time.Minute)), URL: "https://hooks.example/a",
+					Payload: `{"type":"auth.sign-in","data":{"ipAddress":"203.0.113.9"}}`, Attempts: 3,
+					NextAttemptAt: store.NewTime(now.Add(time.Hour)), LastError: &lastErr},
+				{ID: "msg_b", CreatedAt: store.NewTime(now.Add(-time.Minute)), URL: "http://10.0.0.2/b",
+					Payload: `{"type":"auth.sign-up","data":{"ipAddress":"203.0.113.9"}}`, NextAttemptAt: store.NewTime(now.Add(-time.Minute))},
+			} {
+				if err := st.EnqueueWebhook(ctx, &d); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			s := runJSON(t, env, "", "webhooks", "status")
+			ds := s["deliveries"].([]any)
+			if s["pending"] != float64(2) || len(ds) != 2 {
+				t.Fatalf("status: %v", s)
+			}
+			a, b := ds[0].(map[string]any), ds[1].(map[string]any)
+			if a["id"] != "msg_a" || a["type"] != "auth.sign-in" || a["url"] != "https://hooks.example/a" || a["attempts"] != float64(3) ||
+				a["lastError"] != lastErr || a["nextAttemptAt"] != store.NewTime(now.Add(time.Hour)).String() {
+				t.Errorf("status: the failed delivery = %v", a)
+			}
+			if b["id"] != "msg_b" || b["type"] != "auth.sign-up" || b["attempts"] != float64(0) || b["lastError"] != nil {
+				t.Errorf("status: the new delivery = %v", b)
+			}
+			if age := s["oldestAgeSeconds"].(float64); age < 120 || age > 180 || s["oldestCreatedAt"] != store.NewTime(now.Add(-2*time.Minute)).String() {
+				t.Errorf("status: oldest %v, %v s ago; want msg_a's, 120 s ago", s["oldestCreatedAt"], age)
+			}
+			code, out, _ := runBinary(t, env, "", "webhooks", "status")
+			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+			if code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], "msg_a  auth.sign-in  https://hooks.example/a  queued ") ||
+				!regexp.MustCompile(`  attempts 3  next in (59m\d+s|1h0m0s)  `).MatchString(lines[0]) || !strings.HasSuffix(lines[0], "last error: receiver answered 503") ||
+				!strings.Contains(lines[1], "attempts 0  due now  last error: -") || !strings.HasPrefix(lines[2], "2 pending, the oldest queued 2m") {
+				t.Errorf("status text: %d\n%s", code, out)
+			}
+			if strings.Contains(out, "203.0.113.9") {
+				t.Errorf("status printed a payload:\n%s", out)
+			}
+			if code, out, _ := runBinary(t, env, "", "webhooks", "status", "--limit", "1"); code != 0 || strings.Count(out, "msg_") != 1 || !strings.Contains(out, "(1 shown)\n2 pending") {
+				t.Errorf("status --limit 1: %d %q", code, out)
+			}
+
+			if code, out, errs := runBinary(t, env, "", "webhooks", "retry", "--id", "msg_nope", "--json"); code != 1 ||
+				!strings.Contains(errs, "no pending delivery has the webhook-id msg_nope") || !strings.Contains(out, `"error"`) {
+				t.Errorf("retry of an unknown id: %d %q %q", code, out, errs)
+			}
+			if r := runJSON(t, env, "", "webhooks", "retry", "--id", "msg_a"); r["retried"] != float64(1) {
+				t.Errorf("retry --id msg_a: %v", r)
+			}
+			a = runJSON(t, env, "", "webhooks", "status")["deliveries"].([]any)[0].(map[string]any)
+			next, err := time.Parse(time.RFC3339, a["nextAttemptAt"].(string))
+			if err != nil || next.After(time.Now()) || a["attempts"] != float64(3) || a["lastError"] != lastErr {
+				t.Errorf("after retry --id msg_a: %v, want it due now, its attempts and last error kept", a)
+			}
+			if r := runJSON(t, env, "", "webhooks", "retry"); r["retried"] != float64(2) {
+				t.Errorf("retry of every delivery: %v", r)
+			}
+
+			// A running server whose receiver is down: the status shows its failed attempts; once
+			// the receiver is back, retry has them delivered before their next attempt was due.
+			var up atomic.Bool
+			var mu sync.Mutex
+			got := map[string]bool{}
+			rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if !up.Load() {
+					http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+					return
+				}
+				mu.Lock()
+				got[r.Header.Get("webhook-id")] = true
+				mu.Unlock()
+				w.WriteHeader(http.StatusNoContent)
+			}))
+			defer rcv.Close()
+			live := map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "error", "DATABASE_URL": dbURL(),
+				"WEBHOOK_URLS": rcv.URL + "/hook", "WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+			base, _ := startServer(t, live)
+			if status, body := post(t, base+"/api/auth/sign-up/email", map[string]any{"name": "W", "email": "hook@example.com", "password": "password123"}, ""); status != 200 {
+				t.Fatalf("sign-up: %d %v", status, body)
+			}
+			var failed []any
+			for i := 0; ; i++ {
+				s := runJSON(t, live, "", "webhooks", "status")
+				failed = s["deliveries"].([]any)
+				if len(failed) > 0 && !slices.ContainsFunc(failed, func(d any) bool { return d.(map[string]any)["attempts"] == float64(0) }) {
+					break
+				}
+				if i == 50 {
+					t.Fatalf("no failed attempt shown: %v", s)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			due := time.Now().Add(time.Hour)
+			for _, d := range failed {
+				m := d.(map[string]any)
+				if m["lastError"] != "receiver answered 503" || !strings.HasPrefix(m["type"].(string), "auth.") || m["url"] != rcv.URL+"/hook" {
+					t.Errorf("a failed delivery: %v", m)
+				}
+				if next, err := time.Parse(time.RFC3339, m["nextAttemptAt"].(string)); err == nil && next.Before(due) {
+					due = next
+				}
+			}
+			up.Store(true)
+			if r := runJSON(t, live, "", "webhooks", "retry"); r["retried"] != float64(len(failed)) {
+				t.Errorf("retry: %v, want %d", r, len(failed))
+			}
+			for {
+				s := runJSON(t, live, "", "webhooks", "status")
+				if s["pending"] == float64(0) {
+					break
+				}
+				if time.Now().After(due) {
+					t.Fatalf("still pending when the backoff ended, as if retry did nothing: %v", s)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, d := range failed {
+				if id := d.(map[string]any)["id"].(string); !got[id] {
+					t.Errorf("%s not delivered under its webhook-id (got %v)", id, got)
+				}
+			}
+		})
+	}
 }

@@ -176,3 +176,74 @@ func init() {
 	g("db_pool_wait_count", func(s sql.DBStats) float64 { return float64(s.WaitCount) })
 	g("db_pool_wait_seconds", func(s sql.DBStats) float64 { return s.WaitDuration.Seconds() })
 }
+
+// WebhookAttempt records one attempt to deliver a webhook: delivered (a 2xx answer) or failed
+// (any other answer, or none).
+func WebhookAttempt(delivered bool) {
+	if delivered {
+		webhookDelivered.Inc()
+	} else {
+		webhookFailed.Inc()
+	}
+}
+
+var (
+	webhookDelivered = set.NewCounter(name("webhook_deliveries_total", "outcome", "delivered"))
+	webhookFailed    = set.NewCounter(name("webhook_deliveries_total", "outcome", "failed"))
+)
+
+// WebhookQueue sets what webhook_queue_depth and webhook_oldest_pending_seconds report: pending
+// outbox rows, and when the oldest of them was created (ignored when pending is 0). The age is
+// taken at each scrape, so it keeps growing between calls while a receiver stays down. The
+// latest call wins, like HashQueueDepth.
+func WebhookQueue(pending int64, oldest time.Time) {
+	webhookQueue.Store(&webhookQueueState{pending: pending, oldest: oldest})
+}
+
+type webhookQueueState struct {
+	pending int64
+	oldest  time.Time
+}
+
+var webhookQueue atomic.Pointer[webhookQueueState]
+
+func init() {
+	set.NewGauge("webhook_queue_depth", func() float64 {
+		if q := webhookQueue.Load(); q != nil {
+			return float64(q.pending)
+		}
+		return 0
+	})
+	set.NewGauge("webhook_oldest_pending_seconds", func() float64 {
+		if q := webhookQueue.Load(); q != nil && q.pending > 0 {
+			return max(time.Since(q.oldest).Seconds(), 0)
+		}
+		return 0
+	})
+}
+
+// Sweep records one sweeper round: outcome is "done", "skipped" (another replica held the lock)
+// or "failed", and deleted the rows it deleted per table ("sessions", "verifications",
+// "rate_limits", "audit_log"); a failed sweep reports what it deleted before it stopped.
+func Sweep(outcome string, deleted map[string]int64) {
+	set.GetOrCreateCounter(name("sweep_runs_total", "outcome", outcome)).Inc()
+	for table, n := range deleted {
+		sweepDeleted(table).Add(int(n))
+	}
+}
+
+// sweepDeleted is the sweep_deleted_total series of a table.
+func sweepDeleted(table string) *metrics.Counter {
+	return set.GetOrCreateCounter(name("sweep_deleted_total", "table", table))
+}
+
+func init() {
+	// Every series exists from the start, at 0, so a rate() over the first sweep is not lost and
+	// an alert on a missing series does not fire on a fresh instance.
+	for _, o := range []string{"done", "skipped", "failed"} {
+		set.GetOrCreateCounter(name("sweep_runs_total", "outcome", o))
+	}
+	for _, t := range []string{"sessions", "verifications", "rate_limits", "audit_log"} {
+		sweepDeleted(t)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
+
+	"authserver/obs"
 )
 
 // SweepCounts is what one sweep deleted, per table.
@@ -155,6 +157,7 @@ type SweepStats struct {
 	Sessions      atomic.Int64 // expired sessions deleted
 	Verifications atomic.Int64 // expired verification rows deleted
 	RateLimits    atomic.Int64 // stale rateLimit rows deleted
+	AuditRows     atomic.Int64 // audit-log rows older than the retention deleted
 }
 
 // Sweeper runs Sweep every Interval until its context ends. Log gets one summary line per sweep
@@ -186,7 +189,8 @@ func (w *Sweeper) Run(ctx context.Context) {
 	}
 }
 
-// Once runs one sweep, records it in Stats and logs its summary.
+// Once runs one sweep, records it in Stats and in the metrics (sweep_runs_total,
+// sweep_deleted_total) and logs its summary.
 func (w *Sweeper) Once(ctx context.Context) (SweepCounts, error) {
 	opts := w.Options
 	opts.Now = time.Now()
@@ -202,18 +206,27 @@ func (w *Sweeper) Once(ctx context.Context) (SweepCounts, error) {
 	w.Stats.Sessions.Add(n.Sessions)
 	w.Stats.Verifications.Add(n.Verifications)
 	w.Stats.RateLimits.Add(n.RateLimits)
+	w.Stats.AuditRows.Add(n.AuditRows)
+	// A failed sweep still committed the batches before the error, so they are counted too.
+	deleted := map[string]int64{"sessions": n.Sessions, "verifications": n.Verifications,
+		"rate_limits": n.RateLimits, "audit_log": n.AuditRows}
 	switch {
 	case errors.Is(err, ErrSweepBusy):
 		w.Stats.Skipped.Add(1)
+		obs.Sweep("skipped", nil)
 		log.Debug("sweep skipped: another instance is sweeping")
 	case err != nil:
 		w.Stats.Errors.Add(1)
+		obs.Sweep("failed", deleted)
 		log.Warn("sweep failed", slog.String("error", err.Error()), slog.Int64("sessions", n.Sessions),
-			slog.Int64("verifications", n.Verifications), slog.Int64("rate_limits", n.RateLimits))
+			slog.Int64("verifications", n.Verifications), slog.Int64("rate_limits", n.RateLimits),
+			slog.Int64("audit_log", n.AuditRows))
 	default:
 		w.Stats.Runs.Add(1)
+		obs.Sweep("done", deleted)
 		log.Info("sweep", slog.Int64("sessions", n.Sessions), slog.Int64("verifications", n.Verifications),
-			slog.Int64("rate_limits", n.RateLimits), slog.Duration("took", time.Since(start)))
+			slog.Int64("rate_limits", n.RateLimits), slog.Int64("audit_log", n.AuditRows),
+			slog.Duration("took", time.Since(start)))
 	}
 	return n, err
 }

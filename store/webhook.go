@@ -61,6 +61,57 @@ func (s *Store) WebhookFailed(ctx context.Context, id string, next time.Time, re
 	return nil
 }
 
+// WebhookQueueStats is the size of the outbox: every row in it is pending (a delivered row is
+// deleted), and Oldest is the creation time of the oldest one (zero when Pending is 0).
+type WebhookQueueStats struct {
+	Pending int64
+	Oldest  time.Time
+}
+
+// WebhookQueue counts the outbox's rows and finds the oldest. It reads the whole table (no index
+// on "createdAt"), which stays small while receivers answer; callers run it every few seconds,
+// not per request.
+func (s *Store) WebhookQueue(ctx context.Context) (WebhookQueueStats, error) {
+	var q WebhookQueueStats
+	var oldest *Time
+	row := s.conn(ctx).Raw(`select count(*), min("createdAt") from "authserver_webhook_outbox"`).Row()
+	if err := row.Scan(&q.Pending, &oldest); err != nil {
+		return q, fmt.Errorf("store: webhook queue: %w", classify(err))
+	}
+	if oldest != nil {
+		q.Oldest = oldest.Time
+	}
+	return q, nil
+}
+
+// PendingWebhooks lists at most limit outbox rows, oldest first (as DueWebhooks orders them),
+// whether due or waiting for their next attempt.
+func (s *Store) PendingWebhooks(ctx context.Context, limit int) ([]WebhookDelivery, error) {
+	var out []WebhookDelivery
+	if err := s.conn(ctx).Order(`"createdAt", "id"`).Limit(limit).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("store: pending webhooks: %w", classify(err))
+	}
+	return out, nil
+}
+
+// RetryWebhooks makes pending deliveries due at now: the one with the webhook-id id, or every
+// one when id is empty. Attempts are kept, so a failure afterwards backs off as before. It
+// returns how many rows it changed; 0 for an id that is not in the outbox (delivered, or never
+// queued).
+func (s *Store) RetryWebhooks(ctx context.Context, id string, now time.Time) (int64, error) {
+	q := s.conn(ctx).Model(&WebhookDelivery{})
+	if id != "" {
+		q = q.Where("id = ?", id)
+	} else {
+		q = q.Where("1 = 1") // GORM refuses an update without a condition
+	}
+	res := q.Update("nextAttemptAt", NewTime(now))
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: retry webhooks: %w", classify(res.Error))
+	}
+	return res.RowsAffected, nil
+}
+
 // webhookLockKey is the Postgres advisory-lock key that lets one replica at a time deliver
 // webhooks ("authwk" in ASCII, then a zero byte).
 const webhookLockKey int64 = 0x61757468776b6800

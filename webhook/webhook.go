@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"authserver/obs"
 	"authserver/store"
 )
 
@@ -45,8 +46,9 @@ func Sign(key []byte, id string, timestamp int64, body []byte) string {
 	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
-// Deliverer sends due outbox rows. Now defaults to time.Now, Client to a client with a 10 s
-// timeout, Batch to 50, MaxBackoff to one hour.
+// Deliverer sends due outbox rows and reports the queue in the metrics. Now defaults to
+// time.Now, Client to a client with a 10 s timeout, Batch to 50, MaxBackoff to one hour,
+// QueueEvery to 10 s. One goroutine uses a Deliverer at a time (Run's loop, or a test's calls).
 type Deliverer struct {
 	St         *store.Store
 	Key        []byte
@@ -55,6 +57,12 @@ type Deliverer struct {
 	Log        *slog.Logger
 	Batch      int
 	MaxBackoff time.Duration
+	// QueueEvery is how often, at most, a round that attempted nothing counts the outbox for
+	// webhook_queue_depth and webhook_oldest_pending_seconds; a round that attempted a delivery
+	// always counts it afterwards, so the gauges follow deliveries and failures at once.
+	QueueEvery time.Duration
+
+	queueAt time.Time // when RefreshQueue last ran, by Now
 }
 
 // Backoff is the wait after the n-th failed attempt (n from 1): 5 s doubling, at most max.
@@ -83,9 +91,11 @@ func (d *Deliverer) Run(ctx context.Context, interval time.Duration) {
 }
 
 // DeliverDue makes one attempt at each due delivery while holding the delivery lock and returns
-// how many were delivered; when another replica holds the lock it does nothing.
+// how many were delivered; when another replica holds the lock it attempts nothing. Each attempt
+// counts in webhook_deliveries_total; afterwards the queue gauges are refreshed (see QueueEvery),
+// on every replica, whether it holds the lock or not.
 func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
-	delivered := 0
+	delivered, attempted := 0, 0
 	_, err := d.St.WithWebhookLock(ctx, func() error {
 		batch := d.Batch
 		if batch <= 0 {
@@ -99,7 +109,10 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if err := d.attempt(ctx, r); err != nil {
+			attempted++
+			err := d.attempt(ctx, r)
+			obs.WebhookAttempt(err == nil)
+			if err != nil {
 				maxB := d.MaxBackoff
 				if maxB <= 0 {
 					maxB = time.Hour
@@ -119,7 +132,28 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 		}
 		return nil
 	})
+	every := d.QueueEvery
+	if every <= 0 {
+		every = 10 * time.Second
+	}
+	if attempted > 0 || d.queueAt.IsZero() || d.now().Sub(d.queueAt) >= every {
+		if qerr := d.RefreshQueue(ctx); qerr != nil && ctx.Err() == nil {
+			err = errors.Join(err, qerr)
+		}
+	}
 	return delivered, err
+}
+
+// RefreshQueue counts the outbox and sets webhook_queue_depth and webhook_oldest_pending_seconds
+// from it.
+func (d *Deliverer) RefreshQueue(ctx context.Context) error {
+	q, err := d.St.WebhookQueue(ctx)
+	if err != nil {
+		return err
+	}
+	d.queueAt = d.now()
+	obs.WebhookQueue(q.Pending, q.Oldest)
+	return nil
 }
 
 func (d *Deliverer) attempt(ctx context.Context, r store.WebhookDelivery) error {

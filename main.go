@@ -56,7 +56,7 @@ Usage:
   authserver user ...      create, set-password, set-role, ban, unban, list
   authserver sessions ...  revoke --user (end every session of a user)
   authserver secret ...    generate (a value for BETTER_AUTH_SECRET)
-  authserver audit ...     tail (not available in this build: exit status 3)
+  authserver audit ...     tail (the latest audit-log rows, of everyone or one user)
   authserver webhooks ...  status (the deliveries waiting in the queue), retry (make them due now)
   authserver version       print the version
   authserver help          print this help (also -h, --help)

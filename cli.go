@@ -234,7 +234,12 @@ func (e *opened) userJSON(u *store.User) json.RawMessage {
 // the webhook rows, as the server writes them. The change and its record commit together or not
 // at all, so no change goes unrecorded.
 func (e *opened) audited(ctx context.Context, event string, change func(tx *store.Store) (userID string, detail map[string]any, err error)) error {
-	return e.st.Tx(ctx, func(tx *store.Store) error {
+	return auditedChange(ctx, e.svc, e.st, event, change)
+}
+
+// auditedChange is opened.audited for a command that opened st and svc itself (admin create).
+func auditedChange(ctx context.Context, svc *auth.Service, st *store.Store, event string, change func(tx *store.Store) (userID string, detail map[string]any, err error)) error {
+	return st.Tx(ctx, func(tx *store.Store) error {
 		userID, detail, err := change(tx)
 		if err != nil {
 			return err
@@ -243,7 +248,7 @@ func (e *opened) audited(ctx context.Context, event string, change func(tx *stor
 			detail = map[string]any{}
 		}
 		detail["via"] = "cli"
-		return e.svc.Audit(ctx, tx, plugin.AuditEvent{Event: event, UserID: userID, Detail: detail})
+		return svc.Audit(ctx, tx, plugin.AuditEvent{Event: event, UserID: userID, Detail: detail})
 	})
 }
 

@@ -122,6 +122,21 @@ func TestOperatorCommandsAudited(t *testing.T) {
 			if n := len(runJSON(t, env, "", "audit", "tail", "-n", "100")["entries"].([]any)); n != len(want) {
 				t.Errorf("%d audit rows after the failed ban, want %d", n, len(want))
 			}
+
+			// The older admin command is audited alike.
+			if code, _, errs := runBinary(t, with("AUTHSERVER_ADMIN_PASSWORD", pw1), "", "admin", "create", "--email", "two@example.com"); code != 0 {
+				t.Fatalf("admin create: %d %s", code, errs)
+			}
+			if code, _, errs := runBinary(t, env, "", "admin", "set-role", "--email", "two@example.com", "--role", "user"); code != 0 {
+				t.Fatalf("admin set-role: %d %s", code, errs)
+			}
+			last := runJSON(t, env, "", "audit", "tail", "-n", "2")["entries"].([]any)
+			for i, w := range []string{"admin.create-user", "admin.set-role"} {
+				r := last[i].(map[string]any)
+				if r["event"] != w || r["userId"] == id || r["userId"] == nil || r["detail"].(map[string]any)["via"] != "cli" {
+					t.Errorf("admin command row %d = %v, want %s", i, r, w)
+				}
+			}
 		})
 	}
 }

@@ -210,6 +210,63 @@ func TestAuditLogFailedSignIns(t *testing.T) {
 		})
 	})
 
+	t.Run("two-factor mailed code", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T, st *store.Store) {
+			e, sink := twoFactorEnv(t, st, defaultTwoFactor())
+			c := e.client()
+			uid := signUp(t, c, "alice@example.com", "password123", "username", "alice").JSON["user"].(map[string]any)["id"].(string)
+			expect(t, c.do("POST", "/api/auth/two-factor/enable", map[string]any{"password": "password123", "method": "otp"}), 200, "")
+			a := newAuditTrail(t, st)
+			b := e.client()
+			e.challenge(b, false)
+			a.next()
+			expect(t, b.do("POST", "/api/auth/two-factor/verify-otp", map[string]any{"code": "123456"}), 400, "OTP_HAS_EXPIRED")
+			a.failedSignIn("two-factor", "expired-code", uid)
+			expect(t, b.do("POST", "/api/auth/two-factor/send-otp", nil), 200, "")
+			m := sink.next(t)
+			code := otpPattern.FindStringSubmatch(m.Text)[1]
+			wrong := otherCode(code)
+			for i := 0; i < 5; i++ {
+				expect(t, b.do("POST", "/api/auth/two-factor/verify-otp", map[string]any{"code": wrong}), 401, "INVALID_CODE")
+				a.failedSignIn("two-factor", "invalid-code", uid)
+			}
+			expect(t, b.do("POST", "/api/auth/two-factor/verify-otp", map[string]any{"code": code}), 400, "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE")
+			a.failedSignIn("two-factor", "too-many-attempts", uid)
+			a.noSecrets(code, wrong)
+		})
+	})
+
+	t.Run("two-factor TOTP", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T, st *store.Store) {
+			e, _ := twoFactorEnv(t, st, defaultTwoFactor())
+			_, uid, secret, _ := enableTOTP(t, e)
+			a := newAuditTrail(t, st)
+			b := e.client()
+			e.challenge(b, false)
+			a.next()
+			for i := 0; i < 5; i++ {
+				expect(t, b.do("POST", "/api/auth/two-factor/verify-totp", map[string]any{"code": e.wrongCode(secret)}), 401, "INVALID_CODE")
+				a.failedSignIn("two-factor", "invalid-code", uid)
+			}
+			expect(t, b.do("POST", "/api/auth/two-factor/verify-totp", map[string]any{"code": e.totpCode(secret)}), 400, "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE")
+			a.failedSignIn("two-factor", "too-many-attempts", uid)
+			// Five more in a new challenge lock the account.
+			b = e.client()
+			e.challenge(b, false)
+			a.next()
+			for i := 0; i < 5; i++ {
+				expect(t, b.do("POST", "/api/auth/two-factor/verify-backup-code", map[string]any{"code": "xxxxx-xxxxx"}), 401, "INVALID_BACKUP_CODE")
+				a.failedSignIn("two-factor", "invalid-code", uid)
+			}
+			b = e.client()
+			e.challenge(b, false)
+			a.next()
+			expect(t, b.do("POST", "/api/auth/two-factor/verify-totp", map[string]any{"code": e.totpCode(secret)}), 429, "ACCOUNT_TEMPORARILY_LOCKED")
+			a.failedSignIn("two-factor", "locked", uid)
+			a.noSecrets(secret, e.totpCode(secret), "xxxxx-xxxxx")
+		})
+	})
+
 	t.Run("social", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T, st *store.Store) {
 			se := newSocialEnv(t, st)

@@ -758,7 +758,7 @@ func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a
 		user, err = s.st.UserByID(ctx, linked.UserID)
 		if errors.Is(err, store.ErrNotFound) {
 			s.log.LogAttrs(ctx, slog.LevelError, "oauth account references a missing user", slog.String("provider", a.ProviderID))
-			return &signInOutcome{user: user}, reasonLinkAccount, nil
+			return &signInOutcome{}, reasonLinkAccount, nil
 		}
 		if err != nil {
 			return nil, "", err
@@ -853,7 +853,7 @@ func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a
 		}
 	} else {
 		if disableSignUp {
-			return &signInOutcome{user: user}, reasonSignUpDisabled, nil
+			return &signInOutcome{}, reasonSignUpDisabled, nil
 		}
 		now := s.storeNow()
 		nu := store.User{ID: session.NewID(), Name: u.name, Email: email, EmailVerified: u.emailVerified, Image: u.image, CreatedAt: now, UpdatedAt: now}
@@ -873,7 +873,7 @@ func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a
 		})
 		if err != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "oauth sign-up failed", slog.String("error", err.Error()))
-			return &signInOutcome{user: user}, reasonCreateUser, nil
+			return &signInOutcome{}, reasonCreateUser, nil
 		}
 		user = &nu
 	}
@@ -968,13 +968,18 @@ func (s *Social) Callback(ctx context.Context, in CallbackInput) *CallbackResult
 	}
 	linking, audited := false, false
 	var named *store.User
+	// why and more replace the reason taken from the code, and add to the detail.
+	why, more := "", map[string]any(nil)
 	fail := func(base, code, desc string) *CallbackResult {
 		if !linking && !audited {
 			uid := ""
 			if named != nil {
 				uid = named.ID
 			}
-			plugin.SignInFailed(ctx, s.svc, method, uid, strings.ReplaceAll(code, "_", "-"))
+			if why == "" {
+				why = strings.ReplaceAll(code, "_", "-")
+			}
+			plugin.SignInFailedWith(ctx, s.svc, method, uid, why, more)
 		}
 		res.Location = s.errorLocation(base, code, desc)
 		res.SignIn = nil
@@ -997,10 +1002,7 @@ func (s *Social) Callback(ctx context.Context, in CallbackInput) *CallbackResult
 	if pr.Error != "" {
 		// The provider's own code (access_denied, ...) is its text, not one of ours: the reason
 		// is fixed and the code kept apart, cut short.
-		if !linking {
-			plugin.SignInFailedWith(ctx, s.svc, method, "", "provider-error", map[string]any{"providerError": cutText(pr.Error, 64)})
-			audited = true
-		}
+		why, more = "provider-error", map[string]any{"providerError": cutText(pr.Error, 64)}
 		return fail(errURL, pr.Error, pr.ErrorDescription)
 	}
 	if pr.Code == "" {

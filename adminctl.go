@@ -79,6 +79,11 @@ func runAdminCommand(ctx context.Context, verb, email, name, role string, stdin 
 	}
 	defer st.Close()
 	roleValue := map[string]store.Value{"role": store.StringValue(role)}
+	// The service hashes as sign-up does, applies the same length rules and writes the audit
+	// rows; it needs a session manager to exist, not a real secret, since this command makes no
+	// session.
+	cfg.Session.Secret = []byte("authserver-admin-command-makes-no-session")
+	svc := auth.New(cfg.Auth, st, session.New(cfg.Session, st))
 
 	if verb == "set-role" {
 		u, err := st.UserByEmail(ctx, email)
@@ -88,7 +93,10 @@ func runAdminCommand(ctx context.Context, verb, email, name, role string, stdin 
 		if err != nil {
 			return err
 		}
-		if err := st.SetUserFields(ctx, u.ID, roleValue, store.NewTime(time.Now())); err != nil {
+		err = auditedChange(ctx, svc, st, "admin.set-role", func(tx *store.Store) (string, map[string]any, error) {
+			return u.ID, map[string]any{"role": role}, tx.SetUserFields(ctx, u.ID, roleValue, store.NewTime(time.Now()))
+		})
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s (%s) now has the role %s\n", email, u.ID, role)
@@ -99,18 +107,22 @@ func runAdminCommand(ctx context.Context, verb, email, name, role string, stdin 
 	if err != nil {
 		return err
 	}
-	// The service hashes as sign-up does and applies the same length rules; it needs a session
-	// manager to exist, not a real secret, since this command makes no session.
-	cfg.Session.Secret = []byte("authserver-admin-command-makes-no-session")
-	svc := auth.New(cfg.Auth, st, session.New(cfg.Session, st))
 	if err := svc.CheckPassword(password, true); err != nil {
 		return fmt.Errorf("the password: %w", err)
 	}
 	if name == "" {
 		name, _, _ = strings.Cut(email, "@")
 	}
-	u, err := admin.CreateUser(ctx, svc, admin.NewUser{Name: name, Email: email, Password: password,
-		Core: map[string]any{"emailVerified": true}, Values: roleValue})
+	var u *store.User
+	err = auditedChange(ctx, svc, st, "admin.create-user", func(tx *store.Store) (string, map[string]any, error) {
+		var err error
+		u, err = admin.CreateUser(ctx, txHasher{svc, tx}, admin.NewUser{Name: name, Email: email, Password: password,
+			Core: map[string]any{"emailVerified": true}, Values: roleValue})
+		if err != nil {
+			return "", nil, err
+		}
+		return u.ID, map[string]any{"role": role}, nil
+	})
 	if errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("a user with the address %s exists already; use set-role", email)
 	}

@@ -230,6 +230,38 @@ func (e *opened) userJSON(u *store.User) json.RawMessage {
 	return store.AppendUserJSON(nil, u, e.st.Columns().User)
 }
 
+// audited runs change in one transaction with its audit row: event about the user change
+// returns, detail (plus via "cli"; no actor, the operator has no account) and, with WEBHOOK_URLS,
+// the webhook rows, as the server writes them. The change and its record commit together or not
+// at all, so no change goes unrecorded.
+func (e *opened) audited(ctx context.Context, event string, change func(tx *store.Store) (userID string, detail map[string]any, err error)) error {
+	return auditedChange(ctx, e.svc, e.st, event, change)
+}
+
+// auditedChange is opened.audited for a command that opened st and svc itself (admin create).
+func auditedChange(ctx context.Context, svc *auth.Service, st *store.Store, event string, change func(tx *store.Store) (userID string, detail map[string]any, err error)) error {
+	return st.Tx(ctx, func(tx *store.Store) error {
+		userID, detail, err := change(tx)
+		if err != nil {
+			return err
+		}
+		if detail == nil {
+			detail = map[string]any{}
+		}
+		detail["via"] = "cli"
+		return svc.Audit(ctx, tx, plugin.AuditEvent{Event: event, UserID: userID, Detail: detail})
+	})
+}
+
+// txHasher is the service with its store replaced by a transaction, so admin.CreateUser writes
+// there (its own transaction becomes a savepoint).
+type txHasher struct {
+	*auth.Service
+	tx *store.Store
+}
+
+func (h txHasher) Store() *store.Store { return h.tx }
+
 // ---- migrate ----
 
 const migrateApplyUsage = `  authserver migrate apply [--json]
@@ -469,8 +501,20 @@ func userCreate(c *cli, args []string) error {
 	if *name == "" {
 		*name, _, _ = strings.Cut(addr, "@")
 	}
-	u, err := admin.CreateUser(c.ctx, e.svc, admin.NewUser{Name: *name, Email: addr, Password: pw,
-		Core: map[string]any{"emailVerified": true}, Values: values})
+	var u *store.User
+	err = e.audited(c.ctx, "admin.create-user", func(tx *store.Store) (string, map[string]any, error) {
+		var err error
+		u, err = admin.CreateUser(c.ctx, txHasher{e.svc, tx}, admin.NewUser{Name: *name, Email: addr, Password: pw,
+			Core: map[string]any{"emailVerified": true}, Values: values})
+		if err != nil {
+			return "", nil, err
+		}
+		d := map[string]any{}
+		if values != nil {
+			d["role"] = strings.TrimSpace(*role)
+		}
+		return u.ID, d, nil
+	})
 	if errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("a user with the address %s exists already", addr)
 	}
@@ -511,22 +555,31 @@ func userSetPassword(c *cli, args []string) error {
 		return err
 	}
 	now := store.NewTime(time.Now())
-	acc, err := e.st.CredentialAccount(c.ctx, u.ID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		err = e.st.CreateAccount(c.ctx, &store.Account{ID: session.NewID(), AccountID: u.ID, ProviderID: store.CredentialProvider,
-			UserID: u.ID, Password: &hash, CreatedAt: now, UpdatedAt: now})
-	case err == nil:
-		err = e.st.SetAccountPassword(c.ctx, acc.ID, hash, now)
-	}
+	revoked := 0
+	err = e.audited(c.ctx, "admin.set-user-password", func(tx *store.Store) (string, map[string]any, error) {
+		acc, err := tx.CredentialAccount(c.ctx, u.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			err = tx.CreateAccount(c.ctx, &store.Account{ID: session.NewID(), AccountID: u.ID, ProviderID: store.CredentialProvider,
+				UserID: u.ID, Password: &hash, CreatedAt: now, UpdatedAt: now})
+		case err == nil:
+			err = tx.SetAccountPassword(c.ctx, acc.ID, hash, now)
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		if *revoke {
+			if revoked, err = revokeSessions(c.ctx, tx, u.ID); err != nil {
+				return "", nil, err
+			}
+		}
+		return u.ID, map[string]any{"revokeSessions": *revoke}, nil
+	})
 	if err != nil {
 		return err
 	}
-	revoked := 0
 	if *revoke {
-		if revoked, err = e.revokeSessions(c.ctx, u.ID); err != nil {
-			return err
-		}
+		e.sessions.InvalidateUser(u.ID)
 	}
 	text := fmt.Sprintf("set the password of %s (%s)\n", u.Email, u.ID)
 	if *revoke {
@@ -561,20 +614,29 @@ func userSetRole(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	if u, err = e.svc.UpdateUserColumns(c.ctx, u.ID, nil, map[string]store.Value{"role": store.StringValue(r)}); err != nil {
+	err = e.audited(c.ctx, "admin.set-role", func(tx *store.Store) (string, map[string]any, error) {
+		var err error
+		u, err = tx.UpdateUserFields(c.ctx, u.ID, nil, map[string]store.Value{"role": store.StringValue(r)}, store.NewTime(time.Now()))
+		if err != nil {
+			return "", nil, err
+		}
+		return u.ID, map[string]any{"role": r}, nil
+	})
+	if err != nil {
 		return err
 	}
+	e.sessions.InvalidateUser(u.ID) // sessions cached with the old row would print the old role
 	return c.emit(map[string]any{"user": e.userJSON(u)}, fmt.Sprintf("%s (%s) now has the role %s\n", u.Email, u.ID, r))
 }
 
-// revokeSessions ends every session of the user and tells the caches, as the admin plugin's
-// revoke-user-sessions does, and counts them.
-func (e *opened) revokeSessions(ctx context.Context, userID string) (int, error) {
-	tokens, err := e.st.DeleteUserSessions(ctx, userID)
+// revokeSessions deletes every session of the user in tx, as the admin plugin's
+// revoke-user-sessions does, and counts them. The caller tells the caches
+// (sessions.InvalidateUser) once tx has committed.
+func revokeSessions(ctx context.Context, tx *store.Store, userID string) (int, error) {
+	tokens, err := tx.DeleteUserSessions(ctx, userID)
 	if err != nil {
 		return 0, err
 	}
-	e.sessions.InvalidateUser(userID)
 	return len(tokens), nil
 }
 
@@ -613,21 +675,34 @@ func userBan(c *cli, args []string) error {
 		why = acfg.BanReason
 	}
 	expires := store.Value{}
-	switch {
-	case *expiresIn > 0:
-		expires = store.TimeValue(time.Now().Add(*expiresIn))
-	case acfg.BanExpiresIn > 0:
-		expires = store.TimeValue(time.Now().Add(acfg.BanExpiresIn))
+	detail := map[string]any{"banReason": why}
+	life := *expiresIn
+	if life == 0 {
+		life = acfg.BanExpiresIn
 	}
-	u, err = e.svc.UpdateUserColumns(c.ctx, u.ID, nil, map[string]store.Value{
-		admin.BannedField.Name: store.BoolValue(true), admin.BanReasonField.Name: store.StringValue(why), admin.BanExpiresField.Name: expires})
+	if life > 0 {
+		expires = store.TimeValue(time.Now().Add(life))
+		detail["banExpiresIn"] = int64(life / time.Second) // seconds, as the admin endpoint takes it
+	}
+	n := 0
+	err = e.audited(c.ctx, "admin.ban-user", func(tx *store.Store) (string, map[string]any, error) {
+		var err error
+		u, err = tx.UpdateUserFields(c.ctx, u.ID, nil, map[string]store.Value{
+			admin.BannedField.Name: store.BoolValue(true), admin.BanReasonField.Name: store.StringValue(why), admin.BanExpiresField.Name: expires},
+			store.NewTime(time.Now()))
+		if err != nil {
+			return "", nil, err
+		}
+		if n, err = revokeSessions(c.ctx, tx, u.ID); err != nil {
+			return "", nil, err
+		}
+		detail["revokedSessions"] = n
+		return u.ID, detail, nil
+	})
 	if err != nil {
 		return err
 	}
-	n, err := e.revokeSessions(c.ctx, u.ID)
-	if err != nil {
-		return err
-	}
+	e.sessions.InvalidateUser(u.ID)
 	return c.emit(map[string]any{"user": e.userJSON(u), "revokedSessions": n},
 		fmt.Sprintf("banned %s (%s); ended %d sessions\n", u.Email, u.ID, n))
 }
@@ -653,11 +728,19 @@ func userUnban(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	u, err = e.svc.UpdateUserColumns(c.ctx, u.ID, nil, map[string]store.Value{
-		admin.BannedField.Name: store.BoolValue(false), admin.BanReasonField.Name: {}, admin.BanExpiresField.Name: {}})
+	err = e.audited(c.ctx, "admin.unban-user", func(tx *store.Store) (string, map[string]any, error) {
+		var err error
+		u, err = tx.UpdateUserFields(c.ctx, u.ID, nil, map[string]store.Value{
+			admin.BannedField.Name: store.BoolValue(false), admin.BanReasonField.Name: {}, admin.BanExpiresField.Name: {}}, store.NewTime(time.Now()))
+		if err != nil {
+			return "", nil, err
+		}
+		return u.ID, nil, nil
+	})
 	if err != nil {
 		return err
 	}
+	e.sessions.InvalidateUser(u.ID)
 	return c.emit(map[string]any{"user": e.userJSON(u)}, fmt.Sprintf("lifted the ban of %s (%s)\n", u.Email, u.ID))
 }
 
@@ -724,10 +807,18 @@ func sessionsRevoke(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := e.revokeSessions(c.ctx, u.ID)
+	n := 0
+	err = e.audited(c.ctx, "admin.revoke-user-sessions", func(tx *store.Store) (string, map[string]any, error) {
+		var err error
+		if n, err = revokeSessions(c.ctx, tx, u.ID); err != nil {
+			return "", nil, err
+		}
+		return u.ID, map[string]any{"revokedSessions": n}, nil
+	})
 	if err != nil {
 		return err
 	}
+	e.sessions.InvalidateUser(u.ID)
 	return c.emit(map[string]any{"userId": u.ID, "revokedSessions": n}, fmt.Sprintf("ended %d sessions of %s (%s)\n", n, u.Email, u.ID))
 }
 

@@ -506,6 +506,9 @@ type SocialSignInResult struct {
 func (s *Social) SignIn(ctx context.Context, in SocialSignInInput) (*SocialSignInResult, error) {
 	p := s.provider(ctx, in.Provider)
 	if p == nil {
+		if in.IDToken != nil {
+			plugin.SignInFailed(ctx, s.svc, "", "", "provider-not-found")
+		}
 		return nil, ErrProviderNotFound
 	}
 	if in.IDToken != nil {
@@ -551,6 +554,22 @@ func (s *Social) verifiedIDToken(ctx context.Context, p *provider, in *IDTokenIn
 	return prof, nil
 }
 
+// idTokenRefusal names verifiedIDToken's refusal for the audit log, "" for an error that is no
+// refusal.
+func idTokenRefusal(err error) string {
+	switch {
+	case errors.Is(err, ErrIDTokenNotSupported):
+		return "id-token-not-supported"
+	case errors.Is(err, ErrIDTokenInvalid):
+		return "invalid-id-token"
+	case errors.Is(err, ErrFailedToGetUserInfo):
+		return "unable-to-get-user-info"
+	case errors.Is(err, ErrUserEmailNotFound):
+		return "email-not-found"
+	}
+	return ""
+}
+
 // validSubject is Better-Auth's check that an account key resolved to a usable id.
 func validSubject(s string) bool {
 	return strings.TrimSpace(s) != "" && s != "undefined" && s != "null"
@@ -559,6 +578,9 @@ func validSubject(s string) bool {
 func (s *Social) signInWithIDToken(ctx context.Context, p *provider, in SocialSignInInput) (*SocialSignInResult, error) {
 	prof, err := s.verifiedIDToken(ctx, p, in.IDToken)
 	if err != nil {
+		if reason := idTokenRefusal(err); reason != "" {
+			plugin.SignInFailed(ctx, s.svc, p.id, "", reason) // never the token
+		}
 		return nil, err
 	}
 	acct := oauthAccount{ProviderID: p.id, AccountID: prof.Subject, IDToken: in.IDToken.Token, AccessToken: in.IDToken.AccessToken}
@@ -571,6 +593,14 @@ func (s *Social) signInWithIDToken(ctx context.Context, p *provider, in SocialSi
 	out, reason, err := s.handleUserInfo(ctx, p, userFromProfile(prof), acct, callbackURL, disableSignUp, false, "", in.Meta, in.Incoming)
 	if err != nil {
 		return nil, err
+	}
+	if reason != "" && !out.audited {
+		uid := ""
+		if out.user != nil {
+			uid = out.user.ID
+		}
+		// Failures carry the provider as method, though the success row's method is empty.
+		plugin.SignInFailed(ctx, s.svc, p.id, uid, strings.NewReplacer(" ", "-", "_", "-").Replace(reason))
 	}
 	switch reason {
 	case "":
@@ -694,10 +724,14 @@ func (s *Social) tokenColumns(a oauthAccount) (map[string]any, error) {
 	return cols, nil
 }
 
-// signInOutcome is a resolved sign-in.
+// signInOutcome is a resolved sign-in or, with a refusal reason, the user the refused sign-in
+// named (nil when none) and whether the refusal is already in the audit log (a sign-in hook's,
+// which CompleteSignIn records).
 type signInOutcome struct {
 	signIn     *plugin.SignIn
 	isRegister bool
+	user       *store.User
+	audited    bool
 }
 
 var errAmbiguousAccount = errors.New("auth: several accounts have the same provider account id")
@@ -724,7 +758,7 @@ func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a
 		user, err = s.st.UserByID(ctx, linked.UserID)
 		if errors.Is(err, store.ErrNotFound) {
 			s.log.LogAttrs(ctx, slog.LevelError, "oauth account references a missing user", slog.String("provider", a.ProviderID))
-			return nil, reasonLinkAccount, nil
+			return &signInOutcome{}, reasonLinkAccount, nil
 		}
 		if err != nil {
 			return nil, "", err
@@ -746,7 +780,7 @@ func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a
 			if (!s.trusted(a.ProviderID) && !u.emailVerified) || (requireLocal && !user.EmailVerified) || link.Disabled || link.DisableImplicitLinking {
 				// Never attach a provider account to a user on an email nobody proved: not the
 				// provider's (unverified) and not the local user's.
-				return nil, reasonNotLinked, nil
+				return &signInOutcome{user: user}, reasonNotLinked, nil
 			}
 			// An address the account took through change-email was verified by a click in its
 			// mailbox, which proves nothing about who owns the account: its owner may be someone
@@ -758,7 +792,7 @@ func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a
 					return nil, "", err
 				}
 				if fromChange {
-					return nil, reasonNotLinked, nil
+					return &signInOutcome{user: user}, reasonNotLinked, nil
 				}
 			}
 			row, err := s.newAccountRow(user.ID, a)
@@ -767,7 +801,7 @@ func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a
 			}
 			if err != nil {
 				s.log.LogAttrs(ctx, slog.LevelError, "oauth link failed", slog.String("error", err.Error()))
-				return nil, reasonLinkAccount, nil
+				return &signInOutcome{user: user}, reasonLinkAccount, nil
 			}
 			if err := s.upgradeVerified(ctx, user, u, email); err != nil {
 				return nil, "", err
@@ -788,7 +822,7 @@ func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a
 						return nil, "", err
 					}
 					s.log.LogAttrs(ctx, slog.LevelError, "oauth account update failed", slog.String("error", err.Error()))
-					return nil, reasonUpdateAccount, nil
+					return &signInOutcome{user: user}, reasonUpdateAccount, nil
 				}
 			}
 			if err := s.upgradeVerified(ctx, user, u, email); err != nil {
@@ -819,7 +853,7 @@ func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a
 		}
 	} else {
 		if disableSignUp {
-			return nil, reasonSignUpDisabled, nil
+			return &signInOutcome{}, reasonSignUpDisabled, nil
 		}
 		now := s.storeNow()
 		nu := store.User{ID: session.NewID(), Name: u.name, Email: email, EmailVerified: u.emailVerified, Image: u.image, CreatedAt: now, UpdatedAt: now}
@@ -842,7 +876,7 @@ func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a
 		})
 		if err != nil {
 			s.log.LogAttrs(ctx, slog.LevelError, "oauth sign-up failed", slog.String("error", err.Error()))
-			return nil, reasonCreateUser, nil
+			return &signInOutcome{}, reasonCreateUser, nil
 		}
 		user = &nu
 	}
@@ -858,12 +892,12 @@ func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a
 		if !isRegister && s.svc.email.SendOnSignIn {
 			s.svc.sendVerification(user, callbackURL)
 		}
-		return nil, cbEmailNotVerified, nil
+		return &signInOutcome{user: user}, cbEmailNotVerified, nil
 	}
 	in, err := s.svc.CompleteSignIn(ctx, nil, SignInRequest{User: *user, Method: method, Meta: meta, Incoming: incoming})
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "oauth session creation failed", slog.String("error", err.Error()))
-		return nil, reasonCreateSession, nil
+		return &signInOutcome{user: user, audited: !errors.Is(err, ErrCreateSession)}, reasonCreateSession, nil
 	}
 	return &signInOutcome{signIn: in, isRegister: isRegister}, "", nil
 }
@@ -928,7 +962,28 @@ type CallbackResult struct {
 // Better-Auth's error code.
 func (s *Social) Callback(ctx context.Context, in CallbackInput) *CallbackResult {
 	res := &CallbackResult{}
+	// A failed sign-in is recorded with the callback's error code in kebab-case as reason
+	// (state-mismatch, account-not-linked, ...), the user when one was named, and the provider
+	// as method when it is configured. A failed link-social is no sign-in and is not.
+	method := ""
+	if s.providers[in.ProviderID] != nil {
+		method = in.ProviderID
+	}
+	linking, audited := false, false
+	var named *store.User
+	// why and more replace the reason taken from the code, and add to the detail.
+	why, more := "", map[string]any(nil)
 	fail := func(base, code, desc string) *CallbackResult {
+		if !linking && !audited {
+			uid := ""
+			if named != nil {
+				uid = named.ID
+			}
+			if why == "" {
+				why = strings.ReplaceAll(code, "_", "-")
+			}
+			plugin.SignInFailedWith(ctx, s.svc, method, uid, why, more)
+		}
 		res.Location = s.errorLocation(base, code, desc)
 		res.SignIn = nil
 		return res
@@ -942,11 +997,15 @@ func (s *Social) Callback(ctx context.Context, in CallbackInput) *CallbackResult
 	if f != nil {
 		return fail(f.url, f.code, f.description)
 	}
+	linking = d.Link != nil
 	errURL := ""
 	if d.ErrorURL != nil {
 		errURL = *d.ErrorURL
 	}
 	if pr.Error != "" {
+		// The provider's own code (access_denied, ...) is its text, not one of ours: the reason
+		// is fixed and the code kept apart, cut short.
+		why, more = "provider-error", map[string]any{"providerError": cutText(pr.Error, 64)}
 		return fail(errURL, pr.Error, pr.ErrorDescription)
 	}
 	if pr.Code == "" {
@@ -1006,6 +1065,7 @@ func (s *Social) Callback(ctx context.Context, in CallbackInput) *CallbackResult
 		return fail("", cbInternal, "")
 	}
 	if reason != "" {
+		named, audited = out.user, out.audited
 		return fail(errURL, strings.ReplaceAll(reason, " ", "_"), "")
 	}
 	res.SignIn = out.signIn

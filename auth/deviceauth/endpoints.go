@@ -126,18 +126,30 @@ type tokenAnswer struct {
 func (p *device) token(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
 	deviceCode, _ := r.Body["device_code"].(string)
 	clientID, _ := r.Body["client_id"].(string)
+	// refused records a device's refused sign-in (never the device code); the polls that
+	// are only early (authorization_pending, slow_down) are not refusals.
+	refused := func(userID *string, reason string) {
+		uid := ""
+		if userID != nil {
+			uid = *userID
+		}
+		plugin.SignInFailed(ctx, r.Host, ID, uid, reason)
+	}
 	if len(p.cfg.ClientIDs) > 0 && !p.cfg.clientAllowed(clientID) {
+		refused(nil, "invalid-client")
 		return nil, badRequest("invalid_client", msgInvalidClient)
 	}
 	st := r.Host.Store()
 	row, err := st.DeviceCodeBy(ctx, "deviceCode", deviceCode)
 	if errors.Is(err, store.ErrNotFound) {
+		refused(nil, "invalid-code")
 		return nil, badRequest("invalid_grant", msgInvalidDeviceCode)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if row.ClientID != nil && *row.ClientID != clientID {
+		refused(row.UserID, "client-mismatch")
 		return nil, badRequest("invalid_grant", msgClientMismatch)
 	}
 	now := r.Host.Now()
@@ -152,6 +164,7 @@ func (p *device) token(ctx context.Context, r *plugin.Request) (*plugin.Response
 		if err := st.DeleteDeviceCode(ctx, row.ID); err != nil {
 			return nil, err
 		}
+		refused(row.UserID, "expired-code")
 		return nil, badRequest("expired_token", msgExpiredDeviceCode)
 	}
 	switch row.Status {
@@ -161,6 +174,7 @@ func (p *device) token(ctx context.Context, r *plugin.Request) (*plugin.Response
 		if err := st.DeleteDeviceCode(ctx, row.ID); err != nil {
 			return nil, err
 		}
+		refused(row.UserID, "access-denied")
 		return nil, badRequest("access_denied", msgAccessDenied)
 	}
 	if row.Status != "approved" || row.UserID == nil {
@@ -179,6 +193,7 @@ func (p *device) token(ctx context.Context, r *plugin.Request) (*plugin.Response
 		return nil, err
 	}
 	if !won {
+		refused(row.UserID, "invalid-code") // another poll redeemed it first
 		return nil, badRequest("invalid_grant", msgInvalidDeviceCode)
 	}
 	in, err := r.Host.StartSession(ctx, plugin.NewSession{User: *user, Meta: r.Meta, Incoming: r.Incoming})

@@ -221,6 +221,20 @@ func (p *emailOTP) verify(ctx context.Context, h plugin.Host, ident, code string
 	return nil
 }
 
+// codeRefusal names verify's refusal of a code for the audit log (invalid-code, expired-code,
+// too-many-attempts), "" for an error that is no refusal (the database's).
+func codeRefusal(err error) string {
+	switch {
+	case errors.Is(err, ErrInvalidOTP):
+		return "invalid-code"
+	case errors.Is(err, ErrOTPExpired):
+		return "expired-code"
+	case errors.Is(err, ErrTooManyAttempts):
+		return "too-many-attempts"
+	}
+	return ""
+}
+
 // userByEmail is the user with this address, nil when there is none.
 func userByEmail(ctx context.Context, h plugin.Host, email string) (*store.User, error) {
 	u, err := h.Store().UserByEmail(ctx, email)
@@ -367,6 +381,13 @@ func (p *emailOTP) signIn(ctx context.Context, r *plugin.Request) (*plugin.Respo
 	email, _ := emailOf(r, "email", false)
 	h := r.Host
 	if err := p.verify(ctx, h, identifier(TypeSignIn, email), str(r, "otp"), false); err != nil {
+		if reason := codeRefusal(err); reason != "" {
+			uid := ""
+			if u, _ := userByEmail(ctx, h, email); u != nil {
+				uid = u.ID
+			}
+			plugin.SignInFailed(ctx, h, ID, uid, reason)
+		}
 		return nil, err
 	}
 	u, err := userByEmail(ctx, h, email)
@@ -376,6 +397,7 @@ func (p *emailOTP) signIn(ctx context.Context, r *plugin.Request) (*plugin.Respo
 	var in *plugin.SignIn
 	switch {
 	case u == nil && p.cfg.DisableSignUp:
+		plugin.SignInFailed(ctx, h, ID, "", "signup-disabled")
 		return nil, ErrInvalidOTP
 	case u == nil:
 		var image *string

@@ -178,12 +178,18 @@ func (p plug) verify(ctx context.Context, r *plugin.Request) (*plugin.Response, 
 	callback := p.resolve(r.Query.Get("callbackURL"), "/")
 	errorCallback := p.resolve(r.Query.Get("errorCallbackURL"), callback)
 	newUserCallback := p.resolve(r.Query.Get("newUserCallbackURL"), callback)
-	fail := func(code, description string) (*plugin.Response, error) {
+	toError := func(code, description string) (*plugin.Response, error) {
 		params := [][2]string{{"error", code}}
 		if description != "" {
 			params = append(params, [2]string{"error_description", description})
 		}
 		return &plugin.Response{Redirect: setParams(errorCallback, params)}, nil
+	}
+	// fail answers a refused link on the error page and records the refusal with reason
+	// (never the link).
+	fail := func(code, reason string) (*plugin.Response, error) {
+		plugin.SignInFailed(ctx, r.Host, Method, "", reason)
+		return toError(code, "")
 	}
 
 	st := r.Host.Store()
@@ -191,18 +197,18 @@ func (p plug) verify(ctx context.Context, r *plugin.Request) (*plugin.Response, 
 	now := store.NewTime(r.Host.Now())
 	// A row that is there but holds no magic-link record is left alone, as Better-Auth leaves it.
 	if pending, err := st.FindVerification(ctx, id, now); err == nil && parseRecord(pending.Value) == nil {
-		return fail(codeInvalidToken, "")
+		return fail(codeInvalidToken, "invalid-token")
 	}
 	v, err := st.ConsumeVerification(ctx, id, now)
 	if errors.Is(err, store.ErrNotFound) {
-		return fail(codeInvalidToken, "")
+		return fail(codeInvalidToken, "invalid-token")
 	}
 	if err != nil {
 		return nil, err
 	}
 	rec := parseRecord(v.Value)
 	if rec == nil {
-		return fail(codeInvalidToken, "")
+		return fail(codeInvalidToken, "invalid-token")
 	}
 	email := strings.ToLower(rec.Email)
 	var in *plugin.SignIn
@@ -210,7 +216,7 @@ func (p plug) verify(ctx context.Context, r *plugin.Request) (*plugin.Response, 
 	u, err := st.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, store.ErrNotFound) && p.cfg.DisableSignUp:
-		return fail(codeSignUpDisabled, "")
+		return fail(codeSignUpDisabled, "signup-disabled")
 	case errors.Is(err, store.ErrNotFound):
 		name := ""
 		if rec.Name != nil {
@@ -220,7 +226,7 @@ func (p plug) verify(ctx context.Context, r *plugin.Request) (*plugin.Response, 
 			Method: Method, Meta: r.Meta, Incoming: r.Incoming})
 		var pe *plugin.Error
 		if errors.As(err, &pe) && pe.Code != "" {
-			return fail(pe.Code, pe.Message)
+			return toError(pe.Code, pe.Message) // a sign-in hook's refusal: the sign-in recorded it
 		}
 		if err != nil {
 			return nil, err

@@ -150,6 +150,7 @@ func (p plug) verify(ctx context.Context, r *plugin.Request) (*plugin.Response, 
 	now := r.Host.Now()
 	v, err := st.ConsumeVerification(ctx, p.identifier(token), store.NewTime(now))
 	if errors.Is(err, store.ErrNotFound) {
+		plugin.SignInFailed(ctx, r.Host, ID, "", "invalid-token") // never the token
 		return nil, ErrInvalidToken
 	}
 	if err != nil {
@@ -157,6 +158,7 @@ func (p plug) verify(ctx context.Context, r *plugin.Request) (*plugin.Response, 
 	}
 	sess, u, err := st.SessionByToken(ctx, v.Value)
 	if errors.Is(err, store.ErrNotFound) {
+		plugin.SignInFailed(ctx, r.Host, ID, "", "session-not-found")
 		return nil, ErrSessionNotFound
 	}
 	if err != nil {
@@ -165,6 +167,7 @@ func (p plug) verify(ctx context.Context, r *plugin.Request) (*plugin.Response, 
 	// Better-Auth 1.7.25 sets the cookie of an expired session before refusing it; a cookie for a
 	// session no server accepts is of no use, so here the refusal comes alone.
 	if !sess.ExpiresAt.After(now) {
+		plugin.SignInFailed(ctx, r.Host, ID, u.ID, "session-expired")
 		return nil, ErrSessionExpired
 	}
 	cols := st.Columns()

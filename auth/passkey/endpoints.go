@@ -336,8 +336,20 @@ func reason(err error) string {
 // verifyAuthentication checks the authenticator's answer to a sign-in challenge and signs the
 // passkey's owner in. The browser's current session plays no part.
 func (p *passkeys) verifyAuthentication(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
+	// refused records the refusal (never the credential id sent): pk is the passkey the
+	// answer named, nil when none is stored.
+	refused := func(pk *store.Passkey, reason string) {
+		if pk == nil {
+			plugin.SignInFailed(ctx, r.Host, method, "", reason)
+			return
+		}
+		plugin.SignInFailedWith(ctx, r.Host, method, pk.UserID, reason, map[string]any{"passkeyId": pk.ID})
+	}
 	ch, err := takeChallenge(ctx, r, "authentication")
 	if err != nil {
+		if errors.Is(err, ErrChallengeNotFound) {
+			refused(nil, "challenge-not-found")
+		}
 		return nil, err
 	}
 	resp, _ := r.Body["response"].(map[string]any)
@@ -345,6 +357,7 @@ func (p *passkeys) verifyAuthentication(ctx context.Context, r *plugin.Request) 
 	st := r.Host.Store()
 	pk, err := st.PasskeyByCredentialID(ctx, credID)
 	if errors.Is(err, store.ErrNotFound) {
+		refused(nil, "unknown-passkey")
 		return nil, ErrUnknownCredential
 	}
 	if err != nil {
@@ -352,10 +365,12 @@ func (p *passkeys) verifyAuthentication(ctx context.Context, r *plugin.Request) 
 	}
 	raw, err := json.Marshal(resp)
 	if err != nil {
+		refused(pk, "invalid-response")
 		return nil, ErrAuthentication
 	}
 	par, err := protocol.ParseCredentialRequestResponseBytes(raw)
 	if err != nil {
+		refused(pk, "invalid-response")
 		return nil, ErrAuthentication
 	}
 	key, err := base64.StdEncoding.DecodeString(pk.PublicKey)
@@ -368,17 +383,21 @@ func (p *passkeys) verifyAuthentication(ctx context.Context, r *plugin.Request) 
 		// A well-formed signature that does not verify is 401; anything malformed or out of
 		// place is 400, as @simplewebauthn/server's verified:false and its throws map in 1.7.6.
 		if errors.As(err, &pe) && pe.Type == protocol.ErrAssertionSignature.Type && pe.Err == nil {
+			refused(pk, "invalid-signature")
 			return nil, ErrBadSignature
 		}
+		refused(pk, "invalid-response")
 		return nil, fmt.Errorf("%w (%s)", ErrAuthentication, reason(err))
 	}
 	next := int64(par.Response.AuthenticatorData.Counter)
 	if (next > 0 || pk.Counter > 0) && next <= pk.Counter {
+		refused(pk, "counter-not-increased") // a cloned authenticator, or a replayed answer
 		return nil, fmt.Errorf("%w (counter did not grow)", ErrAuthentication)
 	}
 	if ok, err := st.AdvancePasskeyCounter(ctx, pk.ID, pk.Counter, next); err != nil {
 		return nil, err
 	} else if !ok {
+		refused(pk, "counter-not-increased")
 		return nil, fmt.Errorf("%w (counter changed or passkey deleted meanwhile)", ErrAuthentication)
 	}
 	u, err := st.UserByID(ctx, pk.UserID)

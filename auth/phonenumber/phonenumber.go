@@ -385,6 +385,22 @@ func (p *plug) check(ctx context.Context, h plugin.Host, identifier, code string
 	return nil
 }
 
+// codeRefusal names check's refusal of a code for the audit log (no-code, invalid-code,
+// expired-code, too-many-attempts), "" for an error that is no refusal (the database's).
+func codeRefusal(err error) string {
+	switch {
+	case errors.Is(err, ErrOTPNotFound):
+		return "no-code"
+	case errors.Is(err, ErrInvalidOTP):
+		return "invalid-code"
+	case errors.Is(err, ErrOTPExpired):
+		return "expired-code"
+	case errors.Is(err, ErrTooManyAttempts):
+		return "too-many-attempts"
+	}
+	return ""
+}
+
 // splitValue reads "<code>:<attempts>"; a missing or malformed count is 0, as in Better-Auth.
 func splitValue(v string) (string, int) {
 	code, count, _ := strings.Cut(v, ":")
@@ -419,10 +435,18 @@ func (p *plug) verify(ctx context.Context, r *plugin.Request) (*plugin.Response,
 	code, _ := r.Body["code"].(string)
 	h := r.Host
 	st := h.Store()
+	update, _ := r.Body["updatePhoneNumber"].(bool)
 	if err := p.check(ctx, h, otpIdentifier(number), code, false); err != nil {
+		if reason := codeRefusal(err); reason != "" && !update {
+			uid := ""
+			if u, _ := userByNumber(ctx, st, number); u != nil {
+				uid = u.ID
+			}
+			plugin.SignInFailed(ctx, h, ID, uid, reason)
+		}
 		return nil, err
 	}
-	if update, _ := r.Body["updatePhoneNumber"].(bool); update {
+	if update {
 		if r.Auth == nil {
 			return nil, ErrUserNotFound
 		}
@@ -451,6 +475,7 @@ func (p *plug) verify(ctx context.Context, r *plugin.Request) (*plugin.Response,
 	}
 	if u == nil {
 		if !p.cfg.SignUpOnVerification {
+			plugin.SignInFailed(ctx, h, ID, "", "signup-disabled")
 			return nil, ErrUpdateFailed
 		}
 		return p.signUp(ctx, r, number, noSession)
@@ -541,6 +566,7 @@ func (p *plug) signIn(ctx context.Context, r *plugin.Request) (*plugin.Response,
 			if err := p.issueQuietly(ctx, h, otpIdentifier(number), number, signInText, "otp"); err != nil {
 				return nil, err
 			}
+			plugin.SignInFailed(ctx, h, "", u.ID, "number-not-verified")
 			return nil, ErrNotVerified
 		},
 		LockKey:  "phone:" + number,

@@ -416,8 +416,15 @@ func (p *twoFactor) verifyOTP(ctx context.Context, r *plugin.Request) (*plugin.R
 		}
 	}
 	id := "2fa-otp-" + v.key
+	// refused records a refused code of a sign-in's challenge (not of enabling two-factor).
+	refused := func(reason string) {
+		if v.signIn() {
+			plugin.SignInFailed(ctx, h, "two-factor", v.user.ID, reason)
+		}
+	}
 	row, err := st.ConsumeVerification(ctx, id, store.NewTime(h.Now()))
 	if errors.Is(err, store.ErrNotFound) {
+		refused("expired-code")
 		return nil, ErrOTPExpired
 	}
 	if err != nil {
@@ -426,6 +433,7 @@ func (p *twoFactor) verifyOTP(ctx context.Context, r *plugin.Request) (*plugin.R
 	stored, counter, _ := strings.Cut(row.Value, ":")
 	attempts, _ := strconv.Atoi(counter)
 	if attempts >= challengeAttempts {
+		refused("too-many-attempts")
 		return nil, ErrTooManyAttempts
 	}
 	code, _ := r.Body["code"].(string)
@@ -439,6 +447,7 @@ func (p *twoFactor) verifyOTP(ctx context.Context, r *plugin.Request) (*plugin.R
 				return nil, err
 			}
 		}
+		refused("invalid-code")
 		return nil, ErrInvalidCode
 	}
 	if tf != nil {

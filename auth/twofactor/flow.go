@@ -185,6 +185,7 @@ func (v *verifier) begin(ctx context.Context, h plugin.Host) (*attempt, error) {
 		if _, err := st.ConsumeVerification(ctx, v.challenge, now); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
+		plugin.SignInFailed(ctx, h, "two-factor", v.user.ID, "too-many-attempts")
 		return nil, endChallenge(ErrTooManyAttempts)
 	}
 	return &attempt{v: v, count: n}, nil
@@ -223,6 +224,7 @@ func checkLock(ctx context.Context, h plugin.Host, tf *store.TwoFactor) error {
 	}
 	now := store.NewTime(h.Now())
 	if tf.LockedUntil.After(now.Time) {
+		plugin.SignInFailed(ctx, h, "two-factor", tf.UserID, "locked") // only sign-ins check the lock
 		return ErrLocked
 	}
 	return h.Store().ClearExpiredTwoFactorLock(ctx, tf.ID, now)

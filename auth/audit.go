@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
+	"strings"
 
 	"authserver/auth/plugin"
 	"authserver/session"
@@ -13,17 +15,47 @@ import (
 
 type clientKey struct{}
 
+// client is what WithClient puts in a request's context.
+type client struct {
+	meta  session.Meta
+	route string
+}
+
 // WithClient returns ctx carrying the request's client details (address as TRUSTED_PROXIES
-// resolves it, user agent), which every audit row written under ctx records. The web layer sets
-// it once per request, so no service method needs them as arguments.
-func WithClient(ctx context.Context, m session.Meta) context.Context {
-	return context.WithValue(ctx, clientKey{}, m)
+// resolves it, user agent) and its route below the auth base path ("/sign-in/username"), which
+// every audit row written under ctx records. The web layer sets it once per request, so no
+// service method needs them as arguments.
+func WithClient(ctx context.Context, m session.Meta, route string) context.Context {
+	return context.WithValue(ctx, clientKey{}, client{meta: m, route: route})
 }
 
 // clientOf is the client details WithClient put in ctx, or none.
-func clientOf(ctx context.Context) session.Meta {
-	m, _ := ctx.Value(clientKey{}).(session.Meta)
-	return m
+func clientOf(ctx context.Context) client {
+	c, _ := ctx.Value(clientKey{}).(client)
+	return c
+}
+
+// routeMethods names the way of signing in for routes whose sign-ins carry no method of their
+// own (Better-Auth's last-login-method names none for them), as the sign-in metrics name them.
+var routeMethods = map[string]string{
+	"/magic-link/verify":             "magic-link",
+	"/passkey/verify-authentication": "passkey",
+	"/phone-number/verify":           "phone-number",
+	"/one-time-token/verify":         "one-time-token",
+	"/two-factor/verify-totp":        "two-factor",
+	"/two-factor/verify-otp":         "two-factor",
+	"/two-factor/verify-backup-code": "two-factor",
+	"/device/token":                  "device-authorization",
+	"/admin/impersonate-user":        "impersonation",
+	"/verify-email":                  "email-verification",
+}
+
+// routeMethod is the sign-in method a route implies: "/sign-in/<method>", or routeMethods'.
+func routeMethod(route string) string {
+	if m, ok := strings.CutPrefix(route, "/sign-in/"); ok && m != "" && !strings.Contains(m, "/") {
+		return m
+	}
+	return routeMethods[route]
 }
 
 // Audit implements plugin.Host: one audit row, in db when not nil (a transaction), else in the
@@ -38,11 +70,19 @@ func (s *Service) Audit(ctx context.Context, db *store.Store, ev plugin.AuditEve
 	if detail == nil {
 		detail = map[string]any{}
 	}
+	c := clientOf(ctx)
+	if m, _ := detail["method"].(string); m == "" && ev.Event == "sign-in" {
+		// A row that names no way of signing in tells its reader little: name it by the route.
+		if m := routeMethod(c.route); m != "" {
+			detail = maps.Clone(detail)
+			detail["method"] = m
+		}
+	}
 	b, err := json.Marshal(detail)
 	if err != nil {
 		return err
 	}
-	m := clientOf(ctx)
+	m := c.meta
 	row := store.AuditEntry{ID: session.NewID(), CreatedAt: s.now(), Event: ev.Event, UserID: optional(ev.UserID),
 		ActorID: optional(ev.ActorID), IPAddress: optional(m.IPAddress), UserAgent: optional(m.UserAgent),
 		SessionID: optional(ev.SessionID), Outcome: "success", Detail: string(b)}

@@ -122,10 +122,9 @@ func TestAuditLogFailedSignIns(t *testing.T) {
 			a.failedSignIn("phone-number", "invalid-code", uid)
 			expect(t, anon.do("POST", "/api/auth/phone-number/verify", map[string]any{"phoneNumber": "+15550009999", "code": "123456"}), 400, "OTP_NOT_FOUND")
 			a.failedSignIn("phone-number", "no-code", "")
-			// The password sign-in by number is the shared password check: its method is empty,
-			// as on its successful sign-ins.
+			// The password sign-in by number names no method of its own: the row names its route.
 			expect(t, anon.do("POST", "/api/auth/sign-in/phone-number", map[string]any{"phoneNumber": number, "password": "wrong-Password-5"}), 401, "INVALID_PHONE_NUMBER_OR_PASSWORD")
-			a.failedSignIn("", "invalid-password", uid)
+			a.failedSignIn("phone-number", "invalid-password", uid)
 			a.noSecrets(code, wrong, number, "wrong-Password-5")
 		})
 	})
@@ -320,5 +319,25 @@ func TestAuditLogFailedSignIns(t *testing.T) {
 			a.failedSignIn("idp", "account-not-linked", halID)
 			a.noSecrets(tok, bad, halTok, parts[1], cb.Query().Get("state"), "hal@example.com", "cy@example.com")
 		})
+	})
+}
+
+// Sign-ins whose flow names no method (Better-Auth's last-login-method names none for username
+// sign-in or a passed two-factor challenge) are recorded with the way their route implies, on
+// success and on failure, so the security page can say how someone got in.
+func TestAuditSignInMethodFromRoute(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		e := usernameEnv(t, st, defaultUsernames)
+		c := e.client()
+		c.headers["User-Agent"] = "audit-test/1"
+		uid := signUp(t, c, "bob@example.com", "password123", "username", "bobby").JSON["user"].(map[string]any)["id"].(string)
+		a := newAuditTrail(t, st)
+		a.next()
+		expect(t, c.do("POST", "/api/auth/sign-in/username", map[string]any{"username": "bobby", "password": "wrong-Pass-9"}), 401, "")
+		a.failedSignIn("username", "invalid-password", uid)
+		expect(t, c.do("POST", "/api/auth/sign-in/username", map[string]any{"username": "bobby", "password": "password123"}), 200, "")
+		if _, d := a.expectOne("sign-in", "success", uid); d["method"] != "username" {
+			t.Fatalf("username sign-in detail %v, want method username", d)
+		}
 	})
 }

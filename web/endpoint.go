@@ -109,7 +109,7 @@ func (h *authHandler) route(g *echo.Group, ep endpoint) {
 	g.Add(ep.method, ep.path, func(ec echo.Context) error {
 		c := &call{Context: ec, h: h}
 		// Audit rows written while serving this request record its client details.
-		ec.SetRequest(ec.Request().WithContext(auth.WithClient(ec.Request().Context(), h.meta(ec))))
+		ec.SetRequest(ec.Request().WithContext(auth.WithClient(ec.Request().Context(), h.meta(ec), ep.path)))
 		r := ec.Request()
 		// Answers here carry session tokens, provider tokens and personal data (and redirects set
 		// cookies), so no cache may keep one. Better-Auth marks only get-session; its client

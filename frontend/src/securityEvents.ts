@@ -25,9 +25,9 @@ export interface Described {
   failed: boolean;
 }
 
-// The sign-in methods the server records in detail.method: "email", a social provider's id, or a
-// plugin's name. An empty method (a sign-in finished after two-factor, a username or phone-number
-// password, a sign-in an administrator started) names nothing we could show.
+// The sign-in methods the server records in detail.method: "email", a social provider's id, a
+// plugin's name, or for flows that name none the way their route implies ("two-factor" after a
+// challenge, "impersonation" for a session an administrator started). Older rows may have none.
 const METHODS: Record<string, string> = {
   email: "Email and password",
   username: "Username and password",
@@ -45,6 +45,9 @@ const METHODS: Record<string, string> = {
   apple: "Apple",
   microsoft: "Microsoft",
   discord: "Discord",
+  social: "A social account",
+  impersonation: "An administrator signed in as you",
+  "email-verification": "Email verification link",
 };
 
 // Why a sign-in was refused (detail.reason): the server's reasons, and the error codes of plugins

@@ -146,30 +146,136 @@ func TestHasherAdmitsByExpectedWait(t *testing.T) {
 	}
 }
 
-// Busy refuses exactly what derive would: free workers or a short line admit, a line past the
+// Admit refuses exactly what derive would: free workers or a short line admit, a line past the
 // bound refuses with the expected wait.
-func TestHasherBusyMatchesAdmission(t *testing.T) {
+func TestHasherAdmitMatchesDerive(t *testing.T) {
 	h := NewHasher(HasherConfig{Concurrency: 2})
 	gate := make(chan struct{})
 	installFake(h, 40*time.Millisecond, gate)
-	if err := h.Busy(); err != nil {
-		t.Fatalf("idle hasher: Busy() = %v", err)
+	_, release, err := h.Admit(context.Background())
+	if err != nil {
+		t.Fatalf("idle hasher: Admit = %v", err)
 	}
+	release()
 	refused, done := burst(t, h, 101)
 	if len(refused) != 0 {
 		t.Fatalf("101 at once: %d refused", len(refused))
 	}
 	// The next would have 101 ahead: 2.02 s.
 	var be *BusyError
-	if err := h.Busy(); !errors.As(err, &be) || be.RetryAfter != 2020*time.Millisecond {
-		t.Errorf("Busy() with 101 ahead = %v, want a BusyError with RetryAfter 2.02 s", err)
+	if _, _, err := h.Admit(context.Background()); !errors.As(err, &be) || be.RetryAfter != 2020*time.Millisecond {
+		t.Errorf("Admit with 101 ahead = %v, want a BusyError with RetryAfter 2.02 s", err)
 	}
 	close(gate)
 	for i := 0; i < 101; i++ {
 		<-done
 	}
-	if err := h.Busy(); err != nil {
-		t.Errorf("drained hasher: Busy() = %v", err)
+	if _, release, err := h.Admit(context.Background()); err != nil {
+		t.Errorf("drained hasher: Admit = %v", err)
+	} else {
+		release()
+	}
+}
+
+// A place Admit gives counts for the arrivals after it before its hash has started (the
+// request is still reading the database), so of 300 sign-ins arriving at once the first 101 get
+// a place and the other 199 are refused before any of them does other work. Each admitted hash
+// then joins the line without being refused, and a place given back unused shortens the line.
+func TestHasherAdmitReservesPlaces(t *testing.T) {
+	h := NewHasher(HasherConfig{Concurrency: 2})
+	gate := make(chan struct{})
+	f := installFake(h, 40*time.Millisecond, gate)
+	var ctxs []context.Context
+	var releases []func()
+	refused := 0
+	for i := 0; i < 300; i++ {
+		ctx, release, err := h.Admit(context.Background())
+		var be *BusyError
+		switch {
+		case err == nil:
+			ctxs = append(ctxs, ctx)
+			releases = append(releases, release)
+		case errors.As(err, &be) && be.RetryAfter > 2*time.Second:
+			refused++
+		default:
+			t.Fatalf("Admit #%d: %v", i, err)
+		}
+	}
+	if len(ctxs) != 101 || refused != 199 {
+		t.Fatalf("300 arrivals before any hash started: %d admitted, %d refused; want 101, 199", len(ctxs), refused)
+	}
+	if h.lineLength() != 0 {
+		t.Fatalf("no hash started yet, line %d", h.lineLength())
+	}
+	// One admitted request ends before hashing (a locked account): its place is given back, and
+	// giving it back twice changes nothing.
+	releases[100]()
+	releases[100]()
+	ctx, release, err := h.Admit(context.Background())
+	if err != nil {
+		t.Fatalf("after a place was given back: Admit = %v", err)
+	}
+	ctxs[100], releases[100] = ctx, release
+	if _, _, err := h.Admit(context.Background()); err == nil {
+		t.Fatal("the 102nd place was given")
+	}
+	// Every admitted request hashes, in whatever order it gets there: none is refused, though
+	// the line is full.
+	done := make(chan error, len(ctxs))
+	for i, ctx := range ctxs {
+		go func() {
+			defer releases[i]()
+			_, err := h.derive(ctx, "pw", "00")
+			done <- err
+		}()
+	}
+	waitFor(t, "101 hashes in line", func() bool { return h.lineLength() == 101 })
+	// The line is the same length it was: a hash without a place (a password change) is
+	// refused.
+	if _, err := h.derive(context.Background(), "pw", "00"); !errors.Is(err, ErrBusy) {
+		t.Errorf("hash without a place behind 101: %v, want ErrBusy", err)
+	}
+	close(gate)
+	for range ctxs {
+		if err := <-done; err != nil {
+			t.Errorf("admitted hash: %v", err)
+		}
+	}
+	if f.count != 101 {
+		t.Errorf("%d hashes computed, want 101", f.count)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.reserved != 0 || h.busy != 0 {
+		t.Errorf("after the burst: %d places held, %d workers busy; want 0, 0", h.reserved, h.busy)
+	}
+}
+
+// After a crowded spell (a request waited or was refused) the tables' release also hands the
+// heap back to the OS, once; after hashes that never waited it does not.
+func TestHasherFreesMemoryAfterCrowdedSpell(t *testing.T) {
+	h := NewHasher(HasherConfig{Concurrency: 1, IdleRelease: time.Hour})
+	installFake(h, 40*time.Millisecond, nil)
+	freed := 0
+	h.freeOSMemory = func() { freed++ }
+	if _, err := h.derive(context.Background(), "pw", "00"); err != nil {
+		t.Fatal(err)
+	}
+	h.releaseTables()
+	if freed != 0 {
+		t.Errorf("after a hash that did not wait: FreeOSMemory called %d times, want 0", freed)
+	}
+	gate := make(chan struct{})
+	installFake(h, 40*time.Millisecond, gate)
+	_, done := burst(t, h, 2) // one computes, one waits
+	close(gate)
+	for i := 0; i < 2; i++ {
+		<-done
+	}
+	h.releaseTables()
+	h.releaseTables()
+	if freed != 1 {
+		t.Errorf("after a crowded spell, released twice: FreeOSMemory called %d times, want 1", freed)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -74,7 +75,11 @@ type Hasher struct {
 	// computing counts hashes in progress, up to two per worker when paired.
 	computing int
 	queue     list.List // of *hashJob, first come first served
-	perHash   time.Duration
+	// reserved counts requests Admit let in that have not reached derive yet (they are reading
+	// the database first): they are in line as much as the queue is, so later arrivals count
+	// them.
+	reserved int
+	perHash  time.Duration
 
 	// tables keeps the 32 MiB scrypt tables of finished hashes for the next ones: at most two per
 	// worker exist, so peak hashing memory is bounded and nothing is re-faulted.
@@ -84,15 +89,20 @@ type Hasher struct {
 	idleMu      sync.Mutex // guards idle
 	idle        *time.Timer
 	idleRelease time.Duration
-	paired      atomic.Int64 // jobs computed alongside another, for tests and benchmarks
-	liveTables  atomic.Int64 // tables allocated and not yet freed
-	peakTables  atomic.Int64 // most tables allocated at once, for tests
+	// crowded is set when a request had to wait in line or was refused: the burst that did it
+	// grew the heap, and releaseTables hands that memory back too (see releaseTables).
+	crowded    atomic.Bool
+	paired     atomic.Int64 // jobs computed alongside another, for tests and benchmarks
+	liveTables atomic.Int64 // tables allocated and not yet freed
+	peakTables atomic.Int64 // most tables allocated at once, for tests
 
 	// pairs is canPair(): whether a worker takes a waiting hash along. Tests set it.
 	pairs bool
-	// now and compute are the clock and the hash function; tests replace them.
-	now     func() time.Time
-	compute func(a, b *hashJob, ta, tb []uint32)
+	// now and compute are the clock and the hash function, freeOSMemory is
+	// debug.FreeOSMemory; tests replace them.
+	now          func() time.Time
+	compute      func(a, b *hashJob, ta, tb []uint32)
+	freeOSMemory func()
 }
 
 // hashJob is one scrypt derivation; key and err are set before done is closed.
@@ -137,14 +147,15 @@ func NewHasher(cfg HasherConfig) *Hasher {
 		cfg.IdleRelease = 5 * time.Second
 	}
 	return &Hasher{
-		workers:     cfg.Concurrency,
-		maxWait:     cfg.MaxWait,
-		perHash:     initialPerHash,
-		tables:      make(chan []uint32, 2*cfg.Concurrency),
-		idleRelease: cfg.IdleRelease,
-		pairs:       canPair(),
-		now:         time.Now,
-		compute:     scryptJobs,
+		workers:      cfg.Concurrency,
+		maxWait:      cfg.MaxWait,
+		perHash:      initialPerHash,
+		tables:       make(chan []uint32, 2*cfg.Concurrency),
+		idleRelease:  cfg.IdleRelease,
+		pairs:        canPair(),
+		now:          time.Now,
+		compute:      scryptJobs,
+		freeOSMemory: debug.FreeOSMemory,
 	}
 }
 
@@ -156,25 +167,63 @@ func expectedWait(ahead int, perHash time.Duration, workers int) time.Duration {
 }
 
 // admitLocked decides for a request arriving now: nil to wait in line, or the *BusyError to
-// answer. The hashes ahead are those computing and those waiting.
+// answer. The hashes ahead are those computing, those waiting and those admitted by Admit on
+// their way to derive.
 func (h *Hasher) admitLocked() error {
-	wait := expectedWait(h.computing+h.queue.Len(), h.perHash, h.workers)
+	wait := expectedWait(h.computing+h.queue.Len()+h.reserved, h.perHash, h.workers)
 	if wait <= h.maxWait {
 		return nil
 	}
+	h.crowded.Store(true)
 	return &BusyError{RetryAfter: wait}
 }
 
-// Busy returns the *BusyError a hash asked for now would get, or nil. Callers check it before
-// any other work, which keeps refusals cheap when a flood of sign-ins arrives; it is a snapshot,
-// and derive decides again.
-func (h *Hasher) Busy() error {
+// reservationKey is the context key of an Admit reservation.
+type reservationKey struct{}
+
+// reservation is a place in line Admit gave a request; used is set (under Hasher.mu) once derive
+// or release has given it back.
+type reservation struct {
+	h    *Hasher
+	used bool
+}
+
+// Admit decides, before a sign-in or sign-up does any other work, whether its hash may wait in
+// line: it returns a *BusyError to answer at once, or a context that holds the request's place
+// and a release func to call when the request ends (it gives back a place no hash used, e.g.
+// for a locked account). The first derive under the returned context joins the line without a
+// second decision.
+//
+// The place is taken here, not when the hash starts, because the database reads between take
+// longer than the arrivals of a burst: when admission only looked at the line, all of 300
+// simultaneous sign-ins found it short, queued for the 10 database connections, and most were
+// refused only after their reads, with 300 deep stacks and query buffers held at once (measured:
+// 224 of 300 goroutines waiting in GORM 150 ms into the burst).
+func (h *Hasher) Admit(ctx context.Context) (context.Context, func(), error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.busy < h.workers {
-		return nil
+	if h.busy+h.reserved >= h.workers {
+		if err := h.admitLocked(); err != nil {
+			return ctx, func() {}, err
+		}
 	}
-	return h.admitLocked()
+	h.reserved++
+	r := &reservation{h: h}
+	return context.WithValue(ctx, reservationKey{}, r), func() {
+		h.mu.Lock()
+		h.takeLocked(r)
+		h.mu.Unlock()
+	}, nil
+}
+
+// takeLocked gives back r's place and reports whether it was still held.
+func (h *Hasher) takeLocked(r *reservation) bool {
+	if r == nil || r.h != h || r.used {
+		return false
+	}
+	r.used = true
+	h.reserved--
+	return true
 }
 
 // derive returns scrypt of password under saltHex, as Better-Auth computes it, after waiting in
@@ -182,7 +231,9 @@ func (h *Hasher) Busy() error {
 func (h *Hasher) derive(ctx context.Context, password, saltHex string) ([]byte, error) {
 	job := &hashJob{password: password, saltHex: saltHex, done: make(chan struct{}), granted: make(chan struct{})}
 	start := time.Now() // for obs.HashWait: metrics and the hash.wait span
+	r, _ := ctx.Value(reservationKey{}).(*reservation)
 	h.mu.Lock()
+	admitted := h.takeLocked(r) // Admit already decided; the place moves to the queue
 	if h.busy < h.workers {
 		h.busy++
 		h.computing++
@@ -191,13 +242,16 @@ func (h *Hasher) derive(ctx context.Context, password, saltHex string) ([]byte, 
 		h.work(job)
 		return job.key, job.err
 	}
-	if err := h.admitLocked(); err != nil {
-		h.mu.Unlock()
-		obs.HashWait(ctx, start, obs.HashBusy)
-		return nil, err
+	if !admitted {
+		if err := h.admitLocked(); err != nil {
+			h.mu.Unlock()
+			obs.HashWait(ctx, start, obs.HashBusy)
+			return nil, err
+		}
 	}
 	job.state = jobQueued
 	job.elem = h.queue.PushBack(job)
+	h.crowded.Store(true)
 	h.mu.Unlock()
 
 	select {
@@ -367,7 +421,16 @@ func (h *Hasher) Verify(ctx context.Context, hash, password string) (bool, error
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
-// releaseTables drops the kept scrypt tables and returns their memory to the OS.
+// releaseTables drops the kept scrypt tables and returns their memory to the OS, and after a
+// crowded spell the heap it grew as well.
+//
+// A burst of hundreds of connections grows the Go heap by their buffers, stacks and garbage
+// (10-18 MiB measured for 300), and the runtime keeps that memory: its background scavenger
+// only trims to a target set at the last collection, and an idle server collects next after
+// two minutes. Measured, 30 s after a 300 sign-in burst the server still held all of it, so the
+// next burst started that much higher and the peaks ratcheted up from burst to burst.
+// debug.FreeOSMemory (a collection plus returning every free page) is the blunt tool, used only
+// here: at most once per busy spell, IdleRelease after its last hash, when nobody is signing in.
 func (h *Hasher) releaseTables() {
 	for {
 		select {
@@ -377,7 +440,10 @@ func (h *Hasher) releaseTables() {
 			continue
 		default:
 		}
-		return
+		break
+	}
+	if h.crowded.Swap(false) {
+		h.freeOSMemory()
 	}
 }
 

@@ -312,12 +312,16 @@ func (s *Service) signUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 	if in.Refused != nil {
 		return nil, in.Refused
 	}
-	if err := s.hasher.Busy(); err != nil {
+	// The place in the hashing line is taken before the database read, so a burst's refusals
+	// cost no reads (see Hasher.Admit).
+	ctx, release, err := s.hasher.Admit(ctx)
+	if err != nil {
 		obs.HashWait(ctx, time.Now(), obs.HashBusy)
 		return nil, err
 	}
+	defer release()
 	email := NormalizeEmail(in.Email)
-	_, err := s.st.UserByEmail(ctx, email)
+	_, err = s.st.UserByEmail(ctx, email)
 	switch {
 	case err == nil:
 		if s.genericDuplicates() {
@@ -438,10 +442,14 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 	if err := s.checkNotTooLong(in.Password); err != nil {
 		return nil, err
 	}
-	if err := s.hasher.Busy(); err != nil {
+	// Before the database reads: a flood's refusals must cost little, and the place taken here
+	// counts for the arrivals after it (see Hasher.Admit).
+	ctx, release, err := s.hasher.Admit(ctx)
+	if err != nil {
 		obs.HashWait(ctx, time.Now(), obs.HashBusy)
-		return nil, err // before the database reads: a flood's refusals must cost little
+		return nil, err
 	}
+	defer release()
 	if wait := s.lockout.check(ctx, in.LockKey, s.cfg.Now()); wait > 0 {
 		s.signInFailed(ctx, in.Method, nil, "locked")
 		return nil, &LockedError{RetryAfter: wait}

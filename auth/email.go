@@ -425,7 +425,8 @@ func (s *Service) verifyEmailChange(ctx context.Context, token string, c *verifi
 func (s *Service) changeEmailTo(ctx context.Context, userID string, cols map[string]any) (*store.User, error) {
 	now := s.now()
 	var updated *store.User
-	err := s.st.Tx(ctx, func(tx *store.Store) error {
+	err := s.st.Atomic(ctx, func(ctx context.Context) error {
+		tx := s.st // joins the transaction ctx now carries, as does every call made with ctx
 		var err error
 		if updated, err = tx.UpdateUser(ctx, userID, cols, now); err != nil {
 			return err
@@ -532,7 +533,8 @@ func (s *Service) ResetUserPassword(ctx context.Context, userID, newPassword str
 	if err != nil {
 		return err
 	}
-	err = s.st.Tx(ctx, func(tx *store.Store) error {
+	err = s.st.Atomic(ctx, func(ctx context.Context) error {
+		tx := s.st // joins the transaction ctx now carries, as does every call made with ctx
 		if err := consume(ctx, tx); err != nil {
 			return err
 		}

@@ -865,7 +865,8 @@ func (s *Social) handleUserInfo(ctx context.Context, p *provider, u oauthUser, a
 			return nil, "", err
 		}
 		// The user and its account are written together: never one without the other.
-		err = s.st.Tx(ctx, func(tx *store.Store) error {
+		err = s.st.Atomic(ctx, func(ctx context.Context) error {
+			tx := s.st // joins the transaction ctx now carries, as does every call made with ctx
 			if err := tx.CreateUser(ctx, &nu); err != nil {
 				return err
 			}

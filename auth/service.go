@@ -346,7 +346,8 @@ func (s *Service) signUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 	acct := store.Account{ID: session.NewID(), AccountID: u.ID, ProviderID: store.CredentialProvider, UserID: u.ID,
 		Password: &hash, CreatedAt: now, UpdatedAt: now}
 	res := &SignUpResult{User: u}
-	err = s.st.Tx(ctx, func(tx *store.Store) error {
+	err = s.st.Atomic(ctx, func(ctx context.Context) error {
+		tx := s.st // joins the transaction ctx now carries, as does every call made with ctx
 		if err := tx.CreateUser(ctx, &u); err != nil {
 			return err
 		}
@@ -552,7 +553,8 @@ func (s *Service) ChangePassword(ctx context.Context, user *store.User, in Chang
 		return nil, ErrInvalidPassword
 	}
 	var created *plugin.SignIn
-	err = s.st.Tx(ctx, func(tx *store.Store) error {
+	err = s.st.Atomic(ctx, func(ctx context.Context) error {
+		tx := s.st // joins the transaction ctx now carries, as does every call made with ctx
 		if in.RevokeOtherSessions {
 			if err := s.sessions.RevokeAll(ctx, tx, userID); err != nil {
 				return err

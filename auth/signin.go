@@ -159,7 +159,8 @@ func (s *Service) CreateUserAndSignIn(ctx context.Context, in plugin.NewUser) (*
 		return nil, err
 	}
 	var out *plugin.SignIn
-	err := s.st.Tx(ctx, func(tx *store.Store) error {
+	err := s.st.Atomic(ctx, func(ctx context.Context) error {
+		tx := s.st // joins the transaction ctx now carries, as does every call made with ctx
 		if err := tx.CreateUser(ctx, &u); err != nil {
 			return err
 		}
@@ -267,7 +268,8 @@ func (s *Service) ProveEmail(ctx context.Context, userID string) (*store.User, e
 	if err != nil || u.EmailVerified {
 		return u, err
 	}
-	err = s.st.Tx(ctx, func(tx *store.Store) error {
+	err = s.st.Atomic(ctx, func(ctx context.Context) error {
+		tx := s.st // joins the transaction ctx now carries, as does every call made with ctx
 		accounts, err := tx.AccountsByUser(ctx, userID)
 		if err != nil {
 			return err

@@ -44,6 +44,28 @@ func canPair() bool { return blockMix2 != nil }
 // first, so Integerify reads the same place in either order.
 var simdOrder = [16]int{0, 5, 10, 15, 4, 9, 14, 3, 8, 13, 2, 7, 12, 1, 6, 11}
 
+// yieldEvery is how many BlockMix calls roMixPair makes between preemption points (about
+// 30 µs of work here).
+//
+// Why: the runtime stops a running goroutine, for a garbage collection or to give another its
+// turn, where it calls a Go function (the call's stack check) or, by a signal, where it is in
+// Go code; a goroutine in this loop calls only the assembly, which has no stack check, and is
+// almost never in Go code when the signal comes. Measured without the points: stopping the world
+// for a collection waited up to 84 ms for the two hashing goroutines (the stop is retried every
+// 0.1 ms), and every request on the server stalled that long.
+const yieldEvery = 16
+
+// preemptionPoint does nothing, in a call the runtime can stop a goroutine at: it calls
+// another function, so the compiler gives it the stack check that a pending preemption trips
+// (a leaf this small would get none).
+//
+//go:noinline
+func preemptionPoint() { preemptionPointLeaf() }
+
+//go:noinline
+func preemptionPointLeaf() {}
+
+
 // roMixPair is roMix on bA with table vA and on bB with vB at once; only when canPair.
 // The first loop writes each BlockMix straight into the next table entry and the second
 // ping-pongs between two buffers, so no block is copied.
@@ -55,6 +77,9 @@ func roMixPair(bA, bB []byte, r, n int, vA, vB []uint32) {
 	toDiagonal(vB[:words], bB)
 	for i := 0; i < n-1; i++ {
 		blockMix2(&vA[(i+1)*words], &vA[i*words], nil, &vB[(i+1)*words], &vB[i*words], nil, r)
+		if i%yieldEvery == yieldEvery-1 {
+			preemptionPoint()
+		}
 	}
 	blockMix2(&xA[0], &vA[(n-1)*words], nil, &xB[0], &vB[(n-1)*words], nil, r)
 	last := (2*r - 1) * 16
@@ -63,6 +88,9 @@ func roMixPair(bA, bB []byte, r, n int, vA, vB []uint32) {
 		jB := int(xB[last]) & (n - 1)
 		blockMix2(&yA[0], &xA[0], &vA[jA*words], &yB[0], &xB[0], &vB[jB*words], r)
 		xA, yA, xB, yB = yA, xA, yB, xB
+		if i%yieldEvery == yieldEvery-1 {
+			preemptionPoint()
+		}
 	}
 	fromDiagonal(bA, xA)
 	fromDiagonal(bB, xB)

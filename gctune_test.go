@@ -52,7 +52,7 @@ func TestTuneGC(t *testing.T) {
 	runtime.GC()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { tuneGC(ctx, noEnv, huge, 5*time.Millisecond); close(done) }()
+	go func() { newGCTuner(noEnv, huge).run(ctx, 5*time.Millisecond); close(done) }()
 	deadline := time.Now().Add(2 * time.Second)
 	for currentGCPercent() >= 100 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
@@ -68,16 +68,73 @@ func TestTuneGC(t *testing.T) {
 	}
 
 	debug.SetGCPercent(300)
-	ctx, cancel = context.WithCancel(context.Background())
-	defer cancel()
-	go tuneGC(ctx, func(k string) string {
+	operator := func(k string) string {
 		if k == "GOGC" {
 			return "300"
 		}
 		return ""
-	}, huge, time.Millisecond)
+	}
+	tuner := newGCTuner(operator, huge)
+	if tuner != nil {
+		t.Fatal("a tuner was made although the operator set GOGC")
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	go tuner.run(ctx, time.Millisecond)
+	tuner.SetCrowded(true)
 	time.Sleep(50 * time.Millisecond)
 	if p := currentGCPercent(); p != 300 {
 		t.Errorf("the operator's GOGC=300 became %d", p)
+	}
+}
+
+// A crowded spell of hashing (a sign-in burst) collects with a tenth of the usual headroom, at
+// least 1 MiB, and the usual headroom comes back when the spell ends; with or without a cache.
+func TestGCTunerCrowdedSpell(t *testing.T) {
+	debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(100) })
+	noEnv := func(string) string { return "" }
+	ballast := make([]byte, 64<<20)
+	runtime.GC()
+	live, _ := liveHeap()
+
+	tuner := newGCTuner(noEnv, nil) // SESSION_CACHE=off
+	tuner.SetCrowded(true)
+	if p, want := currentGCPercent(), percentFor(live, 0, crowdedPercent, crowdedMinHeadroom); p != want || p < 9 || p > 10 {
+		t.Errorf("crowded, 64 MiB heap, no cache: GOGC %d, want %d (9-10)", p, want)
+	}
+	tuner.SetCrowded(false)
+	if p := currentGCPercent(); p != 100 {
+		t.Errorf("after the spell, no cache: GOGC %d, want 100", p)
+	}
+
+	// All cache: the 1 MiB floor (about 1.5 % of 64 MiB).
+	tuner = newGCTuner(noEnv, func() int64 { return 1 << 40 })
+	tuner.SetCrowded(true)
+	if p := currentGCPercent(); p < 1 || p > 2 {
+		t.Errorf("crowded, 64 MiB heap all cache: GOGC %d, want 1-2 (1 MiB of headroom)", p)
+	}
+	tuner.SetCrowded(false)
+	if p := currentGCPercent(); p < 5 || p > 7 {
+		t.Errorf("after the spell, all cache: GOGC %d, want about 6 (4 MiB of headroom)", p)
+	}
+	runtime.KeepAlive(ballast)
+}
+
+func TestPercentForCrowded(t *testing.T) {
+	const mib = 1 << 20
+	for _, c := range []struct {
+		name        string
+		live, cache uint64
+		want        int
+	}{
+		{"no cache: a tenth", 30 * mib, 0, 10},
+		{"small heap: never under 1 MiB", 5 * mib, 0, 20},
+		{"half cache: a tenth of the other half", 40 * mib, 20 * mib, 5},
+		{"all cache: the floor", 100 * mib, 100 * mib, 1},
+	} {
+		if got := percentFor(c.live, c.cache, crowdedPercent, crowdedMinHeadroom); got != c.want {
+			t.Errorf("%s: percentFor(%d MiB, %d MiB) = %d, want %d", c.name, c.live/mib, c.cache/mib, got, c.want)
+		}
 	}
 }

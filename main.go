@@ -185,8 +185,14 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	// user changes through triggers; until this instance hears them its cache stands aside.
 	sessions.SetCacheHealthy(st.Dialect() != store.Postgres)
 	go st.Listen(ctx, store.SessionChannel, sessions.HandleInvalidation, sessions.SetCacheHealthy)
+	var cacheBytes func() int64
 	if !cfg.Session.DisableCache {
-		go tuneGC(ctx, os.Getenv, sessions.CacheBytes, time.Second)
+		cacheBytes = sessions.CacheBytes
+	}
+	gc := newGCTuner(os.Getenv, cacheBytes)
+	go gc.run(ctx, time.Second)
+	if gc != nil {
+		cfg.Auth.Hasher.OnCrowded = gc.SetCrowded
 	}
 	var rdb *store.Redis
 	if cfg.RedisURL != "" {

@@ -365,3 +365,125 @@ func TestHasherMeasuresPairsPerHash(t *testing.T) {
 		t.Errorf("a lone hash moved the estimate to %v (err %v)", h.perHash, err)
 	}
 }
+
+// Admitted requests wait in AwaitTurn, before their database reads, while the line past the
+// gate is gateDepth long; they go through first come first served as hashes start, all of them
+// are served, one that gives up leaves the gate and its place, and AwaitTurn without a place
+// does not wait.
+func TestHasherAwaitTurnHoldsAdmittedRequests(t *testing.T) {
+	h := NewHasher(HasherConfig{Concurrency: 2})
+	h.pairs = true // gateDepth 6 whatever this CPU can do
+	gate := make(chan struct{})
+	f := installFake(h, 40*time.Millisecond, gate)
+	if err := h.AwaitTurn(context.Background()); err != nil {
+		t.Fatalf("AwaitTurn without a place: %v", err)
+	}
+	const n = 20
+	ctxs := make([]context.Context, n)
+	releases := make([]func(), n)
+	for i := range ctxs {
+		var err error
+		if ctxs[i], releases[i], err = h.Admit(context.Background()); err != nil {
+			t.Fatalf("Admit #%d: %v", i, err)
+		}
+	}
+	served := make(chan error, n)
+	for i := range ctxs {
+		go func() {
+			defer releases[i]()
+			if err := h.AwaitTurn(ctxs[i]); err != nil {
+				served <- err
+				return
+			}
+			_, err := h.derive(ctxs[i], "pw", "00")
+			served <- err
+		}()
+		// One at a time into the gate, so first come is a known order.
+		waitFor(t, "the request at the gate or through it", func() bool {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			return h.gate.Len()+h.passing+h.queue.Len()+h.computing == i+1
+		})
+	}
+	// The first two found a worker each (alone: nobody was waiting yet), the next six are
+	// queued past the gate, and the other twelve wait at it.
+	h.mu.Lock()
+	computing, past, waiting := h.computing, h.passing+h.queue.Len(), h.gate.Len()
+	h.mu.Unlock()
+	if computing != 2 || past != 6 || waiting != 12 {
+		t.Fatalf("%d computing, %d past the gate, %d at it; want 2, 6, 12", computing, past, waiting)
+	}
+	// First come first served: the ones at the gate are the last twelve to arrive.
+	h.mu.Lock()
+	for i, ctx := range ctxs {
+		r := ctx.Value(reservationKey{}).(*reservation)
+		if atGate := r.elem != nil; atGate != (i >= 8) {
+			t.Errorf("request #%d at the gate: %v, want %v", i, atGate, i >= 8)
+		}
+	}
+	h.mu.Unlock()
+	// One of the waiting ones gives up: it leaves the gate, and its place the line.
+	ctx, cancel := context.WithCancel(context.Background())
+	cctx, crelease, err := h.Admit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gaveUp := make(chan error, 1)
+	go func() { gaveUp <- h.AwaitTurn(cctx) }()
+	waitFor(t, "the 21st at the gate", func() bool { h.mu.Lock(); defer h.mu.Unlock(); return h.gate.Len() == 13 })
+	cancel()
+	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
+		t.Errorf("AwaitTurn after the request ended: %v, want context.Canceled", err)
+	}
+	crelease()
+	h.mu.Lock()
+	if h.gate.Len() != 12 || h.reserved != 12 {
+		t.Errorf("after one gave up: %d at the gate, %d places; want 12, 12", h.gate.Len(), h.reserved)
+	}
+	h.mu.Unlock()
+
+	close(gate)
+	for i := 0; i < n; i++ {
+		if err := <-served; err != nil {
+			t.Errorf("admitted request: %v", err)
+		}
+	}
+	if f.count != n {
+		t.Errorf("%d hashes, want %d", f.count, n)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.reserved != 0 || h.passing != 0 || h.gate.Len() != 0 || h.busy != 0 {
+		t.Errorf("after the burst: %d places, %d passing, %d at the gate, %d busy; want all 0", h.reserved, h.passing, h.gate.Len(), h.busy)
+	}
+}
+
+// OnCrowded hears a crowded spell begin once, at the first request that waits, and end once,
+// when the tables are released after it.
+func TestHasherReportsCrowdedSpells(t *testing.T) {
+	var mu sync.Mutex
+	var calls []bool
+	h := NewHasher(HasherConfig{Concurrency: 1, IdleRelease: time.Hour, OnCrowded: func(c bool) {
+		mu.Lock()
+		calls = append(calls, c)
+		mu.Unlock()
+	}})
+	h.freeOSMemory = func() {}
+	if _, err := h.derive(context.Background(), "pw", "00"); err == nil {
+		h.releaseTables()
+	}
+	gate := make(chan struct{})
+	installFake(h, 40*time.Millisecond, gate)
+	_, done := burst(t, h, 3) // one computes, two wait
+	close(gate)
+	for i := 0; i < 3; i++ {
+		<-done
+	}
+	h.releaseTables()
+	h.releaseTables()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) != 2 || !calls[0] || calls[1] {
+		t.Errorf("OnCrowded calls %v, want [true false]", calls)
+	}
+}

@@ -41,6 +41,11 @@ type HasherConfig struct {
 	MaxWait time.Duration
 	// IdleRelease is how long the scrypt tables are kept after the last hash (0 means 5 s).
 	IdleRelease time.Duration
+	// OnCrowded, if set, is told when a crowded spell begins (true: the first request that has
+	// to wait for a worker or is refused) and when it ends (false: IdleRelease after the last
+	// hash). The server tightens the garbage collector for the spell. It is called with the
+	// Hasher's lock held, so it must be quick and must not call the Hasher.
+	OnCrowded func(crowded bool)
 }
 
 // initialPerHash is the time per hash assumed before any has been measured: about one hash on a
@@ -79,7 +84,11 @@ type Hasher struct {
 	// the database first): they are in line as much as the queue is, so later arrivals count
 	// them.
 	reserved int
-	perHash  time.Duration
+	// passing counts the reserved requests that AwaitTurn let through to their database reads;
+	// the others wait in gate, first come first served (see AwaitTurn).
+	passing int
+	gate    list.List // of *reservation
+	perHash time.Duration
 
 	// tables keeps the 32 MiB scrypt tables of finished hashes for the next ones: at most two per
 	// worker exist, so peak hashing memory is bounded and nothing is re-faulted.
@@ -92,6 +101,7 @@ type Hasher struct {
 	// crowded is set when a request had to wait in line or was refused: the burst that did it
 	// grew the heap, and releaseTables hands that memory back too (see releaseTables).
 	crowded    atomic.Bool
+	onCrowded  func(bool)   // HasherConfig.OnCrowded
 	paired     atomic.Int64 // jobs computed alongside another, for tests and benchmarks
 	liveTables atomic.Int64 // tables allocated and not yet freed
 	peakTables atomic.Int64 // most tables allocated at once, for tests
@@ -153,6 +163,7 @@ func NewHasher(cfg HasherConfig) *Hasher {
 		tables:       make(chan []uint32, 2*cfg.Concurrency),
 		idleRelease:  cfg.IdleRelease,
 		pairs:        canPair(),
+		onCrowded:    cfg.OnCrowded,
 		now:          time.Now,
 		compute:      scryptJobs,
 		freeOSMemory: debug.FreeOSMemory,
@@ -174,25 +185,32 @@ func (h *Hasher) admitLocked() error {
 	if wait <= h.maxWait {
 		return nil
 	}
-	h.crowded.Store(true)
+	h.markCrowdedLocked()
 	return &BusyError{RetryAfter: wait}
 }
 
 // reservationKey is the context key of an Admit reservation.
 type reservationKey struct{}
 
-// reservation is a place in line Admit gave a request; used is set (under Hasher.mu) once derive
-// or release has given it back.
+// reservation is a place in line Admit gave a request. Its fields are guarded by Hasher.mu.
 type reservation struct {
-	h    *Hasher
+	h *Hasher
+	// used is set once derive or release has given the place back.
 	used bool
+	// passed is set when AwaitTurn let the request through to its reads; until then, while it
+	// waits, elem is its place in Hasher.gate and turn is closed when it may go.
+	passed bool
+	elem   *list.Element
+	turn   chan struct{}
+	// gateWait is how long it waited in AwaitTurn, counted as hashing wait by derive.
+	gateWait time.Duration
 }
 
 // Admit decides, before a sign-in or sign-up does any other work, whether its hash may wait in
 // line: it returns a *BusyError to answer at once, or a context that holds the request's place
 // and a release func to call when the request ends (it gives back a place no hash used, e.g.
 // for a locked account). The first derive under the returned context joins the line without a
-// second decision.
+// second decision. Admit never blocks; AwaitTurn, called next, does the waiting.
 //
 // The place is taken here, not when the hash starts, because the database reads between take
 // longer than the arrivals of a burst: when admission only looked at the line, all of 300
@@ -211,7 +229,9 @@ func (h *Hasher) Admit(ctx context.Context) (context.Context, func(), error) {
 	r := &reservation{h: h}
 	return context.WithValue(ctx, reservationKey{}, r), func() {
 		h.mu.Lock()
-		h.takeLocked(r)
+		if h.takeLocked(r) {
+			h.openGateLocked()
+		}
 		h.mu.Unlock()
 	}, nil
 }
@@ -223,7 +243,81 @@ func (h *Hasher) takeLocked(r *reservation) bool {
 	}
 	r.used = true
 	h.reserved--
+	switch {
+	case r.passed:
+		h.passing--
+	case r.elem != nil:
+		h.gate.Remove(r.elem)
+		r.elem = nil
+	}
 	return true
+}
+
+// gateDepth is how many admitted requests may be past the gate, reading the database or queued
+// for a worker, at once: enough that a worker finishing its pair finds the next two waiting,
+// with one more hash per worker in flight to cover the reads.
+func (h *Hasher) gateDepth() int {
+	if h.pairs {
+		return 3 * h.workers
+	}
+	return 2 * h.workers
+}
+
+// openGateLocked lets the first requests waiting in AwaitTurn through while the line past the
+// gate is shorter than gateDepth.
+func (h *Hasher) openGateLocked() {
+	for h.gate.Len() > 0 && h.passing+h.queue.Len() < h.gateDepth() {
+		r := h.gate.Remove(h.gate.Front()).(*reservation)
+		r.elem = nil
+		r.passed = true
+		h.passing++
+		close(r.turn)
+	}
+}
+
+// AwaitTurn holds a request Admit let in until its hash is close to the front of the line, and
+// returns nil then, or ctx's error if ctx ends first. Without an Admit place in ctx it returns
+// nil at once.
+//
+// Why wait here rather than in the line itself: an admitted request that went on to its
+// database reads would wait for a worker with everything those reads left behind, a deep stack,
+// the user's rows, the driver's buffers; a hundred of them at once cost more memory than the
+// hashing. Held here, they wait with the request alone, and go on a few at a time (gateDepth)
+// just ahead of the workers, so the workers never wait for them. Order is kept: first
+// admitted, first through.
+func (h *Hasher) AwaitTurn(ctx context.Context) error {
+	r, _ := ctx.Value(reservationKey{}).(*reservation)
+	h.mu.Lock()
+	if r == nil || r.h != h || r.used || r.passed || r.elem != nil {
+		h.mu.Unlock()
+		return nil
+	}
+	if h.gate.Len() == 0 && h.passing+h.queue.Len() < h.gateDepth() {
+		r.passed = true
+		h.passing++
+		h.mu.Unlock()
+		return nil
+	}
+	r.turn = make(chan struct{})
+	r.elem = h.gate.PushBack(r)
+	h.markCrowdedLocked()
+	h.mu.Unlock()
+	start := time.Now()
+	select {
+	case <-r.turn:
+		h.mu.Lock()
+		r.gateWait = time.Since(start)
+		h.mu.Unlock()
+		return nil
+	case <-ctx.Done():
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r.elem != nil { // still waiting: leave the gate, the place itself goes with release
+		h.gate.Remove(r.elem)
+		r.elem = nil
+	}
+	return ctx.Err()
 }
 
 // derive returns scrypt of password under saltHex, as Better-Auth computes it, after waiting in
@@ -233,10 +327,14 @@ func (h *Hasher) derive(ctx context.Context, password, saltHex string) ([]byte, 
 	start := time.Now() // for obs.HashWait: metrics and the hash.wait span
 	r, _ := ctx.Value(reservationKey{}).(*reservation)
 	h.mu.Lock()
+	if r != nil && r.h == h && !r.used {
+		start = start.Add(-r.gateWait) // waiting in AwaitTurn was waiting for a worker too
+	}
 	admitted := h.takeLocked(r) // Admit already decided; the place moves to the queue
 	if h.busy < h.workers {
 		h.busy++
 		h.computing++
+		h.openGateLocked()
 		h.mu.Unlock()
 		obs.HashWait(ctx, start, obs.HashAdmitted)
 		h.work(job)
@@ -251,7 +349,8 @@ func (h *Hasher) derive(ctx context.Context, password, saltHex string) ([]byte, 
 	}
 	job.state = jobQueued
 	job.elem = h.queue.PushBack(job)
-	h.crowded.Store(true)
+	h.markCrowdedLocked()
+	h.openGateLocked()
 	h.mu.Unlock()
 
 	select {
@@ -270,6 +369,7 @@ func (h *Hasher) derive(ctx context.Context, password, saltHex string) ([]byte, 
 	case jobQueued:
 		h.queue.Remove(job.elem)
 		job.state = jobGone
+		h.openGateLocked()
 		h.mu.Unlock()
 		return nil, ctx.Err()
 	case jobRunning:
@@ -299,6 +399,7 @@ func (h *Hasher) handOffLocked() {
 		next.state = jobRunning
 		h.computing++
 		close(next.granted)
+		h.openGateLocked()
 		return
 	}
 	h.busy--
@@ -314,6 +415,7 @@ func (h *Hasher) work(job *hashJob) {
 			other = h.queue.Remove(f).(*hashJob)
 			other.state = jobAdopted
 			h.computing++
+			h.openGateLocked()
 		}
 		h.mu.Unlock()
 	}
@@ -442,8 +544,22 @@ func (h *Hasher) releaseTables() {
 		}
 		break
 	}
-	if h.crowded.Swap(false) {
+	h.mu.Lock()
+	ended := h.crowded.Swap(false)
+	if ended && h.onCrowded != nil {
+		h.onCrowded(false)
+	}
+	h.mu.Unlock()
+	if ended {
 		h.freeOSMemory()
+	}
+}
+
+// markCrowdedLocked records that a request had to wait or was refused, and tells OnCrowded if
+// that begins a spell.
+func (h *Hasher) markCrowdedLocked() {
+	if !h.crowded.Swap(true) && h.onCrowded != nil {
+		h.onCrowded(true)
 	}
 }
 

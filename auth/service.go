@@ -320,6 +320,9 @@ func (s *Service) signUpEmail(ctx context.Context, in SignUpInput) (*SignUpResul
 		return nil, err
 	}
 	defer release()
+	if err := s.hasher.AwaitTurn(ctx); err != nil {
+		return nil, err
+	}
 	email := NormalizeEmail(in.Email)
 	_, err = s.st.UserByEmail(ctx, email)
 	switch {
@@ -451,6 +454,9 @@ func (s *Service) SignInWithPassword(ctx context.Context, in plugin.PasswordSign
 		return nil, err
 	}
 	defer release()
+	if err := s.hasher.AwaitTurn(ctx); err != nil {
+		return nil, err
+	}
 	if wait := s.lockout.check(ctx, in.LockKey, s.cfg.Now()); wait > 0 {
 		s.signInFailed(ctx, in.Method, nil, "locked")
 		return nil, &LockedError{RetryAfter: wait}

@@ -413,6 +413,9 @@ func TestHasherAwaitTurnHoldsAdmittedRequests(t *testing.T) {
 	if computing != 2 || past != 6 || waiting != 12 {
 		t.Fatalf("%d computing, %d past the gate, %d at it; want 2, 6, 12", computing, past, waiting)
 	}
+	if w := h.Waiting(); w != 18 {
+		t.Errorf("Waiting() = %d, want 18 (six queued, twelve at the gate)", w)
+	}
 	// First come first served: the ones at the gate are the last twelve to arrive.
 	h.mu.Lock()
 	for i, ctx := range ctxs {

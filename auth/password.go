@@ -311,6 +311,7 @@ func (h *Hasher) AwaitTurn(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 	}
+	obs.HashWait(ctx, start, obs.HashCanceled)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if r.elem != nil { // still waiting: leave the gate, the place itself goes with release
@@ -385,11 +386,12 @@ func (h *Hasher) derive(ctx context.Context, password, saltHex string) ([]byte, 
 	}
 }
 
-// Waiting is how many hashes are waiting for a worker now (the hashing queue's depth, for metrics).
+// Waiting is how many hashes are waiting for a worker now, in the queue or at AwaitTurn's gate
+// (the hashing queue's depth, for metrics).
 func (h *Hasher) Waiting() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.queue.Len()
+	return h.queue.Len() + h.gate.Len()
 }
 
 // handOffLocked gives the caller's worker place to the first waiter, or frees it.

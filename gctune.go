@@ -23,18 +23,21 @@ func gcPercentFor(live, cache uint64, base int) int {
 	return percentFor(live, cache, base, minHeadroom*uint64(max(base, 0))/100)
 }
 
-// crowdedPercent and crowdedMinHeadroom size the headroom during a crowded spell of password
-// hashing (a sign-in burst): a tenth of the heap without the cache, at least 1 MiB.
+// overloadPercent and overloadMinHeadroom size the headroom while password hashing is
+// overloaded (a sign-in burst past what the workers can serve within PASSWORD_HASH_MAX_WAIT, so
+// some are refused): a tenth of the heap without the cache, at least 1 MiB.
 //
 // Why: a burst of hundreds of sign-ins holds hundreds of connections at once, and the garbage
 // each served sign-in leaves (about 50 KiB) piled up until the heap doubled, so the burst's peak
 // came at its end, 3-5 MiB above its start (measured on a 300-burst). Collecting that often
-// costs little then: the CPU goes to scrypt, the heap is small, and a burst makes little garbage
-// per second. With a large session cache each collection marks the cache too, which is why the
-// floor is absolute: at 1 MiB a 60 MiB heap collects every twenty sign-ins or so.
+// costs little then: the CPU goes to scrypt and the rest waits anyway. Not while sign-ins only
+// wait: a busy server serving everyone would pay in throughput (measured in the mixed workload,
+// sign-ins waiting throughout: 6.7k against 10.5k requests per second with the session cache).
+// With a large session cache each collection marks the cache too, which is why the floor is
+// absolute: at 1 MiB a 60 MiB heap collects every twenty sign-ins or so.
 const (
-	crowdedPercent     = 10
-	crowdedMinHeadroom = 1 << 20
+	overloadPercent     = 10
+	overloadMinHeadroom = 1 << 20
 )
 
 // percentFor returns the GC percent that leaves headroom of base percent of the heap without
@@ -45,20 +48,20 @@ func percentFor(live, cache uint64, base int, floor uint64) int {
 	}
 	cache = min(cache, live) // an estimate above the measured heap: all of it is cache
 	headroom := max((live-cache)*uint64(base)/100, floor)
-	// Never above the base, or 100 for a smaller base: the floor may raise a crowded spell's
+	// Never above the base, or 100 for a smaller base: the floor may raise an overload's
 	// percent for a small heap, but never past what GOGC=100 would allow.
 	return max(1, min(max(base, 100), int(headroom*100/live)))
 }
 
 // gcTuner sets the collector's GC percent from the live heap: normally the headroom GOGC=100
-// would give the heap without the session cache (see gcPercentFor), and during a crowded spell
-// of password hashing a tenth of that (see crowdedPercent). It is nil, and leaves the collector
+// would give the heap without the session cache (see gcPercentFor), and while password hashing
+// is overloaded a tenth of that (see overloadPercent). It is nil, and leaves the collector
 // alone, when the operator set GOGC.
 type gcTuner struct {
 	cacheBytes func() int64 // the session cache's size; nil without a cache
 
 	mu      sync.Mutex // guards the fields below and serializes SetGCPercent
-	crowded bool
+	overloaded bool
 	last    int // the percent last set
 }
 
@@ -91,8 +94,8 @@ func (t *gcTuner) applyLocked() {
 		cache = uint64(max(0, t.cacheBytes()))
 	}
 	p := gcPercentFor(live, cache, 100)
-	if t.crowded {
-		p = percentFor(live, cache, crowdedPercent, crowdedMinHeadroom)
+	if t.overloaded {
+		p = percentFor(live, cache, overloadPercent, overloadMinHeadroom)
 	}
 	if p != t.last {
 		debug.SetGCPercent(p)
@@ -100,15 +103,15 @@ func (t *gcTuner) applyLocked() {
 	}
 }
 
-// SetCrowded is the Hasher's OnCrowded: it tightens the collector for a crowded spell and
-// loosens it when the spell ends. A nil tuner does nothing.
-func (t *gcTuner) SetCrowded(crowded bool) {
+// SetOverloaded is the Hasher's OnOverloaded: it tightens the collector while hashing is
+// overloaded and loosens it when the Hasher is idle again. A nil tuner does nothing.
+func (t *gcTuner) SetOverloaded(overloaded bool) {
 	if t == nil {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.crowded = crowded
+	t.overloaded = overloaded
 	t.applyLocked()
 }
 

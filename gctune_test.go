@@ -81,16 +81,16 @@ func TestTuneGC(t *testing.T) {
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
 	go tuner.run(ctx, time.Millisecond)
-	tuner.SetCrowded(true)
+	tuner.SetOverloaded(true)
 	time.Sleep(50 * time.Millisecond)
 	if p := currentGCPercent(); p != 300 {
 		t.Errorf("the operator's GOGC=300 became %d", p)
 	}
 }
 
-// A crowded spell of hashing (a sign-in burst) collects with a tenth of the usual headroom, at
+// Overloaded hashing (a sign-in burst past the bound) collects with a tenth of the usual headroom, at
 // least 1 MiB, and the usual headroom comes back when the spell ends; with or without a cache.
-func TestGCTunerCrowdedSpell(t *testing.T) {
+func TestGCTunerOverload(t *testing.T) {
 	debug.SetGCPercent(100)
 	t.Cleanup(func() { debug.SetGCPercent(100) })
 	noEnv := func(string) string { return "" }
@@ -99,29 +99,29 @@ func TestGCTunerCrowdedSpell(t *testing.T) {
 	live, _ := liveHeap()
 
 	tuner := newGCTuner(noEnv, nil) // SESSION_CACHE=off
-	tuner.SetCrowded(true)
-	if p, want := currentGCPercent(), percentFor(live, 0, crowdedPercent, crowdedMinHeadroom); p != want || p < 9 || p > 10 {
-		t.Errorf("crowded, 64 MiB heap, no cache: GOGC %d, want %d (9-10)", p, want)
+	tuner.SetOverloaded(true)
+	if p, want := currentGCPercent(), percentFor(live, 0, overloadPercent, overloadMinHeadroom); p != want || p < 9 || p > 10 {
+		t.Errorf("overloaded, 64 MiB heap, no cache: GOGC %d, want %d (9-10)", p, want)
 	}
-	tuner.SetCrowded(false)
+	tuner.SetOverloaded(false)
 	if p := currentGCPercent(); p != 100 {
 		t.Errorf("after the spell, no cache: GOGC %d, want 100", p)
 	}
 
 	// All cache: the 1 MiB floor (about 1.5 % of 64 MiB).
 	tuner = newGCTuner(noEnv, func() int64 { return 1 << 40 })
-	tuner.SetCrowded(true)
+	tuner.SetOverloaded(true)
 	if p := currentGCPercent(); p < 1 || p > 2 {
-		t.Errorf("crowded, 64 MiB heap all cache: GOGC %d, want 1-2 (1 MiB of headroom)", p)
+		t.Errorf("overloaded, 64 MiB heap all cache: GOGC %d, want 1-2 (1 MiB of headroom)", p)
 	}
-	tuner.SetCrowded(false)
+	tuner.SetOverloaded(false)
 	if p := currentGCPercent(); p < 5 || p > 7 {
 		t.Errorf("after the spell, all cache: GOGC %d, want about 6 (4 MiB of headroom)", p)
 	}
 	runtime.KeepAlive(ballast)
 }
 
-func TestPercentForCrowded(t *testing.T) {
+func TestPercentForOverload(t *testing.T) {
 	const mib = 1 << 20
 	for _, c := range []struct {
 		name        string
@@ -133,7 +133,7 @@ func TestPercentForCrowded(t *testing.T) {
 		{"half cache: a tenth of the other half", 40 * mib, 20 * mib, 5},
 		{"all cache: the floor", 100 * mib, 100 * mib, 1},
 	} {
-		if got := percentFor(c.live, c.cache, crowdedPercent, crowdedMinHeadroom); got != c.want {
+		if got := percentFor(c.live, c.cache, overloadPercent, overloadMinHeadroom); got != c.want {
 			t.Errorf("%s: percentFor(%d MiB, %d MiB) = %d, want %d", c.name, c.live/mib, c.cache/mib, got, c.want)
 		}
 	}

@@ -192,7 +192,7 @@ func run(ctx context.Context, getenv func(string) string, stderr *os.File) error
 	gc := newGCTuner(os.Getenv, cacheBytes)
 	go gc.run(ctx, time.Second)
 	if gc != nil {
-		cfg.Auth.Hasher.OnCrowded = gc.SetCrowded
+		cfg.Auth.Hasher.OnOverloaded = gc.SetOverloaded
 	}
 	var rdb *store.Redis
 	if cfg.RedisURL != "" {

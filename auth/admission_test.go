@@ -461,20 +461,19 @@ func TestHasherAwaitTurnHoldsAdmittedRequests(t *testing.T) {
 	}
 }
 
-// OnCrowded hears a crowded spell begin once, at the first request that waits, and end once,
-// when the tables are released after it.
-func TestHasherReportsCrowdedSpells(t *testing.T) {
+// OnOverloaded hears nothing while requests only wait, true at the first refusal and false
+// once when the tables are released after it.
+func TestHasherReportsOverload(t *testing.T) {
 	var mu sync.Mutex
 	var calls []bool
-	h := NewHasher(HasherConfig{Concurrency: 1, IdleRelease: time.Hour, OnCrowded: func(c bool) {
+	h := NewHasher(HasherConfig{Concurrency: 1, IdleRelease: time.Hour, OnOverloaded: func(o bool) {
 		mu.Lock()
-		calls = append(calls, c)
+		calls = append(calls, o)
 		mu.Unlock()
 	}})
 	h.freeOSMemory = func() {}
-	if _, err := h.derive(context.Background(), "pw", "00"); err == nil {
-		h.releaseTables()
-	}
+	got := func() []bool { mu.Lock(); defer mu.Unlock(); return append([]bool(nil), calls...) }
+
 	gate := make(chan struct{})
 	installFake(h, 40*time.Millisecond, gate)
 	_, done := burst(t, h, 3) // one computes, two wait
@@ -483,10 +482,23 @@ func TestHasherReportsCrowdedSpells(t *testing.T) {
 		<-done
 	}
 	h.releaseTables()
+	if c := got(); len(c) != 0 {
+		t.Fatalf("requests only waited: OnOverloaded calls %v, want none", c)
+	}
+
+	gate = make(chan struct{})
+	installFake(h, 40*time.Millisecond, gate)
+	refused, done := burst(t, h, 60) // 51 within 2 s on one worker, 9 refused
+	if len(refused) != 9 {
+		t.Fatalf("%d refused, want 9", len(refused))
+	}
+	close(gate)
+	for i := 0; i < 51; i++ {
+		<-done
+	}
 	h.releaseTables()
-	mu.Lock()
-	defer mu.Unlock()
-	if len(calls) != 2 || !calls[0] || calls[1] {
-		t.Errorf("OnCrowded calls %v, want [true false]", calls)
+	h.releaseTables()
+	if c := got(); len(c) != 2 || !c[0] || c[1] {
+		t.Errorf("OnOverloaded calls %v, want [true false]", c)
 	}
 }

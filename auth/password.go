@@ -41,11 +41,12 @@ type HasherConfig struct {
 	MaxWait time.Duration
 	// IdleRelease is how long the scrypt tables are kept after the last hash (0 means 5 s).
 	IdleRelease time.Duration
-	// OnCrowded, if set, is told when a crowded spell begins (true: the first request that has
-	// to wait for a worker or is refused) and when it ends (false: IdleRelease after the last
-	// hash). The server tightens the garbage collector for the spell. It is called with the
-	// Hasher's lock held, so it must be quick and must not call the Hasher.
-	OnCrowded func(crowded bool)
+	// OnOverloaded, if set, is told when the Hasher refuses a request for the first time since
+	// it was last idle (true) and when it is idle again (false: IdleRelease after the last
+	// hash). The server tightens the garbage collector in between. Requests that only wait do
+	// not count: a busy server that serves everyone keeps its collector as it is. It is called
+	// with the Hasher's lock held, so it must be quick and must not call the Hasher.
+	OnOverloaded func(overloaded bool)
 }
 
 // initialPerHash is the time per hash assumed before any has been measured: about one hash on a
@@ -100,11 +101,13 @@ type Hasher struct {
 	idleRelease time.Duration
 	// crowded is set when a request had to wait in line or was refused: the burst that did it
 	// grew the heap, and releaseTables hands that memory back too (see releaseTables).
-	crowded    atomic.Bool
-	onCrowded  func(bool)   // HasherConfig.OnCrowded
-	paired     atomic.Int64 // jobs computed alongside another, for tests and benchmarks
-	liveTables atomic.Int64 // tables allocated and not yet freed
-	peakTables atomic.Int64 // most tables allocated at once, for tests
+	crowded atomic.Bool
+	// overloaded is set when a request was refused; guarded by mu.
+	overloaded   bool
+	onOverloaded func(bool)   // HasherConfig.OnOverloaded
+	paired       atomic.Int64 // jobs computed alongside another, for tests and benchmarks
+	liveTables   atomic.Int64 // tables allocated and not yet freed
+	peakTables   atomic.Int64 // most tables allocated at once, for tests
 
 	// pairs is canPair(): whether a worker takes a waiting hash along. Tests set it.
 	pairs bool
@@ -163,7 +166,7 @@ func NewHasher(cfg HasherConfig) *Hasher {
 		tables:       make(chan []uint32, 2*cfg.Concurrency),
 		idleRelease:  cfg.IdleRelease,
 		pairs:        canPair(),
-		onCrowded:    cfg.OnCrowded,
+		onOverloaded: cfg.OnOverloaded,
 		now:          time.Now,
 		compute:      scryptJobs,
 		freeOSMemory: debug.FreeOSMemory,
@@ -186,6 +189,12 @@ func (h *Hasher) admitLocked() error {
 		return nil
 	}
 	h.markCrowdedLocked()
+	if !h.overloaded {
+		h.overloaded = true
+		if h.onOverloaded != nil {
+			h.onOverloaded(true)
+		}
+	}
 	return &BusyError{RetryAfter: wait}
 }
 
@@ -547,23 +556,20 @@ func (h *Hasher) releaseTables() {
 		break
 	}
 	h.mu.Lock()
-	ended := h.crowded.Swap(false)
-	if ended && h.onCrowded != nil {
-		h.onCrowded(false)
+	if h.overloaded {
+		h.overloaded = false
+		if h.onOverloaded != nil {
+			h.onOverloaded(false)
+		}
 	}
 	h.mu.Unlock()
-	if ended {
+	if h.crowded.Swap(false) {
 		h.freeOSMemory()
 	}
 }
 
-// markCrowdedLocked records that a request had to wait or was refused, and tells OnCrowded if
-// that begins a spell.
-func (h *Hasher) markCrowdedLocked() {
-	if !h.crowded.Swap(true) && h.onCrowded != nil {
-		h.onCrowded(true)
-	}
-}
+// markCrowdedLocked records that a request had to wait or was refused.
+func (h *Hasher) markCrowdedLocked() { h.crowded.Store(true) }
 
 // Burn spends the same time as a verification without checking anything, so an unknown account
 // costs what a wrong password costs.

@@ -65,7 +65,6 @@ func preemptionPoint() { preemptionPointLeaf() }
 //go:noinline
 func preemptionPointLeaf() {}
 
-
 // roMixPair is roMix on bA with table vA and on bB with vB at once; only when canPair.
 // The first loop writes each BlockMix straight into the next table entry and the second
 // ping-pongs between two buffers, so no block is copied.

@@ -23,16 +23,17 @@ func gcPercentFor(live, cache uint64, base int) int {
 	return percentFor(live, cache, base, minHeadroom*uint64(max(base, 0))/100)
 }
 
-// overloadPercent and overloadMinHeadroom size the headroom while password hashing is
-// overloaded (a sign-in burst past what the workers can serve within PASSWORD_HASH_MAX_WAIT, so
-// some are refused): a tenth of the heap without the cache, at least 1 MiB.
+// overloadPercent and overloadMinHeadroom size the headroom while a sign-in burst fills the
+// hashing line (an arrival's expected wait over half of PASSWORD_HASH_MAX_WAIT, or refusals; see
+// auth.HasherConfig.OnOverloaded): a tenth of the heap without the cache, at least 1 MiB.
 //
 // Why: a burst of hundreds of sign-ins holds hundreds of connections at once, and the garbage
 // each served sign-in leaves (about 50 KiB) piled up until the heap doubled, so the burst's peak
 // came at its end, 3-5 MiB above its start (measured on a 300-burst). Collecting that often
-// costs little then: the CPU goes to scrypt and the rest waits anyway. Not while sign-ins only
-// wait: a busy server serving everyone would pay in throughput (measured in the mixed workload,
-// sign-ins waiting throughout: 6.7k against 10.5k requests per second with the session cache).
+// costs little then: the CPU goes to scrypt and the rest waits anyway. Not while the line is
+// short: a busy server serving everyone would pay in throughput (measured in the mixed workload,
+// sign-ins waiting throughout, when any wait tightened it: 6.7k against 10.5k requests per
+// second with the session cache).
 // With a large session cache each collection marks the cache too, which is why the floor is
 // absolute: at 1 MiB a 60 MiB heap collects every twenty sign-ins or so.
 const (

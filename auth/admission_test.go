@@ -461,8 +461,8 @@ func TestHasherAwaitTurnHoldsAdmittedRequests(t *testing.T) {
 	}
 }
 
-// OnOverloaded hears nothing while requests only wait, true at the first refusal and false
-// once when the tables are released after it.
+// OnOverloaded hears nothing while the line is short, true once when a burst fills it past
+// half the bound (refused or not), and false once when the tables are released after it.
 func TestHasherReportsOverload(t *testing.T) {
 	var mu sync.Mutex
 	var calls []bool
@@ -473,29 +473,30 @@ func TestHasherReportsOverload(t *testing.T) {
 	}})
 	h.freeOSMemory = func() {}
 	got := func() []bool { mu.Lock(); defer mu.Unlock(); return append([]bool(nil), calls...) }
-
-	gate := make(chan struct{})
-	installFake(h, 40*time.Millisecond, gate)
-	_, done := burst(t, h, 3) // one computes, two wait
-	close(gate)
-	for i := 0; i < 3; i++ {
-		<-done
+	run := func(n, wantRefused int) {
+		t.Helper()
+		gate := make(chan struct{})
+		installFake(h, 40*time.Millisecond, gate)
+		refused, done := burst(t, h, n)
+		if len(refused) != wantRefused {
+			t.Fatalf("burst of %d: %d refused, want %d", n, len(refused), wantRefused)
+		}
+		close(gate)
+		for i := 0; i < n-wantRefused; i++ {
+			<-done
+		}
 	}
+
+	run(3, 0) // the last waits 80 ms
 	h.releaseTables()
 	if c := got(); len(c) != 0 {
-		t.Fatalf("requests only waited: OnOverloaded calls %v, want none", c)
+		t.Fatalf("a short line: OnOverloaded calls %v, want none", c)
 	}
-
-	gate = make(chan struct{})
-	installFake(h, 40*time.Millisecond, gate)
-	refused, done := burst(t, h, 60) // 51 within 2 s on one worker, 9 refused
-	if len(refused) != 9 {
-		t.Fatalf("%d refused, want 9", len(refused))
+	run(30, 0) // the last waits 1.16 s, over half of 2 s
+	if c := got(); len(c) != 1 || !c[0] {
+		t.Fatalf("a line past half the bound: OnOverloaded calls %v, want [true]", c)
 	}
-	close(gate)
-	for i := 0; i < 51; i++ {
-		<-done
-	}
+	run(60, 9) // 51 within 2 s on one worker, 9 refused; already told
 	h.releaseTables()
 	h.releaseTables()
 	if c := got(); len(c) != 2 || !c[0] || c[1] {

@@ -41,11 +41,12 @@ type HasherConfig struct {
 	MaxWait time.Duration
 	// IdleRelease is how long the scrypt tables are kept after the last hash (0 means 5 s).
 	IdleRelease time.Duration
-	// OnOverloaded, if set, is told when the Hasher refuses a request for the first time since
-	// it was last idle (true) and when it is idle again (false: IdleRelease after the last
-	// hash). The server tightens the garbage collector in between. Requests that only wait do
-	// not count: a busy server that serves everyone keeps its collector as it is. It is called
-	// with the Hasher's lock held, so it must be quick and must not call the Hasher.
+	// OnOverloaded, if set, is told when a burst fills the hashing line, for the first time since
+	// the Hasher was last idle (true: an arrival's expected wait is over half of MaxWait, or it
+	// is refused), and when the Hasher is idle again (false: IdleRelease after the last hash).
+	// The server tightens the garbage collector in between. A short line does not count: a busy
+	// server serving everyone at once keeps its collector as it is. It is called with the
+	// Hasher's lock held, so it must be quick and must not call the Hasher.
 	OnOverloaded func(overloaded bool)
 }
 
@@ -102,7 +103,7 @@ type Hasher struct {
 	// crowded is set when a request had to wait in line or was refused: the burst that did it
 	// grew the heap, and releaseTables hands that memory back too (see releaseTables).
 	crowded atomic.Bool
-	// overloaded is set when a request was refused; guarded by mu.
+	// overloaded is set when a burst filled the line (see OnOverloaded); guarded by mu.
 	overloaded   bool
 	onOverloaded func(bool)   // HasherConfig.OnOverloaded
 	paired       atomic.Int64 // jobs computed alongside another, for tests and benchmarks
@@ -185,16 +186,16 @@ func expectedWait(ahead int, perHash time.Duration, workers int) time.Duration {
 // their way to derive.
 func (h *Hasher) admitLocked() error {
 	wait := expectedWait(h.computing+h.queue.Len()+h.reserved, h.perHash, h.workers)
-	if wait <= h.maxWait {
-		return nil
-	}
-	h.markCrowdedLocked()
-	if !h.overloaded {
+	if wait > h.maxWait/2 && !h.overloaded {
 		h.overloaded = true
 		if h.onOverloaded != nil {
 			h.onOverloaded(true)
 		}
 	}
+	if wait <= h.maxWait {
+		return nil
+	}
+	h.markCrowdedLocked()
 	return &BusyError{RetryAfter: wait}
 }
 

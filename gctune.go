@@ -61,9 +61,9 @@ func percentFor(live, cache uint64, base int, floor uint64) int {
 type gcTuner struct {
 	cacheBytes func() int64 // the session cache's size; nil without a cache
 
-	mu      sync.Mutex // guards the fields below and serializes SetGCPercent
+	mu         sync.Mutex // guards the fields below and serializes SetGCPercent
 	overloaded bool
-	last    int // the percent last set
+	last       int // the percent last set
 }
 
 // newGCTuner returns a tuner, or nil if getenv("GOGC") is set: the operator's setting wins.

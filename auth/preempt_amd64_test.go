@@ -48,13 +48,14 @@ func TestPairedHashingLetsTheWorldStop(t *testing.T) {
 	close(stop)
 	<-finished
 	<-finished
-	// Count the stops of these collections that took 5 ms or more. OS scheduling on a loaded
-	// machine may slow one or two; without the preemption points nearly all of them were slow.
+	// Count the stops of these collections that took 10 ms or more. Measured on two cores with
+	// another test suite running: 0 of 26 with the preemption points (at most 4 took 5 ms), and
+	// 19-20 of 26 without them.
 	slow, all := uint64(0), uint64(0)
 	for i := range after.Counts {
 		n := after.Counts[i] - before.Counts[i]
 		all += n
-		if after.Buckets[i] >= 0.005 {
+		if after.Buckets[i] >= 0.010 {
 			slow += n
 		}
 	}
@@ -62,7 +63,7 @@ func TestPairedHashingLetsTheWorldStop(t *testing.T) {
 		t.Fatal("no stop-the-world pauses recorded")
 	}
 	if slow*2 > all {
-		t.Errorf("%d of %d stops for a collection took 5 ms or more while paired hashes ran, want at most half", slow, all)
+		t.Errorf("%d of %d stops for a collection took 10 ms or more while paired hashes ran, want at most half", slow, all)
 	}
 }
 

@@ -44,7 +44,7 @@ func canPair() bool { return blockMix2 != nil }
 // first, so Integerify reads the same place in either order.
 var simdOrder = [16]int{0, 5, 10, 15, 4, 9, 14, 3, 8, 13, 2, 7, 12, 1, 6, 11}
 
-// yieldEvery is how many BlockMix calls roMixPair makes between preemption points (about
+// preemptEvery is how many BlockMix calls roMixPair makes between preemption points (about
 // 30 µs of work here).
 //
 // Why: the runtime stops a running goroutine, for a garbage collection or to give another its
@@ -53,7 +53,7 @@ var simdOrder = [16]int{0, 5, 10, 15, 4, 9, 14, 3, 8, 13, 2, 7, 12, 1, 6, 11}
 // almost never in Go code when the signal comes. Measured without the points: stopping the world
 // for a collection waited up to 84 ms for the two hashing goroutines (the stop is retried every
 // 0.1 ms), and every request on the server stalled that long.
-const yieldEvery = 16
+const preemptEvery = 16
 
 // preemptionPoint does nothing, in a call the runtime can stop a goroutine at: it calls
 // another function, so the compiler gives it the stack check that a pending preemption trips
@@ -76,7 +76,7 @@ func roMixPair(bA, bB []byte, r, n int, vA, vB []uint32) {
 	toDiagonal(vB[:words], bB)
 	for i := 0; i < n-1; i++ {
 		blockMix2(&vA[(i+1)*words], &vA[i*words], nil, &vB[(i+1)*words], &vB[i*words], nil, r)
-		if i%yieldEvery == yieldEvery-1 {
+		if i%preemptEvery == preemptEvery-1 {
 			preemptionPoint()
 		}
 	}
@@ -87,7 +87,7 @@ func roMixPair(bA, bB []byte, r, n int, vA, vB []uint32) {
 		jB := int(xB[last]) & (n - 1)
 		blockMix2(&yA[0], &xA[0], &vA[jA*words], &yB[0], &xB[0], &vB[jB*words], r)
 		xA, yA, xB, yB = yA, xA, yB, xB
-		if i%yieldEvery == yieldEvery-1 {
+		if i%preemptEvery == preemptEvery-1 {
 			preemptionPoint()
 		}
 	}

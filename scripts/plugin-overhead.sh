@@ -4,7 +4,7 @@
 # each, so drift in the machine hits both alike), drives an authenticated GET /api/auth/get-session
 # with wrk for DURATION each time, and prints every run and the median req/s of each side.
 #
-#   scripts/plugin-overhead.sh [plugin-list]   (default: every plugin this server implements)
+#   scripts/plugin-overhead.sh [plugin-list]   (default: part 1's username,anonymous,two-factor,last-login-method)
 #   ROUNDS=3 DURATION=8s CONNS=32 scripts/plugin-overhead.sh username,two-factor
 #
 # Needs wrk (apt-get install -y wrk), curl and Go. Run it on a quiet machine.

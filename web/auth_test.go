@@ -222,6 +222,14 @@ func TestCookieAndBearerValidation(t *testing.T) {
 		token := signUp(t, c, "erin@example.com", "password123").JSON["token"].(string)
 		signed := session.Sign([]byte(testSecret), token)
 		other := session.Sign([]byte("another-secret-that-is-long-enough-000"), token)
+		// Alter the signature's first character to one it certainly is not: replacing its tail with a
+		// fixed string left it unchanged whenever the real signature already ended that way (1 in 1,024).
+		dot := strings.LastIndexByte(signed, '.')
+		swap := byte('A')
+		if signed[dot+1] == 'A' {
+			swap = 'B'
+		}
+		tampered := signed[:dot+1] + string(swap) + signed[dot+2:]
 		tests := []struct {
 			name    string
 			headers []string
@@ -229,7 +237,7 @@ func TestCookieAndBearerValidation(t *testing.T) {
 		}{
 			{"signed cookie", []string{"Cookie", "better-auth.session_token=" + session.EncodeURIComponent(signed)}, true},
 			{"signed cookie not url-encoded", []string{"Cookie", "better-auth.session_token=" + signed}, true},
-			{"tampered signature", []string{"Cookie", "better-auth.session_token=" + session.EncodeURIComponent(signed[:len(signed)-3]+"AA=")}, false},
+			{"tampered signature", []string{"Cookie", "better-auth.session_token=" + session.EncodeURIComponent(tampered)}, false},
 			{"unsigned raw token cookie", []string{"Cookie", "better-auth.session_token=" + token}, false},
 			{"cookie signed with another secret", []string{"Cookie", "better-auth.session_token=" + session.EncodeURIComponent(other)}, false},
 			{"bearer raw token", []string{"Authorization", "Bearer " + token}, true},

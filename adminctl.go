@@ -113,10 +113,14 @@ func runAdminCommand(ctx context.Context, verb, email, name, role string, stdin 
 	if name == "" {
 		name, _, _ = strings.Cut(email, "@")
 	}
+	hash, err := svc.HashPassword(ctx, password) // before the transaction: see admin.NewUser
+	if err != nil {
+		return err
+	}
 	var u *store.User
 	err = auditedChange(ctx, svc, st, "admin.create-user", func(tx *store.Store) (string, map[string]any, error) {
 		var err error
-		u, err = admin.CreateUser(ctx, txHasher{svc, tx}, admin.NewUser{Name: name, Email: email, Password: password,
+		u, err = admin.CreateUser(ctx, tx, svc.Now(), admin.NewUser{Name: name, Email: email, PasswordHash: hash,
 			Core: map[string]any{"emailVerified": true}, Values: roleValue})
 		if err != nil {
 			return "", nil, err

@@ -253,15 +253,6 @@ func auditedChange(ctx context.Context, svc *auth.Service, st *store.Store, even
 	})
 }
 
-// txHasher is the service with its store replaced by a transaction, so admin.CreateUser writes
-// there (its own transaction becomes a savepoint).
-type txHasher struct {
-	*auth.Service
-	tx *store.Store
-}
-
-func (h txHasher) Store() *store.Store { return h.tx }
-
 // ---- migrate ----
 
 const migrateApplyUsage = `  authserver migrate apply [--json]
@@ -501,10 +492,14 @@ func userCreate(c *cli, args []string) error {
 	if *name == "" {
 		*name, _, _ = strings.Cut(addr, "@")
 	}
+	hash, err := e.svc.HashPassword(c.ctx, pw) // before the transaction: see admin.NewUser
+	if err != nil {
+		return err
+	}
 	var u *store.User
 	err = e.audited(c.ctx, "admin.create-user", func(tx *store.Store) (string, map[string]any, error) {
 		var err error
-		u, err = admin.CreateUser(c.ctx, txHasher{e.svc, tx}, admin.NewUser{Name: *name, Email: addr, Password: pw,
+		u, err = admin.CreateUser(c.ctx, tx, e.svc.Now(), admin.NewUser{Name: *name, Email: addr, PasswordHash: hash,
 			Core: map[string]any{"emailVerified": true}, Values: values})
 		if err != nil {
 			return "", nil, err

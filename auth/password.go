@@ -2,6 +2,7 @@ package auth
 
 import (
 	"authserver/obs"
+	"authserver/store"
 
 	"container/list"
 	"context"
@@ -9,6 +10,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -48,7 +50,16 @@ type HasherConfig struct {
 	// server serving everyone at once keeps its collector as it is. It is called with the
 	// Hasher's lock held, so it must be quick and must not call the Hasher.
 	OnOverloaded func(overloaded bool)
+	// Logger, if set, is warned of every hash asked for inside a database transaction (one a
+	// context from store.Atomic carries): the transaction holds its locks while the hash waits
+	// and runs, on SQLite the one write lock, so every other write of the server waits as long.
+	// That is a defect of the caller, who should hash first; the hash is still computed.
+	Logger *slog.Logger
 }
+
+// LogHashInTransaction is the message of the warning HasherConfig.Logger gets for a hash asked
+// for inside a database transaction.
+const LogHashInTransaction = "password hashed inside a database transaction, which holds its locks meanwhile"
 
 // initialPerHash is the time per hash assumed before any has been measured: about one hash on a
 // current x86 core. It only decides the very first burst; the measured average replaces it
@@ -106,6 +117,7 @@ type Hasher struct {
 	// overloaded is set when a burst filled the line (see OnOverloaded); guarded by mu.
 	overloaded   bool
 	onOverloaded func(bool)   // HasherConfig.OnOverloaded
+	logger       *slog.Logger // HasherConfig.Logger
 	paired       atomic.Int64 // jobs computed alongside another, for tests and benchmarks
 	liveTables   atomic.Int64 // tables allocated and not yet freed
 	peakTables   atomic.Int64 // most tables allocated at once, for tests
@@ -168,6 +180,7 @@ func NewHasher(cfg HasherConfig) *Hasher {
 		idleRelease:  cfg.IdleRelease,
 		pairs:        canPair(),
 		onOverloaded: cfg.OnOverloaded,
+		logger:       cfg.Logger,
 		now:          time.Now,
 		compute:      scryptJobs,
 		freeOSMemory: debug.FreeOSMemory,
@@ -334,6 +347,9 @@ func (h *Hasher) AwaitTurn(ctx context.Context) error {
 // derive returns scrypt of password under saltHex, as Better-Auth computes it, after waiting in
 // line for a worker if the expected wait is within the bound, or a *BusyError at once.
 func (h *Hasher) derive(ctx context.Context, password, saltHex string) ([]byte, error) {
+	if h.logger != nil && store.InTransaction(ctx) {
+		h.logger.WarnContext(ctx, LogHashInTransaction)
+	}
 	job := &hashJob{password: password, saltHex: saltHex, done: make(chan struct{}), granted: make(chan struct{})}
 	start := time.Now() // for obs.HashWait: metrics and the hash.wait span
 	r, _ := ctx.Value(reservationKey{}).(*reservation)

@@ -2,8 +2,11 @@ package auth
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
+
+	"authserver/store/storetest"
 )
 
 // The vector from the spec (§14), produced by better-auth and checked independently.
@@ -53,5 +56,38 @@ func TestHashRoundTripAndFormat(t *testing.T) {
 func TestPasswordLengthCountsUTF16Units(t *testing.T) {
 	if n := passwordLength("😀😀😀😀"); n != 8 {
 		t.Errorf("passwordLength(4 emoji) = %d, want 8 (JS String.length)", n)
+	}
+}
+
+// A hash asked for inside a transaction is computed, and reported: the transaction holds its
+// locks for the whole hash (on SQLite the one write lock), so the caller should hash first.
+func TestHashInsideTransactionIsReported(t *testing.T) {
+	var logged strings.Builder
+	h := NewHasher(HasherConfig{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	st := storetest.OpenSQLite(t)
+	ctx := context.Background()
+	if _, err := h.Hash(ctx, "outside any transaction"); err != nil {
+		t.Fatal(err)
+	}
+	if logged.Len() != 0 {
+		t.Fatalf("a hash outside a transaction was reported: %s", logged.String())
+	}
+	var hash string
+	err := st.Atomic(ctx, func(ctx context.Context) error {
+		var err error
+		hash, err = h.Hash(ctx, "pw-in-tx-7f3a")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := h.Verify(ctx, hash, "pw-in-tx-7f3a"); !ok {
+		t.Error("the hash made inside the transaction does not verify")
+	}
+	if n := strings.Count(logged.String(), LogHashInTransaction); n != 1 {
+		t.Errorf("log has the warning %d times, want once: %s", n, logged.String())
+	}
+	if strings.Contains(logged.String(), "pw-in-tx-7f3a") {
+		t.Errorf("the warning carries the password: %s", logged.String())
 	}
 }

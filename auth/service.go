@@ -92,6 +92,9 @@ func New(cfg Config, st *store.Store, sessions *session.Manager) *Service {
 	if e.Logger == nil {
 		e.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Hasher.Logger == nil {
+		cfg.Hasher.Logger = e.Logger
+	}
 	s := &Service{cfg: cfg, email: e, st: st, sessions: sessions, hasher: NewHasher(cfg.Hasher),
 		mail: newMailer(e), lockout: newLockout(cfg.Lockout, e.Logger), plugins: cfg.Plugins}
 	s.hookSessionCookies()

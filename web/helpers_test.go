@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,6 +81,9 @@ func newEnv(t *testing.T, st *store.Store, opts ...func(*envOptions)) *env {
 	}
 	o.session.Now = clk.Now
 	o.auth.Now = clk.Now
+	if o.auth.Hasher.Logger == nil {
+		o.auth.Hasher.Logger = hashInTransactionGuard(t)
+	}
 	sessions := session.New(o.session, st)
 	svc := auth.New(o.auth, st, sessions)
 	e := &env{t: t, st: st, clock: clk, sessions: sessions, svc: svc}
@@ -99,6 +103,35 @@ func newEnv(t *testing.T, st *store.Store, opts ...func(*envOptions)) *env {
 	t.Cleanup(e.srv.Close)
 	return e
 }
+
+// hashInTransactionGuard is a logger that fails t when the server hashed a password inside a
+// database transaction (auth.LogHashInTransaction): on SQLite that holds the one write lock
+// for the whole hash, so every web test guards every path it takes against it.
+func hashInTransactionGuard(t *testing.T) *slog.Logger {
+	var hits atomic.Int64
+	t.Cleanup(func() {
+		if n := hits.Load(); n > 0 {
+			t.Errorf("the server hashed %d password(s) inside a database transaction", n)
+		}
+	})
+	return slog.New(countHandler{msg: auth.LogHashInTransaction, n: &hits})
+}
+
+// countHandler counts the records with message msg and drops every record.
+type countHandler struct {
+	msg string
+	n   *atomic.Int64
+}
+
+func (h countHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h countHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.n.Add(1)
+	}
+	return nil
+}
+func (h countHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h countHandler) WithGroup(string) slog.Handler      { return h }
 
 // response is what a test looks at: status, headers and the body, decoded when it is JSON.
 type response struct {

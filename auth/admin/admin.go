@@ -228,9 +228,16 @@ func New(cfg Config) plugin.Plugin {
 		cfg.DefaultRole = DefaultRole
 	}
 	a := &admin{cfg: cfg, role: RoleField(cfg.DefaultRole)}
-	post := func(path string, fields []plugin.Field, h func(context.Context, *plugin.Request) (*plugin.Response, error)) plugin.Endpoint {
+	action := func(path string, fields []plugin.Field, h handler) plugin.Endpoint {
 		return plugin.Endpoint{Method: http.MethodPost, Path: path, Body: &plugin.Schema{Fields: fields},
-			Session: plugin.OptionalSession, Authoritative: true, Handle: audited(path, h)}
+			Session: plugin.OptionalSession, Authoritative: true, Handle: h}
+	}
+	post := func(path string, fields []plugin.Field, h handler) plugin.Endpoint {
+		return action(path, fields, audited(path, h))
+	}
+	// postPrepared is post for an action that hashes a password before its transaction.
+	postPrepared := func(path string, fields []plugin.Field, prepare func(context.Context, *plugin.Request) (apply, error)) plugin.Endpoint {
+		return action(path, fields, prepared(path, prepare))
 	}
 	return plugin.Plugin{
 		ID:            ID,
@@ -242,11 +249,11 @@ func New(cfg Config) plugin.Plugin {
 			{Method: http.MethodGet, Path: "/admin/list-users", Session: plugin.OptionalSession, Authoritative: true, Handle: a.listUsers},
 			{Method: http.MethodGet, Path: "/admin/get-user", Session: plugin.OptionalSession, Authoritative: true, Handle: a.getUser},
 			{Method: http.MethodGet, Path: "/admin/audit-log", Session: plugin.OptionalSession, Authoritative: true, Handle: a.auditLog},
-			post("/admin/create-user", []plugin.Field{{Name: "email", Kind: plugin.String}, {Name: "password", Kind: plugin.String, Optional: true},
+			postPrepared("/admin/create-user", []plugin.Field{{Name: "email", Kind: plugin.String}, {Name: "password", Kind: plugin.String, Optional: true},
 				{Name: "name", Kind: plugin.String, Stored: true}}, a.createUser),
 			post("/admin/update-user", nil, a.updateUser),
 			post("/admin/set-role", nil, a.setRole),
-			post("/admin/set-user-password", []plugin.Field{{Name: "newPassword", Kind: plugin.String}}, a.setUserPassword),
+			postPrepared("/admin/set-user-password", []plugin.Field{{Name: "newPassword", Kind: plugin.String}}, a.setUserPassword),
 			post("/admin/ban-user", []plugin.Field{{Name: "banReason", Kind: plugin.String, Optional: true, Stored: true}}, a.banUser),
 			post("/admin/unban-user", nil, a.unbanUser),
 			{Method: http.MethodPost, Path: "/admin/list-user-sessions", Body: &plugin.Schema{}, Session: plugin.OptionalSession, Authoritative: true, Handle: a.listUserSessions},

@@ -13,20 +13,41 @@ import (
 // password (set-user-password's and create-user's are left out).
 var auditedFields = []string{"role", "banReason", "banExpiresIn"}
 
+// handler is an admin endpoint's handler.
+type handler = func(context.Context, *plugin.Request) (*plugin.Response, error)
+
+// apply is the part of an admin action that writes: prepared runs it in a transaction.
+type apply = func(ctx context.Context) (*plugin.Response, error)
+
 // audited wraps an admin action so that each one that succeeds leaves an audit row
 // "admin.<action>" naming the admin (actorId) and the user acted on, in the action's own
 // transaction (Host.Atomic): the row is there exactly when the change is, and a row that cannot
 // be written undoes the change. Impersonation's row also names the session it made.
-func audited(path string, h func(context.Context, *plugin.Request) (*plugin.Response, error)) func(context.Context, *plugin.Request) (*plugin.Response, error) {
+func audited(path string, h handler) handler {
+	return prepared(path, func(_ context.Context, r *plugin.Request) (apply, error) {
+		return func(ctx context.Context) (*plugin.Response, error) { return h(ctx, r) }, nil
+	})
+}
+
+// prepared is audited for an action with work to do before its transaction: prepare checks
+// the caller and the input and hashes a password, outside any transaction, and the apply it
+// returns writes, in the transaction with the audit row. Why: a hash takes tens of milliseconds,
+// and on SQLite an open transaction holds the one write lock, so every sign-in, sign-out and
+// session refresh of the server would wait for the admin's hash.
+func prepared(path string, prepare func(context.Context, *plugin.Request) (apply, error)) handler {
 	event := "admin." + strings.TrimPrefix(path, "/admin/")
 	return func(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
+		do, err := prepare(ctx, r)
+		if err != nil {
+			return nil, err
+		}
 		if r.Host == nil {
-			return h(ctx, r)
+			return do(ctx)
 		}
 		var res *plugin.Response
-		err := r.Host.Atomic(ctx, func(ctx context.Context) error {
+		err = r.Host.Atomic(ctx, func(ctx context.Context) error {
 			var err error
-			if res, err = h(ctx, r); err != nil {
+			if res, err = do(ctx); err != nil {
 				return err
 			}
 			return r.Host.Audit(ctx, nil, auditEvent(event, r, res))

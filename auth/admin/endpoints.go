@@ -315,7 +315,7 @@ func fieldValue(f store.Field, v any) (store.Value, bool) {
 
 // createUser is POST /admin/create-user: a user with the given role (the default one otherwise)
 // and, with a password, a credential account, written together.
-func (a *admin) createUser(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
+func (a *admin) createUser(ctx context.Context, r *plugin.Request) (apply, error) {
 	if err := a.need(r, "user", "create", ErrCreateUsers); err != nil {
 		return nil, err
 	}
@@ -373,39 +373,45 @@ func (a *admin) createUser(ctx context.Context, r *plugin.Request) (*plugin.Resp
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	u, err := CreateUser(ctx, r.Host, NewUser{Name: r.Body["name"].(string), Email: email, Password: password, Core: core, Values: vals})
-	if errors.Is(err, store.ErrConflict) {
-		return nil, ErrUserExists
+	in := NewUser{Name: r.Body["name"].(string), Email: email, Core: core, Values: vals}
+	if password != "" {
+		// Hashed here, before the transaction: see prepared.
+		if in.PasswordHash, err = r.Host.HashPassword(ctx, password); err != nil {
+			return nil, err
+		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	return wrapUser(st, u), nil
+	return func(ctx context.Context) (*plugin.Response, error) {
+		u, err := CreateUser(ctx, st, r.Host.Now(), in)
+		if errors.Is(err, store.ErrConflict) {
+			// Taken between the check above and now.
+			return nil, ErrUserExists
+		}
+		if err != nil {
+			return nil, err
+		}
+		return wrapUser(st, u), nil
+	}, nil
 }
 
 // NewUser is a user CreateUser writes.
 type NewUser struct {
 	Name, Email string
-	// Password, when not empty, becomes the credential account's (hashed as sign-up does).
-	Password string
+	// PasswordHash, when not empty, is the credential account's password as HashPassword made
+	// it. The caller hashes, before any transaction of its own: a hash takes tens of
+	// milliseconds, and on SQLite an open transaction holds the database's one write lock.
+	PasswordHash string
 	// Core holds emailVerified and image (by column name); Values the plugins' user fields.
 	Core   map[string]any
 	Values map[string]store.Value
 }
 
-// CreateUser writes a user and, with a password, their credential account in one transaction,
-// as admin's create-user and the command line do. The e-mail address must be normalized and
-// valid; a taken one wraps store.ErrConflict.
-func CreateUser(ctx context.Context, h Hasher, in NewUser) (*store.User, error) {
-	var hash string
-	if in.Password != "" {
-		var err error
-		if hash, err = h.HashPassword(ctx, in.Password); err != nil {
-			return nil, err
-		}
-	}
-	st := h.Store()
-	now := store.NewTime(h.Now())
+// CreateUser writes a user and, with a password hash, their credential account in one
+// transaction (a savepoint inside the caller's, when st or ctx carries one), as admin's
+// create-user and the command line do; now is their creation time. The e-mail address must be
+// normalized and valid; a taken one wraps store.ErrConflict.
+func CreateUser(ctx context.Context, st *store.Store, at time.Time, in NewUser) (*store.User, error) {
+	hash := in.PasswordHash
+	now := store.NewTime(at)
 	u := store.User{ID: session.NewID(), Name: in.Name, Email: in.Email, CreatedAt: now, UpdatedAt: now}
 	if v, ok := in.Core["emailVerified"].(bool); ok {
 		u.EmailVerified = v
@@ -430,13 +436,6 @@ func CreateUser(ctx context.Context, h Hasher, in NewUser) (*store.User, error) 
 		return nil, err
 	}
 	return &u, nil
-}
-
-// Hasher is what CreateUser needs of the server: plugin.Host has it.
-type Hasher interface {
-	Store() *store.Store
-	HashPassword(ctx context.Context, password string) (string, error)
-	Now() time.Time
 }
 
 // updateUser is POST /admin/update-user: data's fields set on the user, each kind of change
@@ -547,8 +546,9 @@ func (a *admin) setRole(ctx context.Context, r *plugin.Request) (*plugin.Respons
 }
 
 // setUserPassword is POST /admin/set-user-password: the user's credential account gets the new
-// password (created when they have none); their sessions stay.
-func (a *admin) setUserPassword(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
+// password (created when they have none); their sessions stay. The password is hashed before
+// the transaction (see prepared).
+func (a *admin) setUserPassword(ctx context.Context, r *plugin.Request) (apply, error) {
 	if pw, _ := r.Body["newPassword"].(string); pw == "" {
 		return nil, validation("body.newPassword", "newPassword cannot be empty")
 	}
@@ -567,27 +567,33 @@ func (a *admin) setUserPassword(ctx context.Context, r *plugin.Request) (*plugin
 		return nil, err
 	}
 	st := r.Host.Store()
-	u, err := findUser(ctx, st, id)
-	if err != nil {
+	if _, err := findUser(ctx, st, id); err != nil {
 		return nil, err
 	}
 	hash, err := r.Host.HashPassword(ctx, pw)
 	if err != nil {
 		return nil, err
 	}
-	now := store.NewTime(r.Host.Now())
-	acct, err := st.CredentialAccount(ctx, u.ID)
-	switch {
-	case err == nil:
-		err = st.SetAccountPassword(ctx, acct.ID, hash, now)
-	case errors.Is(err, store.ErrNotFound):
-		err = st.CreateAccount(ctx, &store.Account{ID: session.NewID(), AccountID: u.ID, ProviderID: store.CredentialProvider,
-			UserID: u.ID, Password: &hash, CreatedAt: now, UpdatedAt: now})
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &plugin.Response{Body: map[string]bool{"status": true}}, nil
+	return func(ctx context.Context) (*plugin.Response, error) {
+		// Found again in the transaction: the user may have been removed while the hash ran.
+		u, err := findUser(ctx, st, id)
+		if err != nil {
+			return nil, err
+		}
+		now := store.NewTime(r.Host.Now())
+		acct, err := st.CredentialAccount(ctx, u.ID)
+		switch {
+		case err == nil:
+			err = st.SetAccountPassword(ctx, acct.ID, hash, now)
+		case errors.Is(err, store.ErrNotFound):
+			err = st.CreateAccount(ctx, &store.Account{ID: session.NewID(), AccountID: u.ID, ProviderID: store.CredentialProvider,
+				UserID: u.ID, Password: &hash, CreatedAt: now, UpdatedAt: now})
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &plugin.Response{Body: map[string]bool{"status": true}}, nil
+	}, nil
 }
 
 // banUser is POST /admin/ban-user: banned, with the reason and end given or configured, and

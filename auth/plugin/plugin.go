@@ -311,7 +311,9 @@ type Host interface {
 	// Atomic runs fn in one database transaction carried by the context fn receives: every store
 	// call and Host method fn makes with that context joins it, so a change and its Audit row
 	// commit together or not at all (an error from fn rolls both back). Caches hear of the
-	// change after the commit. fn must not keep its context for work after it returns.
+	// change after the commit. fn must not keep its context for work after it returns, and
+	// should not hash a password (HashPassword first): the transaction would hold its locks,
+	// on SQLite the one write lock, for the whole hash.
 	Atomic(ctx context.Context, fn func(ctx context.Context) error) error
 	// CreateUserAndSignIn creates a user who signs in without a password (anonymous, and later
 	// magic link, e-mail OTP, phone number) and signs them in as any sign-in ends: the user row and
